@@ -1,0 +1,49 @@
+# PromptRepo: `make run` serves the app, `make test` runs every test. Both install what is missing.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export REFLEX_BUN_PATH := $(CURDIR)/.tools/node_modules/@oven/bun-linux-x64/bin/bun
+export REFLEX_TELEMETRY_ENABLED := false
+export REFLEX_CHECK_LATEST_VERSION := false
+HOST ?= 127.0.0.1
+PORT ?= 3000
+
+.PHONY: help setup run dev test test-fast lint format migrate screenshots bench
+
+help:
+	@echo "make run    serve the app on http://localhost:$(PORT) (production mode, SQLite by default)"
+	@echo "make test   run the whole test suite (starts or installs PostgreSQL, Redis, Chromium)"
+	@echo "make dev    hot-reloading development server"
+	@echo "make lint   ruff check + format check"
+
+setup:
+	@./scripts/bootstrap.sh
+
+migrate: setup
+	@uv run python -m promptrepo.cli migrate
+
+run: migrate
+	@echo "==> PromptRepo is starting on http://localhost:$(PORT)"
+	@uv run reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT) \
+		--backend-host $(HOST) --loglevel warning
+
+dev: migrate
+	@uv run reflex run --backend-host $(HOST)
+
+test: setup
+	@./scripts/ensure_services.sh
+	@uv run pytest $(PYTEST_ARGS)
+
+lint: setup
+	@uv run ruff check .
+	@uv run ruff format --check .
+
+format: setup
+	@uv run ruff check --fix .
+	@uv run ruff format .
+
+screenshots: setup
+	@uv run python scripts/screenshots.py
+
+bench: setup
+	@for f in benchmarks/bench_*.py; do echo "== $$f"; uv run python $$f; done

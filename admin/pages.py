@@ -1,0 +1,1 @@
+"""The admin section's pages (user management, analytics) register here."""

@@ -1,0 +1,47 @@
+"""Alembic environment: migrates the database named by settings (or by the caller)."""
+
+from sqlmodel import SQLModel
+
+import promptrepo.models  # noqa: F401  (registers every table)
+from alembic import context
+from promptrepo.db import build_engine
+from promptrepo.settings import settings
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def render_item(type_, obj, autogen_context):
+    """Write our custom column types as plain SQLAlchemy types in migrations."""
+    from promptrepo.models.common import UTCDateTime
+
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def run_migrations_online() -> None:
+    url = config.attributes.get("database_url") or settings.database_url
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = build_engine(url, pool_size=1)
+    with engine.connect() as conn:
+        _run(conn)
+    engine.dispose()
+
+
+def _run(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        render_item=render_item,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations_online()

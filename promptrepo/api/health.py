@@ -1,0 +1,24 @@
+"""GET /api/health and GET /api/metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/api/health")
+async def health() -> JSONResponse:
+    """The database's and Redis's state; 503 when the database is unreachable."""
+    from promptrepo.services.health import check_health
+
+    result = await run_in_threadpool(check_health)
+    return JSONResponse(result, status_code=200 if result["status"] == "ok" else 503)
+
+
+@router.get("/api/metrics", include_in_schema=False)
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

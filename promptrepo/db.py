@@ -1,0 +1,78 @@
+"""The one engine and session factory, plus migrations.
+
+Services receive a `Session` as an argument; Reflex states and API routes open one with
+`session_scope()` (commit on success, rollback on error).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, create_engine
+
+from promptrepo.settings import ROOT_DIR, settings
+
+
+def build_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """Create an engine for `url`: pooled on PostgreSQL, foreign keys on for SQLite."""
+    sa_url = make_url(url)
+    if sa_url.get_backend_name() == "sqlite":
+        if sa_url.database and sa_url.database != ":memory:":
+            Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    if sa_url.drivername == "postgresql":
+        url = str(sa_url.set(drivername="postgresql+psycopg").render_as_string(False))
+    return create_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
+    )
+
+
+@lru_cache(maxsize=1)
+def get_engine() -> Engine:
+    return build_engine(settings.database_url, pool_size=settings.db_pool_size)
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A session that commits when the block succeeds and rolls back otherwise."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def alembic_config(url: str | None = None):
+    from alembic.config import Config
+
+    config = Config(str(ROOT_DIR / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT_DIR / "alembic"))
+    config.attributes["database_url"] = url or settings.database_url
+    return config
+
+
+def migrate(url: str | None = None) -> None:
+    """Upgrade the database at `url` (default: settings) to the newest migration."""
+    import logging
+
+    from alembic import command
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    command.upgrade(alembic_config(url), "head")

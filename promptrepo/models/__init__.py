@@ -1,0 +1,27 @@
+"""Every SQLModel table; importing this module registers them all on `SQLModel.metadata`."""
+
+from promptrepo.models.audit import AuditLog
+from promptrepo.models.billing import Billing, StripeEvent
+from promptrepo.models.common import utcnow
+from promptrepo.models.projects import Project, Prompt, Segment, Validator
+from promptrepo.models.users import ApiKey, AuthSession, Credential, Identity, Profile
+from promptrepo.models.versions import PRODUCTION_LABEL, Version, VersionLabel
+
+__all__ = [
+    "PRODUCTION_LABEL",
+    "ApiKey",
+    "AuditLog",
+    "AuthSession",
+    "Billing",
+    "Credential",
+    "Identity",
+    "Profile",
+    "Project",
+    "Prompt",
+    "Segment",
+    "StripeEvent",
+    "Validator",
+    "Version",
+    "VersionLabel",
+    "utcnow",
+]

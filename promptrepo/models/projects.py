@@ -1,0 +1,82 @@
+"""The content: projects made of ordered segments, made of ordered prompts, with validators."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from promptrepo.models.common import (
+    JSONType,
+    check_in,
+    created_field,
+    fk_field,
+    id_field,
+    updated_field,
+)
+
+VALIDATOR_TYPES = ("regex", "length", "contains", "custom")
+
+
+class Project(SQLModel, table=True):
+    __tablename__ = "projects"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "name", name="uq_projects_user_name"),
+        sa.CheckConstraint("length(name) BETWEEN 1 AND 100", name="name_length"),
+        sa.Index("ix_projects_user_updated", "user_id", "updated_at"),
+        sa.Index("ix_projects_public_forks", "is_public", "fork_count"),
+    )
+
+    id: uuid.UUID = id_field()
+    user_id: uuid.UUID = fk_field("profiles.id")
+    name: str = Field(max_length=100)
+    description: str = Field(default="", max_length=2000)
+    is_public: bool = Field(default=False)
+    forked_from_id: uuid.UUID | None = fk_field("projects.id", ondelete="SET NULL", nullable=True)
+    fork_count: int = Field(default=0)
+    created_at: datetime = created_field()
+    updated_at: datetime = updated_field()
+
+
+class Segment(SQLModel, table=True):
+    __tablename__ = "segments"
+    __table_args__ = (sa.Index("ix_segments_project_order", "project_id", "order"),)
+
+    id: uuid.UUID = id_field()
+    project_id: uuid.UUID = fk_field("projects.id")
+    name: str = Field(max_length=100)
+    order: int = Field(default=0)
+    created_at: datetime = created_field()
+    updated_at: datetime = updated_field()
+
+
+class Prompt(SQLModel, table=True):
+    """A prompt's working draft. `revision` grows with every save (optimistic concurrency)."""
+
+    __tablename__ = "prompts"
+    __table_args__ = (sa.Index("ix_prompts_segment_order", "segment_id", "order"),)
+
+    id: uuid.UUID = id_field()
+    segment_id: uuid.UUID = fk_field("segments.id")
+    name: str = Field(max_length=100)
+    content: str = Field(default="", sa_type=sa.Text)
+    variables: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
+    order: int = Field(default=0)
+    revision: int = Field(default=1)
+    created_at: datetime = created_field()
+    updated_at: datetime = updated_field()
+
+
+class Validator(SQLModel, table=True):
+    __tablename__ = "validators"
+    __table_args__ = (check_in("type", VALIDATOR_TYPES, "type"),)
+
+    id: uuid.UUID = id_field()
+    prompt_id: uuid.UUID = fk_field("prompts.id")
+    type: str = Field(max_length=16)
+    config: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
+    order: int = Field(default=0)
+    created_at: datetime = created_field()

@@ -1,0 +1,16 @@
+"""Builds the Reflex app: the REST API is mounted, the pages register themselves on import."""
+
+import reflex as rx
+
+import admin.pages  # noqa: F401
+import promptrepo.pages.home  # noqa: F401
+from promptrepo.api import create_api
+from promptrepo.pages.not_found import not_found
+
+app = rx.App(
+    api_transformer=create_api(),
+    theme=rx.theme(accent_color="violet", gray_color="slate", radius="medium"),
+    stylesheets=["/styles.css"],
+    head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
+)
+app.add_page(not_found, route="404", title="Page not found · PromptRepo")

@@ -1,0 +1,90 @@
+"""Sign-in sessions: opaque bearer tokens stored as SHA-256, expiring and revocable.
+
+The same token signs in a browser (kept in a cookie) and an API client (`Authorization:
+Bearer`). A token is usable while its session is unexpired, unrevoked and its user unsuspended.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import timedelta
+
+from sqlmodel import Session, select, update
+
+from promptrepo.models import AuthSession, Profile, utcnow
+from promptrepo.services.principal import Principal
+from promptrepo.settings import settings
+
+TOKEN_PREFIX = "prs_"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_session(
+    session: Session,
+    user_id: uuid.UUID,
+    *,
+    user_agent: str = "",
+    ip_address: str = "",
+    ttl_seconds: int | None = None,
+) -> str:
+    """Start a session for `user_id` and return its token (shown once, never stored)."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    ttl = ttl_seconds if ttl_seconds is not None else settings.session_ttl_seconds
+    session.add(
+        AuthSession(
+            user_id=user_id,
+            token_hash=hash_token(token),
+            expires_at=utcnow() + timedelta(seconds=ttl),
+            user_agent=user_agent[:255],
+            ip_address=ip_address[:64],
+        )
+    )
+    session.flush()
+    return token
+
+
+def resolve_session(session: Session, token: str | None) -> Principal | None:
+    """The principal behind a session token, or None if it is unknown, expired or revoked."""
+    if not token or not token.startswith(TOKEN_PREFIX):
+        return None
+    row = session.exec(
+        select(AuthSession, Profile)
+        .join(Profile, Profile.id == AuthSession.user_id)
+        .where(AuthSession.token_hash == hash_token(token))
+    ).first()
+    if row is None:
+        return None
+    auth_session, profile = row
+    if (
+        auth_session.revoked_at is not None
+        or auth_session.expires_at <= utcnow()
+        or profile.suspended_at is not None
+    ):
+        return None
+    return Principal(user_id=profile.id, email=profile.email, name=profile.name, role=profile.role)
+
+
+def revoke_session(session: Session, token: str) -> None:
+    """Log out: the token stops working at once."""
+    session.exec(
+        update(AuthSession)
+        .where(AuthSession.token_hash == hash_token(token), AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def revoke_all_sessions(
+    session: Session, user_id: uuid.UUID, *, except_token: str | None = None
+) -> None:
+    """End every session of a user (password change, suspension), optionally keeping one."""
+    stmt = update(AuthSession).where(
+        AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None)
+    )
+    if except_token:
+        stmt = stmt.where(AuthSession.token_hash != hash_token(except_token))
+    session.exec(stmt.values(revoked_at=utcnow()))

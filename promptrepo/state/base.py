@@ -1,0 +1,74 @@
+"""AppState: the signed-in user, shared by every page.
+
+Feature states subclass it and call `self.require_principal()` in every handler that reads
+or writes data: the `check_login` redirect is for the user's convenience and protects nothing.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from promptrepo import routes
+from promptrepo.db import session_scope
+from promptrepo.services.errors import NotAuthenticated
+from promptrepo.services.principal import Principal
+from promptrepo.services.sessions import resolve_session
+from promptrepo.settings import settings
+
+SESSION_COOKIE = "pr_session"
+
+
+class AppState(rx.State):
+    auth_token: str = rx.Cookie(
+        "", name=SESSION_COOKIE, max_age=settings.session_ttl_seconds, same_site="lax"
+    )
+    user_id: str = ""
+    user_name: str = ""
+    user_email: str = ""
+    user_role: str = ""
+
+    @rx.var
+    def is_authenticated(self) -> bool:
+        return bool(self.user_id)
+
+    @rx.var
+    def is_admin(self) -> bool:
+        return self.user_role == "admin"
+
+    def principal(self) -> Principal | None:
+        """Resolve the cookie's session now (so revocation and suspension apply at once)."""
+        with session_scope() as session:
+            principal = resolve_session(session, self.auth_token)
+        self._set_user(principal)
+        return principal
+
+    def require_principal(self) -> Principal:
+        principal = self.principal()
+        if principal is None:
+            raise NotAuthenticated("Please log in.")
+        return principal
+
+    def _set_user(self, principal: Principal | None) -> None:
+        self.user_id = str(principal.user_id) if principal else ""
+        self.user_name = principal.name if principal else ""
+        self.user_email = principal.email if principal else ""
+        self.user_role = principal.role if principal else ""
+
+    @rx.event
+    def load_user(self):
+        """on_load for public pages: show who is signed in, if anyone."""
+        self.principal()
+
+    @rx.event
+    def check_login(self):
+        """on_load for pages that need a user: send visitors to /login?next=<this page>."""
+        if self.principal() is None:
+            return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
+
+    @rx.event
+    def check_admin(self):
+        principal = self.principal()
+        if principal is None:
+            return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
+        if not principal.is_admin:
+            return rx.redirect(routes.DASHBOARD)

@@ -1,0 +1,205 @@
+"""The real app, built and served in production mode for browser and HTTP tests.
+
+The app's source is copied into a temporary folder and built there, so a test run never
+touches the working tree's `.web/` (and two runs never fight over it). The server gets its
+own fresh database: a throwaway PostgreSQL database plus Redis when both are reachable (the
+production set-up, with two workers), otherwise SQLite and in-process cache and limits.
+Set E2E_BACKEND=sqlite to force the embedded set-up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from promptrepo.db import build_engine, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_FILES = [
+    "promptrepo",
+    "admin",
+    "assets",
+    "alembic",
+    "alembic.ini",
+    "rxconfig.py",
+    "reflex.lock",
+    "pyproject.toml",
+]
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@dataclass
+class AppServer:
+    url: str
+    database_url: str
+    redis_url: str | None
+    engine: Engine
+    log_path: Path
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def log_tail(self, lines: int = 60) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _copy_app(dest: Path) -> None:
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".web", "data")
+    for name in APP_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=ignore)
+        elif src.exists():
+            shutil.copy2(src, dest / name)
+
+
+def _wait_until_serving(
+    url: str, proc: subprocess.Popen, log_path: Path, timeout: float = 240
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"the app exited early:\n{log_path.read_text(errors='replace')[-4000:]}"
+            )
+        try:
+            if (
+                httpx.get(f"{url}/ping", timeout=2).status_code == 200
+                and httpx.get(url + "/", timeout=5).status_code == 200
+            ):
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(
+        f"the app did not start in {timeout}s:\n{log_path.read_text(errors='replace')[-4000:]}"
+    )
+
+
+@pytest.fixture(scope="session")
+def app_server(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[AppServer]:
+    workdir = tmp_path_factory.mktemp("app")
+    _copy_app(workdir)
+    env = dict(os.environ)
+    env.update(
+        APP_ENV="test",
+        PYTHONPATH=str(workdir),
+        REFLEX_BUN_PATH=str(ROOT / ".tools/node_modules/@oven/bun-linux-x64/bin/bun"),
+        REFLEX_TELEMETRY_ENABLED="false",
+        REFLEX_CHECK_LATEST_VERSION="false",
+        SECRET_KEY="test-secret-key-" + uuid.uuid4().hex,
+        LOGIN_RATE_LIMIT=os.environ.get("E2E_LOGIN_RATE_LIMIT", "100/minute"),
+    )
+    redis_url: str | None = None
+    if os.environ.get("E2E_BACKEND", "postgresql") == "postgresql":
+        database_url = request.getfixturevalue("pg_app_database_url")
+        redis_url = request.getfixturevalue("redis_url").rsplit("/", 1)[0] + "/14"
+        env.update(REDIS_URL=redis_url, GRANIAN_WORKERS="2")
+    else:
+        database_url = f"sqlite:///{workdir / 'data' / 'app.db'}"
+        env.pop("REDIS_URL", None)
+    env["DATABASE_URL"] = database_url
+    migrate(database_url)
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env["PUBLIC_URL"] = url
+    log_path = workdir / "server.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [
+                str(ROOT / ".venv/bin/reflex"),
+                "run",
+                "--env",
+                "prod",
+                "--single-port",
+                "--frontend-port",
+                str(port),
+                "--backend-port",
+                str(port),
+                "--backend-host",
+                "127.0.0.1",
+            ],
+            cwd=workdir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    engine = build_engine(database_url, pool_size=2)
+    try:
+        _wait_until_serving(url, proc, log_path)
+        yield AppServer(
+            url=url,
+            database_url=database_url,
+            redis_url=redis_url,
+            engine=engine,
+            log_path=log_path,
+        )
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_app_database_url(pg_database_url: str) -> Iterator[str]:
+    """A second throwaway PostgreSQL database, for the served app alone."""
+    from sqlalchemy import text
+
+    from tests.conftest import PG_ADMIN_URL
+
+    name = f"test_app_{uuid.uuid4().hex[:12]}"
+    admin = build_engine(PG_ADMIN_URL, pool_size=1).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def sign_in(context, app_server: AppServer, user_id: uuid.UUID) -> None:
+    """Sign a browser context in as `user_id` by giving it a fresh session cookie."""
+    from promptrepo.services.sessions import create_session
+    from promptrepo.state.base import SESSION_COOKIE
+
+    with app_server.session() as s:
+        token = create_session(s, user_id)
+        s.commit()
+    context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": app_server.url}])
