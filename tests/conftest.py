@@ -150,3 +150,32 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 @pytest.fixture(scope="session")
 def base_url(app_server) -> str:
     return app_server.url
+
+
+def _reset_clients() -> None:
+    from promptrepo.services import cache, rate_limits, redis_client
+
+    for fn in (
+        redis_client.get_redis,
+        redis_client.get_async_redis,
+        rate_limits._limiter,
+        rate_limits._async_limiter,
+    ):
+        fn.cache_clear()
+    cache.clear_local()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def kv_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Run a test with the in-process cache/limits/fan-out and again with a real Redis."""
+    from promptrepo.settings import settings
+
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_url")
+        redis.Redis.from_url(url).flushdb()
+        monkeypatch.setattr(settings, "redis_url", url)
+    else:
+        monkeypatch.setattr(settings, "redis_url", None)
+    _reset_clients()
+    yield request.param
+    _reset_clients()
