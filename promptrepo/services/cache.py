@@ -1,7 +1,7 @@
 """The one cache: Redis when REDIS_URL is set, a bounded in-process dict otherwise.
 
-Entries that depend on a project are registered under it, so `invalidate_project` drops all
-of them at once (after a publish, a label move or any edit).
+Entries can carry tags (`project:<id>`, `user:<id>`); `invalidate_tag` drops every entry
+carrying a tag at once (after a publish, a label move, a revocation, a suspension...).
 """
 
 from __future__ import annotations
@@ -9,15 +9,17 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 
 from promptrepo.services.redis_client import get_redis
 from promptrepo.settings import settings
 
 KEY_PREFIX = "promptrepo:cache:"
+TAG_PREFIX = "promptrepo:tag:"
 MAX_LOCAL_ENTRIES = 10_000
 
 _local: OrderedDict[str, tuple[float, str]] = OrderedDict()
-_local_by_project: dict[str, set[str]] = {}
+_local_tags: dict[str, set[str]] = {}
 _lock = threading.Lock()
 
 
@@ -37,23 +39,23 @@ def get(key: str) -> str | None:
         return value
 
 
-def put(key: str, value: str, *, ttl: int | None = None, project_id: str | None = None) -> None:
+def put(key: str, value: str, *, ttl: int | None = None, tags: Iterable[str] = ()) -> None:
+    """Store `value` under `key` for `ttl` seconds (default CACHE_TTL_SECONDS), with tags."""
     ttl = ttl or settings.cache_ttl_seconds
     client = get_redis()
     if client is not None:
-        pipe = client.pipeline()
+        pipe = client.pipeline(transaction=False)
         pipe.set(KEY_PREFIX + key, value, ex=ttl)
-        if project_id:
-            members = f"{KEY_PREFIX}project:{project_id}"
-            pipe.sadd(members, KEY_PREFIX + key)
-            pipe.expire(members, ttl)
+        for tag in tags:
+            pipe.sadd(TAG_PREFIX + tag, KEY_PREFIX + key)
+            pipe.expire(TAG_PREFIX + tag, ttl)
         pipe.execute()
         return
     with _lock:
         _local[key] = (time.monotonic() + ttl, value)
         _local.move_to_end(key)
-        if project_id:
-            _local_by_project.setdefault(project_id, set()).add(key)
+        for tag in tags:
+            _local_tags.setdefault(tag, set()).add(key)
         while len(_local) > MAX_LOCAL_ENTRIES:
             _local.popitem(last=False)
 
@@ -67,20 +69,27 @@ def delete(key: str) -> None:
         _local.pop(key, None)
 
 
-def invalidate_project(project_id: str) -> None:
-    """Drop every cached entry registered under `project_id`."""
+def invalidate_tag(tag: str) -> None:
+    """Drop every cached entry stored with `tag`."""
     client = get_redis()
     if client is not None:
-        members = f"{KEY_PREFIX}project:{project_id}"
-        keys = client.smembers(members)
-        client.delete(members, *keys)
+        keys = client.smembers(TAG_PREFIX + tag)
+        client.delete(TAG_PREFIX + tag, *keys)
         return
     with _lock:
-        for key in _local_by_project.pop(project_id, ()):
+        for key in _local_tags.pop(tag, ()):
             _local.pop(key, None)
+
+
+def invalidate_project(project_id: str) -> None:
+    invalidate_tag(f"project:{project_id}")
+
+
+def invalidate_user(user_id: str) -> None:
+    invalidate_tag(f"user:{user_id}")
 
 
 def clear_local() -> None:
     with _lock:
         _local.clear()
-        _local_by_project.clear()
+        _local_tags.clear()

@@ -14,6 +14,7 @@ from datetime import timedelta
 from sqlmodel import Session, select, update
 
 from promptrepo.models import AuthSession, Profile, utcnow
+from promptrepo.services import cache
 from promptrepo.services.principal import Principal
 from promptrepo.settings import settings
 
@@ -69,8 +70,14 @@ def resolve_session(session: Session, token: str | None) -> Principal | None:
     return Principal(user_id=profile.id, email=profile.email, name=profile.name, role=profile.role)
 
 
+def principal_cache_key(token: str) -> str:
+    """Cache key under which a token's principal may be cached (tagged `user:<id>`)."""
+    return f"principal:{hash_token(token)}"
+
+
 def revoke_session(session: Session, token: str) -> None:
     """Log out: the token stops working at once."""
+    cache.delete(principal_cache_key(token))
     session.exec(
         update(AuthSession)
         .where(AuthSession.token_hash == hash_token(token), AuthSession.revoked_at.is_(None))
@@ -88,3 +95,4 @@ def revoke_all_sessions(
     if except_token:
         stmt = stmt.where(AuthSession.token_hash != hash_token(except_token))
     session.exec(stmt.values(revoked_at=utcnow()))
+    cache.invalidate_user(str(user_id))

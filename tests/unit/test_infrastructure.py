@@ -13,7 +13,7 @@ from tests.factories import make_user
 
 def test_cache_put_get_and_project_invalidation(kv_backend: str) -> None:
     project_id = str(uuid.uuid4())
-    cache.put("a", "1", project_id=project_id)
+    cache.put("a", "1", tags=[f"project:{project_id}"])
     cache.put("b", "2")
     assert cache.get("a") == "1"
     cache.invalidate_project(project_id)
