@@ -1,14 +1,23 @@
-"""Reflex configuration. Every URL and secret comes from the environment via settings."""
+"""Reflex configuration. Every URL and secret comes from the environment via settings.
+
+The database is ours (promptrepo/db.py + alembic/), not Reflex's, so no `db_url` here.
+"""
 
 import reflex as rx
+from reflex.plugins.sitemap import SitemapPlugin
 
 from promptrepo.settings import settings
 
 config = rx.Config(
     app_name="promptrepo",
-    db_url=settings.database_url,
     redis_url=settings.redis_url or None,
     telemetry_enabled=False,
     show_built_with_reflex=False,
-    disable_plugins=["reflex.plugins.sitemap.SitemapPlugin"],
+    plugins=[
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(accent_color="violet", gray_color="slate", radius="medium")
+        ),
+    ],
+    # /sitemap.xml is served by the API (it lists public projects too).
+    disable_plugins=[SitemapPlugin],
 )

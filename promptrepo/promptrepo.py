@@ -9,7 +9,6 @@ from promptrepo.pages.not_found import not_found
 
 app = rx.App(
     api_transformer=create_api(),
-    theme=rx.theme(accent_color="violet", gray_color="slate", radius="medium"),
     stylesheets=["/styles.css"],
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
 )
