@@ -3,6 +3,7 @@
 import reflex as rx
 
 import admin.pages  # noqa: F401
+import promptrepo.pages.billing  # noqa: F401
 import promptrepo.pages.home  # noqa: F401
 from promptrepo.api import create_api
 from promptrepo.pages.not_found import not_found

@@ -27,6 +27,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from promptrepo.db import build_engine, migrate
+from tests.support.stripe_fake import FakeStripe
+
+STRIPE_WEBHOOK_SECRET = "whsec_e2e_secret"
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_FILES = [
@@ -58,6 +61,7 @@ class AppServer:
     redis_url: str | None
     engine: Engine
     log_path: Path
+    stripe: FakeStripe
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
@@ -121,6 +125,15 @@ def app_server(
         SECRET_KEY="test-secret-key-" + uuid.uuid4().hex,
         LOGIN_RATE_LIMIT=os.environ.get("E2E_LOGIN_RATE_LIMIT", "100/minute"),
     )
+    # Stripe's hosted API cannot run here: the app talks to a fake at the HTTP boundary.
+    stripe_fake = FakeStripe()
+    env.update(
+        STRIPE_SECRET_KEY="sk_test_e2e",
+        STRIPE_API_BASE=stripe_fake.url,
+        STRIPE_WEBHOOK_SECRET=STRIPE_WEBHOOK_SECRET,
+        STRIPE_PRICE_PRO="price_pro_e2e",
+        STRIPE_PRICE_ENTERPRISE="price_enterprise_e2e",
+    )
     redis_url: str | None = None
     if os.environ.get("E2E_BACKEND", "postgresql") == "postgresql":
         database_url = request.getfixturevalue("pg_app_database_url")
@@ -166,6 +179,7 @@ def app_server(
             redis_url=redis_url,
             engine=engine,
             log_path=log_path,
+            stripe=stripe_fake,
         )
     finally:
         try:
@@ -175,6 +189,7 @@ def app_server(
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
         engine.dispose()
+        stripe_fake.close()
 
 
 @pytest.fixture(scope="session")

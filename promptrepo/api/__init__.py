@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from promptrepo.api import health
+from promptrepo.api import billing, health
 from promptrepo.api.errors import install_error_handlers
 from promptrepo.observability import MetricsMiddleware, configure_logging
 
@@ -21,5 +21,6 @@ def create_api() -> FastAPI:
     )
     install_error_handlers(api)
     api.include_router(health.router)
+    api.include_router(billing.router)
     api.add_middleware(MetricsMiddleware)
     return api
