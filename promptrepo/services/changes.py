@@ -28,9 +28,14 @@ def user_topic(user_id: uuid.UUID | str) -> str:
     return f"user:{user_id}"
 
 
-def project_changed(session: Session, project: Project, *, kind: str = "updated") -> None:
-    """Mark `project` as changed now; notify and invalidate after commit (once per transaction)."""
-    if kind != "deleted":
+def project_changed(
+    session: Session, project: Project, *, kind: str = "updated", touch: bool = True
+) -> None:
+    """Mark `project` as changed now; notify and invalidate after commit (once per transaction).
+
+    `touch=False` notifies without moving `updated_at` (e.g. someone else forked it).
+    """
+    if touch and kind != "deleted":
         project.updated_at = utcnow()
         session.add(project)
     pending: dict[str, tuple[str, str]] = session.info.setdefault(_PENDING_KEY, {})

@@ -1,0 +1,158 @@
+"""Prompts: the ordered pieces of text inside a segment.
+
+This module creates, renames, orders, moves and deletes prompts. Saving a prompt's content
+and variables against a base revision belongs to services/drafts.py (the editor).
+`order` stays 0..n-1 per segment: every change locks the project's row and renumbers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from promptrepo.models import Prompt, Segment
+from promptrepo.services import access, plans
+from promptrepo.services.changes import project_changed
+from promptrepo.services.errors import NotFound, ValidationFailed
+from promptrepo.services.ordering import (
+    clamp_index,
+    clean_name,
+    lock_project,
+    lock_user,
+    prompts_in_order,
+    renumber,
+)
+from promptrepo.services.principal import Principal
+
+CONTENT_MAX = 100_000
+
+
+def clean_content(content: Any, field: str = "content") -> str:
+    text = str(content or "")
+    if len(text) > CONTENT_MAX:
+        msg = f"The prompt is {len(text):,} characters long; the limit is {CONTENT_MAX:,}."
+        raise ValidationFailed(msg, errors=[{"loc": [field], "msg": msg}])
+    return text
+
+
+def list_prompts(
+    session: Session, principal: Principal | None, segment_id: uuid.UUID | str
+) -> list[Prompt]:
+    """The segment's prompts in order (readable by the owner, or anyone when public)."""
+    segment, _ = access.get_segment(session, principal, segment_id)
+    return prompts_in_order(session, segment.id)
+
+
+def create_prompt(
+    session: Session,
+    principal: Principal | None,
+    segment_id: uuid.UUID | str,
+    *,
+    name: str,
+    content: str = "",
+    variables: dict[str, Any] | None = None,
+    index: int | None = None,
+) -> Prompt:
+    """Add a prompt at `index` (default: the end) of a segment of the principal's project.
+
+    The plan's prompt limit applies (PlanLimitReached, nothing created).
+    """
+    segment, project = access.get_segment(session, principal, segment_id, write=True)
+    name = clean_name(name, what="prompt")
+    content = clean_content(content)
+    lock_user(session, project.user_id)
+    plans.ensure_can_add_prompts(session, project.user_id)
+    project = lock_project(session, project.id)
+    siblings = prompts_in_order(session, segment.id)
+    prompt = Prompt(
+        segment_id=segment.id,
+        name=name,
+        content=content,
+        variables=dict(variables or {}),
+        order=len(siblings),
+    )
+    position = len(siblings) if index is None else clamp_index(index, len(siblings))
+    siblings.insert(position, prompt)
+    session.add(prompt)
+    renumber(session, siblings)
+    project_changed(session, project)
+    session.flush()
+    return prompt
+
+
+def rename_prompt(
+    session: Session, principal: Principal | None, prompt_id: uuid.UUID | str, name: str
+) -> Prompt:
+    """Rename a prompt of the principal's project (1–100 characters after trimming)."""
+    prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
+    prompt.name = clean_name(name, what="prompt")
+    session.add(prompt)
+    project_changed(session, project)
+    session.flush()
+    return prompt
+
+
+def move_prompt(
+    session: Session,
+    principal: Principal | None,
+    prompt_id: uuid.UUID | str,
+    *,
+    segment_id: uuid.UUID | str | None = None,
+    new_index: int,
+) -> Prompt:
+    """Move a prompt to `new_index` in its segment, or in `segment_id` (same project).
+
+    `new_index` is clamped to the target's size; -1 means the end.
+    """
+    prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
+    if segment_id is not None:
+        target, target_project = access.get_segment(session, principal, segment_id, write=True)
+        if target_project.id != project.id:
+            raise NotFound("Segment not found.")
+        target_segment_id = target.id
+    else:
+        target_segment_id = prompt.segment_id
+    project = lock_project(session, project.id)
+    # Read the prompt's place again under the lock: another tab may have moved it.
+    current = session.exec(
+        select(Prompt).where(Prompt.id == prompt.id).execution_options(populate_existing=True)
+    ).first()
+    if current is None:
+        raise NotFound("Prompt not found.")
+    if segment_id is None:
+        target_segment_id = current.segment_id
+    elif session.exec(select(Segment.id).where(Segment.id == target_segment_id)).first() is None:
+        raise NotFound("Segment not found.")
+    source_segment_id = current.segment_id
+    source = prompts_in_order(session, source_segment_id)
+    source.remove(current)
+    if target_segment_id == source_segment_id:
+        source.insert(clamp_index(new_index, len(source)), current)
+        renumber(session, source)
+    else:
+        target_list = prompts_in_order(session, target_segment_id)
+        target_list.insert(clamp_index(new_index, len(target_list)), current)
+        current.segment_id = target_segment_id
+        session.add(current)
+        renumber(session, source)
+        renumber(session, target_list)
+    project_changed(session, project)
+    session.flush()
+    return current
+
+
+def delete_prompt(
+    session: Session, principal: Principal | None, prompt_id: uuid.UUID | str
+) -> None:
+    """Delete a prompt with its validators and versions; its siblings close the gap."""
+    prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
+    project = lock_project(session, project.id)
+    segment_id = prompt.segment_id
+    session.execute(sa.delete(Prompt).where(Prompt.id == prompt.id))
+    session.expunge(prompt)
+    renumber(session, prompts_in_order(session, segment_id))
+    project_changed(session, project)
+    session.flush()

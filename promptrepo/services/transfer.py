@@ -1,0 +1,317 @@
+"""Export a project as JSON, YAML or Markdown; import a JSON or YAML export as a new project.
+
+The document (format_version 1):
+
+    format_version: 1
+    name: My project
+    description: ...
+    segments:
+      - name: System
+        prompts:
+          - name: Persona
+            content: "You are {{ role }}."
+            variables: {role: {type: string, default: a helpful assistant}}
+            validators: [{type: length, config: {max: 4000}}]
+
+Importing an export and exporting the result gives the same document (byte for byte, apart
+from the name when the importer already had a project of that name). A bad file gets every
+problem with its location, and nothing is imported.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from sqlmodel import Session, select
+
+from promptrepo.models import Project, Prompt, Segment, Validator
+from promptrepo.models.projects import VALIDATOR_TYPES
+from promptrepo.services import access, audit, plans
+from promptrepo.services.changes import project_changed
+from promptrepo.services.errors import ValidationFailed
+from promptrepo.services.ordering import lock_user
+from promptrepo.services.principal import Principal, require_write
+from promptrepo.services.projects import DESCRIPTION_MAX, available_name
+from promptrepo.services.prompts import CONTENT_MAX
+
+FORMAT_VERSION = 1
+MAX_DOCUMENT_BYTES = 2_000_000
+Format = Literal["json", "yaml", "markdown"]
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class ValidatorDoc(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal[VALIDATOR_TYPES]  # type: ignore[valid-type]
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class PromptDoc(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Name
+    content: str = Field(default="", max_length=CONTENT_MAX)
+    variables: dict[str, Any] = Field(default_factory=dict)
+    validators: list[ValidatorDoc] = Field(default_factory=list)
+
+
+class SegmentDoc(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Name
+    prompts: list[PromptDoc] = Field(default_factory=list)
+
+
+class ProjectDoc(BaseModel):
+    """The exported document; `extra="forbid"` so a typo in a key is reported, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+    format_version: Literal[1]
+    name: Name
+    description: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_MAX)
+    ] = ""
+    segments: list[SegmentDoc] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- export
+def _sorted(value: Any) -> Any:
+    """JSON values with object keys sorted (JSONB reorders keys; exports must not change)."""
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
+
+
+def project_document(
+    session: Session, principal: Principal | None, project_id: uuid.UUID | str
+) -> dict[str, Any]:
+    """The project as a plain dict in the export format (readable projects only)."""
+    project = access.get_project(session, principal, project_id)
+    segments = session.exec(
+        select(Segment)
+        .where(Segment.project_id == project.id)
+        .order_by(Segment.order, Segment.created_at, Segment.id)
+    ).all()
+    prompts = session.exec(
+        select(Prompt)
+        .join(Segment, Segment.id == Prompt.segment_id)
+        .where(Segment.project_id == project.id)
+        .order_by(Prompt.order, Prompt.created_at, Prompt.id)
+    ).all()
+    validators = session.exec(
+        select(Validator)
+        .join(Prompt, Prompt.id == Validator.prompt_id)
+        .join(Segment, Segment.id == Prompt.segment_id)
+        .where(Segment.project_id == project.id)
+        .order_by(Validator.order, Validator.created_at, Validator.id)
+    ).all()
+    validators_by_prompt: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for v in validators:
+        validators_by_prompt.setdefault(v.prompt_id, []).append(
+            {"type": v.type, "config": _sorted(v.config or {})}
+        )
+    prompts_by_segment: dict[uuid.UUID, list[dict[str, Any]]] = {s.id: [] for s in segments}
+    for p in prompts:
+        prompts_by_segment[p.segment_id].append(
+            {
+                "name": p.name,
+                "content": p.content,
+                "variables": _sorted(p.variables or {}),
+                "validators": validators_by_prompt.get(p.id, []),
+            }
+        )
+    return {
+        "format_version": FORMAT_VERSION,
+        "name": project.name,
+        "description": project.description,
+        "segments": [{"name": s.name, "prompts": prompts_by_segment[s.id]} for s in segments],
+    }
+
+
+class _BlockDumper(yaml.SafeDumper):
+    """Multi-line strings as YAML literal blocks, so prompts stay readable in the file."""
+
+
+def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_BlockDumper.add_representer(str, _str_representer)
+
+
+def _fence(content: str) -> str:
+    longest = max((len(m) for m in re.findall(r"`+", content)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def document_to_markdown(doc: dict[str, Any]) -> str:
+    lines = [f"# {doc['name']}", ""]
+    if doc["description"]:
+        lines += [doc["description"], ""]
+    for segment in doc["segments"]:
+        lines += [f"## {segment['name']}", ""]
+        for prompt in segment["prompts"]:
+            fence = _fence(prompt["content"])
+            lines += [f"### {prompt['name']}", "", fence + "text", prompt["content"], fence, ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def render_document(doc: dict[str, Any], fmt: Format) -> str:
+    if fmt == "json":
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "yaml":
+        return yaml.dump(
+            doc, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=100_000
+        )
+    if fmt == "markdown":
+        return document_to_markdown(doc)
+    raise ValidationFailed(
+        f'Unknown export format "{fmt}": use json, yaml or markdown.',
+        errors=[{"loc": ["format"], "msg": "Use json, yaml or markdown."}],
+    )
+
+
+def export_project(
+    session: Session,
+    principal: Principal | None,
+    project_id: uuid.UUID | str,
+    fmt: Format = "json",
+) -> str:
+    """The project as a JSON, YAML or Markdown document (owner, or anyone when public)."""
+    return render_document(project_document(session, principal, project_id), fmt)
+
+
+def export_filename(name: str, fmt: Format) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "project"
+    return f"{slug}.{ {'json': 'json', 'yaml': 'yaml', 'markdown': 'md'}[fmt] }"
+
+
+# --------------------------------------------------------------------------- import
+def _format_loc(loc: list[Any]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(document)"
+
+
+def _fail(problems: list[dict[str, Any]]) -> ValidationFailed:
+    lines = [f"{_format_loc(p['loc'])}: {p['msg']}" for p in problems]
+    return ValidationFailed("The file cannot be imported:\n" + "\n".join(lines), errors=problems)
+
+
+def parse_document(text: str, fmt: Literal["json", "yaml"] | None = None) -> ProjectDoc:
+    """Parse and validate an export; ValidationFailed lists every problem with its location."""
+    if len(text.encode("utf-8", errors="replace")) > MAX_DOCUMENT_BYTES:
+        raise _fail([{"loc": [], "msg": f"The file is larger than {MAX_DOCUMENT_BYTES:,} bytes."}])
+    if not text.strip():
+        raise _fail([{"loc": [], "msg": "The file is empty."}])
+    if fmt is None:
+        fmt = "json" if text.lstrip().startswith(("{", "[")) else "yaml"
+    try:
+        if fmt == "json":
+            data = json.loads(text)
+        elif fmt == "yaml":
+            data = yaml.safe_load(text)
+        else:
+            raise _fail([{"loc": [], "msg": f'Cannot import "{fmt}": use a JSON or YAML export.'}])
+    except json.JSONDecodeError as exc:
+        raise _fail(
+            [
+                {
+                    "loc": [],
+                    "msg": f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).",
+                }
+            ]
+        ) from None
+    except yaml.YAMLError as exc:
+        where = ""
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None:
+            where = f" (line {mark.line + 1}, column {mark.column + 1})"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise _fail([{"loc": [], "msg": f"Not valid YAML: {problem}{where}."}]) from None
+    if not isinstance(data, dict):
+        raise _fail(
+            [
+                {
+                    "loc": [],
+                    "msg": "Expected a PromptRepo project export (an object with format_version, name and segments).",
+                }
+            ]
+        )
+    try:
+        return ProjectDoc.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = "Unknown field."
+            elif err["type"] == "missing":
+                msg = "This field is required."
+            elif err["type"] == "literal_error" and err["loc"] == ("format_version",):
+                msg = f"Unsupported format_version; this version of PromptRepo reads {FORMAT_VERSION}."
+            problems.append({"loc": list(err["loc"]), "msg": msg})
+        raise _fail(problems) from None
+
+
+def import_project(
+    session: Session,
+    principal: Principal | None,
+    text: str,
+    fmt: Literal["json", "yaml"] | None = None,
+    *,
+    name: str | None = None,
+) -> Project:
+    """Create a new private project from a JSON or YAML export (format guessed when None).
+
+    If the principal already has a project of that name, " (imported)" is appended.
+    Plan limits apply to the project and all its prompts; on any problem nothing is created.
+    """
+    principal = require_write(principal)
+    doc = parse_document(text, fmt)
+    prompt_total = sum(len(s.prompts) for s in doc.segments)
+    lock_user(session, principal.user_id)
+    plans.ensure_can_add_projects(session, principal.user_id)
+    if prompt_total:
+        plans.ensure_can_add_prompts(session, principal.user_id, prompt_total)
+    project = Project(
+        user_id=principal.user_id,
+        name=available_name(session, principal.user_id, name or doc.name, "imported"),
+        description=doc.description,
+    )
+    levels: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
+    for s_index, segment_doc in enumerate(doc.segments):
+        segment = Segment(project_id=project.id, name=segment_doc.name, order=s_index)
+        levels[0].append(segment)
+        for p_index, prompt_doc in enumerate(segment_doc.prompts):
+            prompt = Prompt(
+                segment_id=segment.id,
+                name=prompt_doc.name,
+                content=prompt_doc.content,
+                variables=prompt_doc.variables,
+                order=p_index,
+            )
+            levels[1].append(prompt)
+            levels[2].extend(
+                Validator(prompt_id=prompt.id, type=v.type, config=v.config, order=v_index)
+                for v_index, v in enumerate(prompt_doc.validators)
+            )
+    with session.begin_nested():
+        session.add(project)
+        session.flush()
+        for rows in levels:  # parents before children (no ORM relationships to order them)
+            session.add_all(rows)
+            session.flush()
+    project_changed(session, project, kind="created")
+    audit.record(
+        session, principal.user_id, "project.import", "project", project.id, prompts=prompt_total
+    )
+    return project
