@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     # API
     api_max_body_bytes: int = 1024 * 1024
     cache_ttl_seconds: int = 300
+    # Requests per client address for calls without credentials (public gallery, sign-up).
+    api_anonymous_rate_limit: str = "300/minute"
+    # Benchmarks only: serve this file's bytes at GET /api/v1/_bench/static (no auth/limits).
+    api_bench_body_file: str | None = None
 
     db_pool_size: int = Field(default=10, ge=1)
 

@@ -4,9 +4,31 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from promptrepo.api import billing, health
+from promptrepo.api import api_keys, billing, health
 from promptrepo.api.errors import install_error_handlers
+from promptrepo.api.middleware import ApiGuardMiddleware
+from promptrepo.api.pagination import PAGINATION_DOC
 from promptrepo.observability import MetricsMiddleware, configure_logging
+from promptrepo.settings import settings
+
+API_DESCRIPTION = f"""
+Write, version and serve prompts. Programs fetch published prompts with
+`GET /api/v1/prompts/{{prompt_id}}/resolve` (cached, with ETags).
+
+**Authentication**: `Authorization: Bearer <token>`, where the token is an API key (`pr_…`,
+created at `POST /api/v1/api-keys`; `read` keys may only read) or an access token from
+`POST /api/v1/auth/token`. Missing or bad credentials answer 401.
+
+**Pagination**: {PAGINATION_DOC}
+
+**Errors** are RFC 9457 `application/problem+json` documents (`type`, `title`, `status`,
+`detail`; 422s add `errors`, each with a field path `loc` and a message `msg`). Another
+user's private resource answers 404. Bodies over {settings.api_max_body_bytes} bytes answer 413.
+
+**Rate limits** per account and plan (free 60, pro 600, enterprise 6,000 requests per minute,
+moving window). Every authenticated answer carries `RateLimit-Limit`, `RateLimit-Remaining`
+and `RateLimit-Reset` (seconds); over the limit you get 429 with `Retry-After`.
+"""
 
 
 def create_api() -> FastAPI:
@@ -14,7 +36,7 @@ def create_api() -> FastAPI:
     api = FastAPI(
         title="PromptRepo API",
         version="1.0.0",
-        description="Write, version and serve prompts. See /api/docs.",
+        description=API_DESCRIPTION,
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
@@ -22,5 +44,12 @@ def create_api() -> FastAPI:
     install_error_handlers(api)
     api.include_router(health.router)
     api.include_router(billing.router)
+    for module in (api_keys,):
+        api.include_router(module.router)
+    if settings.api_bench_body_file:
+        from promptrepo.api import bench
+
+        api.include_router(bench.router)
+    api.add_middleware(ApiGuardMiddleware, max_body_bytes=settings.api_max_body_bytes)
     api.add_middleware(MetricsMiddleware)
     return api

@@ -7,10 +7,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from promptrepo.observability import get_logger
-from promptrepo.services.errors import RateLimited, ServiceError
+from promptrepo.services.errors import NotAuthenticated, RateLimited, ServiceError
 
 PROBLEM_JSON = "application/problem+json"
 log = get_logger(__name__)
@@ -48,7 +49,17 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = None
         if isinstance(exc, RateLimited):
             headers = {"Retry-After": str(exc.retry_after)}
+        elif isinstance(exc, NotAuthenticated):
+            headers = {"WWW-Authenticate": "Bearer"}
         return problem(exc.status_code, exc.title, exc.message, errors=exc.errors, headers=headers)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity_error(_request: Request, exc: IntegrityError) -> JSONResponse:
+        # Services check what they can; a race that trips a UNIQUE/FK constraint lands here.
+        log.info("integrity_error", error=str(exc.orig)[:200])
+        return problem(
+            409, "Conflict", "The change conflicts with the current data; reload and retry."
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _request_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -39,8 +39,12 @@ def _limiter() -> MovingWindowRateLimiter:
 
 @lru_cache(maxsize=1)
 def _async_limiter() -> AsyncMovingWindowRateLimiter:
-    uri = f"async+{settings.redis_url}" if settings.redis_url else "async+memory://"
-    return AsyncMovingWindowRateLimiter(storage_from_string(uri))
+    if settings.redis_url:
+        # limits' async Redis storage defaults to coredis; we ship redis-py.
+        storage = storage_from_string(f"async+{settings.redis_url}", implementation="redispy")
+    else:
+        storage = storage_from_string("async+memory://")
+    return AsyncMovingWindowRateLimiter(storage)
 
 
 @lru_cache(maxsize=64)
@@ -74,6 +78,10 @@ def clear(limit: str, *identifiers: str) -> None:
 
 
 async def hit_async(limit: str, *identifiers: str) -> LimitStatus:
+    """`hit` for async code. In process it shares `hit`'s storage (no I/O, so no await needed),
+    so sync and async callers of the same limit count in the same window."""
+    if not settings.redis_url:
+        return hit(limit, *identifiers)
     item = rule(limit)
     limiter = _async_limiter()
     allowed = await limiter.hit(item, *identifiers)

@@ -1,0 +1,89 @@
+"""FastAPI dependencies shared by every router: the database session and the caller.
+
+`Authorization: Bearer <token>` carries an API key (`pr_…`) or a session access token (ours,
+`prs_…`, or a Supabase JWT when AUTH_PROVIDER=supabase). Resolving it goes through
+`api.gate.admit`, which also applies the caller's per-plan rate limit; the figures are kept on
+`request.state.ratelimit` for the RateLimit-* headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from promptrepo.api import gate
+from promptrepo.db import session_scope
+from promptrepo.services import rate_limits
+from promptrepo.services.errors import NotAuthenticated
+from promptrepo.services.principal import Principal, require_write
+from promptrepo.settings import settings
+
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    description="An API key (`pr_…`, from POST /api/v1/api-keys) or an access token "
+    "(from POST /api/v1/auth/token or /api/v1/auth/signup).",
+)
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+
+
+def get_session() -> Iterator[Session]:
+    """A session for one request: committed before the response is sent, rolled back on error."""
+    with session_scope() as session:
+        yield session
+
+
+# scope="function": the commit happens before the response goes out, so a client that reads
+# right after a write sees it, and a failed commit becomes an error response.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+async def optional_principal(request: Request, credentials: BearerCredentials) -> Principal | None:
+    """The caller, or None without an Authorization header. Bad credentials are a 401."""
+    if credentials is None:
+        if request.headers.get("authorization"):
+            raise NotAuthenticated("Use 'Authorization: Bearer <token>'.")
+        status = await rate_limits.hit_async(
+            settings.api_anonymous_rate_limit, "api-anon", client_ip(request)
+        )
+        request.state.ratelimit = status
+        if not status.allowed:
+            raise gate.ApiRateLimited(status)
+        return None
+    if credentials.scheme.lower() != "bearer":
+        raise NotAuthenticated("Use 'Authorization: Bearer <token>'.")
+    try:
+        admission = await gate.admit(credentials.credentials)
+    except gate.ApiRateLimited as exc:
+        request.state.ratelimit = exc.status
+        raise
+    request.state.ratelimit = admission.limit
+    return admission.principal
+
+
+async def current_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    """The caller; 401 without valid credentials."""
+    if principal is None:
+        raise NotAuthenticated("Authentication required: send 'Authorization: Bearer <token>'.")
+    return principal
+
+
+async def write_principal(
+    principal: Annotated[Principal, Depends(current_principal)],
+) -> Principal:
+    """The caller, who must be allowed to write (a session or a read-write key); else 403."""
+    return require_write(principal)
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+WritePrincipal = Annotated[Principal, Depends(write_principal)]

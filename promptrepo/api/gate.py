@@ -1,0 +1,246 @@
+"""The API's front door: who is calling, may they call now, and (optionally) a cached answer.
+
+Every authenticated request passes through `admit(token, entry_key)`. On the hot path it costs
+one Redis round trip: a Lua script that reads the cached principal, counts the request in the
+principal's moving one-minute window, and reads the cache entry the route wants (e.g. a
+published prompt), all at once. Only when the principal is not cached yet does it touch the
+database (in the thread pool) and then run the script again.
+
+Without Redis the same steps run in process (the cache and `limits`' memory storage).
+
+The rate-limit window is stored exactly as `limits`' moving window stores it (a list of
+timestamps under `LIMITS:LIMITER/api/<user_id>/<n>/1/minute`), so `rate_limits.test/clear`
+with the rule `f"{n}/minute"` and identifiers `("api", user_id)` see the same counts.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+
+from fastapi.concurrency import run_in_threadpool
+
+from promptrepo.services import api_keys, cache, plans, rate_limits
+from promptrepo.services import sessions as sessions_service
+from promptrepo.services.errors import NotAuthenticated, RateLimited
+from promptrepo.services.principal import Principal
+from promptrepo.services.rate_limits import LimitStatus
+from promptrepo.services.redis_client import get_async_redis
+
+# A cached principal lives this long; a plan change or a Supabase token's expiry shows within it.
+# Revocation, suspension and password changes do not wait: they delete the entry at once.
+PRINCIPAL_TTL_SECONDS = 60
+WINDOW_SECONDS = 60
+LIMIT_NAME = "api"
+CACHE_FORMAT = 1
+
+_GATE_LUA = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return {0} end
+local ok, p = pcall(cjson.decode, raw)
+if not ok or type(p) ~= 'table' or p.f ~= tonumber(ARGV[3]) then return {0} end
+local limit = tonumber(p.rpm)
+local now = tonumber(ARGV[1])
+local expiry = tonumber(ARGV[2])
+local key = 'LIMITS:LIMITER/api/' .. p.uid .. '/' .. p.rpm .. '/1/minute'
+local allowed = 0
+local last = redis.call('LINDEX', key, limit - 1)
+if not last or tonumber(last) < now - expiry then
+  redis.call('LPUSH', key, ARGV[1])
+  redis.call('LTRIM', key, 0, limit - 1)
+  redis.call('EXPIRE', key, expiry)
+  allowed = 1
+end
+local low, high, idx = 0, redis.call('LLEN', key) - 1, -1
+while low <= high do
+  local mid = math.floor((low + high) / 2)
+  local v = tonumber(redis.call('LINDEX', key, mid))
+  if v and v >= now - expiry then idx = mid; low = mid + 1 else high = mid - 1 end
+end
+local oldest = ARGV[1]
+if idx >= 0 then oldest = redis.call('LINDEX', key, idx) end
+local entry = false
+if allowed == 1 and KEYS[2] ~= '' then entry = redis.call('GET', KEYS[2]) end
+return {1, allowed, limit - (idx + 1), oldest, raw, entry}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    principal: Principal
+    limit: LimitStatus
+    entry: str | None = None
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, or None."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 4096:
+        return None
+    return token
+
+
+def principal_cache_key(token: str) -> str:
+    return sessions_service.principal_cache_key(token)
+
+
+def _encode_principal(principal: Principal, rpm: int) -> str:
+    return json.dumps(
+        {
+            "f": CACHE_FORMAT,
+            "uid": str(principal.user_id),
+            "email": principal.email,
+            "name": principal.name,
+            "role": principal.role,
+            "scope": principal.api_key_scope,
+            "rpm": rpm,
+        },
+        separators=(",", ":"),
+    )
+
+
+# Decoding the same cached JSON again and again is wasted work on the hot path.
+_decoded: dict[str, tuple[Principal, int]] = {}
+
+
+def _decode_principal(raw: str) -> tuple[Principal, int] | None:
+    hit = _decoded.get(raw)
+    if hit is not None:
+        return hit
+    try:
+        data = json.loads(raw)
+        if data.get("f") != CACHE_FORMAT:
+            return None
+        result = (
+            Principal(
+                user_id=uuid.UUID(data["uid"]),
+                email=data["email"],
+                name=data["name"],
+                role=data["role"],
+                api_key_scope=data["scope"],
+            ),
+            int(data["rpm"]),
+        )
+    except (ValueError, KeyError, TypeError):
+        return None
+    if len(_decoded) > 10_000:
+        _decoded.clear()
+    _decoded[raw] = result
+    return result
+
+
+def _load_principal(token: str) -> tuple[Principal, int] | None:
+    """The database path: resolve the token, find the plan's limit, cache both."""
+    from promptrepo.db import session_scope
+
+    with session_scope() as session:
+        if token.startswith(api_keys.KEY_PREFIX):
+            principal = api_keys.principal_from_api_key(session, token)
+        else:
+            principal = _principal_from_session_token(session, token)
+        if principal is None:
+            return None
+        rpm = plans.plan_for_user(session, principal.user_id).api_requests_per_minute
+    cache.put(
+        principal_cache_key(token),
+        _encode_principal(principal, rpm),
+        ttl=PRINCIPAL_TTL_SECONDS,
+        tags=[f"user:{principal.user_id}"],
+    )
+    return principal, rpm
+
+
+def _principal_from_session_token(session, token: str) -> Principal | None:
+    try:
+        from promptrepo.services.auth import principal_from_token
+    except ImportError:  # before the accounts service exists: our own session tokens only
+        return sessions_service.resolve_session(session, token)
+    return principal_from_token(session, token)
+
+
+def _status(limit: int, remaining: int, oldest: float, allowed: bool) -> LimitStatus:
+    return LimitStatus(allowed, limit, max(0, remaining), oldest + WINDOW_SECONDS)
+
+
+_script = None
+
+
+def _gate_script():
+    global _script
+    client = get_async_redis()
+    if _script is None or _script.registered_client is not client:
+        _script = client.register_script(_GATE_LUA)
+    return _script
+
+
+async def admit(token: str, entry_key: str | None = None) -> Admission:
+    """Authenticate `token`, count one request against its plan's limit, fetch `entry_key`.
+
+    Raises NotAuthenticated for an unknown, revoked or expired token (or a suspended user) and
+    RateLimited (with the window's figures) when over the limit.
+    """
+    if get_async_redis() is None:
+        return await _admit_in_process(token, entry_key)
+    script = _gate_script()
+    keys = [
+        cache.KEY_PREFIX + principal_cache_key(token),
+        cache.KEY_PREFIX + entry_key if entry_key else "",
+    ]
+    for attempt in range(2):
+        now = time.time()
+        result = await script(keys=keys, args=[repr(now), WINDOW_SECONDS, CACHE_FORMAT])
+        if result[0] == 1:
+            decoded = _decode_principal(result[4])
+            if decoded is not None:
+                principal, rpm = decoded
+                status = _status(rpm, int(result[2]), float(result[3]), result[1] == 1)
+                if not status.allowed:
+                    raise _rate_limited(status)
+                return Admission(principal, status, result[5])
+        if attempt == 0 and await run_in_threadpool(_load_principal, token) is None:
+            raise NotAuthenticated("Invalid or expired credentials.")
+    raise NotAuthenticated("Invalid or expired credentials.")  # pragma: no cover
+
+
+async def _admit_in_process(token: str, entry_key: str | None) -> Admission:
+    raw = cache.get(principal_cache_key(token))
+    decoded = _decode_principal(raw) if raw else None
+    if decoded is None:
+        decoded = await run_in_threadpool(_load_principal, token)
+        if decoded is None:
+            raise NotAuthenticated("Invalid or expired credentials.")
+    principal, rpm = decoded
+    status = await rate_limits.hit_async(f"{rpm}/minute", LIMIT_NAME, str(principal.user_id))
+    if not status.allowed:
+        raise _rate_limited(status)
+    return Admission(principal, status, cache.get(entry_key) if entry_key else None)
+
+
+class ApiRateLimited(RateLimited):
+    """RateLimited carrying the window, so the 429 has the RateLimit-* headers too."""
+
+    def __init__(self, status: LimitStatus) -> None:
+        super().__init__(
+            f"Rate limit of {status.limit} requests per minute exceeded; "
+            f"retry in {status.retry_after} s.",
+            retry_after=status.retry_after,
+        )
+        self.status = status
+
+
+def _rate_limited(status: LimitStatus) -> ApiRateLimited:
+    return ApiRateLimited(status)
+
+
+def rate_limit_headers(status: LimitStatus) -> dict[str, str]:
+    """The RateLimit-* headers (IETF draft): limit, what is left, seconds until a slot frees."""
+    return {
+        "RateLimit-Limit": str(status.limit),
+        "RateLimit-Remaining": str(status.remaining),
+        "RateLimit-Reset": str(max(0, int(status.reset_at - time.time() + 0.999))),
+    }

@@ -1,0 +1,93 @@
+"""API keys service: secrets shown once and stored hashed, scopes, revocation, suspension."""
+
+import pytest
+from sqlmodel import Session
+
+from promptrepo.models import ApiKey, Profile, utcnow
+from promptrepo.services import api_keys
+from promptrepo.services.errors import NotFound, PermissionDenied, ValidationFailed
+from promptrepo.services.principal import Principal
+from tests.factories import make_user
+
+
+def test_secret_is_returned_once_and_only_its_hash_is_stored(session: Session) -> None:
+    user = make_user(session)
+    key, secret = api_keys.create_api_key(session, user, name="worker", scope="write")
+    session.commit()
+    assert secret.startswith("pr_") and len(secret) > 40
+    assert key.key_hash == api_keys.hash_secret(secret) and secret not in key.key_hash
+    assert secret.startswith(key.prefix) and len(key.prefix) < len(secret)
+    principal = api_keys.principal_from_api_key(session, secret)
+    assert principal is not None
+    assert principal.user_id == user.user_id and principal.api_key_scope == "write"
+
+
+def test_read_key_principal_cannot_write(session: Session) -> None:
+    user = make_user(session)
+    _, secret = api_keys.create_api_key(session, user, name="r")
+    principal = api_keys.principal_from_api_key(session, secret)
+    assert principal.api_key_scope == "read" and not principal.can_write
+
+
+def test_unknown_revoked_and_suspended_keys_are_refused(session: Session) -> None:
+    user = make_user(session)
+    key, secret = api_keys.create_api_key(session, user, name="k")
+    assert api_keys.principal_from_api_key(session, "pr_unknown") is None
+    assert api_keys.principal_from_api_key(session, "prs_" + secret) is None
+    api_keys.revoke_api_key(session, user, key.id)
+    session.commit()
+    assert api_keys.principal_from_api_key(session, secret) is None
+
+    _, other_secret = api_keys.create_api_key(session, user, name="k2")
+    profile = session.get(Profile, user.user_id)
+    profile.suspended_at = utcnow()
+    session.add(profile)
+    session.commit()
+    assert api_keys.principal_from_api_key(session, other_secret) is None
+
+
+def test_last_used_is_written_at_most_once_a_minute(session: Session) -> None:
+    user = make_user(session)
+    key, secret = api_keys.create_api_key(session, user, name="k")
+    session.commit()
+    api_keys.principal_from_api_key(session, secret)
+    session.commit()
+    session.refresh(key)
+    first = key.last_used_at
+    assert first is not None
+    api_keys.principal_from_api_key(session, secret)
+    session.commit()
+    session.refresh(key)
+    assert key.last_used_at == first
+
+
+def test_outsider_cannot_list_or_revoke_my_keys(session: Session) -> None:
+    owner = make_user(session)
+    outsider = make_user(session)
+    key, _ = api_keys.create_api_key(session, owner, name="mine")
+    assert api_keys.list_api_keys(session, outsider) == []
+    with pytest.raises(NotFound):
+        api_keys.revoke_api_key(session, outsider, key.id)
+    with pytest.raises(NotFound):
+        api_keys.revoke_api_key(session, outsider, "not-a-uuid")
+    assert [k.id for k in api_keys.list_api_keys(session, owner)] == [key.id]
+
+
+def test_keys_cannot_create_keys_and_bad_input_is_refused(session: Session) -> None:
+    user = make_user(session)
+    as_key = Principal(user.user_id, user.email, user.name, api_key_scope="write")
+    with pytest.raises(PermissionDenied):
+        api_keys.create_api_key(session, as_key, name="x")
+    with pytest.raises(ValidationFailed) as info:
+        api_keys.create_api_key(session, user, name=" ", scope="root")
+    assert {tuple(e["loc"]) for e in info.value.errors} == {("body", "name"), ("body", "scope")}
+
+
+def test_revoked_keys_leave_the_list_and_revoking_twice_is_harmless(session: Session) -> None:
+    user = make_user(session)
+    key, _ = api_keys.create_api_key(session, user, name="k")
+    api_keys.revoke_api_key(session, user, key.id)
+    api_keys.revoke_api_key(session, user, key.id)
+    assert api_keys.list_api_keys(session, user) == []
+    assert [k.id for k in api_keys.list_api_keys(session, user, include_revoked=True)] == [key.id]
+    assert session.get(ApiKey, key.id).revoked_at is not None
