@@ -6,12 +6,13 @@ Services receive a `Session` as an argument; Reflex states and API routes open o
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
@@ -47,10 +48,33 @@ def get_engine() -> Engine:
     return build_engine(settings.database_url, pool_size=settings.db_pool_size)
 
 
+RLS_ROLE = "promptrepo_user"
+
+
+def act_as(session: Session, user_id: uuid.UUID | None) -> None:
+    """On PostgreSQL, put the current transaction under row-level security for `user_id`.
+
+    The policies (migration 0002) then let it see only that user's rows and public projects.
+    Lasts until the transaction ends; a no-op on SQLite.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(text(f"SET LOCAL ROLE {RLS_ROLE}"))
+    session.execute(
+        text("SELECT set_config('app.user_id', :uid, true)"), {"uid": str(user_id or "")}
+    )
+
+
 @contextmanager
-def session_scope() -> Iterator[Session]:
-    """A session that commits when the block succeeds and rolls back otherwise."""
+def session_scope(*, acting_as: uuid.UUID | None = None) -> Iterator[Session]:
+    """A session that commits when the block succeeds and rolls back otherwise.
+
+    With `acting_as`, PostgreSQL's row-level security also confines it to what that user
+    may see (defence in depth behind the checks in services/access.py).
+    """
     with Session(get_engine(), expire_on_commit=False) as session:
+        if acting_as is not None:
+            act_as(session, acting_as)
         try:
             yield session
             session.commit()

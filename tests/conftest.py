@@ -75,7 +75,7 @@ def pg_engine(pg_database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def _truncate_all(engine: Engine) -> None:
+def truncate_all(engine: Engine) -> None:
     tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
@@ -94,7 +94,7 @@ def engine(
         eng.dispose()
     else:
         eng = request.getfixturevalue("pg_engine")
-        _truncate_all(eng)
+        truncate_all(eng)
         yield eng
 
 
