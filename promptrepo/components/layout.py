@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from promptrepo import routes
+from promptrepo.components.theme import theme_preference_sync
 from promptrepo.state.base import AppState
 
 
@@ -142,6 +143,7 @@ def footer() -> rx.Component:
 def shell(content: rx.Component) -> rx.Component:
     return rx.flex(
         rx.el.a("Skip to content", href="#main", class_name="skip-link"),
+        theme_preference_sync(),
         navbar(),
         rx.el.main(
             content,

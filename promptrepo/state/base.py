@@ -6,10 +6,13 @@ or writes data: the `check_login` redirect is for the user's convenience and pro
 
 from __future__ import annotations
 
+import hashlib
+
 import reflex as rx
 
 from promptrepo import routes
 from promptrepo.db import session_scope
+from promptrepo.models import Profile
 from promptrepo.services.errors import NotAuthenticated
 from promptrepo.services.principal import Principal
 from promptrepo.services.sessions import resolve_session
@@ -26,6 +29,9 @@ class AppState(rx.State):
     user_name: str = ""
     user_email: str = ""
     user_role: str = ""
+    # "<light|dark|system>:<login stamp>", read by components/theme.py to apply the stored
+    # theme preference in the browser once per login and once per change.
+    theme_key: str = ""
 
     @rx.var
     def is_authenticated(self) -> bool:
@@ -54,20 +60,39 @@ class AppState(rx.State):
         self.user_email = principal.email if principal else ""
         self.user_role = principal.role if principal else ""
 
+    def _set_theme(self, theme_preference: str | None) -> None:
+        """Remember the signed-in user's stored theme (None: nobody is signed in)."""
+        if not theme_preference or not self.auth_token:
+            self.theme_key = ""
+            return
+        stamp = hashlib.sha256(self.auth_token.encode()).hexdigest()[:12]
+        self.theme_key = f"{theme_preference}:{stamp}"
+
+    def _load_theme(self, principal: Principal | None) -> None:
+        if principal is None:
+            self._set_theme(None)
+            return
+        with session_scope() as session:
+            profile = session.get(Profile, principal.user_id)
+            self._set_theme(profile.theme_preference if profile else None)
+
     @rx.event
     def load_user(self):
         """on_load for public pages: show who is signed in, if anyone."""
-        self.principal()
+        self._load_theme(self.principal())
 
     @rx.event
     def check_login(self):
         """on_load for pages that need a user: send visitors to /login?next=<this page>."""
-        if self.principal() is None:
+        principal = self.principal()
+        self._load_theme(principal)
+        if principal is None:
             return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
 
     @rx.event
     def check_admin(self):
         principal = self.principal()
+        self._load_theme(principal)
         if principal is None:
             return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
         if not principal.is_admin:

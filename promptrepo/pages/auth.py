@@ -1,0 +1,204 @@
+"""The account pages: /login, /signup, /logout, /forgot-password, /reset-password."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from promptrepo import routes
+from promptrepo.components.forms import card, field, form_alert
+from promptrepo.components.template import template
+from promptrepo.services.passwords import MAX_LENGTH, MIN_LENGTH
+from promptrepo.state.auth import AuthFormState as S
+
+PASSWORD_HINT = f"{MIN_LENGTH} to {MAX_LENGTH} characters."
+
+
+def submit(label: str, busy_label: str, id: str) -> rx.Component:
+    return rx.button(
+        rx.cond(S.submitting, busy_label, label),
+        type="submit",
+        size="3",
+        width="100%",
+        loading=S.submitting,
+        id=id,
+    )
+
+
+@template(route=routes.LOGIN, title="Log in · PromptRepo", on_load=S.open_form)
+def login() -> rx.Component:
+    return card(
+        form_alert(S.form_error, id="login-error"),
+        rx.form(
+            rx.vstack(
+                field(
+                    "E-mail",
+                    name="email",
+                    id="login-email",
+                    type="email",
+                    auto_complete="username",
+                    auto_focus=True,
+                    required=True,
+                    error=S.errors["email"],
+                ),
+                field(
+                    "Password",
+                    name="password",
+                    id="login-password",
+                    type="password",
+                    auto_complete="current-password",
+                    required=True,
+                    error=S.errors["password"],
+                ),
+                submit("Log in", "Logging in…", "login-submit"),
+                spacing="4",
+                width="100%",
+            ),
+            on_submit=S.login,
+            reset_on_submit=False,
+            id="login-form",
+            width="100%",
+        ),
+        rx.hstack(
+            rx.link("Forgot your password?", href=routes.FORGOT_PASSWORD, size="2"),
+            rx.spacer(),
+            rx.link("Create an account", href=S.signup_href, size="2", id="to-signup"),
+            width="100%",
+        ),
+        heading="Log in",
+        subheading="Welcome back to PromptRepo.",
+    )
+
+
+@template(route=routes.SIGNUP, title="Sign up · PromptRepo", on_load=S.open_form)
+def signup() -> rx.Component:
+    return card(
+        form_alert(S.form_error, id="signup-error"),
+        form_alert(S.notice, id="signup-notice", color_scheme="blue"),
+        rx.form(
+            rx.vstack(
+                field(
+                    "Name",
+                    name="name",
+                    id="signup-name",
+                    auto_complete="name",
+                    auto_focus=True,
+                    required=True,
+                    max_length=100,
+                    error=S.errors["name"],
+                ),
+                field(
+                    "E-mail",
+                    name="email",
+                    id="signup-email",
+                    type="email",
+                    auto_complete="email",
+                    required=True,
+                    error=S.errors["email"],
+                ),
+                field(
+                    "Password",
+                    name="password",
+                    id="signup-password",
+                    type="password",
+                    auto_complete="new-password",
+                    required=True,
+                    hint=PASSWORD_HINT,
+                    error=S.errors["password"],
+                ),
+                submit("Create account", "Creating your account…", "signup-submit"),
+                spacing="4",
+                width="100%",
+            ),
+            on_submit=S.signup,
+            reset_on_submit=False,
+            id="signup-form",
+            width="100%",
+        ),
+        rx.text(
+            "Already have an account? ",
+            rx.link("Log in", href=S.login_href, id="to-login"),
+            size="2",
+        ),
+        heading="Create your account",
+        subheading="Free plan: 3 projects, 100 prompts. No card needed.",
+    )
+
+
+@template(route=routes.LOGOUT, title="Log out · PromptRepo", on_load=S.logout)
+def logout() -> rx.Component:
+    return rx.center(
+        rx.hstack(rx.spinner(), rx.text("Logging you out…"), id="logout-progress"),
+        padding_y="4rem",
+    )
+
+
+@template(route=routes.FORGOT_PASSWORD, title="Forgot password · PromptRepo", on_load=S.open_form)
+def forgot_password() -> rx.Component:
+    return card(
+        form_alert(S.form_error, id="forgot-error"),
+        form_alert(S.notice, id="forgot-notice", color_scheme="green"),
+        rx.form(
+            rx.vstack(
+                field(
+                    "E-mail",
+                    name="email",
+                    id="forgot-email",
+                    type="email",
+                    auto_complete="email",
+                    auto_focus=True,
+                    required=True,
+                    error=S.errors["email"],
+                ),
+                submit("Send me a reset link", "Sending…", "forgot-submit"),
+                spacing="4",
+                width="100%",
+            ),
+            on_submit=S.forgot_password,
+            reset_on_submit=False,
+            width="100%",
+        ),
+        rx.link("Back to log in", href=routes.LOGIN, size="2"),
+        heading="Forgot your password?",
+        subheading="We will e-mail you a link to choose a new one.",
+    )
+
+
+@template(
+    route=routes.RESET_PASSWORD, title="Choose a new password · PromptRepo", on_load=S.open_form
+)
+def reset_password() -> rx.Component:
+    return card(
+        form_alert(S.form_error, id="reset-error"),
+        rx.form(
+            rx.vstack(
+                field(
+                    "New password",
+                    name="password",
+                    id="reset-password",
+                    type="password",
+                    auto_complete="new-password",
+                    auto_focus=True,
+                    required=True,
+                    hint=PASSWORD_HINT,
+                    error=S.errors["password"],
+                ),
+                field(
+                    "New password again",
+                    name="password_confirm",
+                    id="reset-password-confirm",
+                    type="password",
+                    auto_complete="new-password",
+                    required=True,
+                    error=S.errors["password_confirm"],
+                ),
+                submit("Set new password", "Saving…", "reset-submit"),
+                spacing="4",
+                width="100%",
+            ),
+            on_submit=S.reset_password,
+            reset_on_submit=False,
+            width="100%",
+        ),
+        rx.link("Ask for a new link", href=routes.FORGOT_PASSWORD, size="2"),
+        heading="Choose a new password",
+    )

@@ -1,0 +1,232 @@
+"""/settings: profile name, theme preference, password change, account deletion."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from promptrepo import routes
+from promptrepo.components.forms import field, form_alert
+from promptrepo.components.template import template
+from promptrepo.services.passwords import MAX_LENGTH, MIN_LENGTH
+from promptrepo.state.base import AppState
+from promptrepo.state.settings import SettingsState as S
+
+THEMES = (("light", "Light", "sun"), ("dark", "Dark", "moon"), ("system", "System", "monitor"))
+
+
+def section(title: str, description: str, *children: rx.Component, id: str) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading(title, as_="h2", size="5"),
+            rx.text(description, color=rx.color("gray", 11), size="2"),
+            *children,
+            spacing="4",
+            align="stretch",
+            width="100%",
+        ),
+        size="3",
+        width="100%",
+        id=id,
+    )
+
+
+def profile_section() -> rx.Component:
+    return section(
+        "Profile",
+        "Your name as others see it on public projects.",
+        form_alert(S.profile_error, id="profile-error"),
+        rx.form(
+            rx.hstack(
+                rx.box(
+                    rx.el.label("Name", html_for="settings-name", font_weight="500"),
+                    rx.input(
+                        name="name",
+                        id="settings-name",
+                        value=S.name_input,
+                        on_change=S.set_name_input,
+                        auto_complete="name",
+                        required=True,
+                        max_length=100,
+                        size="3",
+                        width="100%",
+                    ),
+                    flex="1",
+                ),
+                rx.button(
+                    "Save name", type="submit", size="3", loading=S.saving_name, id="save-name"
+                ),
+                align="end",
+                width="100%",
+            ),
+            on_submit=S.save_name,
+            reset_on_submit=False,
+        ),
+        rx.text("E-mail: ", rx.text.strong(AppState.user_email), size="2"),
+        id="profile-section",
+    )
+
+
+def theme_section() -> rx.Component:
+    return section(
+        "Theme",
+        "Applied at once, and on every device you log in to.",
+        rx.hstack(
+            *[
+                rx.button(
+                    rx.icon(icon, size=16),
+                    label,
+                    on_click=S.choose_theme(value),
+                    variant=rx.cond(S.theme_preference == value, "solid", "outline"),
+                    aria_pressed=rx.cond(S.theme_preference == value, "true", "false"),
+                    id=f"theme-{value}",
+                    size="3",
+                )
+                for value, label, icon in THEMES
+            ],
+            role="group",
+            aria_label="Theme",
+            spacing="3",
+            wrap="wrap",
+        ),
+        id="theme-section",
+    )
+
+
+def password_section() -> rx.Component:
+    return section(
+        "Password",
+        "Changing it logs you out everywhere else.",
+        form_alert(S.password_error, id="password-error"),
+        rx.form(
+            rx.vstack(
+                # A hidden username field helps password managers pick the right entry.
+                rx.el.input(
+                    type="email",
+                    name="username",
+                    value=AppState.user_email,
+                    auto_complete="username",
+                    read_only=True,
+                    hidden=True,
+                ),
+                field(
+                    "Current password",
+                    name="current_password",
+                    id="current-password",
+                    type="password",
+                    auto_complete="current-password",
+                    required=True,
+                    error=S.password_errors["current_password"],
+                ),
+                field(
+                    "New password",
+                    name="new_password",
+                    id="new-password",
+                    type="password",
+                    auto_complete="new-password",
+                    required=True,
+                    hint=f"{MIN_LENGTH} to {MAX_LENGTH} characters.",
+                    error=S.password_errors["new_password"],
+                ),
+                field(
+                    "New password again",
+                    name="new_password_confirm",
+                    id="new-password-confirm",
+                    type="password",
+                    auto_complete="new-password",
+                    required=True,
+                    error=S.password_errors["new_password_confirm"],
+                ),
+                rx.button(
+                    "Change password",
+                    type="submit",
+                    size="3",
+                    loading=S.saving_password,
+                    id="change-password",
+                ),
+                spacing="3",
+                align="stretch",
+                width="100%",
+            ),
+            on_submit=S.change_password,
+            reset_on_submit=False,
+        ),
+        id="password-section",
+    )
+
+
+def delete_section() -> rx.Component:
+    return section(
+        "Delete account",
+        "Deletes your profile, projects, prompts, versions, API keys and billing record. "
+        "This cannot be undone.",
+        rx.alert_dialog.root(
+            rx.alert_dialog.trigger(
+                rx.button(
+                    "Delete my account…",
+                    color_scheme="red",
+                    variant="soft",
+                    id="delete-account-open",
+                ),
+            ),
+            rx.alert_dialog.content(
+                rx.alert_dialog.title("Delete your account?"),
+                rx.alert_dialog.description(
+                    "Everything you own in PromptRepo is deleted at once. Type your e-mail "
+                    "address to confirm."
+                ),
+                rx.form(
+                    rx.vstack(
+                        field(
+                            "Your e-mail address",
+                            name="confirmation",
+                            id="delete-confirmation",
+                            auto_focus=True,
+                            required=True,
+                            error=S.delete_error,
+                        ),
+                        rx.hstack(
+                            rx.alert_dialog.cancel(
+                                rx.button(
+                                    "Cancel", variant="soft", color_scheme="gray", type="button"
+                                ),
+                            ),
+                            rx.button(
+                                "Delete everything",
+                                color_scheme="red",
+                                type="submit",
+                                loading=S.deleting,
+                                id="delete-account-confirm",
+                            ),
+                            justify="end",
+                            width="100%",
+                        ),
+                        spacing="3",
+                        width="100%",
+                    ),
+                    on_submit=S.delete_account,
+                    reset_on_submit=False,
+                ),
+            ),
+            open=S.delete_open,
+            on_open_change=S.set_delete_open,
+        ),
+        id="delete-section",
+    )
+
+
+@template(
+    route=routes.SETTINGS,
+    title="Settings · PromptRepo",
+    on_load=[AppState.check_login, S.load_settings],
+)
+def settings_page() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Settings", as_="h1", size="8"),
+        profile_section(),
+        theme_section(),
+        rx.cond(S.has_password, password_section()),
+        delete_section(),
+        spacing="5",
+        max_width="44rem",
+        width="100%",
+    )

@@ -1,0 +1,258 @@
+"""Sign-up, sign-in, sign-out and token resolution, whichever provider AUTH_PROVIDER names.
+
+Both providers end in the same place: a profile in our database and one of our own session
+tokens (`prs_…`), so expiry, revocation and suspension work the same way for both, and the
+UI, the API and every service see the same `Principal`.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from promptrepo.models import Credential, Profile
+from promptrepo.observability import get_logger
+from promptrepo.services import accounts, passwords, rate_limits, sessions, supabase_tokens
+from promptrepo.services.errors import (
+    Conflict,
+    NotAuthenticated,
+    RateLimited,
+    ServiceError,
+    ValidationFailed,
+)
+from promptrepo.services.password_reset import (  # noqa: F401  (part of this interface)
+    request_password_reset,
+    reset_password,
+)
+from promptrepo.services.principal import Principal
+from promptrepo.services.supabase_tokens import InvalidToken, ProviderUnavailable
+from promptrepo.settings import settings
+
+BAD_CREDENTIALS = "Incorrect e-mail address or password."
+log = get_logger(__name__)
+
+
+class EmailConfirmationRequired(ServiceError):
+    """Supabase created the account but wants the address confirmed before a session."""
+
+    status_code = 202
+    title = "Confirm your e-mail address"
+
+
+def provider() -> str:
+    return settings.auth_provider
+
+
+# --------------------------------------------------------------------------- throttling
+def _throttle_keys(email: str, client_ip: str) -> list[tuple[str, str]]:
+    keys = [("login-email", email)]
+    if client_ip:
+        keys.append(("login-ip", client_ip))
+    return keys
+
+
+def _wait_message(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} seconds"
+    minutes = -(-seconds // 60)
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def _check_throttle(email: str, client_ip: str) -> None:
+    """Raise RateLimited while failed logins for this e-mail or address exceed the limit."""
+    for kind, value in _throttle_keys(email, client_ip):
+        status = rate_limits.test(settings.login_rate_limit, kind, value)
+        if not status.allowed:
+            raise RateLimited(
+                "Too many failed logins. Try again in "
+                f"{_wait_message(status.retry_after)}, or reset your password.",
+                retry_after=status.retry_after,
+            )
+
+
+def _record_failure(email: str, client_ip: str) -> None:
+    for kind, value in _throttle_keys(email, client_ip):
+        rate_limits.hit(settings.login_rate_limit, kind, value)
+
+
+def clear_failures(email: str) -> None:
+    """Forget failed logins for an e-mail (after a successful login or a password reset)."""
+    rate_limits.clear(settings.login_rate_limit, "login-email", email)
+
+
+# --------------------------------------------------------------------------- sign-up / in
+def _start_session(
+    session: Session, profile: Profile, client_ip: str, user_agent: str
+) -> tuple[Principal, str]:
+    accounts.ensure_active(profile)
+    token = sessions.create_session(
+        session, profile.id, user_agent=user_agent, ip_address=client_ip
+    )
+    return accounts.principal_for(profile), token
+
+
+def sign_up(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    name: str,
+    client_ip: str = "",
+    user_agent: str = "",
+) -> tuple[Principal, str]:
+    """Create an account (profile + billing, and the credential or identity) and sign it in.
+
+    Returns the principal and a new session token. Raises ValidationFailed for bad input,
+    Conflict when the address is taken, EmailConfirmationRequired (Supabase) when the
+    provider wants the address confirmed first.
+    """
+    email = accounts.normalise_email(email)
+    name = accounts.normalise_name(name)
+    passwords.validate_password(password)
+    if provider() == "supabase":
+        profile = _supabase_sign_up(session, email=email, password=password, name=name)
+    else:
+        profile = accounts.create_profile_with_billing(
+            session, email=email, name=name, password=password
+        )
+    log.info("signed_up", user_id=str(profile.id), provider=provider())
+    return _start_session(session, profile, client_ip, user_agent)
+
+
+def sign_in(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    client_ip: str = "",
+    user_agent: str = "",
+) -> tuple[Principal, str]:
+    """Check the e-mail and password and start a session.
+
+    Failed logins are limited per e-mail and per client address (LOGIN_RATE_LIMIT); over the
+    limit, RateLimited says when to try again. Wrong credentials raise NotAuthenticated with
+    the same message whether or not the address has an account. Suspended accounts are refused.
+    """
+    raw_email = (email or "").strip().lower()
+    if not raw_email or not password:
+        raise ValidationFailed(
+            "Enter your e-mail address and password.",
+            errors=[
+                {"loc": [field], "msg": "Required."}
+                for field, value in (("email", raw_email), ("password", password))
+                if not value
+            ],
+        )
+    _check_throttle(raw_email, client_ip)
+    if provider() == "supabase":
+        profile = _supabase_sign_in(session, email=raw_email, password=password)
+    else:
+        profile = accounts.find_profile_by_email(session, raw_email)
+        credential = session.get(Credential, profile.id) if profile else None
+        if not passwords.verify_password(password, credential and credential.password_hash):
+            profile = None
+        elif passwords.needs_rehash(credential.password_hash):
+            accounts.set_password(session, credential.user_id, password)
+    if profile is None:
+        _record_failure(raw_email, client_ip)
+        log.info("login_failed", ip=client_ip)
+        raise NotAuthenticated(BAD_CREDENTIALS)
+    clear_failures(raw_email)
+    principal, token = _start_session(session, profile, client_ip, user_agent)
+    log.info("signed_in", user_id=str(profile.id))
+    return principal, token
+
+
+def sign_out(session: Session, token: str | None) -> None:
+    """Revoke the session behind `token` (no-op for an unknown token)."""
+    if token:
+        sessions.revoke_session(session, token)
+
+
+def principal_from_token(session: Session, token: str | None) -> Principal | None:
+    """The user behind a bearer token: one of our `prs_` session tokens, or, when
+    AUTH_PROVIDER=supabase, a Supabase access token (verified here; first sight provisions
+    the profile). None when the token is unknown, expired, revoked, invalid or suspended."""
+    if not token:
+        return None
+    if token.startswith(sessions.TOKEN_PREFIX):
+        return sessions.resolve_session(session, token)
+    if provider() == "supabase" and supabase_tokens.looks_like_jwt(token):
+        try:
+            claims = supabase_tokens.verify_access_token(token)
+            profile = supabase_tokens.profile_for_claims(session, claims)
+        except InvalidToken as exc:
+            log.info("supabase_token_refused", reason=str(exc))
+            return None
+        if profile.suspended_at is not None:
+            return None
+        return accounts.principal_for(profile)
+    return None
+
+
+# --------------------------------------------------------------------------- supabase
+def _provider_error(exc: Exception) -> ServiceError:
+    from supabase_auth.errors import AuthRetryableError
+
+    if isinstance(exc, AuthRetryableError):
+        log.warning("supabase_unreachable", error=str(exc))
+        return ProviderUnavailable(
+            "The sign-in service is not reachable right now. Try again in a minute."
+        )
+    return ServiceError(str(getattr(exc, "message", "") or exc))
+
+
+def _profile_from_supabase_session(session: Session, auth_response, name: str = "") -> Profile:
+    if auth_response.session is None:
+        raise EmailConfirmationRequired("We sent you an e-mail: confirm your address, then log in.")
+    try:
+        claims = supabase_tokens.verify_access_token(auth_response.session.access_token)
+    except InvalidToken as exc:
+        log.warning("supabase_token_refused", reason=str(exc))
+        raise ProviderUnavailable(
+            "The sign-in service answered with a token we cannot verify."
+        ) from exc
+    if name and not (claims.get("user_metadata") or {}).get("name"):
+        claims = {**claims, "user_metadata": {**(claims.get("user_metadata") or {}), "name": name}}
+    return supabase_tokens.profile_for_claims(session, claims)
+
+
+def _supabase_sign_up(session: Session, *, email: str, password: str, name: str) -> Profile:
+    from supabase_auth.errors import AuthApiError, AuthError, AuthWeakPasswordError
+
+    if accounts.find_profile_by_email(session, email) is not None:
+        raise Conflict(
+            accounts.EMAIL_TAKEN, errors=[{"loc": ["email"], "msg": accounts.EMAIL_TAKEN}]
+        )
+    try:
+        response = supabase_tokens.auth_client().sign_up(
+            {"email": email, "password": password, "options": {"data": {"name": name}}}
+        )
+    except AuthWeakPasswordError as exc:
+        raise ValidationFailed(
+            exc.message, errors=[{"loc": ["password"], "msg": exc.message}]
+        ) from exc
+    except AuthApiError as exc:
+        if exc.code in ("user_already_exists", "email_exists") or exc.status == 422:
+            raise Conflict(
+                accounts.EMAIL_TAKEN, errors=[{"loc": ["email"], "msg": accounts.EMAIL_TAKEN}]
+            ) from exc
+        raise _provider_error(exc) from exc
+    except AuthError as exc:
+        raise _provider_error(exc) from exc
+    return _profile_from_supabase_session(session, response, name)
+
+
+def _supabase_sign_in(session: Session, *, email: str, password: str) -> Profile | None:
+    from supabase_auth.errors import AuthApiError, AuthError
+
+    try:
+        response = supabase_tokens.auth_client().sign_in_with_password(
+            {"email": email, "password": password}
+        )
+    except AuthApiError as exc:
+        if exc.status in (400, 401, 422):
+            return None  # invalid credentials (or unconfirmed address): a failed attempt
+        raise _provider_error(exc) from exc
+    except AuthError as exc:
+        raise _provider_error(exc) from exc
+    return _profile_from_supabase_session(session, response)

@@ -1,0 +1,124 @@
+"""Password reset by e-mail: a signed, expiring, single-use link.
+
+The link carries the user id and a fingerprint of the current password hash, signed with
+SECRET_KEY (itsdangerous) and timestamped. Using it changes the hash, so the fingerprint no
+longer matches and the link dies; it also expires after PASSWORD_RESET_TTL_SECONDS.
+"""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import quote
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlmodel import Session
+
+from promptrepo import routes
+from promptrepo.models import Credential, Profile
+from promptrepo.observability import get_logger
+from promptrepo.services import accounts, audit, mail, passwords, sessions
+from promptrepo.services.errors import ValidationFailed
+from promptrepo.settings import settings
+
+SALT = "promptrepo.password-reset"
+REQUEST_ANSWER = (
+    "If an account exists for that address, we have sent it a link to choose a new password. "
+    "The link works once and expires in {minutes} minutes."
+)
+log = get_logger(__name__)
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret_key, salt=SALT)
+
+
+def _current_fingerprint(session: Session, user_id: uuid.UUID) -> str:
+    credential = session.get(Credential, user_id)
+    return passwords.fingerprint(credential.password_hash if credential else None)
+
+
+def make_reset_token(session: Session, profile: Profile) -> str:
+    return _serializer().dumps(
+        {"uid": str(profile.id), "fp": _current_fingerprint(session, profile.id)}
+    )
+
+
+def reset_link(token: str) -> str:
+    return f"{settings.public_url.rstrip('/')}{routes.RESET_PASSWORD}?token={quote(token)}"
+
+
+def request_answer() -> str:
+    return REQUEST_ANSWER.format(minutes=max(1, settings.password_reset_ttl_seconds // 60))
+
+
+def request_password_reset(session: Session, email: str) -> str:
+    """Mail a reset link if `email` has an (unsuspended) account.
+
+    Always returns the same sentence, whether or not the account exists (no enumeration).
+    With AUTH_PROVIDER=supabase, Supabase sends its own recovery mail.
+    """
+    address = accounts.normalise_email(email)
+    answer = request_answer()
+    if settings.auth_provider == "supabase":
+        from promptrepo.services import supabase_tokens
+
+        try:
+            supabase_tokens.auth_client().reset_password_for_email(
+                address, {"redirect_to": f"{settings.public_url.rstrip('/')}{routes.LOGIN}"}
+            )
+        except Exception as exc:  # the answer must not reveal anything either way
+            log.warning("supabase_recover_failed", error=str(exc))
+        return answer
+    profile = accounts.find_profile_by_email(session, address)
+    if profile is None or profile.suspended_at is not None:
+        log.info("password_reset_requested_unknown")
+        return answer
+    link = reset_link(make_reset_token(session, profile))
+    minutes = max(1, settings.password_reset_ttl_seconds // 60)
+    body = (
+        f"Hello {profile.name},\n\n"
+        "Someone (hopefully you) asked to reset the password of your PromptRepo account.\n"
+        f"Choose a new password here (the link works once and expires in {minutes} minutes):\n\n"
+        f"{link}\n\n"
+        "If you did not ask for this, ignore this e-mail: your password stays the same.\n"
+    )
+    mail.send_mail(
+        profile.email, "Reset your PromptRepo password", body, log_fields={"reset_link": link}
+    )
+    audit.record(session, profile.id, "account.password_reset_requested", "profile", profile.id)
+    return answer
+
+
+def _invalid(message: str) -> ValidationFailed:
+    return ValidationFailed(message, errors=[{"loc": ["token"], "msg": message}])
+
+
+def reset_password(session: Session, token: str, new_password: str) -> Profile:
+    """Set a new password from a reset link; every session of the user is logged out.
+
+    Raises ValidationFailed when the link is invalid, expired or already used, or when the
+    new password breaks the rules.
+    """
+    try:
+        data = _serializer().loads(token or "", max_age=settings.password_reset_ttl_seconds)
+    except SignatureExpired as exc:
+        raise _invalid("This reset link has expired. Ask for a new one.") from exc
+    except BadSignature as exc:
+        raise _invalid("This reset link is not valid. Ask for a new one.") from exc
+    try:
+        user_id = uuid.UUID(str(data.get("uid")))
+    except (ValueError, AttributeError) as exc:
+        raise _invalid("This reset link is not valid. Ask for a new one.") from exc
+    profile = session.get(Profile, user_id)
+    if profile is None or profile.suspended_at is not None:
+        raise _invalid("This reset link is not valid. Ask for a new one.")
+    if data.get("fp") != _current_fingerprint(session, user_id):
+        raise _invalid("This reset link has already been used. Ask for a new one.")
+    passwords.validate_password(new_password)
+    accounts.set_password(session, user_id, new_password)
+    sessions.revoke_all_sessions(session, user_id)
+    audit.record(session, user_id, "account.password_reset", "profile", user_id)
+    from promptrepo.services.auth import clear_failures
+
+    clear_failures(profile.email)
+    return profile
