@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from promptrepo.models import Prompt, Segment
 from promptrepo.services import ordering, projects, prompts, segments
-from tests.conftest import _truncate_all
+from tests.conftest import truncate_all
 from tests.factories import make_user
 
 ROUNDS = 15
@@ -62,7 +62,7 @@ def _run_in_threads(engine: Engine, work) -> list[BaseException]:
 
 
 def test_concurrent_reorders_and_inserts_keep_orders_dense(pg_engine: Engine) -> None:
-    _truncate_all(pg_engine)
+    truncate_all(pg_engine)
     with Session(pg_engine, expire_on_commit=False) as session:
         owner = make_user(session, plan="pro")
         project = projects.create_project(session, owner, name="Busy")
@@ -106,7 +106,7 @@ def test_concurrent_reorders_and_inserts_keep_orders_dense(pg_engine: Engine) ->
 
 
 def test_two_tabs_appending_at_once_get_distinct_positions(pg_engine: Engine) -> None:
-    _truncate_all(pg_engine)
+    truncate_all(pg_engine)
     with Session(pg_engine, expire_on_commit=False) as session:
         owner = make_user(session, plan="pro")
         project = projects.create_project(session, owner, name="Race")
