@@ -43,6 +43,17 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def _field_paths(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Services name fields ("name"); the API says where they are (["body", "name"])."""
+    out = []
+    for error in errors:
+        loc = [str(p) for p in error.get("loc", [])]
+        if loc and loc[0] not in ("body", "query", "path", "header"):
+            loc = ["body", *loc]
+        out.append({**error, "loc": loc})
+    return out
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
@@ -51,7 +62,13 @@ def install_error_handlers(app: FastAPI) -> None:
             headers = {"Retry-After": str(exc.retry_after)}
         elif isinstance(exc, NotAuthenticated):
             headers = {"WWW-Authenticate": "Bearer"}
-        return problem(exc.status_code, exc.title, exc.message, errors=exc.errors, headers=headers)
+        return problem(
+            exc.status_code,
+            exc.title,
+            exc.message,
+            errors=_field_paths(exc.errors),
+            headers=headers,
+        )
 
     @app.exception_handler(IntegrityError)
     async def _integrity_error(_request: Request, exc: IntegrityError) -> JSONResponse:

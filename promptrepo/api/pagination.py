@@ -32,6 +32,7 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = Field(
         None, description="Pass as `cursor` to get the next page; null on the last page."
     )
+    total: int | None = Field(None, description="How many items in all, where it is cheap to know.")
 
 
 class PageParams(BaseModel):
@@ -84,4 +85,39 @@ def paginate(
     return {
         "items": [convert(r) for r in rows],
         "next_cursor": encode_cursor(params.offset + params.limit) if has_more else None,
+    }
+
+
+def paginate_list(params: PageParams, rows: Sequence[T], convert: Callable[[T], object]) -> dict:
+    """Paginate a short list that the service returns whole (e.g. a project's segments)."""
+    window = rows[params.offset : params.offset + params.limit]
+    has_more = params.offset + params.limit < len(rows)
+    return {
+        "items": [convert(r) for r in window],
+        "next_cursor": encode_cursor(params.offset + params.limit) if has_more else None,
+        "total": len(rows),
+    }
+
+
+def paginate_pages(
+    params: PageParams, fetch_page: Callable[[int, int], tuple[Sequence[T], int]], convert
+) -> dict:
+    """Adapt a page-numbered service (`fetch_page(page, per_page) -> (items, total)`) to cursors.
+
+    A cursor is an offset; when it does not fall on a page boundary of `limit` (the client
+    changed `limit` between calls), the two pages around it are read and cut.
+    """
+    limit, offset = params.limit, params.offset
+    page = offset // limit + 1
+    items, total = fetch_page(page, limit)
+    items = list(items)
+    skip = offset % limit
+    if skip:
+        more, total = fetch_page(page + 1, limit)
+        items = (items + list(more))[skip : skip + limit]
+    has_more = offset + limit < total
+    return {
+        "items": [convert(r) for r in items],
+        "next_cursor": encode_cursor(offset + limit) if has_more else None,
+        "total": total,
     }

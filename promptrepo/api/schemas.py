@@ -56,3 +56,96 @@ class ApiKeyCreated(ApiKeyOut):
 
 
 ApiKeyPage = Page[ApiKeyOut]
+
+
+# --------------------------------------------------------------------------- projects
+class ProjectCreate(StrictInput):
+    name: str = Field(min_length=1, max_length=100, examples=["Support bot"])
+    description: str = Field("", max_length=2000)
+    is_public: bool = False
+
+
+class ProjectUpdate(StrictInput):
+    name: str | None = Field(None, min_length=1, max_length=100)
+    description: str | None = Field(None, max_length=2000)
+    is_public: bool | None = None
+
+
+class ProjectFork(StrictInput):
+    name: str | None = Field(
+        None, min_length=1, max_length=100, description="Default: the original's name."
+    )
+
+
+class ProjectOut(ApiModel):
+    id: uuid.UUID
+    name: str
+    description: str
+    is_public: bool
+    forked_from_id: uuid.UUID | None = None
+    fork_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+# --------------------------------------------------------------------------- segments
+class SegmentCreate(StrictInput):
+    name: str = Field(min_length=1, max_length=100)
+    position: int | None = Field(
+        None,
+        ge=0,
+        le=100_000,
+        description="0-based place among the project's segments; default: last.",
+    )
+
+
+class SegmentUpdate(StrictInput):
+    name: str | None = Field(None, min_length=1, max_length=100)
+    position: int | None = Field(None, ge=0, le=100_000, description="Move to this 0-based place.")
+
+
+class SegmentOut(ApiModel):
+    id: uuid.UUID
+    project_id: uuid.UUID
+    name: str
+    order: int
+    created_at: datetime
+    updated_at: datetime
+
+
+# --------------------------------------------------------------------------- prompts
+class PromptCreate(StrictInput):
+    name: str = Field(min_length=1, max_length=100)
+    content: str = Field("", max_length=100_000)
+    variables: dict[str, Any] = Field(
+        default_factory=dict, description="Variable definitions: name → {type, required, default…}."
+    )
+    position: int | None = Field(None, ge=0, le=100_000)
+
+
+class PromptUpdate(StrictInput):
+    revision: int | None = Field(
+        None,
+        ge=1,
+        description="The prompt's `revision` your change is based on; required to change "
+        "name, content or variables. A stale revision answers 409.",
+    )
+    name: str | None = Field(None, min_length=1, max_length=100)
+    content: str | None = Field(None, max_length=100_000)
+    variables: dict[str, Any] | None = None
+    segment_id: uuid.UUID | None = Field(
+        None, description="Move to this segment of the same project."
+    )
+    position: int | None = Field(None, ge=0, le=100_000, description="Move to this 0-based place.")
+
+
+class PromptOut(ApiModel):
+    id: uuid.UUID
+    segment_id: uuid.UUID
+    name: str
+    content: str
+    variables: dict[str, Any]
+    order: int
+    revision: int
+    created_at: datetime
+    updated_at: datetime

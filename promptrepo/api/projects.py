@@ -1,0 +1,99 @@
+"""/api/v1/projects: the caller's projects (list, create, read, update, delete) and forks."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response, status
+
+from promptrepo.api.deps import CurrentPrincipal, SessionDep, WritePrincipal
+from promptrepo.api.pagination import PAGINATION_DOC, Page, PageDep, paginate_pages
+from promptrepo.api.schemas import ProjectCreate, ProjectFork, ProjectOut, ProjectUpdate
+from promptrepo.services import projects
+from promptrepo.services.projects import ProjectDetail, ProjectSummary
+
+router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
+
+SearchQuery = Annotated[str, Query(max_length=100, description="Part of the name.")]
+
+
+@router.get(
+    "",
+    response_model=Page[ProjectSummary],
+    summary="List your projects",
+    description=PAGINATION_DOC,
+)
+def list_projects(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageDep,
+    search: SearchQuery = "",
+    sort: Literal["updated", "name"] = "updated",
+) -> dict:
+    """Your projects with their segment and prompt counts, most recently changed first
+    (`sort=name` for A→Z)."""
+
+    def fetch(number: int, per_page: int):
+        result = projects.list_projects(
+            session, principal, search=search, sort=sort, page=number, per_page=per_page
+        )
+        return result.items, result.total
+
+    return paginate_pages(page, fetch, lambda item: item)
+
+
+@router.post(
+    "", response_model=ProjectOut, status_code=status.HTTP_201_CREATED, summary="Create a project"
+)
+def create_project(body: ProjectCreate, session: SessionDep, principal: WritePrincipal):
+    """Create an empty project. 409 if you already have one of that name; 402 over the plan's
+    project limit."""
+    return projects.create_project(
+        session, principal, name=body.name, description=body.description, is_public=body.is_public
+    )
+
+
+@router.get("/{project_id}", response_model=ProjectDetail, summary="Read a project")
+def get_project(project_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal):
+    """The project with its segments and prompts in order (yours, or anyone's public one)."""
+    return projects.get_project_detail(session, principal, project_id)
+
+
+@router.patch("/{project_id}", response_model=ProjectOut, summary="Update a project")
+def update_project(
+    project_id: uuid.UUID, body: ProjectUpdate, session: SessionDep, principal: WritePrincipal
+):
+    """Rename it, change its description or make it public/private (only the fields sent)."""
+    return projects.update_project(
+        session,
+        principal,
+        project_id,
+        name=body.name,
+        description=body.description,
+        is_public=body.is_public,
+    )
+
+
+@router.delete("/{project_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a project")
+def delete_project(project_id: uuid.UUID, session: SessionDep, principal: WritePrincipal):
+    """Delete the project with its segments, prompts, validators and versions."""
+    projects.delete_project(session, principal, project_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{project_id}/fork",
+    response_model=ProjectOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Fork a public project",
+)
+def fork_project(
+    project_id: uuid.UUID,
+    session: SessionDep,
+    principal: WritePrincipal,
+    body: ProjectFork | None = None,
+):
+    """Copy someone's public project (segments, prompts, validators, published versions) into
+    your account; the original's fork count grows by one."""
+    return projects.fork_project(session, principal, project_id, name=body.name if body else None)
