@@ -1,1 +1,264 @@
-"""The admin section's pages (user management, analytics) register here."""
+"""The admin section: /admin (analytics) and /admin/users (user management)."""
+
+import reflex as rx
+
+from admin.state import AdminAnalyticsState, AdminUsersState
+from promptrepo import routes
+from promptrepo.components.template import template
+
+
+def admin_nav(active: str) -> rx.Component:
+    def tab(label: str, href: str) -> rx.Component:
+        return rx.link(
+            rx.button(label, variant="solid" if active == href else "soft", size="2"),
+            href=href,
+        )
+
+    return rx.hstack(
+        rx.heading("Admin", size="7", as_="h1"),
+        rx.spacer(),
+        tab("Analytics", routes.ADMIN),
+        tab("Users", routes.ADMIN_USERS),
+        width="100%",
+        align="center",
+    )
+
+
+def stat_card(item: rx.Var) -> rx.Component:
+    return rx.card(
+        rx.text(item[0], size="2", color=rx.color("gray", 11)),
+        rx.text(item[1], size="7", weight="bold"),
+    )
+
+
+@template(
+    route=routes.ADMIN, title="Admin · Analytics · PromptRepo", on_load=AdminAnalyticsState.load
+)
+def analytics_page() -> rx.Component:
+    return rx.vstack(
+        admin_nav(routes.ADMIN),
+        rx.cond(
+            AdminAnalyticsState.loaded,
+            rx.vstack(
+                rx.grid(
+                    rx.foreach(AdminAnalyticsState.totals, stat_card),
+                    columns=rx.breakpoints(initial="2", md="4", lg="7"),
+                    spacing="3",
+                    width="100%",
+                    id="admin-totals",
+                ),
+                rx.heading("Last 30 days", size="4", as_="h2"),
+                rx.recharts.bar_chart(
+                    rx.recharts.bar(
+                        data_key="signups", fill=rx.color("violet", 9), name="Sign-ups"
+                    ),
+                    rx.recharts.bar(data_key="projects", fill=rx.color("cyan", 9), name="Projects"),
+                    rx.recharts.bar(
+                        data_key="versions", fill=rx.color("amber", 9), name="Versions"
+                    ),
+                    rx.recharts.x_axis(data_key="day"),
+                    rx.recharts.y_axis(allow_decimals=False),
+                    rx.recharts.legend(),
+                    rx.recharts.graphing_tooltip(),
+                    data=AdminAnalyticsState.daily,
+                    width="100%",
+                    height=300,
+                ),
+                rx.grid(
+                    rx.card(
+                        rx.heading("Plans", size="3", as_="h2"),
+                        rx.recharts.pie_chart(
+                            rx.recharts.pie(
+                                data=AdminAnalyticsState.plans,
+                                data_key="users",
+                                name_key="plan",
+                                fill=rx.color("violet", 9),
+                                label=True,
+                            ),
+                            rx.recharts.graphing_tooltip(),
+                            width="100%",
+                            height=220,
+                        ),
+                    ),
+                    rx.card(
+                        rx.heading("Recent activity", size="3", as_="h2"),
+                        rx.cond(
+                            AdminAnalyticsState.recent.length() > 0,
+                            rx.table.root(
+                                rx.table.body(
+                                    rx.foreach(
+                                        AdminAnalyticsState.recent,
+                                        lambda r: rx.table.row(
+                                            rx.table.cell(r[0]),
+                                            rx.table.cell(r[1]),
+                                            rx.table.cell(r[2]),
+                                        ),
+                                    )
+                                ),
+                                size="1",
+                            ),
+                            rx.text("Nothing yet.", color=rx.color("gray", 11)),
+                        ),
+                    ),
+                    columns=rx.breakpoints(initial="1", md="2"),
+                    spacing="4",
+                    width="100%",
+                ),
+                spacing="5",
+                width="100%",
+            ),
+            rx.spinner(size="3"),
+        ),
+        spacing="5",
+        width="100%",
+    )
+
+
+def action_button(row: rx.Var, action: str, label: str, color: str) -> rx.Component:
+    return rx.button(
+        label,
+        size="1",
+        variant="soft",
+        color_scheme=color,
+        on_click=AdminUsersState.ask(action, row["id"], row["email"]),
+    )
+
+
+def user_row(row: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(
+            rx.vstack(
+                rx.text(row["name"], weight="medium"), rx.text(row["email"], size="1"), spacing="0"
+            )
+        ),
+        rx.table.cell(
+            rx.badge(row["role"], color_scheme=rx.cond(row["role"] == "admin", "violet", "gray"))
+        ),
+        rx.table.cell(row["plan"]),
+        rx.table.cell(
+            rx.badge(row["status"], color_scheme=rx.cond(row["status"] == "active", "green", "red"))
+        ),
+        rx.table.cell(row["projects"]),
+        rx.table.cell(row["joined"]),
+        rx.table.cell(
+            rx.hstack(
+                rx.cond(
+                    row["status"] == "active",
+                    action_button(row, "suspend", "Suspend", "red"),
+                    action_button(row, "unsuspend", "Unsuspend", "green"),
+                ),
+                rx.cond(
+                    row["role"] == "admin",
+                    action_button(row, "remove_admin", "Remove admin", "gray"),
+                    action_button(row, "make_admin", "Make admin", "violet"),
+                ),
+                spacing="2",
+            )
+        ),
+        id=row["email"],
+    )
+
+
+def confirm_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Please confirm"),
+            rx.alert_dialog.description(AdminUsersState.pending_label),
+            rx.hstack(
+                rx.alert_dialog.cancel(
+                    rx.button(
+                        "Cancel",
+                        variant="soft",
+                        color_scheme="gray",
+                        on_click=AdminUsersState.cancel,
+                    )
+                ),
+                rx.alert_dialog.action(
+                    rx.button("Confirm", on_click=AdminUsersState.confirm, id="confirm-action")
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="1rem",
+            ),
+        ),
+        open=AdminUsersState.pending_action != "",
+    )
+
+
+@template(
+    route=routes.ADMIN_USERS, title="Admin · Users · PromptRepo", on_load=AdminUsersState.load
+)
+def users_page() -> rx.Component:
+    return rx.vstack(
+        admin_nav(routes.ADMIN_USERS),
+        rx.hstack(
+            rx.input(
+                placeholder="Search by e-mail or name",
+                value=AdminUsersState.search,
+                on_change=AdminUsersState.set_search.debounce(300),
+                aria_label="Search users",
+                id="user-search",
+                width="20rem",
+                max_width="100%",
+            ),
+            rx.select(
+                ["all", "active", "suspended", "admins"],
+                value=AdminUsersState.status,
+                on_change=AdminUsersState.set_status,
+                aria_label="Filter users",
+            ),
+            rx.spacer(),
+            rx.text(AdminUsersState.total, " users", color=rx.color("gray", 11)),
+            width="100%",
+            wrap="wrap",
+            align="center",
+        ),
+        rx.cond(
+            AdminUsersState.rows.length() > 0,
+            rx.box(
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            *[
+                                rx.table.column_header_cell(h)
+                                for h in (
+                                    "User",
+                                    "Role",
+                                    "Plan",
+                                    "Status",
+                                    "Projects",
+                                    "Joined",
+                                    "",
+                                )
+                            ]
+                        )
+                    ),
+                    rx.table.body(rx.foreach(AdminUsersState.rows, user_row)),
+                    width="100%",
+                ),
+                overflow_x="auto",
+                width="100%",
+            ),
+            rx.callout("No user matches.", icon="search"),
+        ),
+        rx.hstack(
+            rx.button(
+                "Previous",
+                variant="soft",
+                disabled=AdminUsersState.page <= 1,
+                on_click=AdminUsersState.go_to_page(AdminUsersState.page - 1),
+            ),
+            rx.text("Page ", AdminUsersState.page, " of ", AdminUsersState.pages),
+            rx.button(
+                "Next",
+                variant="soft",
+                disabled=AdminUsersState.page >= AdminUsersState.pages,
+                on_click=AdminUsersState.go_to_page(AdminUsersState.page + 1),
+            ),
+            align="center",
+            spacing="3",
+        ),
+        confirm_dialog(),
+        spacing="4",
+        width="100%",
+    )

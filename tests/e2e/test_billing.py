@@ -8,7 +8,7 @@ delivery to the running app.
 import re
 
 import httpx
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Page, expect
 from sqlmodel import select
 
 from promptrepo.models import Billing

@@ -1,0 +1,145 @@
+"""State of the admin section. Every handler re-checks that the caller is an admin."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from promptrepo.db import session_scope
+from promptrepo.services import accounts, admin, analytics
+from promptrepo.services.errors import ServiceError
+from promptrepo.services.principal import require_admin
+from promptrepo.state.base import AppState
+
+ACTIONS = {
+    "suspend": "Suspend",
+    "unsuspend": "Lift the suspension of",
+    "make_admin": "Make an admin of",
+    "remove_admin": "Remove the admin role of",
+}
+
+
+class AdminUsersState(AppState):
+    search: str = ""
+    status: str = "all"
+    page: int = 1
+    pages: int = 1
+    total: int = 0
+    rows: list[dict[str, str]] = []
+    loading: bool = False
+    # The pending action waiting for confirmation.
+    pending_action: str = ""
+    pending_user_id: str = ""
+    pending_email: str = ""
+
+    @rx.var
+    def pending_label(self) -> str:
+        return f"{ACTIONS.get(self.pending_action, '')} {self.pending_email}?"
+
+    def _fetch(self) -> None:
+        actor = require_admin(self.principal())
+        with session_scope() as session:
+            result = admin.list_users(
+                session, actor, search=self.search, status=self.status, page=self.page
+            )
+        self.page, self.pages, self.total = result.page, result.pages, result.total
+        self.rows = [
+            {
+                "id": str(u.id),
+                "email": u.email,
+                "name": u.name,
+                "role": u.role,
+                "plan": u.plan,
+                "status": "suspended" if u.suspended else "active",
+                "projects": str(u.project_count),
+                "joined": u.created_at.strftime("%Y-%m-%d"),
+            }
+            for u in result.items
+        ]
+
+    @rx.event
+    def load(self):
+        principal = self.principal()
+        if principal is None:
+            return rx.redirect(f"/login?next={self.router.url.path}")
+        if not principal.is_admin:
+            return rx.redirect("/dashboard")
+        self._fetch()
+
+    @rx.event
+    def set_search(self, value: str):
+        self.search, self.page = value, 1
+        self._fetch()
+
+    @rx.event
+    def set_status(self, value: str):
+        self.status, self.page = value, 1
+        self._fetch()
+
+    @rx.event
+    def go_to_page(self, page: int):
+        self.page = page
+        self._fetch()
+
+    @rx.event
+    def ask(self, action: str, user_id: str, email: str):
+        self.pending_action, self.pending_user_id, self.pending_email = action, user_id, email
+
+    @rx.event
+    def cancel(self):
+        self.pending_action = ""
+
+    @rx.event
+    def confirm(self):
+        action, user_id, email = self.pending_action, self.pending_user_id, self.pending_email
+        self.pending_action = ""
+        try:
+            actor = require_admin(self.principal())
+            with session_scope() as session:
+                if action == "suspend":
+                    accounts.suspend_user(session, actor, user_id)
+                elif action == "unsuspend":
+                    accounts.unsuspend_user(session, actor, user_id)
+                elif action in ("make_admin", "remove_admin"):
+                    role = "admin" if action == "make_admin" else "user"
+                    accounts.set_role(session, actor, email, role)
+                else:
+                    return rx.toast.error("Unknown action.")
+        except ServiceError as exc:
+            return rx.toast.error(exc.message)
+        self._fetch()
+        return rx.toast.success("Done.")
+
+
+class AdminAnalyticsState(AppState):
+    totals: dict[str, int] = {}
+    plans: list[dict[str, str | int]] = []
+    daily: list[dict[str, str | int]] = []
+    recent: list[list[str]] = []
+    loaded: bool = False
+
+    @rx.event
+    def load(self):
+        principal = self.principal()
+        if principal is None:
+            return rx.redirect(f"/login?next={self.router.url.path}")
+        if not principal.is_admin:
+            return rx.redirect("/dashboard")
+        with session_scope() as session:
+            result = analytics.get_analytics(session, principal)
+        t = result.totals
+        self.totals = {
+            "Users": t.users,
+            "Suspended": t.suspended_users,
+            "Projects": t.projects,
+            "Public projects": t.public_projects,
+            "Prompts": t.prompts,
+            "Versions": t.versions,
+            "Published": t.published_versions,
+        }
+        self.plans = [{"plan": k, "users": v} for k, v in result.plans.items()]
+        self.daily = [
+            {"day": d.day[5:], "signups": d.signups, "projects": d.projects, "versions": d.versions}
+            for d in result.daily
+        ]
+        self.recent = [list(r) for r in result.recent_actions]
+        self.loaded = True
