@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from promptrepo.api import api_keys, billing, health, projects, prompts, public, segments
+from promptrepo.api import (
+    api_keys,
+    auth,
+    billing,
+    health,
+    me,
+    projects,
+    prompts,
+    public,
+    segments,
+)
 from promptrepo.api.errors import install_error_handlers
 from promptrepo.api.middleware import ApiGuardMiddleware
 from promptrepo.api.pagination import PAGINATION_DOC
@@ -44,7 +54,7 @@ def create_api() -> FastAPI:
     install_error_handlers(api)
     api.include_router(health.router)
     api.include_router(billing.router)
-    for module in (api_keys, projects, segments, prompts, public):
+    for module in (auth, me, api_keys, projects, segments, prompts, public):
         api.include_router(module.router)
     if settings.api_bench_body_file:
         from promptrepo.api import bench

@@ -45,17 +45,25 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
+async def limit_anonymous(request: Request) -> None:
+    """Count a call without credentials against its client address (API_ANONYMOUS_RATE_LIMIT)."""
+    status = await rate_limits.hit_async(
+        settings.api_anonymous_rate_limit, "api-anon", client_ip(request)
+    )
+    request.state.ratelimit = status
+    if not status.allowed:
+        raise gate.ApiRateLimited(status)
+
+
+AnonymousLimit = Annotated[None, Depends(limit_anonymous)]
+
+
 async def optional_principal(request: Request, credentials: BearerCredentials) -> Principal | None:
     """The caller, or None without an Authorization header. Bad credentials are a 401."""
     if credentials is None:
         if request.headers.get("authorization"):
             raise NotAuthenticated("Use 'Authorization: Bearer <token>'.")
-        status = await rate_limits.hit_async(
-            settings.api_anonymous_rate_limit, "api-anon", client_ip(request)
-        )
-        request.state.ratelimit = status
-        if not status.allowed:
-            raise gate.ApiRateLimited(status)
+        await limit_anonymous(request)
         return None
     if credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("Use 'Authorization: Bearer <token>'.")

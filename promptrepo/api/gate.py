@@ -156,10 +156,8 @@ def _load_principal(token: str) -> tuple[Principal, int] | None:
 
 
 def _principal_from_session_token(session, token: str) -> Principal | None:
-    try:
-        from promptrepo.services.auth import principal_from_token
-    except ImportError:  # before the accounts service exists: our own session tokens only
-        return sessions_service.resolve_session(session, token)
+    from promptrepo.services.auth import principal_from_token
+
     return principal_from_token(session, token)
 
 

@@ -149,3 +149,36 @@ class PromptOut(ApiModel):
     revision: int
     created_at: datetime
     updated_at: datetime
+
+
+# --------------------------------------------------------------------------- accounts
+class SignUpIn(StrictInput):
+    email: str = Field(max_length=320, examples=["ada@example.com"])
+    password: str = Field(max_length=1000, description="8 to 128 characters.")
+    name: str = Field(max_length=200, examples=["Ada"])
+
+
+class TokenIn(StrictInput):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1000)
+
+
+class ProfileOut(ApiModel):
+    id: uuid.UUID
+    email: str
+    name: str
+    role: Literal["user", "admin"]
+    theme_preference: Literal["light", "dark", "system"]
+    plan: Literal["free", "pro", "enterprise"]
+
+
+class ProfileUpdate(StrictInput):
+    name: str | None = Field(None, max_length=200)
+    theme_preference: Literal["light", "dark", "system"] | None = None
+
+
+class TokenOut(BaseModel):
+    user: ProfileOut
+    access_token: str = Field(description="Send as `Authorization: Bearer <access_token>`.")
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the token expires.")
