@@ -9,6 +9,7 @@ from promptrepo.models import Project
 from promptrepo.services import cache, events, rate_limits
 from promptrepo.services.changes import project_changed, project_topic
 from tests.factories import make_user
+from tests.support.run_async import run_async
 
 
 def test_cache_put_get_and_project_invalidation(kv_backend: str) -> None:
@@ -47,7 +48,7 @@ def test_subscribers_receive_only_their_topics(kv_backend: str) -> None:
         await asyncio.wait_for(task, 5)
         return received
 
-    assert asyncio.run(scenario()) == [{"topic": "project:a", "n": 2}]
+    assert run_async(scenario()) == [{"topic": "project:a", "n": 2}]
 
 
 def test_project_changed_notifies_after_commit_only(session: Session, kv_backend: str) -> None:
@@ -78,4 +79,4 @@ def test_project_changed_notifies_after_commit_only(session: Session, kv_backend
         await asyncio.wait_for(task, 5)
         return received
 
-    assert asyncio.run(scenario())[0]["project_id"] == str(project.id)
+    assert run_async(scenario())[0]["project_id"] == str(project.id)
