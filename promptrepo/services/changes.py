@@ -39,9 +39,12 @@ def project_changed(
         project.updated_at = utcnow()
         session.add(project)
     pending: dict[str, tuple[str, str]] = session.info.setdefault(_PENDING_KEY, {})
-    if not pending:
-        event.listen(session, "after_commit", _after_commit, once=True)
-        event.listen(session, "after_rollback", _after_rollback, once=True)
+    # Listen once per session for its whole life: a `once=True` listener stays registered
+    # after firing, so listening again for the session's next transaction was a no-op and
+    # every change after the first commit went unannounced.
+    if not event.contains(session, "after_commit", _after_commit):
+        event.listen(session, "after_commit", _after_commit)
+        event.listen(session, "after_rollback", _after_rollback)
     pending[str(project.id)] = (str(project.user_id), kind)
 
 
