@@ -1,0 +1,318 @@
+"""Typed template variables, stored in `Prompt.variables` / `Version.variables` as JSON:
+
+    {name: {type: string|number|boolean|enum|json, required, default, description, example,
+            options}}
+
+`default` and `example` are stored as values of the variable's type (a number as a number,
+json as parsed JSON). Rendering takes a value from the caller, else the default; a required
+variable with neither fails, naming the variable. The preview and the publish check render
+with each variable's example, else its default (`sample_values`).
+
+Syncing with the content (`sync_with_content`): a variable that appears in the content gets a
+plain required-string spec; one that disappears is dropped if nobody touched its spec (so the
+half-typed names `{{ na }}`, `{{ nam }}` seen while typing leave no trace) and kept, reported as
+unused, if the user had described it in any way (type, default, example...), so nothing typed
+is lost silently. The editor shows kept ones as "unused" with a remove button; versions
+snapshot only the variables their content uses.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from promptrepo.services.errors import ValidationFailed
+
+VariableType = Literal["string", "number", "boolean", "enum", "json"]
+VARIABLE_TYPES: tuple[str, ...] = ("string", "number", "boolean", "enum", "json")
+NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_TRUE = {"true", "yes", "1", "on"}
+_FALSE = {"false", "no", "0", "off"}
+
+
+class VariableSpec(BaseModel):
+    """One variable's spec. `default`/`example` are checked against (and coerced to) the type."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: VariableType = "string"
+    required: bool = True
+    default: Any = None
+    description: str = Field(default="", max_length=1000)
+    example: Any = None
+    options: list[str] = Field(default_factory=list, max_length=100)
+
+    @field_validator("options")
+    @classmethod
+    def _clean_options(cls, options: list[str]) -> list[str]:
+        cleaned: list[str] = []
+        for option in options:
+            option = str(option).strip()
+            if option and option not in cleaned:
+                cleaned.append(option)
+        return cleaned
+
+    @model_validator(mode="after")
+    def _check_values(self) -> VariableSpec:
+        if self.type == "enum" and not self.options:
+            raise ValueError("an enum variable needs at least one option")
+        spec = self.model_dump()
+        for field in ("default", "example"):
+            value = getattr(self, field)
+            if value is not None:
+                try:
+                    setattr(self, field, coerce_value(spec, value))
+                except TypeError as exc:
+                    raise ValueError(f"{field}: {exc}") from None
+        return self
+
+
+def default_spec() -> dict[str, Any]:
+    """The spec given to a variable newly found in the content."""
+    return VariableSpec().model_dump()
+
+
+def validate_spec(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Check a whole `{name: spec}` mapping; returns it normalised, or ValidationFailed."""
+    if not isinstance(spec, dict):
+        raise ValidationFailed(
+            "Variables must be an object of name → spec.",
+            errors=[{"loc": ["variables"], "msg": "must be an object"}],
+        )
+    errors: list[dict[str, Any]] = []
+    normalised: dict[str, dict[str, Any]] = {}
+    for name, item in spec.items():
+        if not NAME_RE.match(str(name)):
+            errors.append(
+                {
+                    "loc": ["variables", str(name)],
+                    "msg": f"'{name}' is not a valid variable name (letters, digits, _).",
+                }
+            )
+            continue
+        try:
+            normalised[name] = VariableSpec.model_validate(item or {}).model_dump()
+        except ValidationError as exc:
+            for err in exc.errors():
+                msg = str(err.get("msg", "")).removeprefix("Value error, ")
+                loc = [str(p) for p in err.get("loc", ())]
+                errors.append({"loc": ["variables", name, *loc], "msg": f"'{name}': {msg}"})
+    if errors:
+        raise ValidationFailed(
+            "Invalid variables: " + "; ".join(e["msg"] for e in errors), errors=errors
+        )
+    return normalised
+
+
+def coerce_value(spec: dict[str, Any], value: Any, *, from_text: bool = False) -> Any:
+    """`value` as the spec's type, or TypeError saying what was expected.
+
+    Numbers and booleans are also accepted as text ("3", "true"): the editor's inputs and
+    query strings carry text. With `from_text`, a json variable's text is parsed as JSON.
+    """
+    kind = spec.get("type", "string")
+    if kind == "string":
+        if isinstance(value, str):
+            return value
+        raise TypeError(f"expected a string, got {_type_name(value)}")
+    if kind == "number":
+        if isinstance(value, bool):
+            raise TypeError("expected a number, got a boolean")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float):
+            if math.isfinite(value):
+                return value
+            raise TypeError("expected a finite number")
+        if isinstance(value, str):
+            text = value.strip()
+            try:
+                return int(text)
+            except ValueError:
+                pass
+            try:
+                number = float(text)
+            except ValueError:
+                raise TypeError(f"expected a number, got {value!r}") from None
+            if math.isfinite(number):
+                return number
+            raise TypeError("expected a finite number")
+        raise TypeError(f"expected a number, got {_type_name(value)}")
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            text = value.strip().lower()
+            if text in _TRUE:
+                return True
+            if text in _FALSE:
+                return False
+            raise TypeError(f"expected true or false, got {value!r}")
+        raise TypeError(f"expected a boolean, got {_type_name(value)}")
+    if kind == "enum":
+        options = spec.get("options") or []
+        text = value if isinstance(value, str) else None
+        if text is None and isinstance(value, int | float) and not isinstance(value, bool):
+            text = str(value)
+        if text is not None and text in options:
+            return text
+        raise TypeError(f"expected one of {', '.join(map(repr, options))}, got {value!r}")
+    if kind == "json":
+        if from_text and isinstance(value, str):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise TypeError(f"expected valid JSON ({exc.msg} at character {exc.pos})") from None
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            raise TypeError("expected a JSON value") from None
+        return value
+    raise TypeError(f"unknown type {kind!r}")
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+    }.get(type(value), type(value).__name__)
+
+
+def coerce_values(
+    spec: dict[str, Any],
+    values: dict[str, Any],
+    *,
+    names: Iterable[str] | None = None,
+    from_text: bool = False,
+) -> dict[str, Any]:
+    """The values to render with: each variable in `names` (default: every variable in the
+    spec) coerced to its type, or its default; ValidationFailed lists every variable that is
+    missing or mistyped, by name. Values for variables outside the spec pass through as given.
+    """
+    if not isinstance(values, dict):
+        raise ValidationFailed(
+            "Variables must be an object of name → value.",
+            errors=[{"loc": ["variables"], "msg": "must be an object"}],
+        )
+    wanted = list(spec) if names is None else list(names)
+    context: dict[str, Any] = dict(values)
+    errors: list[dict[str, Any]] = []
+    for name in wanted:
+        item = spec.get(name)
+        value = values.get(name)
+        if item is None:
+            if value is None:
+                errors.append(
+                    {"loc": ["variables", name], "msg": f"Missing value for variable '{name}'."}
+                )
+            continue
+        if value is not None:
+            try:
+                context[name] = coerce_value(item, value, from_text=from_text)
+            except TypeError as exc:
+                errors.append(
+                    {
+                        "loc": ["variables", name],
+                        "msg": f"Variable '{name}' ({item.get('type', 'string')}): {exc}.",
+                    }
+                )
+        elif item.get("default") is not None:
+            context[name] = item["default"]
+        elif item.get("required", True):
+            errors.append(
+                {
+                    "loc": ["variables", name],
+                    "msg": f"Missing value for required variable '{name}'.",
+                }
+            )
+        else:
+            context[name] = None
+    if errors:
+        message = errors[0]["msg"] if len(errors) == 1 else " ".join(e["msg"] for e in errors)
+        raise ValidationFailed(message, errors=errors)
+    return context
+
+
+def build_context(
+    spec: dict[str, Any], values: dict[str, Any], used_names: Iterable[str]
+) -> dict[str, Any]:
+    """What `templates.render` passes to the template: `coerce_values` over the used names."""
+    return coerce_values(spec or {}, values or {}, names=used_names)
+
+
+def sample_values(spec: dict[str, Any]) -> dict[str, Any]:
+    """Each variable's example, else its default (what the preview and publishing render with)."""
+    values: dict[str, Any] = {}
+    for name, item in (spec or {}).items():
+        if item.get("example") is not None:
+            values[name] = item["example"]
+        elif item.get("default") is not None:
+            values[name] = item["default"]
+    return values
+
+
+def is_customised(item: dict[str, Any]) -> bool:
+    """Whether the user changed anything in a spec since it was detected."""
+    try:
+        normalised = VariableSpec.model_validate(item or {}).model_dump()
+    except ValueError:
+        return True
+    return normalised != default_spec()
+
+
+def sync_with_content(
+    spec: dict[str, Any] | None, detected_names: Iterable[str]
+) -> dict[str, dict[str, Any]]:
+    """The spec for content whose variables are `detected_names` (see the module docstring):
+    detected names first in order of appearance (new ones get a default string spec), then
+    removed-but-customised ones (kept as unused)."""
+    spec = spec or {}
+    synced: dict[str, dict[str, Any]] = {}
+    for name in detected_names:
+        synced[name] = dict(spec.get(name) or default_spec())
+    for name, item in spec.items():
+        if name not in synced and is_customised(item):
+            synced[name] = item
+    return synced
+
+
+def unused_names(spec: dict[str, Any], detected_names: Iterable[str]) -> list[str]:
+    """Variables kept in the spec that the content no longer uses."""
+    detected = set(detected_names)
+    return [name for name in spec if name not in detected]
+
+
+def value_to_text(spec: dict[str, Any], value: Any) -> str:
+    """How the editor shows a stored default/example in a text input."""
+    if value is None:
+        return ""
+    if spec.get("type") == "json":
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def value_from_text(spec: dict[str, Any], text: str) -> Any:
+    """Parse what the user typed in a default/example input (empty means none)."""
+    if text == "":
+        return None
+    return coerce_value(spec, text, from_text=True)
