@@ -14,6 +14,8 @@ from promptrepo.api import (
     prompts,
     public,
     segments,
+    validators,
+    versions,
 )
 from promptrepo.api.errors import install_error_handlers
 from promptrepo.api.middleware import ApiGuardMiddleware
@@ -54,8 +56,10 @@ def create_api() -> FastAPI:
     install_error_handlers(api)
     api.include_router(health.router)
     api.include_router(billing.router)
-    for module in (auth, me, api_keys, projects, segments, prompts, public):
+    for module in (auth, me, api_keys, projects, segments, prompts, validators, public):
         api.include_router(module.router)
+    api.include_router(versions.router)
+    api.include_router(versions.serving_router)
     if settings.api_bench_body_file:
         from promptrepo.api import bench
 

@@ -25,10 +25,13 @@ def problem(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
     type_: str = "about:blank",
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {"type": type_, "title": title, "status": status, "detail": detail}
     if errors:
         body["errors"] = errors
+    if extra:
+        body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -62,12 +65,17 @@ def install_error_handlers(app: FastAPI) -> None:
             headers = {"Retry-After": str(exc.retry_after)}
         elif isinstance(exc, NotAuthenticated):
             headers = {"WWW-Authenticate": "Bearer"}
+        extra = {}
+        current = getattr(exc, "current", None)
+        if isinstance(current, dict):  # a draft conflict: hand the client the server's draft
+            extra["current"] = current
         return problem(
             exc.status_code,
             exc.title,
             exc.message,
             errors=_field_paths(exc.errors),
             headers=headers,
+            extra=extra,
         )
 
     @app.exception_handler(IntegrityError)

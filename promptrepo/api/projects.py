@@ -7,10 +7,19 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
+from promptrepo.api import serving
 from promptrepo.api.deps import CurrentPrincipal, SessionDep, WritePrincipal
 from promptrepo.api.pagination import PAGINATION_DOC, Page, PageDep, paginate_pages
-from promptrepo.api.schemas import ProjectCreate, ProjectFork, ProjectOut, ProjectUpdate
-from promptrepo.services import projects
+from promptrepo.api.schemas import (
+    ProjectCreate,
+    ProjectFork,
+    ProjectOut,
+    ProjectRenderIn,
+    ProjectRenderOut,
+    ProjectUpdate,
+)
+from promptrepo.services import projects, versions
+from promptrepo.services.errors import NotFound, ValidationFailed
 from promptrepo.services.projects import ProjectDetail, ProjectSummary
 
 router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
@@ -97,3 +106,54 @@ def fork_project(
     """Copy someone's public project (segments, prompts, validators, published versions) into
     your account; the original's fork count grows by one."""
     return projects.fork_project(session, principal, project_id, name=body.name if body else None)
+
+
+@router.post(
+    "/{project_id}/render",
+    response_model=ProjectRenderOut,
+    summary="Render the whole project",
+)
+def render_project(
+    project_id: uuid.UUID, body: ProjectRenderIn, session: SessionDep, principal: CurrentPrincipal
+) -> dict:
+    """Every prompt's version under `label` (default `production`), in segment and prompt
+    order, rendered with the same `variables` and joined by blank lines. Prompts without a
+    version under the label are listed in `skipped`. A missing or mistyped variable is 422."""
+    label, _ = serving.selector(body.label, None)
+    detail = projects.get_project_detail(session, principal, project_id)
+    parts: list[dict] = []
+    skipped: list[dict] = []
+    for segment in detail.segments:
+        for item in segment.prompts:
+            try:
+                resolved = versions.resolve(session, principal, item.id, label=label)
+            except NotFound as exc:
+                skipped.append(
+                    {
+                        "segment": segment.name,
+                        "prompt": item.name,
+                        "prompt_id": item.id,
+                        "reason": exc.message,
+                    }
+                )
+                continue
+            try:
+                text, _ = versions.render_and_validate(
+                    resolved.content, resolved.variables, [], body.variables
+                )
+            except ValidationFailed as exc:
+                raise ValidationFailed(
+                    f"{segment.name} / {item.name}: {exc.message}", errors=exc.errors
+                ) from None
+            parts.append(
+                {
+                    "segment": segment.name,
+                    "segment_id": segment.id,
+                    "prompt": item.name,
+                    "prompt_id": item.id,
+                    "version": resolved.version,
+                    "text": text,
+                }
+            )
+    text = "\n\n".join(p["text"].strip("\n") for p in parts if p["text"].strip())
+    return {"text": text, "parts": parts, "skipped": skipped}

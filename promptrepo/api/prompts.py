@@ -8,8 +8,9 @@ from fastapi import APIRouter, Response, status
 
 from promptrepo.api.deps import CurrentPrincipal, SessionDep, WritePrincipal
 from promptrepo.api.pagination import PAGINATION_DOC, Page, PageDep, paginate_list
-from promptrepo.api.schemas import PromptCreate, PromptOut
-from promptrepo.services import access, prompts
+from promptrepo.api.schemas import PromptCreate, PromptOut, PromptUpdate
+from promptrepo.services import access, drafts, prompts
+from promptrepo.services.errors import ValidationFailed
 
 router = APIRouter(prefix="/api/v1", tags=["prompts"])
 
@@ -53,6 +54,37 @@ def create_prompt(
 def get_prompt(prompt_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal):
     """The prompt's working draft with its `revision` (send it back when you PATCH)."""
     prompt, _ = access.get_prompt(session, principal, prompt_id)
+    return prompt
+
+
+@router.patch("/prompts/{prompt_id}", response_model=PromptOut, summary="Edit a prompt's draft")
+def update_prompt(
+    prompt_id: uuid.UUID, body: PromptUpdate, session: SessionDep, principal: WritePrincipal
+):
+    """Change the draft's name, content and/or variables (send as `base_revision` the `revision` you started
+    from: if the prompt changed since, 409 with the current draft in `current`), and/or move
+    it (`segment_id`, `position`)."""
+    edits = {"name": body.name, "content": body.content, "variables": body.variables}
+    prompt = None
+    if any(value is not None for value in edits.values()):
+        if body.base_revision is None:
+            raise ValidationFailed(
+                "Send the revision your change is based on.",
+                errors=[{"loc": ["body", "base_revision"], "msg": "Required to change the draft."}],
+            )
+        prompt = drafts.save_draft(
+            session, principal, prompt_id, base_revision=body.base_revision, **edits
+        )
+    if body.segment_id is not None or body.position is not None:
+        prompt = prompts.move_prompt(
+            session,
+            principal,
+            prompt_id,
+            segment_id=body.segment_id,
+            new_index=body.position if body.position is not None else -1,
+        )
+    if prompt is None:
+        prompt, _ = access.get_prompt(session, principal, prompt_id, write=True)
     return prompt
 
 

@@ -124,7 +124,7 @@ class PromptCreate(StrictInput):
 
 
 class PromptUpdate(StrictInput):
-    revision: int | None = Field(
+    base_revision: int | None = Field(
         None,
         ge=1,
         description="The prompt's `revision` your change is based on; required to change "
@@ -182,3 +182,129 @@ class TokenOut(BaseModel):
     access_token: str = Field(description="Send as `Authorization: Bearer <access_token>`.")
     token_type: Literal["bearer"] = "bearer"
     expires_in: int = Field(description="Seconds until the token expires.")
+
+
+# --------------------------------------------------------------------------- versions
+class VersionCreate(StrictInput):
+    commit_message: str = Field("", max_length=500, examples=["Tighter tone"])
+    base_revision: int | None = Field(
+        None, ge=1, description="Refuse (409) if the draft changed since this revision."
+    )
+
+
+class VersionInfoOut(BaseModel):
+    id: uuid.UUID
+    prompt_id: uuid.UUID
+    version: int
+    commit_message: str
+    author_id: uuid.UUID | None = None
+    author_name: str | None = None
+    created_at: datetime
+    is_published: bool
+    labels: list[str]
+
+
+class VersionDetailOut(VersionInfoOut):
+    content: str
+    variables: dict[str, Any]
+    validators: list[dict[str, Any]]
+
+
+class VersionCreated(BaseModel):
+    version: VersionDetailOut
+
+
+class LabelSet(StrictInput):
+    version: int = Field(ge=1, description="The version number the label should point at.")
+
+
+class LabelOut(BaseModel):
+    name: str
+    version: int
+    version_id: uuid.UUID
+    updated_at: datetime
+    updated_by: uuid.UUID | None = None
+
+
+class DiffOut(BaseModel):
+    prompt_id: uuid.UUID
+    from_version: int
+    to_version: int
+    content: dict[str, Any] = Field(description="`added`, `removed` and `hunks` of lines.")
+    variables: list[dict[str, Any]]
+    validators_changed: bool
+
+
+class ResolvedOut(BaseModel):
+    prompt_id: uuid.UUID
+    name: str
+    version: int
+    labels: list[str]
+    content: str
+    variables: dict[str, Any]
+
+
+class RenderIn(StrictInput):
+    variables: dict[str, Any] = Field(default_factory=dict, examples=[{"name": "Ada"}])
+    label: str | None = Field(None, max_length=36, description="Default `production`.")
+    version: int | None = Field(None, ge=1, description="A version number instead of a label.")
+
+
+class ValidatorResultOut(BaseModel):
+    type: str
+    passed: bool
+    message: str
+
+
+class RenderOut(BaseModel):
+    text: str
+    version: int | None
+    validators: list[ValidatorResultOut]
+
+
+class ProjectRenderIn(StrictInput):
+    variables: dict[str, Any] = Field(default_factory=dict)
+    label: str | None = Field(None, max_length=36, description="Default `production`.")
+
+
+class RenderedPart(BaseModel):
+    segment: str
+    segment_id: uuid.UUID
+    prompt: str
+    prompt_id: uuid.UUID
+    version: int
+    text: str
+
+
+class SkippedPart(BaseModel):
+    segment: str
+    prompt: str
+    prompt_id: uuid.UUID
+    reason: str
+
+
+class ProjectRenderOut(BaseModel):
+    text: str
+    parts: list[RenderedPart]
+    skipped: list[SkippedPart] = Field(
+        default_factory=list, description="Prompts with no version under the label."
+    )
+
+
+# --------------------------------------------------------------------------- validators
+class ValidatorCreate(StrictInput):
+    type: Literal["regex", "length", "contains", "custom"]
+    config: dict[str, Any] = Field(
+        default_factory=dict,
+        examples=[{"pattern": "^You are", "mode": "must_match"}],
+        description="Depends on the type; see the editor's validator panel.",
+    )
+
+
+class ValidatorOut(ApiModel):
+    id: uuid.UUID
+    prompt_id: uuid.UUID
+    type: str
+    config: dict[str, Any]
+    order: int
+    created_at: datetime

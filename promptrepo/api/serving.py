@@ -1,0 +1,139 @@
+"""Serving published prompts fast: the cache entries behind `resolve` and `render`.
+
+An entry holds what both routes need for one (prompt, label | version): who may read it (the
+project's owner, or everyone when it is public), the ETag, the exact JSON body of `resolve`,
+and the version's validators (for `render`). Entries are tagged `project:<id>`, so a publish,
+a label move, a rename or a visibility change (`changes.project_changed`, after commit) drops
+every entry of the project at once: the next request reads the database again.
+
+A cache hit costs no database query and no thread: `gate.admit` returns the entry in the same
+Redis round trip that authenticates the caller and counts the request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from promptrepo.db import session_scope
+from promptrepo.models import PRODUCTION_LABEL
+from promptrepo.services import cache, versions
+from promptrepo.services.errors import ValidationFailed
+from promptrepo.services.principal import Principal
+
+_SEP = "\x1f"
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    owner_id: str
+    is_public: bool
+    etag: str
+    body: str  # the JSON answer of `resolve`
+    validators_json: str
+
+    def readable_by(self, principal: Principal) -> bool:
+        return self.is_public or str(principal.user_id) == self.owner_id
+
+    def encode(self) -> str:
+        head = _SEP.join((self.owner_id, "1" if self.is_public else "0", self.etag))
+        return f"{head}\n{self.body}\n{self.validators_json}"
+
+    @property
+    def resolved(self) -> dict[str, Any]:
+        return json.loads(self.body)
+
+    @property
+    def validators(self) -> list[dict[str, Any]]:
+        return json.loads(self.validators_json)
+
+
+_parsed: dict[str, Served] = {}
+
+
+def decode(raw: str) -> Served | None:
+    """Parse a cache entry (memoised: the same entry is served many times)."""
+    served = _parsed.get(raw)
+    if served is not None:
+        return served
+    try:
+        head, body, validators_json = raw.split("\n", 2)
+        owner_id, public, etag = head.split(_SEP)
+    except ValueError:
+        return None
+    served = Served(owner_id, public == "1", etag, body, validators_json)
+    if len(_parsed) > 2_000:
+        _parsed.clear()
+    _parsed[raw] = served
+    return served
+
+
+def selector(label: str | None, version: int | None) -> tuple[str | None, int | None]:
+    """Check the query: a version number, or a label (default `production`)."""
+    if version is not None:
+        if label is not None:
+            raise ValidationFailed(
+                "Ask for a label or a version, not both.",
+                errors=[{"loc": ["query", "version"], "msg": "Give either label or version."}],
+            )
+        return None, version
+    label = label if label is not None else PRODUCTION_LABEL
+    try:
+        versions.check_label_name(label)
+    except ValidationFailed as exc:
+        raise ValidationFailed(
+            exc.message, errors=[{"loc": ["query", "label"], "msg": exc.message}]
+        ) from None
+    return label, None
+
+
+def entry_key(prompt_id: uuid.UUID, label: str | None, version: int | None) -> str:
+    return (
+        f"served:{prompt_id}:v:{version}"
+        if version is not None
+        else f"served:{prompt_id}:l:{label}"
+    )
+
+
+def load(
+    principal: Principal, prompt_id: uuid.UUID, label: str | None, version: int | None
+) -> Served:
+    """The database path (runs in the thread pool): resolve, check access, cache the entry."""
+    with session_scope() as session:
+        resolved = versions.resolve(session, principal, prompt_id, label=label, version=version)
+        from promptrepo.models import Project
+
+        project = session.get(Project, uuid.UUID(resolved.project_id))
+        owner_id, is_public = str(project.user_id), project.is_public
+    body = json.dumps(resolved.to_dict(), separators=(",", ":"), ensure_ascii=False)
+    served = Served(
+        owner_id=owner_id,
+        is_public=is_public,
+        etag='"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"',
+        body=body,
+        validators_json=json.dumps(resolved.validators, separators=(",", ":")),
+    )
+    cache.put(
+        entry_key(prompt_id, label, version),
+        served.encode(),
+        tags=[f"project:{resolved.project_id}"],
+    )
+    return served
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110 If-None-Match: `*`, or a list of (possibly weak) tags."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    for candidate in if_none_match.split(","):
+        candidate = candidate.strip()
+        if candidate.startswith("W/"):
+            candidate = candidate[2:]
+        if candidate == etag:
+            return True
+    return False

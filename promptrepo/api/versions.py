@@ -1,0 +1,214 @@
+"""Versions, labels, diffs, and serving: resolve and render a prompt for a program."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+
+from promptrepo.api import gate, serving
+from promptrepo.api.deps import BearerCredentials, CurrentPrincipal, SessionDep, WritePrincipal
+from promptrepo.api.pagination import PAGINATION_DOC, Page, PageDep, encode_cursor
+from promptrepo.api.schemas import (
+    DiffOut,
+    LabelOut,
+    LabelSet,
+    Problem,
+    RenderIn,
+    RenderOut,
+    ResolvedOut,
+    VersionCreate,
+    VersionCreated,
+    VersionDetailOut,
+    VersionInfoOut,
+)
+from promptrepo.services import versions
+from promptrepo.services.errors import NotAuthenticated
+
+router = APIRouter(prefix="/api/v1/prompts", tags=["versions"])
+serving_router = APIRouter(prefix="/api/v1/prompts", tags=["serving"])
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "content": {"application/problem+json": {}}}
+    for code in (401, 404, 422, 429)
+}
+
+
+# --------------------------------------------------------------------------- versions
+@router.get(
+    "/{prompt_id}/versions",
+    response_model=Page[VersionInfoOut],
+    summary="List a prompt's versions",
+    description=PAGINATION_DOC,
+)
+def list_versions(
+    prompt_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, page: PageDep
+) -> dict:
+    """The prompt's versions, newest first, with their labels and authors."""
+    result = versions.list_versions(
+        session, principal, prompt_id, offset=page.offset, limit=page.limit
+    )
+    has_more = page.offset + page.limit < result.total
+    return {
+        "items": [item.to_dict() for item in result.items],
+        "next_cursor": encode_cursor(page.offset + page.limit) if has_more else None,
+        "total": result.total,
+    }
+
+
+@router.post(
+    "/{prompt_id}/versions",
+    response_model=VersionCreated,
+    status_code=status.HTTP_201_CREATED,
+    summary="Save the draft as a new version",
+)
+def create_version(
+    prompt_id: uuid.UUID, body: VersionCreate, session: SessionDep, principal: WritePrincipal
+) -> dict:
+    """Snapshot the draft (content, variables, validators) as version N+1."""
+    version = versions.create_version(
+        session,
+        principal,
+        prompt_id,
+        commit_message=body.commit_message,
+        base_revision=body.base_revision,
+    )
+    detail = versions.get_version(session, principal, prompt_id, version.version)
+    return {"version": _detail(detail)}
+
+
+@router.get(
+    "/{prompt_id}/versions/{number}", response_model=VersionDetailOut, summary="Read a version"
+)
+def get_version(
+    prompt_id: uuid.UUID,
+    number: Annotated[int, Path(ge=1, le=1_000_000_000)],
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> dict:
+    """One version with its content, variables and validators."""
+    return _detail(versions.get_version(session, principal, prompt_id, number))
+
+
+def _detail(detail) -> dict:
+    data = detail.to_dict()
+    data.update(content=detail.content, variables=detail.variables, validators=detail.validators)
+    return data
+
+
+@router.put(
+    "/{prompt_id}/labels/{label}",
+    response_model=LabelOut,
+    summary="Point a label at a version (production = publish)",
+)
+def set_label(
+    prompt_id: uuid.UUID, label: str, body: LabelSet, session: SessionDep, principal: WritePrincipal
+) -> dict:
+    """Move `label` to `version`. Moving `production` publishes: refused with 422 listing each
+    failing validator when the version does not pass them. API clients see the change at once."""
+    return versions.set_label(session, principal, prompt_id, label, body.version).to_dict()
+
+
+@router.get("/{prompt_id}/labels", response_model=list[LabelOut], summary="List a prompt's labels")
+def list_labels(prompt_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> list:
+    """Every label of the prompt and the version it points at."""
+    return [label.to_dict() for label in versions.list_labels(session, principal, prompt_id)]
+
+
+@router.delete(
+    "/{prompt_id}/labels/{label}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a label (removing production unpublishes)",
+)
+def remove_label(
+    prompt_id: uuid.UUID, label: str, session: SessionDep, principal: WritePrincipal
+) -> Response:
+    versions.remove_label(session, principal, prompt_id, label)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{prompt_id}/diff", response_model=DiffOut, summary="Compare two versions")
+def diff(
+    prompt_id: uuid.UUID,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    from_: Annotated[int, Query(alias="from", ge=1, le=1_000_000_000)],
+    to: Annotated[int, Query(ge=1, le=1_000_000_000)],
+) -> dict:
+    """What changed from version `from` to version `to`: content hunks, variables, validators."""
+    return versions.diff_versions(session, principal, prompt_id, from_, to).to_dict()
+
+
+# --------------------------------------------------------------------------- serving
+async def _admit_for_entry(
+    request: Request, credentials, prompt_id: uuid.UUID, label: str | None, version: int | None
+):
+    """Authenticate, rate-limit and fetch the cached entry (one Redis round trip on a hit)."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise NotAuthenticated("Authentication required: send 'Authorization: Bearer <token>'.")
+    label, version = serving.selector(label, version)
+    try:
+        admission = await gate.admit(
+            credentials.credentials, serving.entry_key(prompt_id, label, version)
+        )
+    except gate.ApiRateLimited as exc:
+        request.state.ratelimit = exc.status
+        raise
+    request.state.ratelimit = admission.limit
+    served = serving.decode(admission.entry) if admission.entry else None
+    if served is None or not served.readable_by(admission.principal):
+        served = await run_in_threadpool(
+            serving.load, admission.principal, prompt_id, label, version
+        )
+    return served
+
+
+@serving_router.get(
+    "/{prompt_id}/resolve",
+    response_model=ResolvedOut,
+    summary="Fetch the prompt a program should use",
+    responses={304: {"description": "Not modified (If-None-Match matched the ETag)."}, **PROBLEMS},
+)
+async def resolve(
+    prompt_id: uuid.UUID,
+    request: Request,
+    credentials: BearerCredentials,
+    label: Annotated[
+        str | None, Query(max_length=36, description="Default `production` (the published one).")
+    ] = None,
+    version: Annotated[int | None, Query(ge=1, le=1_000_000_000)] = None,
+) -> Response:
+    """The content and variables under `label` (default `production`) or of `version`, with an
+    `ETag`; send it back in `If-None-Match` to get 304 while nothing changed. An unknown label
+    or version is 404 (never a silent fallback). Cached: a publish shows on the next request."""
+    served = await _admit_for_entry(request, credentials, prompt_id, label, version)
+    headers = {"ETag": served.etag, "Cache-Control": "private, no-cache"}
+    if serving.etag_matches(request.headers.get("if-none-match"), served.etag):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(served.body.encode(), media_type="application/json", headers=headers)
+
+
+@serving_router.post(
+    "/{prompt_id}/render",
+    response_model=RenderOut,
+    summary="Render a prompt with variables",
+    responses=PROBLEMS,
+)
+async def render(
+    prompt_id: uuid.UUID, body: RenderIn, request: Request, credentials: BearerCredentials
+) -> dict:
+    """Render the version under `label` (default `production`) or `version` with `variables`
+    and run its validators on the text. A missing required variable or a value of the wrong
+    type is 422 naming it (`errors[].loc` = `["body", "variables", name]`)."""
+    served = await _admit_for_entry(request, credentials, prompt_id, body.label, body.version)
+    resolved = served.resolved
+    text, results = versions.render_and_validate(
+        resolved["content"], resolved["variables"], served.validators, body.variables
+    )
+    return {
+        "text": text,
+        "version": resolved["version"],
+        "validators": [{"type": r.type, "passed": r.passed, "message": r.message} for r in results],
+    }
