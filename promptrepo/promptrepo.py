@@ -5,6 +5,7 @@ import reflex as rx
 import admin.pages  # noqa: F401
 import promptrepo.pages.auth  # noqa: F401
 import promptrepo.pages.billing  # noqa: F401
+import promptrepo.pages.editor  # noqa: F401
 import promptrepo.pages.home  # noqa: F401
 import promptrepo.pages.settings  # noqa: F401
 from promptrepo.api import create_api

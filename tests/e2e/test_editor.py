@@ -1,0 +1,197 @@
+"""The prompt editor in a real browser: the issue's "done when" scenario, end to end.
+
+Write a prompt with variables → see the preview → add a validator that fails → publishing is
+refused with the reason → fix the prompt → save a version and publish it → save and publish
+a second one → view the diff → roll back to the first published version.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from playwright.sync_api import BrowserContext, Page, expect
+from sqlmodel import select
+
+from promptrepo.models import AuditLog, Prompt
+from promptrepo.services import versions
+from tests.app_server import AppServer, sign_in
+from tests.factories import make_user
+from tests.prompt_factories import make_prompt
+
+
+def _new_prompt(app_server: AppServer, content: str = "") -> tuple[uuid.UUID, str, uuid.UUID]:
+    with app_server.session() as s:
+        owner = make_user(s, email=f"editor-{uuid.uuid4().hex[:8]}@example.com", name="Eve Editor")
+        project, prompt = make_prompt(
+            s, owner, content=content, name="Support reply", project_name="Support bot"
+        )
+        s.commit()
+        return owner.user_id, f"/projects/{project.id}/prompts/{prompt.id}", prompt.id
+
+
+def _open(page: Page, context: BrowserContext, app_server: AppServer, content: str = ""):
+    user_id, url, prompt_id = _new_prompt(app_server, content)
+    sign_in(context, app_server, user_id)
+    page.goto(app_server.url + url)
+    expect(page.locator("#prompt-content")).to_be_visible(timeout=30_000)
+    return prompt_id
+
+
+def _wait_saved(page: Page) -> None:
+    expect(page.locator("#save-status")).to_have_attribute("data-state", "saved", timeout=10_000)
+
+
+def _save_version(page: Page, message: str, number: int) -> None:
+    page.locator("#save-version-button").click()
+    page.locator("#commit-message").fill(message)
+    page.locator("#confirm-save-version").click()
+    page.locator("#tab-history").click()
+    expect(page.locator(f"#version-{number}")).to_be_visible()
+    expect(page.locator(f"#version-{number}")).to_contain_text(message)
+
+
+def test_write_preview_validate_publish_diff_and_roll_back(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    prompt_id = _open(page, context, app_server)
+
+    # Write a prompt with variables; they are detected as we type.
+    editor = page.locator("#prompt-content")
+    editor.click()
+    editor.press_sequentially("Hello {{ name }}! Reply in {{ format }}.", delay=5)
+    expect(page.locator("#example-name")).to_be_visible()
+    expect(page.locator("#example-format")).to_be_visible()
+
+    # The preview renders with the example values, edited in place.
+    page.locator("#example-name").fill("Ada")
+    page.locator("#example-format").fill("prose")
+    expect(page.locator("#preview-text")).to_have_text("Hello Ada! Reply in prose.")
+    expect(page.locator("#preview-stats")).to_contain_text("26 characters")
+    expect(page.locator("#preview-stats")).to_contain_text("approximate")
+    _wait_saved(page)
+
+    # A validator that fails: the reply must ask for JSON.
+    page.locator("#tab-validators").click()
+    page.locator("#add-validator").click()
+    page.locator("#vform-text").fill("JSON")
+    page.locator("#vform-save").click()
+    badge = page.locator("#validator-badges .validator-badge")
+    expect(badge).to_have_attribute("data-passed", "false")
+
+    # Save version 1 and try to publish it: refused, with the reason.
+    _save_version(page, "first draft", 1)
+    page.locator("#publish-1").click()
+    errors = page.locator("#publish-errors")
+    expect(errors).to_be_visible()
+    expect(errors).to_contain_text("contains")
+    expect(errors).to_contain_text("JSON")
+    expect(page.locator("#production-version")).to_have_text("nothing yet")
+
+    # Fix the prompt (its example now asks for JSON): the badge turns green.
+    page.locator("#tab-preview").click()
+    page.locator("#example-format").fill("JSON")
+    expect(page.locator("#preview-text")).to_have_text("Hello Ada! Reply in JSON.")
+    expect(badge).to_have_attribute("data-passed", "true")
+    _wait_saved(page)
+
+    # Save version 2 and publish it.
+    _save_version(page, "ask for JSON", 2)
+    page.locator("#publish-2").click()
+    expect(page.locator("#production-version")).to_have_text("v2")
+    expect(page.locator("#version-2")).to_contain_text("production")
+
+    # Save and publish a second published version (3).
+    page.locator("#tab-preview").click()
+    page.locator("#prompt-content").press("End")
+    page.locator("#prompt-content").press_sequentially(" Be brief.", delay=5)
+    expect(page.locator("#preview-text")).to_have_text("Hello Ada! Reply in JSON. Be brief.")
+    _wait_saved(page)
+    _save_version(page, "be brief", 3)
+    page.locator("#publish-3").click()
+    expect(page.locator("#production-version")).to_have_text("v3")
+
+    # View the diff between the two published versions.
+    page.locator("#diff-prev-3").click()
+    diff = page.locator("#diff-view")
+    expect(diff).to_contain_text("Version 2 → 3")
+    expect(diff.locator(".diff-add")).to_contain_text("Be brief.")
+    expect(diff.locator(".diff-remove")).to_contain_text("Reply in {{ format }}.")
+
+    # Roll back to the first published version.
+    page.locator("#rollback-2").click()
+    expect(page.locator("#production-version")).to_have_text("v2")
+
+    with app_server.session() as s:
+        resolved = versions.resolve(s, _owner(s, prompt_id), prompt_id)
+        assert resolved.version == 2
+        assert resolved.content == "Hello {{ name }}! Reply in {{ format }}."
+        actions = set(
+            s.exec(select(AuditLog.action).where(AuditLog.target_id == str(prompt_id))).all()
+        )
+    assert {
+        "prompt.saved",
+        "validator.added",
+        "version.created",
+        "version.published",
+        "version.rolled_back",
+    } <= actions
+
+
+def _owner(session, prompt_id):
+    from promptrepo.models import Project, Segment
+    from promptrepo.services.principal import Principal
+
+    prompt = session.get(Prompt, prompt_id)
+    segment = session.get(Segment, prompt.segment_id)
+    project = session.get(Project, segment.project_id)
+    return Principal(user_id=project.user_id, email="owner@example.com", name="Owner")
+
+
+def test_syntax_errors_show_their_line_and_the_draft_still_saves(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    prompt_id = _open(page, context, app_server, content="Line one\n")
+    editor = page.locator("#prompt-content")
+    editor.click()
+    editor.press("Control+End")
+    editor.press_sequentially("Line two {% if x %}", delay=5)
+    expect(page.locator("#syntax-error")).to_contain_text("Line 2")
+    _wait_saved(page)
+    with app_server.session() as s:
+        assert s.get(Prompt, prompt_id).content == "Line one\nLine two {% if x %}"
+
+
+def test_conflict_keeps_the_users_text_and_offers_overwrite(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    prompt_id = _open(page, context, app_server, content="Original")
+    # Someone else saves the draft meanwhile.
+    with app_server.session() as s:
+        prompt = s.get(Prompt, prompt_id)
+        prompt.content = "Changed elsewhere"
+        prompt.revision += 1
+        s.add(prompt)
+        s.commit()
+    editor = page.locator("#prompt-content")
+    editor.click()
+    editor.press("Control+End")
+    editor.press_sequentially(" and mine", delay=5)
+    expect(page.locator("#conflict-callout")).to_be_visible(timeout=10_000)
+    expect(editor).to_have_value("Original and mine")
+    page.locator("#conflict-compare").click()
+    expect(page.locator("#diff-view").first).to_contain_text("Changed elsewhere")
+    page.keyboard.press("Escape")
+    page.locator("#conflict-overwrite").click()
+    _wait_saved(page)
+    with app_server.session() as s:
+        assert s.get(Prompt, prompt_id).content == "Original and mine"
+
+
+def test_outsider_sees_not_found(page: Page, context: BrowserContext, app_server: AppServer):
+    _, url, _ = _new_prompt(app_server, "secret")
+    with app_server.session() as s:
+        outsider = make_user(s, email=f"out-{uuid.uuid4().hex[:8]}@example.com")
+        s.commit()
+    sign_in(context, app_server, outsider.user_id)
+    page.goto(app_server.url + url)
+    expect(page.locator("#editor-not-found")).to_be_visible(timeout=30_000)
