@@ -245,16 +245,16 @@ def conflict_callout() -> rx.Component:
 
 # ---------------------------------------------------------------------------- editor column
 def badge_for(row: ValidatorRow) -> rx.Component:
-    return rx.tooltip(
-        rx.badge(
-            rx.cond(row.passed, rx.icon("check", size=12), rx.icon("x", size=12)),
-            row.type,
-            color_scheme=rx.cond(row.passed, "green", "red"),
-            variant="soft",
-            custom_attrs={"data-passed": rx.cond(row.passed, "true", "false")},
-            class_name="validator-badge",
-        ),
-        content=row.message,
+    # A native title (not a tooltip portal) so the message is in the DOM and read out.
+    return rx.badge(
+        rx.cond(row.passed, rx.icon("check", size=12), rx.icon("x", size=12)),
+        row.type,
+        color_scheme=rx.cond(row.passed, "green", "red"),
+        variant="soft",
+        title=row.message,
+        aria_label=row.type + ": " + row.message,
+        custom_attrs={"data-passed": rx.cond(row.passed, "true", "false")},
+        class_name="validator-badge",
     )
 
 

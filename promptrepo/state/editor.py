@@ -269,12 +269,12 @@ class EditorState(AppState):
         """Note an edit and make sure the autosave task runs."""
         if not self.can_write:
             return None
-        self._dirty_at = time.monotonic()
+        self._dirty_at = time.time()
         if self.save_status in ("conflict",):
             return None
         self.save_status = "unsaved"
         self.save_message = ""
-        now = time.monotonic()
+        now = time.time()
         if not self._autosave_since or now - self._autosave_since > AUTOSAVE_STALE_SECONDS:
             self._autosave_since = now
             return EditorState.autosave
@@ -523,15 +523,21 @@ class EditorState(AppState):
     @rx.event(background=True)
     async def autosave(self):
         """Save the draft once typing has paused for AUTOSAVE_DELAY_SECONDS."""
+        wait = AUTOSAVE_DELAY_SECONDS
         while True:
-            await asyncio.sleep(AUTOSAVE_DELAY_SECONDS / 4)
+            # Sleep until the pause could be long enough; taking the state lock costs a
+            # round trip (Redis with several workers) that a keystroke would queue behind.
+            await asyncio.sleep(wait)
             async with self:
                 if self.save_status != "unsaved" or not self.can_write:
                     self._autosave_since = 0.0
                     return
-                self._autosave_since = time.monotonic()
-                if time.monotonic() - self._dirty_at < AUTOSAVE_DELAY_SECONDS:
+                self._autosave_since = time.time()
+                idle = time.time() - self._dirty_at
+                if idle < AUTOSAVE_DELAY_SECONDS:
+                    wait = max(0.05, AUTOSAVE_DELAY_SECONDS - idle)
                     continue
+                wait = AUTOSAVE_DELAY_SECONDS
                 started = self._dirty_at
                 payload = {
                     "token": self.auth_token,

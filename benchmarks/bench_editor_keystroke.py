@@ -1,0 +1,226 @@
+"""Keystroke → preview + validator badges, in Chromium against the built app (production mode).
+
+The prompt is ~10 KB with 20 typed variables and 5 validators (benchmarks/workload.py). For
+each keystroke typed at the end of the text, the page itself records performance.now() at
+`keydown` and again when a MutationObserver has seen both the preview and the validator
+badges change (the length validator's message carries the character count, so the badges
+change on every keystroke). Prints the median and p95. Target: median <= 30 ms.
+
+    uv run python benchmarks/bench_editor_keystroke.py [--keystrokes 60] [--backend sqlite|postgresql]
+
+`--backend postgresql` serves with PostgreSQL + Redis and two workers (the production set-up;
+both must be running locally); the default is the embedded set-up `make run` uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from workload import content, validators, variables_spec  # noqa: E402
+
+from promptrepo.db import build_engine, migrate  # noqa: E402
+from tests.app_server import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    _copy_app,
+    _wait_until_serving,
+    free_port,
+)
+
+MEASURE_JS = """
+() => {
+  const area = document.getElementById('prompt-content');
+  const preview = document.getElementById('preview-text');
+  const badges = document.getElementById('validator-badges');
+  window.__bench = {samples: [], pending: null};
+  const state = window.__bench;
+  const finish = () => {
+    const p = state.pending;
+    if (p && p.preview && p.badges) {
+      state.samples.push(performance.now() - p.t0);
+      state.pending = null;
+    }
+  };
+  area.addEventListener('keydown', () => {
+    state.pending = {t0: performance.now(), preview: false, badges: false};
+  }, true);
+  new MutationObserver(() => { if (state.pending) { state.pending.preview = true; finish(); } })
+    .observe(preview, {childList: true, characterData: true, subtree: true});
+  new MutationObserver(() => { if (state.pending) { state.pending.badges = true; finish(); } })
+    .observe(badges, {childList: true, characterData: true, subtree: true, attributes: true});
+}
+"""
+
+
+def _seed(database_url: str) -> tuple[uuid.UUID, str]:
+    from sqlmodel import Session
+
+    from promptrepo.services import validators as validator_service
+    from tests.factories import make_user
+    from tests.prompt_factories import make_prompt
+
+    engine = build_engine(database_url, pool_size=1)
+    with Session(engine, expire_on_commit=False) as s:
+        owner = make_user(s, email=f"bench-{uuid.uuid4().hex[:8]}@example.com", name="Bench")
+        project, prompt = make_prompt(
+            s, owner, content=content(), variables=variables_spec(), name="Benchmark prompt"
+        )
+        for item in validators():
+            validator_service.add_validator(
+                s, owner, prompt.id, type=item["type"], config=item["config"]
+            )
+        s.commit()
+    engine.dispose()
+    return owner.user_id, f"/projects/{project.id}/prompts/{prompt.id}"
+
+
+def _session_token(database_url: str, user_id: uuid.UUID) -> str:
+    from sqlmodel import Session
+
+    from promptrepo.services.sessions import create_session
+
+    engine = build_engine(database_url, pool_size=1)
+    with Session(engine) as s:
+        token = create_session(s, user_id)
+        s.commit()
+    engine.dispose()
+    return token
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--keystrokes", type=int, default=60)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-editor-"))
+    _copy_app(workdir)
+    env = dict(os.environ)
+    env.update(
+        APP_ENV="test",
+        PYTHONPATH=str(workdir),
+        REFLEX_BUN_PATH=str(ROOT / ".tools/node_modules/@oven/bun-linux-x64/bin/bun"),
+        REFLEX_TELEMETRY_ENABLED="false",
+        REFLEX_CHECK_LATEST_VERSION="false",
+        SECRET_KEY="bench-secret-key-" + uuid.uuid4().hex,
+    )
+    pg_name = None
+    if args.backend == "postgresql":
+        from sqlalchemy import text
+
+        pg_name = f"bench_{uuid.uuid4().hex[:10]}"
+        admin = build_engine(
+            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", pool_size=1
+        ).execution_options(isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{pg_name}"'))
+        database_url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{pg_name}"
+        env.update(REDIS_URL="redis://127.0.0.1:6379/13", GRANIAN_WORKERS="2")
+    else:
+        database_url = f"sqlite:///{workdir / 'data' / 'app.db'}"
+        env.pop("REDIS_URL", None)
+    env["DATABASE_URL"] = database_url
+    migrate(database_url)
+    user_id, path = _seed(database_url)
+    token = _session_token(database_url, user_id)
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env["PUBLIC_URL"] = url
+    log_path = workdir / "server.log"
+    print(f"building and starting the app ({args.backend}) …", flush=True)
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [
+                str(ROOT / ".venv/bin/reflex"),
+                "run",
+                "--env",
+                "prod",
+                "--single-port",
+                "--frontend-port",
+                str(port),
+                "--backend-port",
+                str(port),
+                "--backend-host",
+                "127.0.0.1",
+            ],
+            cwd=workdir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_until_serving(url, proc, log_path)
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            context = browser.new_context()
+            context.add_cookies([{"name": "pr_session", "value": token, "url": url}])
+            page = context.new_page()
+            page.goto(url + path)
+            area = page.locator("#prompt-content")
+            area.wait_for(timeout=60_000)
+            page.locator("#preview-text").wait_for()
+            page.wait_for_function(
+                "document.getElementById('preview-text').textContent.length > 9000"
+            )
+            size = page.evaluate("document.getElementById('prompt-content').value.length")
+            print(f"prompt in the editor: {size:,} characters")
+            page.evaluate(MEASURE_JS)
+            area.click()
+            area.press("Control+End")
+            typed = ""
+            for i in range(args.keystrokes + 5):  # the first 5 warm up
+                char = "abcdefghij"[i % 10]
+                typed += char
+                page.keyboard.press(char)
+                page.wait_for_function("window.__bench.pending === null", timeout=10_000)
+                time.sleep(0.05)
+            samples = page.evaluate("window.__bench.samples")[5:]
+            tail = page.evaluate("document.getElementById('preview-text').textContent.slice(-40)")
+            assert typed[-10:] in tail, (typed[-10:], tail)
+            browser.close()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(Exception):
+            proc.wait(timeout=15)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        if pg_name:
+            from sqlalchemy import text
+
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    samples.sort()
+    median = statistics.median(samples)
+    p95 = samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
+    print(f"keystrokes measured: {len(samples)} (backend: {args.backend})")
+    print(
+        f"keystroke → preview + badges: median {median:.1f} ms, p95 {p95:.1f} ms, "
+        f"min {samples[0]:.1f} ms, max {samples[-1]:.1f} ms"
+    )
+    print(f"target median <= 30 ms -> {'OK' if median <= 30 else 'ABOVE TARGET'}")
+
+
+if __name__ == "__main__":
+    main()
