@@ -249,11 +249,13 @@ def badge_for(row: ValidatorRow) -> rx.Component:
     return rx.badge(
         rx.cond(row.passed, rx.icon("check", size=12), rx.icon("x", size=12)),
         row.type,
-        color_scheme=rx.cond(row.passed, "green", "red"),
+        color_scheme=rx.cond(row.skipped, "gray", rx.cond(row.passed, "green", "red")),
         variant="soft",
         title=row.message,
         aria_label=row.type + ": " + row.message,
-        custom_attrs={"data-passed": rx.cond(row.passed, "true", "false")},
+        custom_attrs={
+            "data-passed": rx.cond(row.skipped, "skipped", rx.cond(row.passed, "true", "false"))
+        },
         class_name="validator-badge",
     )
 
@@ -759,8 +761,8 @@ def validator_card(row: ValidatorRow) -> rx.Component:
         rx.hstack(
             rx.badge(
                 rx.cond(row.passed, rx.icon("check", size=12), rx.icon("x", size=12)),
-                rx.cond(row.passed, "pass", "fail"),
-                color_scheme=rx.cond(row.passed, "green", "red"),
+                rx.cond(row.skipped, "not run", rx.cond(row.passed, "pass", "fail")),
+                color_scheme=rx.cond(row.skipped, "gray", rx.cond(row.passed, "green", "red")),
             ),
             rx.vstack(
                 rx.text(rx.text(row.type, weight="bold", as_="span"), " ", row.summary, size="2"),
@@ -1345,6 +1347,7 @@ def side_panel() -> rx.Component:
                 id="tab-validators",
             ),
             rx.tabs.trigger("History", value="history", id="tab-history"),
+            flex_wrap="wrap",
         ),
         rx.tabs.content(preview_tab(), value="preview", padding_top="0.75rem"),
         rx.tabs.content(variables_tab(), value="variables", padding_top="0.75rem"),

@@ -53,6 +53,7 @@ class ValidatorRow:
     summary: str = ""
     passed: bool = False
     message: str = ""
+    skipped: bool = False  # not run: the template does not render
 
 
 @dataclasses.dataclass
@@ -244,7 +245,7 @@ class EditorState(AppState):
 
     @rx.var
     def failing_count(self) -> int:
-        return sum(1 for row in self.validator_rows if not row.passed)
+        return sum(1 for row in self.validator_rows if not row.passed and not row.skipped)
 
     @rx.var
     def editor_url(self) -> str:
@@ -352,6 +353,9 @@ class EditorState(AppState):
             self.syntax_error = analysis.error.message
             self.syntax_line = analysis.error.line
             self.syntax_line_text = analysis.error.line_text
+            if force_rows:  # opened with a syntax error: show the stored specs as they are
+                self._detected = list(self._spec)
+                self._rebuild_variable_rows()
         else:
             self.syntax_error = ""
             self.syntax_line = 0
@@ -406,15 +410,19 @@ class EditorState(AppState):
         self._set_validator_rows(results)
 
     def _set_results(self, text: str, values: dict, *, rendered: bool) -> None:
-        reason = "the template does not render" if not rendered else ""
         self._set_validator_rows(
             [
-                validators.ValidatorResult(v["type"], False, f"Not run: {reason}", v["id"])
+                validators.ValidatorResult(
+                    v["type"], False, "Not run: the template does not render", v["id"]
+                )
                 for v in self._validators
-            ]
+            ],
+            skipped=True,
         )
 
-    def _set_validator_rows(self, results: list[validators.ValidatorResult]) -> None:
+    def _set_validator_rows(
+        self, results: list[validators.ValidatorResult], *, skipped: bool = False
+    ) -> None:
         by_id = {v["id"]: v for v in self._validators}
         rows = []
         for result in results:
@@ -426,6 +434,7 @@ class EditorState(AppState):
                     summary=validators.describe(result.type, v.get("config") or {}),
                     passed=result.passed,
                     message=result.message,
+                    skipped=skipped,
                 )
             )
         self.validator_rows = rows
@@ -468,6 +477,23 @@ class EditorState(AppState):
     def load_editor(self):
         """on_load: check access, then load the draft, validators and history."""
         project_id, prompt_id = self._ids_from_url()
+        principal = self.principal()
+        if principal is None:
+            return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
+        notice = None
+        if self.can_write and self.editor_prompt_id and self.save_status in ("unsaved", "error"):
+            # Opened another page before the autosave ran: save what was typed first.
+            try:
+                saved = self._save_now(principal)
+            except ServiceError as exc:
+                saved, self.save_message = False, exc.message
+            if not saved:
+                if self.editor_prompt_id == prompt_id:
+                    self.loaded = True  # keep the unsaved text and its conflict/error on screen
+                    return None
+                notice = rx.toast.warning(
+                    f"Your last edits to “{self.name}” could not be saved: {self.save_message}"
+                )
         self.editor_project_id, self.editor_prompt_id = project_id, prompt_id
         self.loaded = False
         self.load_error = ""
@@ -481,9 +507,6 @@ class EditorState(AppState):
         self.versions_offset = 0
         self.vform_open = False
         self.variable_rows = []
-        principal = self.principal()
-        if principal is None:
-            return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
         try:
             with session_scope() as session:
                 prompt, project = access.get_prompt(session, principal, prompt_id)
@@ -497,8 +520,9 @@ class EditorState(AppState):
                 self._load_history(session, principal)
         except ServiceError as exc:
             self.load_error = exc.message
-            return
+            return notice
         self.loaded = True
+        return notice
 
     # ------------------------------------------------------------------ typing
     @rx.event
@@ -551,6 +575,10 @@ class EditorState(AppState):
             outcome = await asyncio.to_thread(_save_draft_payload, payload)
             async with self:
                 kind, value = outcome
+                if self.editor_prompt_id != payload["prompt_id"]:
+                    # another prompt was opened meanwhile; its own load set its status
+                    self._autosave_since = 0.0
+                    return
                 if kind == "ok":
                     self._revision = value.revision
                     if self._dirty_at != started:
