@@ -195,3 +195,60 @@ def test_outsider_sees_not_found(page: Page, context: BrowserContext, app_server
     sign_in(context, app_server, outsider.user_id)
     page.goto(app_server.url + url)
     expect(page.locator("#editor-not-found")).to_be_visible(timeout=30_000)
+
+
+def test_variable_types_validator_edit_delete_and_labels(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    prompt_id = _open(page, context, app_server, content="Count: {{ count }}")
+
+    # A typed variable: a bad default is refused with its name, a good one renders.
+    page.locator("#tab-variables").click()
+    page.locator("#var-type-count").click()
+    page.get_by_role("option", name="number").click()
+    page.locator("#var-default-count").fill("lots")
+    expect(page.locator("#var-error-count")).to_contain_text("expected a number")
+    page.locator("#var-default-count").fill("41")
+    expect(page.locator("#var-error-count")).to_have_count(0)
+    page.locator("#tab-preview").click()
+    expect(page.locator("#preview-text")).to_have_text("Count: 41")
+    _wait_saved(page)
+    with app_server.session() as s:
+        assert s.get(Prompt, prompt_id).variables["count"]["default"] == 41
+
+    # Add a custom validator, edit it, then delete it after confirming.
+    page.locator("#tab-validators").click()
+    page.locator("#add-validator").click()
+    page.locator("#vform-type").click()
+    page.get_by_role("option", name="custom").click()
+    page.locator("#vform-expression").fill("count > 50")
+    page.locator("#vform-message").fill("Count must exceed 50")
+    page.locator("#vform-save").click()
+    card = page.locator(".validator-card")
+    expect(card).to_contain_text("Count must exceed 50")
+    expect(card).to_contain_text("fail")
+    card.get_by_role("button", name="Edit validator").click()
+    page.locator("#vform-expression").fill("count > 40")
+    page.locator("#vform-save").click()
+    expect(card).to_contain_text("pass")
+    card.get_by_role("button", name="Delete validator").click()
+    page.get_by_role("button", name="Delete", exact=True).click()
+    expect(page.locator(".validator-card")).to_have_count(0)
+
+    # A version with a custom label; a bad label name is refused.
+    _save_version(page, "v1", 1)
+    page.locator("#label-name").fill("Bad Label")
+    page.locator("#label-version").click()
+    page.get_by_role("option", name="1").click()
+    page.locator("#set-label").click()
+    expect(page.locator("#history-panel")).to_contain_text("lowercase letters")
+    page.locator("#label-name").fill("canary")
+    page.locator("#set-label").click()
+    expect(page.locator("#version-1")).to_contain_text("canary")
+    # A labelled version cannot be deleted.
+    page.locator("#delete-1").click()
+    page.locator("#confirm-delete-1").click()
+    expect(page.locator("#version-1")).to_be_visible()
+    with app_server.session() as s:
+        resolved = versions.resolve(s, _owner(s, prompt_id), prompt_id, label="canary")
+        assert resolved.version == 1
