@@ -18,7 +18,7 @@ from typing import Any
 import reflex as rx
 
 from promptrepo import routes
-from promptrepo.db import session_scope
+from promptrepo.db import act_as, session_scope
 from promptrepo.models import PRODUCTION_LABEL
 from promptrepo.services import access, drafts, templates, validators, versions
 from promptrepo.services import variables as variable_specs
@@ -443,7 +443,7 @@ class EditorState(AppState):
         """Save the draft synchronously (before a version, a restore...). False on conflict."""
         name = self.name.strip()
         try:
-            with session_scope() as session:
+            with session_scope(acting_as=principal.user_id) as session:
                 prompt = drafts.save_draft(
                     session,
                     principal,
@@ -508,7 +508,7 @@ class EditorState(AppState):
         self.vform_open = False
         self.variable_rows = []
         try:
-            with session_scope() as session:
+            with session_scope(acting_as=principal.user_id) as session:
                 prompt, project = access.get_prompt(session, principal, prompt_id)
                 if project_id and str(project.id) != project_id:
                     raise NotFound("Prompt not found.")
@@ -635,7 +635,7 @@ class EditorState(AppState):
         if principal is None:
             return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
         try:
-            with session_scope() as session:
+            with session_scope(acting_as=principal.user_id) as session:
                 prompt, _ = access.get_prompt(session, principal, self.editor_prompt_id)
                 self._load_validators(session, principal)
                 self._apply_draft(prompt)
@@ -822,7 +822,7 @@ class EditorState(AppState):
             config = self._vform_config()
             if self.vform_type == "length":
                 config = {k: v for k, v in config.items() if v is not None}
-            with session_scope() as session:
+            with session_scope(acting_as=principal.user_id) as session:
                 if self.vform_id:
                     validators.update_validator(
                         session, principal, self.vform_id, config=config, type=self.vform_type
@@ -849,7 +849,7 @@ class EditorState(AppState):
         if principal is None:
             return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
         try:
-            with session_scope() as session:
+            with session_scope(acting_as=principal.user_id) as session:
                 validators.delete_validator(session, principal, validator_id)
                 self._load_validators(session, principal)
         except ServiceError as exc:
@@ -880,7 +880,7 @@ class EditorState(AppState):
                 return rx.toast.error(
                     "The draft changed elsewhere; resolve the conflict before saving a version."
                 )
-            with session_scope() as session:
+            with session_scope(acting_as=principal.user_id) as session:
                 version = versions.create_version(
                     session,
                     principal,
@@ -911,7 +911,7 @@ class EditorState(AppState):
             return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
         self.versions_offset = max(0, self.versions_offset + direction * VERSIONS_PAGE_SIZE)
         try:
-            with session_scope() as session:
+            with session_scope(acting_as=principal.user_id) as session:
                 self._load_history(session, principal)
         except ServiceError as exc:
             return self._fail(exc)
@@ -923,7 +923,7 @@ class EditorState(AppState):
         if principal is None:
             return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
         try:
-            with session_scope() as session:
+            with session_scope(acting_as=principal.user_id) as session:
                 detail = versions.get_version(session, principal, self.editor_prompt_id, number)
         except ServiceError as exc:
             return self._fail(exc)
@@ -958,7 +958,7 @@ class EditorState(AppState):
         if not self.diff_from or not self.diff_to:
             return rx.toast.error("Pick two versions to compare.")
         try:
-            with session_scope() as session:
+            with session_scope(acting_as=principal.user_id) as session:
                 diff = versions.diff_versions(
                     session,
                     principal,
@@ -996,7 +996,7 @@ class EditorState(AppState):
         try:
             if self.save_status not in ("saved",) and not self._save_now(principal):
                 return rx.toast.error("Resolve the draft conflict before restoring a version.")
-            with session_scope() as session:
+            with session_scope(acting_as=principal.user_id) as session:
                 prompt = versions.restore_version(
                     session,
                     principal,
@@ -1021,7 +1021,7 @@ class EditorState(AppState):
         self.publish_errors = []
         self.publish_error_title = ""
         try:
-            with session_scope() as session:
+            with session_scope(acting_as=principal.user_id) as session:
                 action(session, principal)
                 self._load_history(session, principal)
         except ValidationFailed as exc:
@@ -1109,6 +1109,7 @@ def _save_draft_payload(payload: dict[str, Any]) -> tuple[str, Any]:
             principal = resolve_session(session, payload["token"])
             if principal is None:
                 return "error", "You were signed out; sign in again (your text stays here)."
+            act_as(session, principal.user_id)  # row-level security for the rest
             prompt = drafts.save_draft(
                 session,
                 principal,
