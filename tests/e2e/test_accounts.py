@@ -7,6 +7,9 @@ import uuid
 
 from playwright.sync_api import Browser, Page, expect
 
+from promptrepo.services.accounts import set_password
+from tests.factories import make_user
+
 PASSWORD = "correct horse battery"
 
 
@@ -32,9 +35,16 @@ def test_sign_up_reload_logout_failed_login_login_and_dark_theme_kept(
     expect(page).to_have_url(re.compile(r"/dashboard/?$"))
     expect(page.locator("#user-menu")).to_contain_text("Ada Lovelace")
 
-    # A reload keeps the session.
+    # A reload keeps the session, and so does a browser restart (the cookie persists).
     page.reload()
     expect(page.locator("#user-menu")).to_contain_text("Ada Lovelace")
+    restarted = browser.new_context(storage_state=page.context.storage_state())
+    try:
+        again = restarted.new_page()
+        again.goto(base_url + "/settings")
+        expect(again.locator("#settings-name")).to_have_value("Ada Lovelace")
+    finally:
+        restarted.close()
 
     # Log out.
     page.goto(base_url + "/logout")
@@ -67,3 +77,83 @@ def test_sign_up_reload_logout_failed_login_login_and_dark_theme_kept(
         expect(other.locator("html")).to_have_class(re.compile(r"\bdark\b"))
     finally:
         fresh.close()
+
+
+def test_a_protected_page_sends_visitors_to_login_and_back(page: Page, base_url: str) -> None:
+    email = f"grace-{uuid.uuid4().hex[:8]}@example.com"
+    page.goto(base_url + "/signup")
+    page.locator("#signup-name").fill("Grace Hopper")
+    page.locator("#signup-email").fill(email)
+    page.locator("#signup-password").fill("short")
+    page.locator("#signup-submit").click()
+    # Bad input: a clear inline message, what was typed is kept (except the password).
+    expect(page.locator("#signup-password-error")).to_contain_text("at least 8")
+    expect(page.locator("#signup-name")).to_have_value("Grace Hopper")
+    expect(page.locator("#signup-email")).to_have_value(email)
+    expect(page.locator("#signup-password")).to_have_value("")
+    page.locator("#signup-password").fill(PASSWORD)
+    page.locator("#signup-password").press("Enter")
+    expect(page).to_have_url(re.compile(r"/dashboard/?$"))
+    page.goto(base_url + "/logout")
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+
+    page.goto(base_url + "/settings")
+    expect(page).to_have_url(re.compile(r"/login/?\?next=/settings"))
+    page.locator("#login-email").fill(email)
+    page.locator("#login-password").fill(PASSWORD)
+    page.locator("#login-submit").click()
+    expect(page).to_have_url(re.compile(r"/settings/?$"))
+    expect(page.locator("#settings-name")).to_have_value("Grace Hopper")
+
+
+def test_login_ignores_an_offsite_next(page: Page, base_url: str, app_server) -> None:
+    email = f"lin-{uuid.uuid4().hex[:8]}@example.com"
+    with app_server.session() as session:
+        user = make_user(session, email=email, name="Lin")
+        set_password(session, user.user_id, PASSWORD)
+        session.commit()
+    page.goto(base_url + "/login?next=//evil.example/steal")
+    page.locator("#login-email").fill(email)
+    page.locator("#login-password").fill(PASSWORD)
+    page.locator("#login-password").press("Enter")
+    expect(page).to_have_url(base_url + "/dashboard")
+
+
+def test_forgot_password_link_from_the_log_sets_a_new_password(
+    page: Page, base_url: str, app_server
+) -> None:
+    email = f"reset-{uuid.uuid4().hex[:8]}@example.com"
+    with app_server.session() as session:
+        user = make_user(session, email=email, name="Reset Me")
+        set_password(session, user.user_id, PASSWORD)
+        session.commit()
+    page.goto(base_url + "/forgot-password")
+    page.locator("#forgot-email").fill(email)
+    page.locator("#forgot-email").press("Enter")
+    expect(page.locator("#forgot-notice")).to_contain_text("If an account exists")
+
+    # Without SMTP, the server writes the link to its log.
+    link = None
+    for _ in range(50):
+        found = re.findall(r'"reset_link": "([^"]+)"', app_server.log_path.read_text())
+        if found:
+            link = found[-1]
+            break
+        page.wait_for_timeout(100)
+    assert link and "/reset-password?token=" in link
+    page.goto(link)
+    page.locator("#reset-password").fill("a brand new passphrase")
+    page.locator("#reset-password-confirm").fill("a brand new passphrase")
+    page.locator("#reset-submit").click()
+    expect(page).to_have_url(re.compile(r"/login/?$"))
+
+    _login(page, base_url, email, "a brand new passphrase")
+    expect(page).to_have_url(re.compile(r"/dashboard/?$"))
+    # The link worked once: a second use is refused with a clear message.
+    page.goto(base_url + "/logout")
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    page.goto(link)
+    page.locator("#reset-password").fill("yet another passphrase")
+    page.locator("#reset-password-confirm").fill("yet another passphrase")
+    page.locator("#reset-submit").click()
+    expect(page.locator("#reset-error")).to_contain_text("already been used")
