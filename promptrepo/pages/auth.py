@@ -20,6 +20,9 @@ def submit(label: str, busy_label: str, id: str) -> rx.Component:
         size="3",
         width="100%",
         loading=S.submitting,
+        # Until the page is live, a disabled default button also blocks Enter: the browser
+        # would otherwise submit the form natively (a GET with the password in the URL).
+        disabled=~S.is_hydrated,
         id=id,
     )
 

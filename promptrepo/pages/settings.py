@@ -53,7 +53,12 @@ def profile_section() -> rx.Component:
                     flex="1",
                 ),
                 rx.button(
-                    "Save name", type="submit", size="3", loading=S.saving_name, id="save-name"
+                    "Save name",
+                    type="submit",
+                    size="3",
+                    loading=S.saving_name,
+                    id="save-name",
+                    disabled=~S.is_hydrated,
                 ),
                 align="end",
                 width="100%",
@@ -79,6 +84,7 @@ def theme_section() -> rx.Component:
                     variant=rx.cond(S.theme_preference == value, "solid", "outline"),
                     aria_pressed=rx.cond(S.theme_preference == value, "true", "false"),
                     id=f"theme-{value}",
+                    disabled=~S.is_hydrated,
                     size="3",
                 )
                 for value, label, icon in THEMES
@@ -142,6 +148,7 @@ def password_section() -> rx.Component:
                     size="3",
                     loading=S.saving_password,
                     id="change-password",
+                    disabled=~S.is_hydrated,
                 ),
                 spacing="3",
                 align="stretch",
@@ -166,6 +173,7 @@ def delete_section() -> rx.Component:
                     color_scheme="red",
                     variant="soft",
                     id="delete-account-open",
+                    disabled=~S.is_hydrated,
                 ),
             ),
             rx.alert_dialog.content(
@@ -196,6 +204,7 @@ def delete_section() -> rx.Component:
                                 type="submit",
                                 loading=S.deleting,
                                 id="delete-account-confirm",
+                                disabled=~S.is_hydrated,
                             ),
                             justify="end",
                             width="100%",

@@ -14,7 +14,7 @@ from promptrepo.models import Profile
 from promptrepo.services import auth
 from promptrepo.services.errors import ServiceError
 from promptrepo.services.principal import Principal
-from promptrepo.state.base import AppState
+from promptrepo.state.base import SESSION_COOKIE, AppState
 
 AUTH_PAGES = {
     routes.LOGIN,
@@ -156,11 +156,10 @@ class AuthFormState(AppState):
         self.auth_token = ""
         self._set_user(None)
         self._set_theme(None)
-        return [
-            rx.remove_cookie("pr_session", {"path": "/"}),
-            rx.redirect(routes.HOME),
-            rx.toast.success("You are logged out."),
-        ]
+        events = [rx.remove_cookie(SESSION_COOKIE, {"path": "/"}), rx.redirect(routes.HOME)]
+        if token:  # on_load can fire again for the same visit: say it once
+            events.append(rx.toast.success("You are logged out.", id="logged-out"))
+        return events
 
     @rx.event
     def forgot_password(self, form_data: dict[str, Any]) -> Iterator:

@@ -15,9 +15,18 @@ PASSWORD = "correct horse battery"
 
 def _login(page: Page, base_url: str, email: str, password: str) -> None:
     page.goto(base_url + "/login")
+    expect(page.locator("#login-submit")).to_be_enabled()
     page.locator("#login-email").fill(email)
     page.locator("#login-password").fill(password)
     page.locator("#login-password").press("Enter")
+
+
+def _logout(page: Page, base_url: str) -> None:
+    page.goto(base_url + "/logout")
+    # /logout revokes the session, then sends the browser home with a toast.
+    expect(page.get_by_text("You are logged out.")).to_have_count(1)
+    expect(page).to_have_url(base_url + "/")
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
 
 
 def test_sign_up_reload_logout_failed_login_login_and_dark_theme_kept(
@@ -47,8 +56,7 @@ def test_sign_up_reload_logout_failed_login_login_and_dark_theme_kept(
         restarted.close()
 
     # Log out.
-    page.goto(base_url + "/logout")
-    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    _logout(page, base_url)
     expect(page.locator("#user-menu")).to_have_count(0)
 
     # A wrong password gives a clear message and keeps the e-mail typed.
@@ -94,8 +102,7 @@ def test_a_protected_page_sends_visitors_to_login_and_back(page: Page, base_url:
     page.locator("#signup-password").fill(PASSWORD)
     page.locator("#signup-password").press("Enter")
     expect(page).to_have_url(re.compile(r"/dashboard/?$"))
-    page.goto(base_url + "/logout")
-    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    _logout(page, base_url)
 
     page.goto(base_url + "/settings")
     expect(page).to_have_url(re.compile(r"/login/?\?next=/settings"))
@@ -113,6 +120,7 @@ def test_login_ignores_an_offsite_next(page: Page, base_url: str, app_server) ->
         set_password(session, user.user_id, PASSWORD)
         session.commit()
     page.goto(base_url + "/login?next=//evil.example/steal")
+    expect(page.locator("#login-submit")).to_be_enabled()
     page.locator("#login-email").fill(email)
     page.locator("#login-password").fill(PASSWORD)
     page.locator("#login-password").press("Enter")
@@ -128,6 +136,7 @@ def test_forgot_password_link_from_the_log_sets_a_new_password(
         set_password(session, user.user_id, PASSWORD)
         session.commit()
     page.goto(base_url + "/forgot-password")
+    expect(page.locator("#forgot-submit")).to_be_enabled()
     page.locator("#forgot-email").fill(email)
     page.locator("#forgot-email").press("Enter")
     expect(page.locator("#forgot-notice")).to_contain_text("If an account exists")
@@ -150,8 +159,7 @@ def test_forgot_password_link_from_the_log_sets_a_new_password(
     _login(page, base_url, email, "a brand new passphrase")
     expect(page).to_have_url(re.compile(r"/dashboard/?$"))
     # The link worked once: a second use is refused with a clear message.
-    page.goto(base_url + "/logout")
-    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    _logout(page, base_url)
     page.goto(link)
     page.locator("#reset-password").fill("yet another passphrase")
     page.locator("#reset-password-confirm").fill("yet another passphrase")
