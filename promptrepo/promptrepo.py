@@ -5,8 +5,11 @@ import reflex as rx
 import admin.pages  # noqa: F401
 import promptrepo.pages.auth  # noqa: F401
 import promptrepo.pages.billing  # noqa: F401
+import promptrepo.pages.dashboard  # noqa: F401
 import promptrepo.pages.editor  # noqa: F401
+import promptrepo.pages.explore  # noqa: F401
 import promptrepo.pages.home  # noqa: F401
+import promptrepo.pages.project  # noqa: F401
 import promptrepo.pages.settings  # noqa: F401
 from promptrepo.api import create_api
 from promptrepo.pages.not_found import not_found

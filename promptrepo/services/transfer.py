@@ -194,7 +194,7 @@ def export_filename(name: str, fmt: Format) -> str:
 
 
 # --------------------------------------------------------------------------- import
-def _format_loc(loc: list[Any]) -> str:
+def format_location(loc: list[Any]) -> str:
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -202,7 +202,7 @@ def _format_loc(loc: list[Any]) -> str:
 
 
 def _fail(problems: list[dict[str, Any]]) -> ValidationFailed:
-    lines = [f"{_format_loc(p['loc'])}: {p['msg']}" for p in problems]
+    lines = [f"{format_location(p['loc'])}: {p['msg']}" for p in problems]
     return ValidationFailed("The file cannot be imported:\n" + "\n".join(lines), errors=problems)
 
 

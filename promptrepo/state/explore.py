@@ -1,0 +1,85 @@
+"""The public gallery's state: one page of public projects (search, sort, paging in SQL)."""
+
+import dataclasses
+
+import reflex as rx
+
+from promptrepo import routes
+from promptrepo.db import session_scope
+from promptrepo.services import projects
+from promptrepo.state.base import AppState
+from promptrepo.state.dashboard import format_when
+
+PER_PAGE = 18
+
+
+@dataclasses.dataclass
+class GalleryCard:
+    id: str = ""
+    name: str = ""
+    description: str = ""
+    owner_name: str = ""
+    segment_count: int = 0
+    prompt_count: int = 0
+    fork_count: int = 0
+    updated: str = ""
+    url: str = ""
+
+
+class ExploreState(AppState):
+    cards: list[GalleryCard] = []
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+    search: str = ""
+    sort: str = "popular"
+    loaded: bool = False
+
+    def _load_page(self) -> None:
+        with session_scope() as session:
+            result = projects.list_public_projects(
+                session,
+                search=self.search,
+                sort=self.sort if self.sort in ("popular", "updated", "name") else "popular",
+                page=self.page,
+                per_page=PER_PAGE,
+            )
+        self.cards = [
+            GalleryCard(
+                id=item.id,
+                name=item.name,
+                description=item.description,
+                owner_name=item.owner_name,
+                segment_count=item.segment_count,
+                prompt_count=item.prompt_count,
+                fork_count=item.fork_count,
+                updated=format_when(item.updated_at),
+                url=routes.project_url(item.id),
+            )
+            for item in result.items
+        ]
+        self.total = result.total
+        self.pages = result.pages
+        self.loaded = True
+
+    @rx.event
+    def load(self):
+        self.principal()  # the navbar shows who is signed in
+        self._load_page()
+
+    @rx.event
+    def set_search(self, value: str):
+        self.search = value[:100]
+        self.page = 1
+        self._load_page()
+
+    @rx.event
+    def set_sort(self, value: str):
+        self.sort = value if value in ("popular", "updated", "name") else "popular"
+        self.page = 1
+        self._load_page()
+
+    @rx.event
+    def go_to_page(self, page: int):
+        self.page = max(1, min(int(page), self.pages))
+        self._load_page()

@@ -1,0 +1,332 @@
+"""Projects in a real browser: dashboard, project page, composed view, gallery, forks,
+live updates across two browser contexts (the app runs 2 workers with Redis), export/import.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from sqlmodel import select
+
+from promptrepo.models import Project, Prompt
+from promptrepo.services import projects, prompts, segments, transfer
+from tests.app_server import AppServer, sign_in
+from tests.factories import make_user
+
+
+@pytest.fixture
+def new_user(app_server: AppServer):
+    def create(name: str = "Ada", plan: str = "free"):
+        with app_server.session() as s:
+            user = make_user(s, name=name, plan=plan)
+            s.commit()
+        return user
+
+    return create
+
+
+def signed_in_page(browser: Browser, app_server: AppServer, user) -> Page:
+    context = browser.new_context(base_url=app_server.url, accept_downloads=True)
+    sign_in(context, app_server, user.user_id)
+    return context.new_page()
+
+
+def seed_project(app_server: AppServer, owner, name: str, *, public: bool = False) -> str:
+    """Intro: Greeting ("Hello."), Rules ("Be brief."); Body: Task ("Summarise the text.")."""
+    with app_server.session() as s:
+        project = projects.create_project(s, owner, name=name, is_public=public)
+        intro = segments.create_segment(s, owner, project.id, name="Intro")
+        body = segments.create_segment(s, owner, project.id, name="Body")
+        prompts.create_prompt(s, owner, intro.id, name="Greeting", content="Hello.")
+        prompts.create_prompt(s, owner, intro.id, name="Rules", content="Be brief.")
+        prompts.create_prompt(s, owner, body.id, name="Task", content="Summarise the text.")
+        s.commit()
+        return str(project.id)
+
+
+def segment(page: Page, name: str):
+    return page.locator(f'.segment-item[data-name="{name}"]')
+
+
+def prompt_item(page: Page, name: str):
+    return page.locator(f'.prompt-item[data-name="{name}"]')
+
+
+def prompt_names(page: Page, segment_name: str) -> list[str]:
+    return (
+        segment(page, segment_name)
+        .locator(".prompt-item")
+        .evaluate_all("els => els.map(e => e.dataset.name)")
+    )
+
+
+def composed_text(page: Page) -> str:
+    page.locator("#tab-composed").click()
+    text = page.locator("#composed-text").inner_text()
+    page.locator("#tab-structure").click()
+    return text
+
+
+# --------------------------------------------------------------------------- the main flow
+def test_create_project_add_segments_and_prompts_reorder_and_see_composed_view(
+    browser: Browser, app_server: AppServer, new_user
+) -> None:
+    user = new_user("Creator")
+    page = signed_in_page(browser, app_server, user)
+    page.goto("/dashboard")
+    expect(page.locator("#empty-state")).to_be_visible()
+
+    page.locator("#new-project").click()
+    page.locator("#project-name").fill("  ")
+    page.locator("#project-name").fill("Release notes writer")
+    page.locator("#project-description").fill("Turns commits into notes")
+    page.locator("#create-project-submit").click()
+    expect(page).to_have_url(re.compile(r"/projects/[0-9a-f-]{36}$"))
+    expect(page.locator("#project-name-heading")).to_have_text("Release notes writer")
+    project_id = page.url.rsplit("/", 1)[1]
+
+    for name in ("Intro", "Body"):
+        page.locator("#new-segment-name").fill(name)
+        page.locator("#add-segment").click()
+        expect(segment(page, name)).to_be_visible()
+    for segment_name, prompt_name in (("Intro", "Greeting"), ("Intro", "Rules"), ("Body", "Task")):
+        segment(page, segment_name).locator(".add-prompt").click()
+        page.locator("#dialog-name").fill(prompt_name)
+        page.locator("#dialog-submit").click()
+        expect(prompt_item(page, prompt_name)).to_be_visible()
+    assert prompt_names(page, "Intro") == ["Greeting", "Rules"]
+
+    # The editor (another page) writes the text; here we give each prompt its content.
+    with app_server.session() as s:
+        for prompt in s.exec(select(Prompt)).all():
+            if prompt.name in ("Greeting", "Rules", "Task"):
+                prompt.content = {"Greeting": "Hello.", "Rules": "Be brief.", "Task": "Do it."}[
+                    prompt.name
+                ]
+                s.add(prompt)
+        s.commit()
+    page.reload()
+    expect(prompt_item(page, "Greeting")).to_contain_text("Hello.")
+    expect(prompt_item(page, "Task")).to_contain_text("Do it.")
+    assert composed_text(page) == "Hello.\n\nBe brief.\n\nDo it."
+
+    # Keyboard alternative: the move buttons.
+    prompt_item(page, "Rules").locator(".prompt-up").click()
+    expect(segment(page, "Intro").locator(".prompt-item").first).to_have_attribute(
+        "data-name", "Rules"
+    )
+    assert composed_text(page) == "Be brief.\n\nHello.\n\nDo it."
+
+    # Drag and drop: the Body segment onto Intro puts it first.
+    segment(page, "Body").locator(".segment-name").drag_to(
+        segment(page, "Intro").locator(".segment-name")
+    )
+    expect(page.locator(".segment-item").first).to_have_attribute("data-name", "Body")
+    assert composed_text(page) == "Do it.\n\nBe brief.\n\nHello."
+
+    # Move a prompt to another segment with the select.
+    prompt_item(page, "Greeting").locator(".move-to-segment").click()
+    page.get_by_role("option", name="Body").click()
+    expect(segment(page, "Body").locator('.prompt-item[data-name="Greeting"]')).to_be_visible()
+    assert prompt_names(page, "Body") == ["Task", "Greeting"]
+    assert composed_text(page) == "Do it.\n\nHello.\n\nBe brief."
+
+    # The order is stored: it survives a reload.
+    page.reload()
+    expect(prompt_item(page, "Greeting")).to_be_visible()
+    assert prompt_names(page, "Body") == ["Task", "Greeting"]
+    expect(page.locator(".segment-item").first).to_have_attribute("data-name", "Body")
+
+    # Rename and delete (with confirmation).
+    segment(page, "Intro").locator(".segment-rename").click()
+    page.locator("#dialog-name").fill("Rules section")
+    page.locator("#dialog-submit").click()
+    expect(segment(page, "Rules section")).to_be_visible()
+    prompt_item(page, "Greeting").locator(".prompt-delete").click()
+    page.locator("#confirm-delete").click()
+    expect(prompt_item(page, "Greeting")).to_have_count(0)
+
+    # The dashboard shows the counts.
+    page.goto("/dashboard")
+    row = page.locator(f'.project-row[data-project-id="{project_id}"]')
+    expect(row.locator(".segment-count")).to_have_text("2")
+    expect(row.locator(".prompt-count")).to_have_text("2")
+    page.context.close()
+
+
+def test_plan_limit_shows_a_message_with_a_link_to_pricing(
+    browser: Browser, app_server: AppServer, new_user
+) -> None:
+    user = new_user("Limited")
+    with app_server.session() as s:
+        for i in range(3):
+            projects.create_project(s, user, name=f"Project {i}")
+        s.commit()
+    page = signed_in_page(browser, app_server, user)
+    page.goto("/dashboard")
+    expect(page.locator(".project-row")).to_have_count(3)
+    page.locator("#new-project").click()
+    page.locator("#project-name").fill("One too many")
+    page.locator("#create-project-submit").click()
+    message = page.locator("#plan-limit-message")
+    expect(message).to_contain_text("3 projects")
+    expect(message.get_by_role("link")).to_have_attribute("href", "/pricing")
+    page.keyboard.press("Escape")
+    expect(page.locator(".project-row")).to_have_count(3)
+    page.context.close()
+
+
+# --------------------------------------------------------------------------- public and forks
+def test_public_project_is_readable_signed_out_and_forkable_by_another_user(
+    browser: Browser, app_server: AppServer, new_user
+) -> None:
+    owner = new_user("Owner")
+    project_id = seed_project(app_server, owner, "Shareable")
+    owner_page = signed_in_page(browser, app_server, owner)
+    owner_page.goto(f"/projects/{project_id}")
+    expect(owner_page.locator("#public-toggle")).not_to_be_checked()
+
+    # Private: "not found" for a visitor.
+    visitor = browser.new_context(base_url=app_server.url).new_page()
+    visitor.goto(f"/projects/{project_id}")
+    expect(visitor.locator("#project-not-found")).to_be_visible()
+
+    owner_page.locator("#public-toggle").click()
+    expect(owner_page.locator("#public-toggle")).to_be_checked()
+
+    visitor.goto(f"/projects/{project_id}")
+    expect(visitor.locator("#project-name-heading")).to_have_text("Shareable")
+    expect(prompt_item(visitor, "Task")).to_be_visible()
+    expect(visitor.locator(".prompt-up")).to_have_count(0)
+    expect(visitor.locator("#public-toggle")).to_have_count(0)
+    expect(visitor.get_by_role("link", name="Log in to fork")).to_be_visible()
+    visitor.goto("/explore")
+    card = visitor.locator(f'.gallery-card[data-project-id="{project_id}"]')
+    expect(card).to_contain_text("Owner")
+    visitor.context.close()
+
+    forker = new_user("Forker")
+    forker_page = signed_in_page(browser, app_server, forker)
+    forker_page.goto(f"/projects/{project_id}")
+    forker_page.locator("#fork-button").click()
+    expect(forker_page).not_to_have_url(re.compile(project_id))
+    expect(forker_page.locator("#forked-from")).to_have_text("Shareable")
+    expect(forker_page.locator("#public-toggle")).not_to_be_checked()
+    assert prompt_names(forker_page, "Intro") == ["Greeting", "Rules"]
+    # The owner's open page shows the new fork count without a reload.
+    expect(owner_page.locator("#fork-count")).to_have_text("1", timeout=2000)
+    with app_server.session() as s:
+        fork = s.exec(select(Project).where(Project.user_id == forker.user_id)).one()
+        assert str(fork.forked_from_id) == project_id
+    forker_page.context.close()
+    owner_page.context.close()
+
+
+# --------------------------------------------------------------------------- live updates
+def test_two_browser_contexts_see_each_others_changes_within_a_second(
+    browser: Browser, app_server: AppServer, new_user, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = new_user("Live")
+    project_id = seed_project(app_server, user, "Live one")
+    tab_a = signed_in_page(browser, app_server, user)
+    tab_b = signed_in_page(browser, app_server, user)
+    dashboard = signed_in_page(browser, app_server, user)
+    tab_a.goto(f"/projects/{project_id}")
+    tab_b.goto(f"/projects/{project_id}")
+    dashboard.goto("/dashboard")
+    row = dashboard.locator(f'.project-row[data-project-id="{project_id}"]')
+    expect(row.locator(".segment-count")).to_have_text("2")
+    expect(prompt_item(tab_b, "Task")).to_be_visible()
+    time.sleep(0.5)  # let the followers subscribe
+
+    # A adds a segment: B's project page and the dashboard row follow within a second.
+    tab_a.locator("#new-segment-name").fill("Examples")
+    tab_a.locator("#add-segment").click()
+    expect(segment(tab_a, "Examples")).to_be_visible()
+    expect(segment(tab_b, "Examples")).to_be_visible(timeout=1000)
+    expect(row.locator(".segment-count")).to_have_text("3", timeout=1000)
+
+    # B reorders: A sees the new order, and its composed view changes.
+    tab_b.locator("#tab-composed").click()
+    tab_a.locator("#tab-composed").click()
+    expect(tab_a.locator("#composed-text")).to_have_text(
+        "Hello.\n\nBe brief.\n\nSummarise the text."
+    )
+    tab_b.locator("#tab-structure").click()
+    prompt_item(tab_b, "Rules").locator(".prompt-up").click()
+    expect(tab_a.locator("#composed-text")).to_have_text(
+        "Be brief.\n\nHello.\n\nSummarise the text.", timeout=1000
+    )
+
+    # A change made outside the browser (as the REST API does) reaches both views too.
+    from promptrepo.services import redis_client
+    from promptrepo.settings import settings
+
+    monkeypatch.setattr(settings, "redis_url", app_server.redis_url)
+    redis_client.get_redis.cache_clear()
+    try:
+        with app_server.session() as s:
+            project = s.get(Project, uuid.UUID(project_id))
+            projects.update_project(s, user, project.id, name="Live renamed")
+            s.commit()
+    finally:
+        monkeypatch.undo()
+        redis_client.get_redis.cache_clear()
+    expect(tab_a.locator("#project-name-heading")).to_have_text("Live renamed", timeout=1000)
+    expect(row.locator(".project-link")).to_have_text("Live renamed", timeout=1000)
+    for page in (tab_a, tab_b, dashboard):
+        page.context.close()
+
+
+# --------------------------------------------------------------------------- export / import
+def test_export_then_import_gives_the_same_project(
+    browser: Browser, app_server: AppServer, new_user, tmp_path: Path
+) -> None:
+    user = new_user("Porter")
+    project_id = seed_project(app_server, user, "Portable")
+    page = signed_in_page(browser, app_server, user)
+    page.goto(f"/projects/{project_id}")
+    page.locator("#export").click()
+    with page.expect_download() as download_info:
+        page.locator("#export-json").click()
+    download = download_info.value
+    assert download.suggested_filename == "portable.json"
+    exported = tmp_path / "portable.json"
+    download.save_as(exported)
+    document = json.loads(exported.read_text())
+    assert [s["name"] for s in document["segments"]] == ["Intro", "Body"]
+
+    page.locator("#export").click()
+    with page.expect_download() as yaml_info:
+        page.locator("#export-yaml").click()
+    assert yaml_info.value.suggested_filename == "portable.yaml"
+
+    # A bad file: its problems are listed and nothing is imported.
+    page.goto("/dashboard")
+    page.locator("#open-import").click()
+    page.locator("#import-text").fill('{"format_version": 1, "segments": [{"prompts": []}]}')
+    page.locator("#import-paste-submit").click()
+    errors = page.locator("#import-errors")
+    expect(errors).to_contain_text("name: This field is required.")
+    expect(errors).to_contain_text("segments[0].name: This field is required.")
+    page.keyboard.press("Escape")
+    expect(page.locator(".project-row")).to_have_count(1)
+
+    # The exported file, uploaded.
+    page.locator("#open-import").click()
+    page.locator(f"#{'import-upload'} input[type=file]").set_input_files(str(exported))
+    page.locator("#import-upload-submit").click()
+    expect(page).not_to_have_url(re.compile(project_id))
+    expect(page).to_have_url(re.compile(r"/projects/[0-9a-f-]{36}$"))
+    expect(page.locator("#project-name-heading")).to_have_text("Portable (imported)")
+    new_id = page.url.rsplit("/", 1)[1]
+    with app_server.session() as s:
+        again = json.loads(transfer.export_project(s, user, new_id, "json"))
+    assert again == {**document, "name": "Portable (imported)"}
+    page.context.close()
