@@ -20,6 +20,7 @@ from promptrepo.api import (
 from promptrepo.api.errors import install_error_handlers
 from promptrepo.api.middleware import ApiGuardMiddleware
 from promptrepo.api.pagination import PAGINATION_DOC
+from promptrepo.api.serving import ResolveFastPath
 from promptrepo.observability import MetricsMiddleware, configure_logging
 from promptrepo.settings import settings
 
@@ -55,15 +56,16 @@ def create_api() -> FastAPI:
     )
     install_error_handlers(api)
     api.include_router(health.router)
+    api.include_router(versions.serving_router)
     api.include_router(billing.router)
     for module in (auth, me, api_keys, projects, segments, prompts, validators, public):
         api.include_router(module.router)
     api.include_router(versions.router)
-    api.include_router(versions.serving_router)
     if settings.api_bench_body_file:
         from promptrepo.api import bench
 
         api.include_router(bench.router)
+    api.add_middleware(ResolveFastPath)
     api.add_middleware(ApiGuardMiddleware, max_body_bytes=settings.api_max_body_bytes)
     api.add_middleware(MetricsMiddleware)
     return api

@@ -15,19 +15,24 @@ with the rule `f"{n}/minute"` and identifiers `("api", user_id)` see the same co
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 import time
 import uuid
+import weakref
 from dataclasses import dataclass
 
 from fastapi.concurrency import run_in_threadpool
 
+from promptrepo.api.fastredis import FastRedis
 from promptrepo.services import api_keys, cache, plans, rate_limits
 from promptrepo.services import sessions as sessions_service
 from promptrepo.services.errors import NotAuthenticated, RateLimited
 from promptrepo.services.principal import Principal
 from promptrepo.services.rate_limits import LimitStatus
 from promptrepo.services.redis_client import get_async_redis
+from promptrepo.settings import settings
 
 # A cached principal lives this long; a plan change or a Supabase token's expiry shows within it.
 # Revocation, suspension and password changes do not wait: they delete the entry at once.
@@ -166,14 +171,33 @@ def _status(limit: int, remaining: int, oldest: float, allowed: bool) -> LimitSt
 
 
 _script = None
+_GATE_SHA = hashlib.sha1(_GATE_LUA.encode()).hexdigest()
+_fast_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _gate_script():
+def _fast_client() -> FastRedis | None:
+    """This event loop's pipelined connection (None for URLs it does not speak)."""
+    loop = asyncio.get_running_loop()
+    url = settings.redis_url
+    entry = _fast_clients.get(loop)
+    if entry is None or entry[0] != url:
+        client = FastRedis.for_url(url)
+        if client is not None:
+            client.register(_GATE_LUA)
+        entry = (url, client)
+        _fast_clients[loop] = entry
+    return entry[1]
+
+
+async def _run_gate_script(keys: list[str], args: list) -> list:
+    fast = _fast_client()
+    if fast is not None:
+        return await fast.evalsha(_GATE_SHA, keys, args)
     global _script
     client = get_async_redis()
     if _script is None or _script.registered_client is not client:
         _script = client.register_script(_GATE_LUA)
-    return _script
+    return await _script(keys=keys, args=args)
 
 
 async def admit(token: str, entry_key: str | None = None) -> Admission:
@@ -184,14 +208,13 @@ async def admit(token: str, entry_key: str | None = None) -> Admission:
     """
     if get_async_redis() is None:
         return await _admit_in_process(token, entry_key)
-    script = _gate_script()
     keys = [
         cache.KEY_PREFIX + principal_cache_key(token),
         cache.KEY_PREFIX + entry_key if entry_key else "",
     ]
     for attempt in range(2):
         now = time.time()
-        result = await script(keys=keys, args=[repr(now), WINDOW_SECONDS, CACHE_FORMAT])
+        result = await _run_gate_script(keys, [repr(now), WINDOW_SECONDS, CACHE_FORMAT])
         if result[0] == 1:
             decoded = _decode_principal(result[4])
             if decoded is not None:

@@ -149,10 +149,15 @@ async def _admit_for_entry(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("Authentication required: send 'Authorization: Bearer <token>'.")
     label, version = serving.selector(label, version)
+    # The fast path (serving.ResolveFastPath) may have admitted this request already.
+    admission = request.scope.get("state", {}).pop(serving.ADMISSION_STATE, None)
     try:
-        admission = await gate.admit(
-            credentials.credentials, serving.entry_key(prompt_id, label, version)
-        )
+        if isinstance(admission, Exception):
+            raise admission
+        if admission is None:
+            admission = await gate.admit(
+                credentials.credentials, serving.entry_key(prompt_id, label, version)
+            )
     except gate.ApiRateLimited as exc:
         request.state.ratelimit = exc.status
         raise

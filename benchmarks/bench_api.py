@@ -1,0 +1,419 @@
+"""Benchmark of the REST API's serving path, as the issue asks for it.
+
+The app runs in production mode (`reflex run --env prod`, like tests/app_server.py) on a fresh
+PostgreSQL database with Redis, with GRANIAN_WORKERS workers (default 2). The load comes from
+wrk (Debian's package, installed here if missing) on loopback at 32 connections:
+
+1. side by side, in one run: a trivial route returning the same bytes as `resolve` with no
+   auth, limit or cache (/api/v1/_bench/static, mounted only because API_BENCH_BODY_FILE is
+   set) vs. cached `GET /api/v1/prompts/{id}/resolve` (auth + rate limit + cache entry);
+   each is measured twice, alternating, and the better run of each is kept;
+2. uncached `resolve`: the cache is flushed, then every request asks for a different
+   published prompt, so each one takes the database path (principals stay cached).
+
+Callers are 200 users on the enterprise plan (6,000 requests/min each) so the rate limit
+never refuses a request, while still being counted on every request.
+
+    uv run python benchmarks/bench_api.py            # DURATION=10 CONNECTIONS=32 WORKERS=2
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import redis
+from sqlalchemy import insert, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from promptrepo.db import build_engine, migrate  # noqa: E402
+from tests.app_server import _copy_app, _wait_until_serving, free_port  # noqa: E402
+
+PG_ADMIN_URL = os.environ.get(
+    "BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+DURATION = int(os.environ.get("DURATION", "10"))
+CONNECTIONS = int(os.environ.get("CONNECTIONS", "32"))
+WORKERS = os.environ.get("WORKERS", "2")
+CALLERS = 200
+UNCACHED_PROMPTS = int(os.environ.get("UNCACHED_PROMPTS", "12000"))
+
+WRK_LUA = r"""
+local tokens, paths = {}, {}
+local i, n, tid = 0, 0, 0
+local nthreads = 0
+setup = function(thread)
+  thread:set("tid", nthreads)
+  nthreads = nthreads + 1
+end
+init = function(args)
+  for line in io.lines(args[1]) do tokens[#tokens + 1] = line end
+  for line in io.lines(args[2]) do paths[#paths + 1] = line end
+  local threads = tonumber(args[3])
+  -- each thread walks its own slice of the paths (distinct prompts when uncached)
+  local share = math.floor(#paths / threads)
+  i = tid * share
+  n = share
+  ti = tid * 7
+end
+request = function()
+  i = i + 1
+  ti = ti % #tokens + 1
+  local path = paths[(i - 1) % #paths + 1]
+  return wrk.format("GET", path, {["Authorization"] = "Bearer " .. tokens[ti]})
+end
+done = function(summary, latency, requests)
+  io.write(string.format(
+    "WRK_JSON {\"requests\":%d,\"duration_us\":%d,\"non2xx\":%d,\"socket_errors\":%d," ..
+    "\"p50_us\":%d,\"p90_us\":%d,\"p99_us\":%d,\"max_us\":%d,\"mean_us\":%.1f}\n",
+    summary.requests, summary.duration, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean))
+end
+"""
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    print("wrk is missing: installing Debian's package", flush=True)
+    subprocess.run(["apt-get", "install", "-y", "wrk"], check=True, capture_output=True)
+    return shutil.which("wrk") or "/usr/bin/wrk"
+
+
+def create_database() -> tuple[str, str]:
+    name = f"bench_api_{uuid.uuid4().hex[:10]}"
+    admin = build_engine(PG_ADMIN_URL, pool_size=1).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return name, PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_database(name: str) -> None:
+    admin = build_engine(PG_ADMIN_URL, pool_size=1).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def seed(database_url: str) -> tuple[list[str], str, list[str]]:
+    """200 enterprise users with a read key each; a public project of published prompts."""
+    from sqlmodel import Session
+
+    from promptrepo.models import (
+        PRODUCTION_LABEL,
+        Billing,
+        Profile,
+        Project,
+        Prompt,
+        Segment,
+        Version,
+        VersionLabel,
+        utcnow,
+    )
+    from promptrepo.services import api_keys
+    from promptrepo.services.principal import Principal
+
+    engine = build_engine(database_url, pool_size=1)
+    content = (
+        "You are a support assistant for {{ product }}. Answer {{ customer }} politely, "
+        "in at most {{ max_words }} words, and never invent facts.\n" * 6
+    )
+    variables = {
+        "product": {"type": "string", "example": "PromptRepo"},
+        "customer": {"type": "string", "example": "Ada"},
+        "max_words": {"type": "number", "default": 120},
+    }
+    tokens: list[str] = []
+    with Session(engine) as session:
+        owner = Profile(email="owner@bench.local", name="Owner")
+        session.add(owner)
+        session.flush()
+        session.add(Billing(user_id=owner.id, plan="enterprise"))
+        for n in range(CALLERS):
+            profile = Profile(email=f"caller{n}@bench.local", name=f"Caller {n}")
+            session.add(profile)
+            session.flush()
+            session.add(Billing(user_id=profile.id, plan="enterprise"))
+            principal = Principal(profile.id, profile.email, profile.name)
+            _, secret = api_keys.create_api_key(session, principal, name="bench", scope="read")
+            tokens.append(secret)
+        project = Project(user_id=owner.id, name="Bench", is_public=True)
+        session.add(project)
+        session.flush()
+        segment = Segment(project_id=project.id, name="Main")
+        session.add(segment)
+        session.flush()
+        prompt_rows, version_rows, label_rows = [], [], []
+        now = utcnow()
+        for n in range(UNCACHED_PROMPTS + 1):
+            prompt_id, version_id = uuid.uuid4(), uuid.uuid4()
+            prompt_rows.append(
+                {
+                    "id": prompt_id,
+                    "segment_id": segment.id,
+                    "name": f"Prompt {n}",
+                    "content": content,
+                    "variables": variables,
+                    "order": n,
+                    "revision": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            version_rows.append(
+                {
+                    "id": version_id,
+                    "prompt_id": prompt_id,
+                    "version": 1,
+                    "content": content,
+                    "variables": variables,
+                    "validators": [],
+                    "commit_message": "bench",
+                    "author_id": owner.id,
+                    "is_published": True,
+                    "created_at": now,
+                }
+            )
+            label_rows.append(
+                {
+                    "id": uuid.uuid4(),
+                    "prompt_id": prompt_id,
+                    "version_id": version_id,
+                    "name": PRODUCTION_LABEL,
+                    "updated_by": owner.id,
+                    "updated_at": now,
+                }
+            )
+        session.execute(insert(Prompt), prompt_rows)
+        session.execute(insert(Version), version_rows)
+        session.execute(insert(VersionLabel), label_rows)
+        session.commit()
+    engine.dispose()
+    prompt_ids = [str(row["id"]) for row in prompt_rows]
+    return tokens, prompt_ids[0], prompt_ids[1:]
+
+
+def start_server(workdir: Path, database_url: str, body_file: Path) -> tuple[subprocess.Popen, str]:
+    _copy_app(workdir)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ)
+    env.update(
+        APP_ENV="production",
+        SECRET_KEY=uuid.uuid4().hex + uuid.uuid4().hex,
+        DATABASE_URL=database_url,
+        REDIS_URL=REDIS_URL,
+        GRANIAN_WORKERS=WORKERS,
+        API_BENCH_BODY_FILE=str(body_file),
+        PUBLIC_URL=url,
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(workdir),
+        REFLEX_BUN_PATH=str(ROOT / ".tools/node_modules/@oven/bun-linux-x64/bin/bun"),
+        REFLEX_TELEMETRY_ENABLED="false",
+        REFLEX_CHECK_LATEST_VERSION="false",
+    )
+    log = (workdir / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/reflex"),
+            "run",
+            "--env",
+            "prod",
+            "--single-port",
+            "--frontend-port",
+            str(port),
+            "--backend-port",
+            str(port),
+            "--backend-host",
+            "127.0.0.1",
+            "--loglevel",
+            "warning",
+        ],
+        cwd=workdir,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    _wait_until_serving(url, proc, workdir / "server.log")
+    return proc, url
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def run_wrk(
+    wrk: str,
+    url: str,
+    paths: list[str],
+    tokens_file: Path,
+    tmp: Path,
+    *,
+    connections: int = CONNECTIONS,
+    duration: int = DURATION,
+) -> dict:
+    threads = 2 if connections >= 2 else 1
+    paths_file = tmp / f"paths-{uuid.uuid4().hex[:6]}.txt"
+    paths_file.write_text("\n".join(paths) + "\n")
+    script = tmp / "bench.lua"
+    script.write_text(WRK_LUA)
+    out = subprocess.run(
+        [
+            wrk,
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--timeout",
+            "5s",
+            "-s",
+            str(script),
+            url,
+            "--",
+            str(tokens_file),
+            str(paths_file),
+            str(threads),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = next(x for x in out.splitlines() if x.startswith("WRK_JSON "))
+    result = json.loads(line.removeprefix("WRK_JSON "))
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
+
+
+def flush_served_entries(client: redis.Redis) -> int:
+    keys = list(client.scan_iter("promptrepo:cache:served:*", count=1000))
+    for i in range(0, len(keys), 1000):
+        client.delete(*keys[i : i + 1000])
+    return len(keys)
+
+
+def fmt(name: str, r: dict) -> str:
+    return (
+        f"{name:<34} {r['rps']:>9,.0f} req/s   p50 {r['p50_us'] / 1000:6.2f} ms   "
+        f"p99 {r['p99_us'] / 1000:6.2f} ms   max {r['max_us'] / 1000:7.2f} ms   "
+        f"requests {r['requests']:>7}   non-2xx {r['non2xx']}   socket errors {r['socket_errors']}"
+    )
+
+
+def main() -> None:
+    wrk = ensure_wrk()
+    tmp = Path(tempfile.mkdtemp(prefix="bench_api_"))
+    db_name, database_url = create_database()
+    proc = None
+    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    client.flushdb()
+    try:
+        migrate(database_url)
+        t0 = time.perf_counter()
+        tokens, hot_prompt, cold_prompts = seed(database_url)
+        print(
+            f"seeded {CALLERS} callers and {len(cold_prompts) + 1} published prompts "
+            f"in {time.perf_counter() - t0:.1f} s",
+            flush=True,
+        )
+        body_file = tmp / "body.json"
+        body_file.write_text("{}")
+        proc, url = start_server(tmp / "app", database_url, body_file)
+        resolve_path = f"/api/v1/prompts/{hot_prompt}/resolve"
+        # warm up: every caller's principal gets cached, the entry too
+        with httpx.Client(base_url=url, timeout=10) as http:
+            for token in tokens:
+                response = http.get(resolve_path, headers={"Authorization": f"Bearer {token}"})
+                response.raise_for_status()
+            body = response.content
+            body_file.write_bytes(body)
+            assert http.get("/api/v1/_bench/static").content == body
+        tokens_file = tmp / "tokens.txt"
+        tokens_file.write_text("\n".join(tokens) + "\n")
+        print(
+            f"server: {url}, {WORKERS} workers, PostgreSQL + Redis; body {len(body)} bytes; "
+            f"wrk {CONNECTIONS} connections x {DURATION} s",
+            flush=True,
+        )
+
+        run_wrk(wrk, url, ["/api/v1/_bench/static"], tokens_file, tmp, duration=3)  # warm-up
+        run_wrk(wrk, url, [resolve_path], tokens_file, tmp, duration=3)
+        bare_runs, cached_runs = [], []
+        for _ in range(2):
+            bare_runs.append(run_wrk(wrk, url, ["/api/v1/_bench/static"], tokens_file, tmp))
+            cached_runs.append(run_wrk(wrk, url, [resolve_path], tokens_file, tmp))
+        bare = max(bare_runs, key=lambda r: r["rps"])
+        cached = max(cached_runs, key=lambda r: r["rps"])
+
+        results = {"bare": bare, "cached": cached}
+        half = len(cold_prompts) // 2
+        for label, connections, ids in (
+            ("uncached", CONNECTIONS, cold_prompts[:half]),
+            ("uncached_c4", 4, cold_prompts[half:]),
+        ):
+            flushed = flush_served_entries(client)
+            paths = [f"/api/v1/prompts/{pid}/resolve" for pid in ids]
+            result = run_wrk(
+                wrk,
+                url,
+                paths,
+                tokens_file,
+                tmp,
+                connections=connections,
+                duration=min(DURATION, 8),
+            )
+            result["flushed_entries"] = flushed
+            result["repeats"] = max(0, result["requests"] - len(paths))
+            results[label] = result
+
+        print()
+        print(fmt("trivial route (no auth/limit/cache)", bare))
+        print(fmt("resolve, cached", cached))
+        print(fmt(f"resolve, uncached ({CONNECTIONS} conns)", results["uncached"]))
+        print(fmt("resolve, uncached (4 conns)", results["uncached_c4"]))
+        ratio = cached["rps"] / bare["rps"]
+        print()
+        print(f"cached/trivial throughput ratio: {ratio:.2f}  (target >= 0.5)")
+        print(f"cached p99: {cached['p99_us'] / 1000:.2f} ms  (target <= 15 ms)")
+        print(
+            f"uncached p99 at {CONNECTIONS} connections: "
+            f"{results['uncached']['p99_us'] / 1000:.2f} ms  (target <= 40 ms)"
+        )
+        for name in ("uncached", "uncached_c4"):
+            if results[name]["repeats"]:
+                print(
+                    f"note: {name} wrapped around its prompts: "
+                    f"{results[name]['repeats']} requests may have been cache hits"
+                )
+        print("runs:", json.dumps({"bare": bare_runs, "cached": cached_runs}, indent=None))
+    finally:
+        if proc is not None:
+            stop_server(proc)
+        client.flushdb()
+        client.close()
+        drop_database(db_name)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
