@@ -66,9 +66,12 @@ while low <= high do
 end
 local oldest = ARGV[1]
 if idx >= 0 then oldest = redis.call('LINDEX', key, idx) end
-local entry = false
-if allowed == 1 and KEYS[2] ~= '' then entry = redis.call('GET', KEYS[2]) end
-return {1, allowed, limit - (idx + 1), oldest, raw, entry}
+local entry, gen = false, false
+if allowed == 1 and KEYS[2] ~= '' then
+  entry = redis.call('GET', KEYS[2])
+  if not entry then gen = redis.call('GET', KEYS[3]) or '0' end
+end
+return {1, allowed, limit - (idx + 1), oldest, raw, entry, gen}
 """
 
 
@@ -77,6 +80,8 @@ class Admission:
     principal: Principal
     limit: LimitStatus
     entry: str | None = None
+    # On a miss: the cache generation read before the database is, for cache.put(if_generation)
+    generation: int | None = None
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -143,6 +148,7 @@ def _load_principal(token: str) -> tuple[Principal, int] | None:
     """The database path: resolve the token, find the plan's limit, cache both."""
     from promptrepo.db import session_scope
 
+    generation = cache.generation()
     with session_scope() as session:
         if token.startswith(api_keys.KEY_PREFIX):
             principal = api_keys.principal_from_api_key(session, token)
@@ -156,6 +162,7 @@ def _load_principal(token: str) -> tuple[Principal, int] | None:
         _encode_principal(principal, rpm),
         ttl=PRINCIPAL_TTL_SECONDS,
         tags=[f"user:{principal.user_id}"],
+        if_generation=generation,
     )
     return principal, rpm
 
@@ -211,21 +218,46 @@ async def admit(token: str, entry_key: str | None = None) -> Admission:
     keys = [
         cache.KEY_PREFIX + principal_cache_key(token),
         cache.KEY_PREFIX + entry_key if entry_key else "",
+        cache.GENERATION_KEY,
     ]
-    for attempt in range(2):
-        now = time.time()
-        result = await _run_gate_script(keys, [repr(now), WINDOW_SECONDS, CACHE_FORMAT])
-        if result[0] == 1:
-            decoded = _decode_principal(result[4])
-            if decoded is not None:
-                principal, rpm = decoded
-                status = _status(rpm, int(result[2]), float(result[3]), result[1] == 1)
-                if not status.allowed:
-                    raise _rate_limited(status)
-                return Admission(principal, status, result[5])
-        if attempt == 0 and await run_in_threadpool(_load_principal, token) is None:
-            raise NotAuthenticated("Invalid or expired credentials.")
-    raise NotAuthenticated("Invalid or expired credentials.")  # pragma: no cover
+    admission = await _admit_cached(keys)
+    if admission is not None:
+        return admission
+    loaded = await run_in_threadpool(_load_principal, token)
+    if loaded is None:
+        raise NotAuthenticated("Invalid or expired credentials.")
+    admission = await _admit_cached(keys)
+    if admission is not None:
+        return admission
+    # The principal could not be cached (an invalidation ran meanwhile): admit it uncached.
+    principal, rpm = loaded
+    return await _count_and_fetch(principal, rpm, entry_key)
+
+
+async def _admit_cached(keys: list[str]) -> Admission | None:
+    """The one-round-trip path; None when the principal is not cached."""
+    result = await _run_gate_script(keys, [repr(time.time()), WINDOW_SECONDS, CACHE_FORMAT])
+    if result[0] != 1:
+        return None
+    decoded = _decode_principal(result[4])
+    if decoded is None:
+        return None
+    principal, rpm = decoded
+    status = _status(rpm, int(result[2]), float(result[3]), result[1] == 1)
+    if not status.allowed:
+        raise _rate_limited(status)
+    generation = int(result[6]) if result[6] is not None else None
+    return Admission(principal, status, result[5], generation)
+
+
+async def _count_and_fetch(principal: Principal, rpm: int, entry_key: str | None) -> Admission:
+    status = await rate_limits.hit_async(f"{rpm}/minute", LIMIT_NAME, str(principal.user_id))
+    if not status.allowed:
+        raise _rate_limited(status)
+    if not entry_key:
+        return Admission(principal, status)
+    generation, entry = await run_in_threadpool(lambda: (cache.generation(), cache.get(entry_key)))
+    return Admission(principal, status, entry, None if entry is not None else generation)
 
 
 async def _admit_in_process(token: str, entry_key: str | None) -> Admission:
@@ -239,7 +271,11 @@ async def _admit_in_process(token: str, entry_key: str | None) -> Admission:
     status = await rate_limits.hit_async(f"{rpm}/minute", LIMIT_NAME, str(principal.user_id))
     if not status.allowed:
         raise _rate_limited(status)
-    return Admission(principal, status, cache.get(entry_key) if entry_key else None)
+    if not entry_key:
+        return Admission(principal, status)
+    generation = cache.generation()  # in process: no I/O
+    entry = cache.get(entry_key)
+    return Admission(principal, status, entry, None if entry is not None else generation)
 
 
 class ApiRateLimited(RateLimited):

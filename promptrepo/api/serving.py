@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from sqlmodel import select
+
 from promptrepo.db import session_scope
-from promptrepo.models import PRODUCTION_LABEL
+from promptrepo.models import PRODUCTION_LABEL, Project
 from promptrepo.services import cache, versions
 from promptrepo.services.errors import ValidationFailed
 from promptrepo.services.principal import Principal
@@ -108,19 +110,33 @@ def entry_key(prompt_id: uuid.UUID, label: str | None, version: int | None) -> s
 
 
 def load(
-    principal: Principal, prompt_id: uuid.UUID, label: str | None, version: int | None
+    principal: Principal,
+    prompt_id: uuid.UUID,
+    label: str | None,
+    version: int | None,
+    generation: int | None = None,
 ) -> Served:
-    """The database path (runs in the thread pool): resolve, check access, cache the entry."""
-    with session_scope() as session:
-        resolved = versions.resolve(session, principal, prompt_id, label=label, version=version)
-        from promptrepo.models import Project
+    """The database path (runs in the thread pool): resolve, check access, cache the entry.
 
-        project = session.get(Project, uuid.UUID(resolved.project_id))
-        owner_id, is_public = str(project.user_id), project.is_public
+    `generation` is the cache generation read before this read (by the gate, in the same
+    round trip as the miss); the entry is stored only if nothing was invalidated since.
+    """
+    if generation is None:
+        generation = cache.generation()
+    with session_scope() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # A read: no BEGIN/COMMIT round trips.
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        resolved = versions.resolve(session, principal, prompt_id, label=label, version=version)
+        owner_id, is_public = session.exec(
+            select(Project.user_id, Project.is_public).where(
+                Project.id == uuid.UUID(resolved.project_id)
+            )
+        ).one()
     body = json.dumps(resolved.to_dict(), separators=(",", ":"), ensure_ascii=False)
     served = Served(
-        owner_id=owner_id,
-        is_public=is_public,
+        owner_id=str(owner_id),
+        is_public=bool(is_public),
         etag='"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"',
         body=body,
         validators_json=json.dumps(resolved.validators, separators=(",", ":")),
@@ -129,6 +145,7 @@ def load(
         entry_key(prompt_id, label, version),
         served.encode(),
         tags=[f"project:{resolved.project_id}"],
+        if_generation=generation,
     )
     return served
 

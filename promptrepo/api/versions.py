@@ -165,7 +165,7 @@ async def _admit_for_entry(
     served = serving.decode(admission.entry) if admission.entry else None
     if served is None or not served.readable_by(admission.principal):
         served = await run_in_threadpool(
-            serving.load, admission.principal, prompt_id, label, version
+            serving.load, admission.principal, prompt_id, label, version, admission.generation
         )
     return served
 

@@ -11,6 +11,7 @@ import secrets
 import uuid
 from datetime import timedelta
 
+from sqlalchemy import event
 from sqlmodel import Session, select, update
 
 from promptrepo.models import AuthSession, Profile, utcnow
@@ -77,7 +78,11 @@ def principal_cache_key(token: str) -> str:
 
 def revoke_session(session: Session, token: str) -> None:
     """Log out: the token stops working at once."""
-    cache.delete(principal_cache_key(token))
+    key = principal_cache_key(token)
+    cache.delete(key)
+    # Again once the revocation is committed: a request that read the session before the
+    # commit must not leave its principal cached.
+    event.listen(session, "after_commit", lambda _s: cache.delete(key), once=True)
     session.exec(
         update(AuthSession)
         .where(AuthSession.token_hash == hash_token(token), AuthSession.revoked_at.is_(None))
