@@ -106,6 +106,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--keystrokes", type=int, default=60)
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument(
+        "--oplock-ms",
+        type=int,
+        default=0,
+        help="with postgresql: let a worker hold Reflex's Redis state lock this long while "
+        "uncontended (REFLEX_OPLOCK_ENABLED), to compare",
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-editor-"))
@@ -131,6 +138,8 @@ def main() -> None:
             conn.execute(text(f'CREATE DATABASE "{pg_name}"'))
         database_url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{pg_name}"
         env.update(REDIS_URL="redis://127.0.0.1:6379/13", GRANIAN_WORKERS="2")
+        if args.oplock_ms:
+            env.update(REFLEX_OPLOCK_ENABLED="true", REFLEX_OPLOCK_HOLD_TIME_MS=str(args.oplock_ms))
     else:
         database_url = f"sqlite:///{workdir / 'data' / 'app.db'}"
         env.pop("REDIS_URL", None)
@@ -214,7 +223,8 @@ def main() -> None:
     samples.sort()
     median = statistics.median(samples)
     p95 = samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
-    print(f"keystrokes measured: {len(samples)} (backend: {args.backend})")
+    oplock = f", oplock {args.oplock_ms} ms" if args.oplock_ms else ""
+    print(f"keystrokes measured: {len(samples)} (backend: {args.backend}{oplock})")
     print(
         f"keystroke → preview + badges: median {median:.1f} ms, p95 {p95:.1f} ms, "
         f"min {samples[0]:.1f} ms, max {samples[-1]:.1f} ms"
