@@ -14,7 +14,7 @@ from promptrepo.models import Profile
 from promptrepo.services import auth
 from promptrepo.services.errors import ServiceError
 from promptrepo.services.principal import Principal
-from promptrepo.state.base import SESSION_COOKIE, AppState
+from promptrepo.state.base import AppState
 
 AUTH_PAGES = {
     routes.LOGIN,
@@ -156,7 +156,9 @@ class AuthFormState(AppState):
         self.auth_token = ""
         self._set_user(None)
         self._set_theme(None)
-        events = [rx.remove_cookie(SESSION_COOKIE, {"path": "/"}), rx.redirect(routes.HOME)]
+        # Emptying the cookie var empties the cookie. (rx.remove_cookie would re-run the page's
+        # hydrate and on_load events, i.e. this handler again.)
+        events = [rx.redirect(routes.HOME)]
         if token:  # on_load can fire again for the same visit: say it once
             events.append(rx.toast.success("You are logged out.", id="logged-out"))
         return events

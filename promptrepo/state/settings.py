@@ -12,7 +12,7 @@ from promptrepo.db import session_scope
 from promptrepo.services import accounts
 from promptrepo.services.errors import ServiceError
 from promptrepo.state.auth import field_errors
-from promptrepo.state.base import SESSION_COOKIE, AppState
+from promptrepo.state.base import AppState
 
 
 class SettingsState(AppState):
@@ -149,7 +149,6 @@ class SettingsState(AppState):
         self._set_user(None)
         self._set_theme(None)
         yield [
-            rx.remove_cookie(SESSION_COOKIE, {"path": "/"}),
             rx.redirect(routes.HOME),
             rx.toast.success("Your account and all its data are deleted."),
         ]
