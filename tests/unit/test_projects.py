@@ -446,3 +446,58 @@ def test_read_only_api_key_cannot_change_anything(session: Session) -> None:
         projects.create_project(session, read_only, name="New")
     with pytest.raises(PermissionDenied):
         segments.create_segment(session, read_only, project.id, name="x")
+
+
+# --------------------------------------------------------------------------- live updates
+def test_every_change_is_announced_on_the_project_and_owner_topics(
+    session: Session, kv_backend: str
+) -> None:
+    import asyncio
+
+    from promptrepo.services import events
+    from promptrepo.services.changes import project_topic, user_topic
+    from tests.support.run_async import run_async
+
+    owner = make_user(session)
+    project = build_project(session, owner)
+    detail = projects.get_project_detail(session, owner, project.id)
+    seg_id, prompt_id = detail.segments[0].id, detail.segments[0].prompts[0].id
+    changes = [
+        lambda: segments.create_segment(session, owner, project.id, name="New"),
+        lambda: segments.rename_segment(session, owner, seg_id, "Renamed"),
+        lambda: segments.move_segment(session, owner, seg_id, 1),
+        lambda: prompts.create_prompt(session, owner, seg_id, name="q"),
+        lambda: prompts.rename_prompt(session, owner, prompt_id, "r"),
+        lambda: prompts.move_prompt(session, owner, prompt_id, new_index=1),
+        lambda: prompts.delete_prompt(session, owner, prompt_id),
+        lambda: projects.update_project(session, owner, project.id, description="d"),
+    ]
+
+    async def scenario() -> list[dict]:
+        received: list[dict] = []
+
+        async def listen() -> None:
+            topics = [project_topic(project.id), user_topic(owner.user_id)]
+            async for message in events.subscribe(topics):
+                received.append(message)
+                if len(received) == 2 * len(changes):
+                    return
+
+        task = asyncio.create_task(listen())
+        await asyncio.sleep(0.2)
+
+        def apply_all() -> None:
+            for change in changes:
+                change()
+                session.commit()
+
+        await asyncio.to_thread(apply_all)
+        await asyncio.wait_for(task, 5)
+        return received
+
+    received = run_async(scenario())
+    assert {m["topic"] for m in received} == {
+        f"project:{project.id}",
+        f"user:{owner.user_id}",
+    }
+    assert all(m["project_id"] == str(project.id) for m in received)
