@@ -22,10 +22,12 @@ from promptrepo.db import act_as, session_scope
 from promptrepo.models import PRODUCTION_LABEL
 from promptrepo.services import access, drafts, templates, validators, versions
 from promptrepo.services import variables as variable_specs
+from promptrepo.services.changes import project_topic
 from promptrepo.services.errors import NotFound, ServiceError, ValidationFailed
 from promptrepo.services.principal import Principal
 from promptrepo.services.sessions import resolve_session
 from promptrepo.state.base import AppState
+from promptrepo.state.live import follow
 
 AUTOSAVE_DELAY_SECONDS = 0.8
 AUTOSAVE_STALE_SECONDS = 30.0
@@ -522,7 +524,51 @@ class EditorState(AppState):
             self.load_error = exc.message
             return notice
         self.loaded = True
-        return notice
+        return [notice, EditorState.watch] if notice else EditorState.watch
+
+    @rx.event(background=True, supersedes=True)
+    async def watch(self):
+        """Follow `project:<id>` while this tab shows the prompt: keep history, labels and
+        validators fresh, and surface a draft saved elsewhere as a conflict at once."""
+        async with self:
+            project_id, prompt_id = self.editor_project_id, self.editor_prompt_id
+        if not prompt_id:
+            return
+        await follow(
+            self,
+            project_topic(project_id),
+            refresh=self._refresh_from_elsewhere,
+            still_wanted=lambda: (
+                self.editor_prompt_id == prompt_id and self._ids_from_url()[1] == prompt_id
+            ),
+        )
+
+    def _refresh_from_elsewhere(self) -> None:
+        principal = self.principal()
+        if principal is None:
+            return
+        with session_scope(acting_as=principal.user_id) as session:
+            try:
+                prompt, _ = access.get_prompt(session, principal, self.editor_prompt_id)
+            except NotFound:
+                self.load_error = "This prompt was deleted, or you can no longer see it."
+                return
+            self._load_validators(session, principal)
+            self._load_history(session, principal)
+            # Never swap the text under the user's cursor: a newer draft from elsewhere is
+            # offered through the conflict choices (compare / reload / overwrite).
+            if prompt.revision > self._revision and self.save_status in (
+                "saved",
+                "unsaved",
+                "error",
+            ):
+                self._enter_conflict(
+                    drafts.DraftConflict(
+                        f"This prompt was saved elsewhere (revision {prompt.revision}).",
+                        prompt=prompt,
+                    )
+                )
+        self._render_preview()
 
     # ------------------------------------------------------------------ typing
     @rx.event

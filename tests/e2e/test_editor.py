@@ -252,3 +252,46 @@ def test_variable_types_validator_edit_delete_and_labels(
     with app_server.session() as s:
         resolved = versions.resolve(s, _owner(s, prompt_id), prompt_id, label="canary")
         assert resolved.version == 1
+
+
+def test_a_draft_saved_elsewhere_is_announced_live_and_can_be_reloaded(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    import json
+
+    import pytest
+    import redis
+
+    from promptrepo.services import drafts
+    from promptrepo.services.changes import project_topic
+    from promptrepo.services.events import CHANNEL_PREFIX
+
+    if not app_server.redis_url:
+        pytest.skip("live fan-out between processes needs the Redis set-up")
+    prompt_id = _open(page, context, app_server, content="Mine")
+    expect(page.locator("#save-status")).to_have_attribute("data-state", "saved")
+    # Another client (e.g. the API) saves the draft; the app announces it on the project.
+    with app_server.session() as s:
+        owner = _owner(s, prompt_id)
+        prompt = s.get(Prompt, prompt_id)
+        drafts.save_draft(s, owner, prompt_id, base_revision=prompt.revision, content="Theirs")
+        s.commit()
+        project_id = _owner_project(s, prompt_id)
+    client = redis.Redis.from_url(app_server.redis_url)
+    message = {"topic": project_topic(project_id), "project_id": str(project_id)}
+    client.publish(CHANNEL_PREFIX + project_topic(project_id), json.dumps(message))
+    client.close()
+    # Without typing anything, the editor says so and keeps the local text until asked.
+    expect(page.locator("#conflict-callout")).to_be_visible(timeout=10_000)
+    expect(page.locator("#prompt-content")).to_have_value("Mine")
+    page.locator("#conflict-reload").click()
+    page.locator("#confirm-conflict-reload").click()
+    expect(page.locator("#prompt-content")).to_have_value("Theirs")
+    expect(page.locator("#save-status")).to_have_attribute("data-state", "saved")
+
+
+def _owner_project(session, prompt_id):
+    from promptrepo.models import Segment
+
+    prompt = session.get(Prompt, prompt_id)
+    return session.get(Segment, prompt.segment_id).project_id
