@@ -17,7 +17,7 @@ from promptrepo.services.changes import user_topic
 from promptrepo.services.errors import PlanLimitReached, ServiceError
 from promptrepo.services.principal import Principal
 from promptrepo.state.base import AppState
-from promptrepo.state.live import follow
+from promptrepo.state.live import follow, new_follower_id
 
 PER_PAGE = 20
 UPLOAD_ID = "import-upload"
@@ -74,6 +74,7 @@ class DashboardState(AppState):
     import_text: str = ""
     import_errors: list[str] = []
     busy: bool = False
+    _follower: str = ""
 
     # ------------------------------------------------------------------ loading
     def _load_page(self, principal: Principal) -> None:
@@ -115,10 +116,11 @@ class DashboardState(AppState):
             return rx.redirect(f"{routes.LOGIN}?next={routes.DASHBOARD}")
         self.dialog = ""
         self._load_page(principal)
-        return DashboardState.watch
+        self._follower = new_follower_id()
+        return DashboardState.watch(self._follower)
 
     @rx.event(background=True, supersedes=True)
-    async def watch(self):
+    async def watch(self, follower_id: str):
         """Follow `user:<id>` while this tab shows the dashboard; refresh on every change."""
         async with self:
             user_id = self.user_id
@@ -129,7 +131,9 @@ class DashboardState(AppState):
             user_topic(user_id),
             refresh=self._refresh,
             still_wanted=lambda: (
-                self.user_id == user_id and self.router.url.path.rstrip("/") == routes.DASHBOARD
+                self._follower == follower_id
+                and self.user_id == user_id
+                and self.router.url.path.rstrip("/") == routes.DASHBOARD
             ),
         )
 

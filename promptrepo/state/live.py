@@ -1,41 +1,92 @@
 """Live views: follow a fan-out topic from a background task and refresh the view on each change.
 
-A page starts `follow(...)` from a background event listed in its `on_load`, marked
-`supersedes=True`: Reflex cancels the previous page-load chain (and so this task) when the
-same tab navigates, reloads or disconnects, so a tab never holds more than one follower.
-`still_wanted` is checked on every message as a second guard (e.g. the tab moved on to
-another project), and the subscription is closed when the loop ends either way.
+A page's `on_load` gives the tab a new follower id and starts a background event marked
+`supersedes=True` with it. Three things end a follower, so a tab never keeps more than one:
+- Reflex cancels the previous page-load chain (and so this task) when the same tab
+  navigates, reloads or disconnects on the same worker;
+- `still_wanted()` is checked on every message and every HEARTBEAT_SECONDS: it is false once
+  a newer page load replaced the follower id, or the tab shows another page or project
+  (this covers a reload that reconnected to another worker);
+- the heartbeat also stops the task once the tab's websocket is gone from every worker.
+The subscription is closed when the loop ends, whichever way.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import uuid
 from collections.abc import Callable
-
-import reflex as rx
+from typing import Any
 
 from promptrepo.observability import get_logger
 from promptrepo.services import events
 
 log = get_logger(__name__)
 
+HEARTBEAT_SECONDS = 5.0
+
+
+def client_connected(token: str) -> bool:
+    """Whether the tab with this client token still has a websocket (on any worker we know of).
+
+    Reads the app's token manager (with Redis it learns about other workers' sockets through
+    keyspace notifications); if that cannot be read, assume connected.
+    """
+    try:
+        from promptrepo.promptrepo import app
+
+        namespace = app.event_namespace
+        if namespace is None:
+            return True
+        return token in namespace._token_manager.token_to_socket
+    except Exception:  # internals moved: never stop live updates because of this check
+        return True
+
 
 async def follow(
-    state: rx.State,
+    state: Any,
     topic: str,
     *,
     refresh: Callable[[], None],
     still_wanted: Callable[[], bool],
+    heartbeat: float = HEARTBEAT_SECONDS,
 ) -> None:
-    """Refresh `state` (under its lock) after every message on `topic`, until unwanted."""
-    messages = events.subscribe([topic])
+    """Refresh `state` (under its lock) after messages on `topic`, while still wanted."""
+    queue: asyncio.Queue[dict] = asyncio.Queue()
+
+    async def pump() -> None:
+        async for message in events.subscribe([topic]):
+            queue.put_nowait(message)
+
+    pump_task = asyncio.create_task(pump())
     try:
-        async for _message in messages:
+        while True:
+            try:
+                await asyncio.wait_for(queue.get(), timeout=heartbeat)
+                changed = True
+            except TimeoutError:
+                changed = False
+            while not queue.empty():  # several changes at once: one refresh
+                queue.get_nowait()
+            if pump_task.done():  # the subscription failed: the next page load retries
+                log.warning("live_subscription_ended", topic=topic)
+                return
             async with state:
-                if not still_wanted():
+                token = state.router.session.client_token
+                if not still_wanted() or not client_connected(token):
                     return
-                try:
-                    refresh()
-                except Exception:  # a failed refresh must not end live updates
-                    log.exception("live_refresh_failed", topic=topic)
+                if changed:
+                    try:
+                        refresh()
+                    except Exception:  # a failed refresh must not end live updates
+                        log.exception("live_refresh_failed", topic=topic)
     finally:
-        await messages.aclose()
+        pump_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await pump_task
+
+
+def new_follower_id() -> str:
+    """A fresh id for the follower a page load starts (older followers of the tab then stop)."""
+    return uuid.uuid4().hex

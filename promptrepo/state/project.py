@@ -21,7 +21,7 @@ from promptrepo.services.errors import NotFound, PlanLimitReached, ServiceError
 from promptrepo.services.principal import Principal
 from promptrepo.state.base import AppState
 from promptrepo.state.dashboard import format_when
-from promptrepo.state.live import follow
+from promptrepo.state.live import follow, new_follower_id
 
 PROJECT_PATH = re.compile(r"^/projects/([0-9a-fA-F-]{36})/?$")
 PREVIEW_CHARS = 160
@@ -94,6 +94,7 @@ class ProjectState(AppState):
     # What is being dragged (backend only: nothing to send to the browser).
     _drag_kind: str = ""
     _drag_id: str = ""
+    _follower: str = ""
 
     # ------------------------------------------------------------------ loading
     def _show(self, detail: projects.ProjectDetail) -> None:
@@ -174,11 +175,12 @@ class ProjectState(AppState):
             self._hide()
             return
         self._refresh(self.principal())
+        self._follower = new_follower_id()
         if not self.not_found:
-            return ProjectState.watch
+            return ProjectState.watch(self._follower)
 
     @rx.event(background=True, supersedes=True)
-    async def watch(self):
+    async def watch(self, follower_id: str):
         """Follow `project:<id>` while this tab shows the project; refresh on every change."""
         async with self:
             project_id = self.current_id
@@ -189,7 +191,8 @@ class ProjectState(AppState):
             project_topic(project_id),
             refresh=self._refresh,
             still_wanted=lambda: (
-                self.current_id == project_id
+                self._follower == follower_id
+                and self.current_id == project_id
                 and project_id_from_path(self.router.url.path) == project_id
             ),
         )

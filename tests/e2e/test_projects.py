@@ -330,3 +330,60 @@ def test_export_then_import_gives_the_same_project(
         again = json.loads(transfer.export_project(s, user, new_id, "json"))
     assert again == {**document, "name": "Portable (imported)"}
     page.context.close()
+
+
+def test_live_followers_do_not_pile_up_and_stop_when_the_tab_leaves(
+    browser: Browser, app_server: AppServer, new_user
+) -> None:
+    """One subscription per open view, whatever the reloads; none once the view is gone."""
+    import redis
+
+    from promptrepo.services.events import CHANNEL_PREFIX
+
+    client = redis.Redis.from_url(app_server.redis_url)
+    user = new_user("Follower")
+    project_id = seed_project(app_server, user, "Followed")
+    project_channel = f"{CHANNEL_PREFIX}project:{project_id}"
+    user_channel = f"{CHANNEL_PREFIX}user:{user.user_id}"
+
+    def subscribers(channel: str) -> int:
+        return dict(client.pubsub_numsub(channel))[channel.encode()]
+
+    def wait_for(channel: str, expected: int, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while subscribers(channel) != expected:
+            assert time.monotonic() < deadline, (
+                f"{channel}: {subscribers(channel)} subscribers, expected {expected}"
+            )
+            time.sleep(0.2)
+
+    page = signed_in_page(browser, app_server, user)
+    page.goto(f"/projects/{project_id}")
+    expect(prompt_item(page, "Task")).to_be_visible()
+    wait_for(project_channel, 1)
+    for _ in range(4):
+        page.reload()
+        expect(prompt_item(page, "Task")).to_be_visible()
+    wait_for(project_channel, 1)
+    # Still live after the reloads.
+    with app_server.session() as s:
+        seg = projects.get_project_detail(s, user, project_id).segments[0]
+    other = signed_in_page(browser, app_server, user)
+    other.goto(f"/projects/{project_id}")
+    expect(prompt_item(other, "Task")).to_be_visible()
+    prompt_item(other, "Rules").locator(".prompt-up").click()
+    expect(segment(page, "Intro").locator(".prompt-item").first).to_have_attribute(
+        "data-name", "Rules", timeout=1000
+    )
+    assert seg.name == "Intro"
+    other.context.close()
+    wait_for(project_channel, 1)
+
+    # Leaving the page ends the project follower; the dashboard follows the user instead.
+    page.goto("/dashboard")
+    expect(page.locator(".project-row")).to_have_count(1)
+    wait_for(project_channel, 0)
+    wait_for(user_channel, 1)
+    page.context.close()
+    wait_for(user_channel, 0)
+    client.close()
