@@ -158,3 +158,27 @@ def test_text_stats_counts_chars_words_lines_and_approximate_tokens() -> None:
         "tokens": 4,
     }
     assert templates.text_stats("")["lines"] == 0
+
+
+def test_editor_text_round_trips_through_typed_values() -> None:
+    number = {"type": "number"}
+    payload = {"type": "json"}
+    flag = {"type": "boolean"}
+    assert variables.value_from_text(number, "2.5") == 2.5
+    assert variables.value_to_text(number, 2.5) == "2.5"
+    assert variables.value_from_text(payload, '{"a": [1]}') == {"a": [1]}
+    assert variables.value_to_text(payload, {"a": [1]}) == '{"a": [1]}'
+    assert variables.value_from_text(flag, "no") is False
+    assert variables.value_to_text(flag, False) == "false"
+    assert variables.value_from_text(number, "") is None
+    with pytest.raises(TypeError, match="expected a number"):
+        variables.value_from_text(number, "two")
+
+
+def test_sample_values_prefer_the_example_over_the_default() -> None:
+    s = spec(
+        a={"type": "string", "example": "ex", "default": "def"},
+        b={"type": "number", "default": 3},
+        c={"type": "string"},
+    )
+    assert variables.sample_values(s) == {"a": "ex", "b": 3}

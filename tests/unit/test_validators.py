@@ -190,3 +190,22 @@ def test_outsider_and_read_only_key_cannot_touch_validators(session: Session, wo
     assert validators.list_validators(session, read_only, prompt.id)
     with pytest.raises(PermissionDenied):
         validators.update_validator(session, read_only, v.id, config={"max": 2})
+
+
+@pytest.mark.parametrize(
+    ("type_", "config", "summary"),
+    [
+        (
+            "regex",
+            {"pattern": "^Hi", "must_match": False, "ignore_case": True},
+            "must not match /^Hi/i",
+        ),
+        ("length", {"min": 1, "max": 4000}, "at least 1 and at most 4,000 characters"),
+        ("length", {"max": 50, "unit": "words"}, "at most 50 words"),
+        ("contains", {"text": ["a", "b"], "mode": "all"}, "must contain all of 'a', 'b'"),
+        ("contains", {"text": "x", "must_not_contain": True}, "must not contain 'x'"),
+        ("custom", {"expression": "text | length < 10"}, "text | length < 10"),
+    ],
+)
+def test_validators_describe_themselves_in_one_line(type_, config, summary) -> None:
+    assert validators.describe(type_, validators.validate_config(type_, config)) == summary
