@@ -170,6 +170,7 @@ def delete_section() -> rx.Component:
             rx.alert_dialog.trigger(
                 rx.button(
                     "Delete my account…",
+                    align_self="start",
                     color_scheme="red",
                     variant="soft",
                     id="delete-account-open",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+from concurrent.futures import Future, ThreadPoolExecutor
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -10,6 +11,7 @@ from promptrepo.observability import get_logger
 from promptrepo.settings import settings
 
 log = get_logger(__name__)
+_outbox = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mail")
 
 
 def build_message(to: str, subject: str, body: str) -> EmailMessage:
@@ -40,3 +42,21 @@ def send_mail(to: str, subject: str, body: str, *, log_fields: dict | None = Non
         smtp.send_message(message)
     log.info("mail_sent", to=to, subject=subject)
     return True
+
+
+def _send_logging_errors(to: str, subject: str, body: str, log_fields: dict | None) -> bool:
+    try:
+        return send_mail(to, subject, body, log_fields=log_fields)
+    except Exception as exc:  # nobody waits for this answer: log it
+        log.error("mail_failed", to=to, subject=subject, error=str(exc))
+        return False
+
+
+def send_mail_soon(to: str, subject: str, body: str, *, log_fields: dict | None = None) -> Future:
+    """Send in a worker thread, so the caller answers in the same time whether or not a mail
+    goes out (a password-reset request must not reveal which addresses have accounts)."""
+    if not settings.smtp_host:  # only a log line: as quick as not sending at all
+        done: Future = Future()
+        done.set_result(send_mail(to, subject, body, log_fields=log_fields))
+        return done
+    return _outbox.submit(_send_logging_errors, to, subject, body, log_fields)

@@ -82,7 +82,7 @@ def request_password_reset(session: Session, email: str) -> str:
         f"{link}\n\n"
         "If you did not ask for this, ignore this e-mail: your password stays the same.\n"
     )
-    mail.send_mail(
+    mail.send_mail_soon(
         profile.email, "Reset your PromptRepo password", body, log_fields={"reset_link": link}
     )
     audit.record(session, profile.id, "account.password_reset_requested", "profile", profile.id)

@@ -67,9 +67,10 @@ class AuthFormState(AppState):
     def _client(self) -> tuple[str, str]:
         return self.router.session.client_ip or "", self.router.headers.user_agent or ""
 
-    def _fail(self, exc: ServiceError, *password_ids: str) -> list:
-        self.errors = field_errors(exc)
-        self.form_error = exc.message
+    def _fail(self, exc: ServiceError, *password_ids: str, fields: tuple[str, ...] = ()) -> list:
+        # A message that belongs to a field of this form shows under it; the rest shows above.
+        self.errors = {k: v for k, v in field_errors(exc).items() if k in fields}
+        self.form_error = "" if self.errors else exc.message
         self.submitting = False
         # Passwords are never kept after an error; everything else the user typed stays.
         return [rx.set_value(ref, "") for ref in password_ids]
@@ -114,7 +115,7 @@ class AuthFormState(AppState):
                     user_agent=agent,
                 )
         except ServiceError as exc:
-            yield self._fail(exc, "login-password")
+            yield self._fail(exc, "login-password", fields=("email", "password"))
             return
         self._signed_in(principal, token)
         yield rx.redirect(self.next_path)
@@ -141,7 +142,7 @@ class AuthFormState(AppState):
             self.notice = exc.message
             return
         except ServiceError as exc:
-            yield self._fail(exc, "signup-password")
+            yield self._fail(exc, "signup-password", fields=("name", "email", "password"))
             return
         self._signed_in(principal, token)
         yield rx.redirect(self.next_path)
@@ -174,7 +175,7 @@ class AuthFormState(AppState):
             with session_scope() as session:
                 self.notice = auth.request_password_reset(session, form_data.get("email", ""))
         except ServiceError as exc:
-            self._fail(exc)
+            self._fail(exc, fields=("email",))
             return
         self.submitting = False
 
@@ -186,9 +187,7 @@ class AuthFormState(AppState):
         yield
         password = form_data.get("password", "")
         if password != form_data.get("password_confirm", ""):
-            message = "The two passwords differ."
-            self.errors = {"password_confirm": message}
-            self.form_error = message
+            self.errors = {"password_confirm": "The two passwords differ."}
             self.submitting = False
             yield [rx.set_value("reset-password", ""), rx.set_value("reset-password-confirm", "")]
             return
@@ -198,7 +197,7 @@ class AuthFormState(AppState):
                     session, self.router.url.query_parameters.get("token", ""), password
                 )
         except ServiceError as exc:
-            yield self._fail(exc, "reset-password", "reset-password-confirm")
+            yield self._fail(exc, "reset-password", "reset-password-confirm", fields=("password",))
             return
         self.submitting = False
         self.auth_token = ""

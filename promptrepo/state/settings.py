@@ -97,7 +97,6 @@ class SettingsState(AppState):
         new_password = form_data.get("new_password", "")
         if new_password != form_data.get("new_password_confirm", ""):
             self.password_errors = {"new_password_confirm": "The two new passwords differ."}
-            self.password_error = "The two new passwords differ."
             self.saving_password = False
             yield clear
             return
@@ -113,7 +112,7 @@ class SettingsState(AppState):
                 )
         except ServiceError as exc:
             self.password_errors = field_errors(exc)
-            self.password_error = exc.message
+            self.password_error = "" if self.password_errors else exc.message
             self.saving_password = False
             yield clear
             return
