@@ -23,6 +23,16 @@ MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace"
 UNLOAD_GUARD = """
 if (!window.__promptEditorGuard) {
   window.__promptEditorGuard = true;
+  // Ctrl/Cmd+S saves the draft now instead of saving the web page.
+  window.addEventListener('keydown', function (event) {
+    if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 's') {
+      var button = document.getElementById('save-now');
+      if (button) {
+        event.preventDefault();
+        button.click();
+      }
+    }
+  });
   window.addEventListener('beforeunload', function (event) {
     var el = document.getElementById('save-status');
     var state = el && el.getAttribute('data-state');
@@ -125,6 +135,19 @@ def header() -> rx.Component:
             ),
             rx.spacer(),
             save_status(),
+            rx.cond(
+                EditorState.can_write,
+                rx.button(
+                    "Save",
+                    size="1",
+                    variant="ghost",
+                    on_click=EditorState.save_now,
+                    disabled=(EditorState.save_status != "unsaved")
+                    & (EditorState.save_status != "error"),
+                    title="Save the draft now (Ctrl+S); it also saves by itself as you pause",
+                    id="save-now",
+                ),
+            ),
             width="100%",
             align="center",
         ),
@@ -161,7 +184,7 @@ def header() -> rx.Component:
             rx.callout(
                 rx.hstack(
                     rx.text(EditorState.save_message),
-                    rx.button("Retry", size="1", on_click=EditorState.retry_save, id="retry-save"),
+                    rx.button("Retry", size="1", on_click=EditorState.save_now, id="retry-save"),
                     align="center",
                     wrap="wrap",
                 ),

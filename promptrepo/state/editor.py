@@ -641,18 +641,20 @@ class EditorState(AppState):
                 return
 
     @rx.event
-    def retry_save(self):
+    def save_now(self):
+        """Save at once (the Save button, Ctrl/Cmd+S, or Retry after an error)."""
+        if not self.can_write or self.save_status not in ("unsaved", "error"):
+            return None  # nothing to save, a save is under way, or a conflict needs a choice
         principal = self.principal()
         if principal is None:
             return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
-        self.save_status = "saving"
-        yield
         try:
             if self._save_now(principal):
-                yield rx.toast.success("Draft saved.")
+                return rx.toast.success("Draft saved.")
         except ServiceError as exc:
             self.save_status = "error"
             self.save_message = exc.message
+        return None
 
     # ------------------------------------------------------------------ conflicts
     @rx.event
