@@ -456,15 +456,7 @@ def delete_project(
 ) -> None:
     """Delete the principal's own project with its segments, prompts, validators and versions."""
     project = access.get_project(session, principal, project_id, write=True)
-    if project.forked_from_id is not None:
-        session.execute(
-            sa.update(Project)
-            .where(Project.id == project.forked_from_id, Project.fork_count > 0)
-            .values(fork_count=Project.fork_count - 1)
-        )
-        origin = session.get(Project, project.forked_from_id)
-        if origin is not None:
-            project_changed(session, origin, kind="fork_deleted", touch=False)
+    origin_id = project.forked_from_id
     project_changed(session, project, kind="deleted")
     audit.record(
         session, project.user_id, "project.delete", "project", project.id, name=project.name
@@ -472,6 +464,11 @@ def delete_project(
     # Children go with it through the foreign keys' ON DELETE CASCADE.
     session.execute(sa.delete(Project).where(Project.id == project.id))
     session.expunge(project)
+    if origin_id is not None:
+        refresh_fork_count(session, origin_id)
+        origin = session.get(Project, origin_id)
+        if origin is not None:  # readable (public, or own): tell its open views
+            project_changed(session, origin, kind="fork_deleted", touch=False)
 
 
 def _copy_content(
@@ -573,6 +570,34 @@ def _copy_content(
     return len(prompts)
 
 
+def refresh_fork_count(session: Session, project_id: uuid.UUID) -> int:
+    """Set a project's fork_count to the number of its existing forks, and return it.
+
+    On PostgreSQL this goes through `app_refresh_fork_count` (migration 0003): under
+    row-level security the forker may not update someone else's project row, and the
+    function locks that row so concurrent forks are all counted.
+    """
+    session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        return session.execute(
+            sa.text("SELECT app_refresh_fork_count(:pid)"), {"pid": project_id}
+        ).scalar_one()
+    fork = Project.__table__.alias("fork")
+    forks = (
+        sa.select(sa.func.count(fork.c.id)).where(fork.c.forked_from_id == project_id)
+    ).scalar_subquery()
+    session.execute(
+        sa.update(Project)
+        .where(Project.id == project_id)
+        .values(fork_count=forks)
+        .execution_options(synchronize_session=False)
+    )
+    count = session.execute(
+        sa.select(Project.fork_count).where(Project.id == project_id)
+    ).scalar_one_or_none()
+    return count or 0
+
+
 def _count_source_prompts(session: Session, project_id: uuid.UUID) -> int:
     return session.execute(
         sa.select(sa.func.count(Prompt.id))
@@ -658,12 +683,7 @@ def fork_project(
     )
     _flush_new_project(session, fork)
     _copy_content(session, source, fork, author_fallback=principal.user_id)
-    session.execute(
-        sa.update(Project)
-        .where(Project.id == source.id)
-        .values(fork_count=Project.fork_count + 1)
-        .execution_options(synchronize_session=False)
-    )
+    refresh_fork_count(session, source.id)
     session.refresh(source, ["fork_count"])
     project_changed(session, fork, kind="created")
     project_changed(session, source, kind="forked", touch=False)

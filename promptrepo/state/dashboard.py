@@ -11,13 +11,13 @@ from datetime import datetime
 import reflex as rx
 
 from promptrepo import routes
-from promptrepo.db import session_scope
 from promptrepo.services import projects, transfer
 from promptrepo.services.changes import user_topic
 from promptrepo.services.errors import PlanLimitReached, ServiceError
 from promptrepo.services.principal import Principal
 from promptrepo.state.base import AppState
 from promptrepo.state.live import follow, new_follower_id
+from promptrepo.state.scope import user_session
 
 PER_PAGE = 20
 UPLOAD_ID = "import-upload"
@@ -78,7 +78,7 @@ class DashboardState(AppState):
 
     # ------------------------------------------------------------------ loading
     def _load_page(self, principal: Principal) -> None:
-        with session_scope() as session:
+        with user_session(principal) as session:
             result = projects.list_projects(
                 session,
                 principal,
@@ -224,7 +224,7 @@ class DashboardState(AppState):
     def create(self, form: dict):
         principal = self.require_principal()
         try:
-            with session_scope() as session:
+            with user_session(principal) as session:
                 project = projects.create_project(
                     session,
                     principal,
@@ -245,7 +245,7 @@ class DashboardState(AppState):
     def save_edit(self, form: dict):
         principal = self.require_principal()
         try:
-            with session_scope() as session:
+            with user_session(principal) as session:
                 project = projects.update_project(
                     session,
                     principal,
@@ -268,7 +268,7 @@ class DashboardState(AppState):
         if row is None:
             return
         try:
-            with session_scope() as session:
+            with user_session(principal) as session:
                 projects.update_project(session, principal, project_id, is_public=not row.is_public)
         except ServiceError as exc:
             return rx.toast.error(exc.message)
@@ -279,7 +279,7 @@ class DashboardState(AppState):
     def duplicate(self, project_id: str):
         principal = self.require_principal()
         try:
-            with session_scope() as session:
+            with user_session(principal) as session:
                 copy = projects.duplicate_project(session, principal, project_id)
         except PlanLimitReached as exc:
             self._open("")
@@ -295,7 +295,7 @@ class DashboardState(AppState):
     def confirm_delete(self):
         principal = self.require_principal()
         try:
-            with session_scope() as session:
+            with user_session(principal) as session:
                 projects.delete_project(session, principal, self.target_id)
         except ServiceError as exc:
             self.form_error = exc.message
@@ -309,7 +309,7 @@ class DashboardState(AppState):
         self.import_errors = []
         self.form_error = ""
         try:
-            with session_scope() as session:
+            with user_session(principal) as session:
                 project = transfer.import_project(session, principal, text)
         except PlanLimitReached as exc:
             self.limit_message = exc.message

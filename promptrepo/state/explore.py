@@ -5,10 +5,10 @@ import dataclasses
 import reflex as rx
 
 from promptrepo import routes
-from promptrepo.db import session_scope
 from promptrepo.services import projects
 from promptrepo.state.base import AppState
 from promptrepo.state.dashboard import format_when
+from promptrepo.state.scope import user_session
 
 PER_PAGE = 18
 
@@ -36,7 +36,7 @@ class ExploreState(AppState):
     loaded: bool = False
 
     def _load_page(self) -> None:
-        with session_scope() as session:
+        with user_session(None) as session:
             result = projects.list_public_projects(
                 session,
                 search=self.search,

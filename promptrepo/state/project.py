@@ -14,7 +14,6 @@ import reflex as rx
 from sqlmodel import Session
 
 from promptrepo import routes
-from promptrepo.db import session_scope
 from promptrepo.services import projects, prompts, segments, transfer
 from promptrepo.services.changes import project_topic
 from promptrepo.services.errors import NotFound, PlanLimitReached, ServiceError
@@ -22,6 +21,7 @@ from promptrepo.services.principal import Principal
 from promptrepo.state.base import AppState
 from promptrepo.state.dashboard import format_when
 from promptrepo.state.live import follow, new_follower_id
+from promptrepo.state.scope import user_session
 
 PROJECT_PATH = re.compile(r"^/projects/([0-9a-fA-F-]{36})/?$")
 PREVIEW_CHARS = 160
@@ -153,7 +153,7 @@ class ProjectState(AppState):
         if principal is None:
             principal = self.principal()
         try:
-            with session_scope() as session:
+            with user_session(principal) as session:
                 detail = projects.get_project_detail(session, principal, self.current_id)
         except NotFound:
             self._hide()
@@ -209,7 +209,7 @@ class ProjectState(AppState):
             return rx.toast.error("Please log in to change this project.")
         self.form_error = ""
         try:
-            with session_scope() as session:
+            with user_session(principal) as session:
                 action(session, principal)
         except PlanLimitReached as exc:
             self.limit_message = exc.message
@@ -355,7 +355,7 @@ class ProjectState(AppState):
         if principal is None:
             return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
         try:
-            with session_scope() as session:
+            with user_session(principal) as session:
                 fork = projects.fork_project(session, principal, self.current_id)
         except PlanLimitReached as exc:
             self.limit_message = exc.message
@@ -371,9 +371,10 @@ class ProjectState(AppState):
     def export(self, fmt: str):
         if fmt not in ("json", "yaml", "markdown"):
             return None
+        principal = self.principal()
         try:
-            with session_scope() as session:
-                text = transfer.export_project(session, self.principal(), self.current_id, fmt)
+            with user_session(principal) as session:
+                text = transfer.export_project(session, principal, self.current_id, fmt)
         except ServiceError as exc:
             return rx.toast.error(exc.message)
         return rx.download(
