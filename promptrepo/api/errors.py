@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from promptrepo.observability import get_logger
@@ -76,6 +76,14 @@ def install_error_handlers(app: FastAPI) -> None:
             errors=_field_paths(exc.errors),
             headers=headers,
             extra=extra,
+        )
+
+    @app.exception_handler(DataError)
+    async def _data_error(_request: Request, exc: DataError) -> JSONResponse:
+        # Input the database cannot store (e.g. a NUL character in a query parameter).
+        log.info("data_error", error=str(exc.orig)[:200])
+        return problem(
+            422, "Validation failed", "The request contains a value the database cannot store."
         )
 
     @app.exception_handler(IntegrityError)

@@ -202,3 +202,12 @@ def test_body_over_the_limit_is_413(api: TestClient, owner: Caller) -> None:
         headers={**owner.headers, "Content-Type": "application/json"},
     )
     assert streamed.status_code == 413
+
+
+def test_nul_characters_are_422_not_500(api: TestClient, owner: Caller) -> None:
+    # Found by the schemathesis fuzz: PostgreSQL cannot store NUL in text.
+    response = api.post("/api/v1/api-keys", json={"name": "a\x00b"}, headers=owner.headers)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "name"]
+    searched = api.get("/api/v1/projects?search=%00", headers=owner.headers)
+    assert searched.status_code in (200, 422)
