@@ -467,8 +467,14 @@ class EditorState(AppState):
         return True
 
     def _enter_conflict(self, exc: drafts.DraftConflict) -> None:
+        had_changes = self.save_status != "saved"
         self.save_status = "conflict"
-        self.save_message = exc.message
+        self.save_message = exc.message + (
+            " Your text is still here and has not been saved: compare, reload theirs or "
+            "overwrite with yours."
+            if had_changes
+            else " Reload it, or keep your text and overwrite it."
+        )
         self._server_content = exc.current["content"]
         self._server_revision = exc.current["revision"]
         self._server_name = exc.current["name"]

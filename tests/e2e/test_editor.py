@@ -295,3 +295,28 @@ def _owner_project(session, prompt_id):
 
     prompt = session.get(Prompt, prompt_id)
     return session.get(Segment, prompt.segment_id).project_id
+
+
+def test_text_kept_in_the_browser_is_offered_back_after_a_lost_save(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    prompt_id = _open(page, context, app_server, content="Server text")
+    # The tab closed (or the server lost the state) before this text was saved.
+    page.evaluate(
+        "key => localStorage.setItem(key, JSON.stringify({text: 'Typed but never saved', at: Date.now()}))",
+        f"promptrepo:unsaved:{prompt_id}",
+    )
+    page.reload()
+    expect(page.locator("#local-backup")).to_be_visible(timeout=30_000)
+    expect(page.locator("#prompt-content")).to_have_value("Server text")
+    page.locator("#restore-local").click()
+    expect(page.locator("#prompt-content")).to_have_value("Typed but never saved")
+    expect(page.locator("#preview-text")).to_have_text("Typed but never saved")
+    _wait_saved(page)
+    with app_server.session() as s:
+        assert s.get(Prompt, prompt_id).content == "Typed but never saved"
+    # Once saved, nothing is offered again.
+    page.reload()
+    expect(page.locator("#prompt-content")).to_have_value("Typed but never saved")
+    page.wait_for_timeout(1000)
+    expect(page.locator("#local-backup")).to_have_count(0)
