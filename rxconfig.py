@@ -13,6 +13,9 @@ config = rx.Config(
     redis_url=settings.redis_url or None,
     telemetry_enabled=False,
     show_built_with_reflex=False,
+    # Brotli first (about 25% smaller than gzip for the Radix CSS and the JS bundles), gzip
+    # for clients without it. Both are made once at build time.
+    frontend_compression_formats=["brotli", "gzip"],
     plugins=[
         rx.plugins.RadixThemesPlugin(
             theme=rx.theme(accent_color="violet", gray_color="slate", radius="medium")

@@ -9,13 +9,16 @@ import promptrepo.pages.dashboard  # noqa: F401
 import promptrepo.pages.editor  # noqa: F401
 import promptrepo.pages.explore  # noqa: F401
 import promptrepo.pages.home  # noqa: F401
+import promptrepo.pages.pricing  # noqa: F401
 import promptrepo.pages.project  # noqa: F401
 import promptrepo.pages.settings  # noqa: F401
 from promptrepo.api import create_api
+from promptrepo.api.static_headers import static_headers
 from promptrepo.pages.not_found import not_found
 
 app = rx.App(
-    api_transformer=create_api(),
+    # The API first (its routes win over the frontend), then the static files' headers.
+    api_transformer=[create_api(), static_headers],
     stylesheets=["/styles.css"],
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
 )

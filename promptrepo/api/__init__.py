@@ -14,6 +14,7 @@ from promptrepo.api import (
     prompts,
     public,
     segments,
+    seo,
     validators,
     versions,
 )
@@ -56,6 +57,7 @@ def create_api() -> FastAPI:
     )
     install_error_handlers(api)
     api.include_router(health.router)
+    api.include_router(seo.router)
     api.include_router(versions.serving_router)
     api.include_router(billing.router)
     for module in (auth, me, api_keys, projects, segments, prompts, validators, public):

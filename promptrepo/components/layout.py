@@ -71,16 +71,62 @@ def user_menu() -> rx.Component:
     )
 
 
+def mobile_menu() -> rx.Component:
+    """The navigation for narrow screens (below 768 px), where the links do not fit."""
+    visitor_items = [
+        rx.menu.item("Log in", on_click=rx.redirect(routes.LOGIN)),
+        rx.menu.item("Sign up", on_click=rx.redirect(routes.SIGNUP)),
+    ]
+    user_items = [
+        rx.menu.item("Dashboard", on_click=rx.redirect(routes.DASHBOARD)),
+        rx.menu.item("Settings", on_click=rx.redirect(routes.SETTINGS)),
+        rx.menu.item("Billing", on_click=rx.redirect(routes.BILLING)),
+        rx.cond(AppState.is_admin, rx.menu.item("Admin", on_click=rx.redirect(routes.ADMIN))),
+        rx.menu.separator(),
+        rx.menu.item("Log out", on_click=rx.redirect(routes.LOGOUT), color_scheme="red"),
+    ]
+    return rx.box(
+        rx.menu.root(
+            rx.menu.trigger(
+                rx.icon_button(
+                    rx.icon("menu", size=18, aria_hidden="true"),
+                    variant="soft",
+                    color_scheme="gray",
+                    aria_label="Open menu",
+                    id="mobile-menu-button",
+                )
+            ),
+            rx.menu.content(
+                rx.menu.item("Explore", on_click=rx.redirect(routes.EXPLORE)),
+                rx.menu.item("Pricing", on_click=rx.redirect(routes.PRICING)),
+                rx.menu.item("API docs", on_click=rx.redirect(routes.API_DOCS)),
+                rx.menu.separator(),
+                rx.cond(
+                    AppState.is_authenticated,
+                    rx.fragment(*user_items),
+                    rx.fragment(*visitor_items),
+                ),
+                id="mobile-menu",
+                align="end",
+            ),
+        ),
+        display=["block", "block", "none"],
+    )
+
+
 def navbar() -> rx.Component:
     return rx.el.header(
         rx.hstack(
             logo(),
-            rx.hstack(
-                nav_link("Explore", routes.EXPLORE),
-                nav_link("Pricing", routes.PRICING),
-                nav_link("API", routes.API_DOCS),
-                spacing="5",
-                display=["none", "none", "flex"],
+            rx.el.nav(
+                rx.hstack(
+                    nav_link("Explore", routes.EXPLORE),
+                    nav_link("Pricing", routes.PRICING),
+                    nav_link("API", routes.API_DOCS),
+                    spacing="5",
+                ),
+                aria_label="Main",
+                display=["none", "none", "block"],
             ),
             rx.spacer(),
             rx.hstack(
@@ -91,13 +137,25 @@ def navbar() -> rx.Component:
                         rx.link(rx.button("Dashboard", variant="soft"), href=routes.DASHBOARD),
                         user_menu(),
                         spacing="3",
+                        display=["none", "none", "flex"],
                     ),
                     rx.hstack(
-                        rx.link(rx.button("Log in", variant="ghost"), href=routes.LOGIN),
-                        rx.link(rx.button("Sign up"), href=routes.SIGNUP),
+                        rx.button(
+                            rx.el.a("Log in", href=routes.LOGIN, id="nav-login"),
+                            as_child=True,
+                            variant="ghost",
+                            display=["none", "none", "inline-flex"],
+                        ),
+                        rx.button(
+                            rx.el.a("Sign up", href=routes.SIGNUP, id="nav-signup"),
+                            as_child=True,
+                            white_space="nowrap",
+                        ),
                         spacing="3",
+                        align="center",
                     ),
                 ),
+                mobile_menu(),
                 spacing="3",
                 align="center",
             ),
@@ -117,25 +175,72 @@ def navbar() -> rx.Component:
     )
 
 
+def footer_column(title: str, *links: tuple[str, str]) -> rx.Component:
+    return rx.vstack(
+        rx.heading(title, as_="h2", size="2", weight="bold", color=rx.color("gray", 12)),
+        rx.el.ul(
+            *[rx.el.li(nav_link(label, href)) for label, href in links],
+            class_name="footer-links",
+        ),
+        spacing="2",
+        min_width="9rem",
+    )
+
+
 def footer() -> rx.Component:
     return rx.el.footer(
-        rx.hstack(
-            rx.text("© 2026 PromptRepo", size="2", color=rx.color("gray", 11)),
-            rx.spacer(),
-            rx.hstack(
-                nav_link("Explore", routes.EXPLORE),
-                nav_link("Pricing", routes.PRICING),
-                nav_link("API docs", routes.API_DOCS),
-                spacing="4",
+        rx.vstack(
+            rx.flex(
+                rx.vstack(
+                    rx.hstack(
+                        rx.icon("library-big", size=20, aria_hidden="true"),
+                        rx.text("PromptRepo", weight="bold", size="3"),
+                        align="center",
+                        spacing="2",
+                    ),
+                    rx.text(
+                        "Write, test, version and serve the prompts your LLM apps run on.",
+                        size="2",
+                        color=rx.color("gray", 11),
+                        max_width="22rem",
+                    ),
+                    spacing="2",
+                ),
+                rx.spacer(),
+                rx.flex(
+                    footer_column(
+                        "Product",
+                        ("Features", "/#features"),
+                        ("Pricing", routes.PRICING),
+                        ("Explore prompts", routes.EXPLORE),
+                    ),
+                    footer_column(
+                        "Developers",
+                        ("API docs", routes.API_DOCS),
+                        ("OpenAPI schema", "/api/openapi.json"),
+                        ("FAQ", "/#faq"),
+                    ),
+                    footer_column(
+                        "Account",
+                        ("Sign up", routes.SIGNUP),
+                        ("Log in", routes.LOGIN),
+                        ("Billing", routes.BILLING),
+                    ),
+                    gap="2rem",
+                    wrap="wrap",
+                ),
+                gap="2rem",
                 wrap="wrap",
+                width="100%",
             ),
+            rx.text("© 2026 PromptRepo", size="2", color=rx.color("gray", 11)),
+            spacing="5",
             max_width="1200px",
             margin_x="auto",
-            padding="1.25rem",
-            align="center",
-            wrap="wrap",
+            padding="2rem 1.25rem",
         ),
         border_top=f"1px solid {rx.color('gray', 4)}",
+        background=rx.color("gray", 2),
         width="100%",
     )
 
