@@ -196,6 +196,29 @@ def _fast_client() -> FastRedis | None:
     return entry[1]
 
 
+_PUT_SHA = hashlib.sha1(cache.PUT_IF_GENERATION_LUA.encode()).hexdigest()
+
+
+async def cache_put(key: str, value: str, *, tags: list[str], if_generation: int | None) -> None:
+    """`cache.put` from async code: over this loop's pipelined connection when Redis is set
+    (no thread, one round trip), else in process."""
+    if not settings.redis_url:  # in process: no I/O
+        cache.put(key, value, tags=tags, if_generation=if_generation)
+        return
+    fast = _fast_client()
+    if fast is None or if_generation is None:
+        await run_in_threadpool(
+            lambda: cache.put(key, value, tags=tags, if_generation=if_generation)
+        )
+        return
+    fast.register(cache.PUT_IF_GENERATION_LUA)
+    await fast.evalsha(
+        _PUT_SHA,
+        [cache.GENERATION_KEY, cache.KEY_PREFIX + key, *(cache.TAG_PREFIX + t for t in tags)],
+        [str(if_generation), settings.cache_ttl_seconds, value],
+    )
+
+
 async def _run_gate_script(keys: list[str], args: list) -> list:
     fast = _fast_client()
     if fast is not None:

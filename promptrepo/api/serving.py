@@ -110,19 +110,12 @@ def entry_key(prompt_id: uuid.UUID, label: str | None, version: int | None) -> s
 
 
 def load(
-    principal: Principal,
-    prompt_id: uuid.UUID,
-    label: str | None,
-    version: int | None,
-    generation: int | None = None,
-) -> Served:
-    """The database path (runs in the thread pool): resolve, check access, cache the entry.
+    principal: Principal, prompt_id: uuid.UUID, label: str | None, version: int | None
+) -> tuple[Served, str]:
+    """The database path (runs in the thread pool): resolve with the access check.
 
-    `generation` is the cache generation read before this read (by the gate, in the same
-    round trip as the miss); the entry is stored only if nothing was invalidated since.
+    Returns the entry and its project's id (for the cache tag); the caller stores it.
     """
-    if generation is None:
-        generation = cache.generation()
     with session_scope() as session:
         if session.get_bind().dialect.name == "postgresql":
             # A read: no BEGIN/COMMIT round trips.
@@ -141,10 +134,33 @@ def load(
         body=body,
         validators_json=json.dumps(resolved.validators, separators=(",", ":")),
     )
-    cache.put(
+    return served, resolved.project_id
+
+
+async def load_and_cache(
+    principal: Principal,
+    prompt_id: uuid.UUID,
+    label: str | None,
+    version: int | None,
+    generation: int | None,
+) -> Served:
+    """Read from the database and cache the entry, tagged `project:<id>`.
+
+    `generation` is the cache generation the gate read with the miss (before this database
+    read): the entry is stored only if nothing was invalidated since, so a publish that
+    commits while we read never leaves a stale entry behind.
+    """
+    from fastapi.concurrency import run_in_threadpool
+
+    from promptrepo.api import gate
+
+    if generation is None:
+        generation = await run_in_threadpool(cache.generation)
+    served, project_id = await run_in_threadpool(load, principal, prompt_id, label, version)
+    await gate.cache_put(
         entry_key(prompt_id, label, version),
         served.encode(),
-        tags=[f"project:{resolved.project_id}"],
+        tags=[f"project:{project_id}"],
         if_generation=generation,
     )
     return served

@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
-from fastapi.concurrency import run_in_threadpool
 
 from promptrepo.api import gate, serving
 from promptrepo.api.deps import BearerCredentials, CurrentPrincipal, SessionDep, WritePrincipal
@@ -164,8 +163,8 @@ async def _admit_for_entry(
     request.state.ratelimit = admission.limit
     served = serving.decode(admission.entry) if admission.entry else None
     if served is None or not served.readable_by(admission.principal):
-        served = await run_in_threadpool(
-            serving.load, admission.principal, prompt_id, label, version, admission.generation
+        served = await serving.load_and_cache(
+            admission.principal, prompt_id, label, version, admission.generation
         )
     return served
 

@@ -25,7 +25,7 @@ GENERATION_KEY = "promptrepo:cache-generation"
 MAX_LOCAL_ENTRIES = 10_000
 
 # SET the value and its tags only if no invalidation happened since the reader's generation.
-_PUT_IF_GENERATION_LUA = """
+PUT_IF_GENERATION_LUA = """
 if (redis.call('GET', KEYS[1]) or '0') ~= ARGV[1] then return 0 end
 local ttl = tonumber(ARGV[2])
 redis.call('SET', KEYS[2], ARGV[3], 'EX', ttl)
@@ -84,7 +84,7 @@ def put(
     client = get_redis()
     if client is not None and if_generation is not None:
         stored = client.eval(
-            _PUT_IF_GENERATION_LUA,
+            PUT_IF_GENERATION_LUA,
             2 + len(tags),
             GENERATION_KEY,
             KEY_PREFIX + key,

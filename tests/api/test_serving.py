@@ -380,3 +380,26 @@ def test_outsider_cannot_resolve_render_or_list_private_prompt(
     assert (
         api.get(f"/api/v1/prompts/{pid}/resolve", headers=outsider.read_headers).status_code == 404
     )
+
+
+def test_an_answer_read_while_a_publish_commits_is_not_cached(
+    api: TestClient, owner: Caller, prompt: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from promptrepo.api import serving
+    from promptrepo.services import cache
+
+    pid = prompt["id"]
+    assert _publish(api, owner, pid, _version(api, owner, pid)).status_code == 200
+    real_load = serving.load
+
+    def load_racing_a_publish(*args, **kwargs):
+        result = real_load(*args, **kwargs)
+        cache.invalidate_project(prompt["project_id"])  # a publish commits meanwhile
+        return result
+
+    monkeypatch.setattr(serving, "load", load_racing_a_publish)
+    assert api.get(f"/api/v1/prompts/{pid}/resolve", headers=owner.headers).status_code == 200
+    monkeypatch.setattr(serving, "load", real_load)
+    assert cache.get(f"served:{pid}:l:production") is None  # not put back: it may be stale
+    assert api.get(f"/api/v1/prompts/{pid}/resolve", headers=owner.headers).status_code == 200
+    assert cache.get(f"served:{pid}:l:production") is not None
