@@ -106,6 +106,37 @@ def project_row(row: ProjectRow) -> rx.Component:
     )
 
 
+def project_card(row: ProjectRow) -> rx.Component:
+    """The same row as a card, for phones (the table needs width)."""
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.link(row.name, href=row.url, weight="bold"),
+                rx.spacer(),
+                row_menu(row),
+                width="100%",
+                align="center",
+            ),
+            rx.cond(
+                row.description != "",
+                rx.text(row.description, size="1", color=rx.color("gray", 11)),
+            ),
+            rx.hstack(
+                visibility_badge(row.is_public),
+                rx.badge(row.segment_count, " segments", variant="outline", color_scheme="gray"),
+                rx.badge(row.prompt_count, " prompts", variant="outline", color_scheme="gray"),
+                wrap="wrap",
+                spacing="2",
+            ),
+            rx.text("Last change ", row.updated, size="1", color=rx.color("gray", 11)),
+            spacing="2",
+            width="100%",
+        ),
+        class_name="project-card",
+        width="100%",
+    )
+
+
 def toolbar() -> rx.Component:
     return rx.hstack(
         rx.input(
@@ -474,7 +505,19 @@ def dashboard() -> rx.Component:
         toolbar(),
         rx.cond(
             DashboardState.loaded,
-            rx.cond(DashboardState.total > 0, project_table(), empty_state()),
+            rx.cond(
+                DashboardState.total > 0,
+                rx.fragment(
+                    rx.box(project_table(), display=["none", "none", "block"], width="100%"),
+                    rx.vstack(
+                        rx.foreach(DashboardState.rows, project_card),
+                        display=["flex", "flex", "none"],
+                        spacing="3",
+                        width="100%",
+                    ),
+                ),
+                empty_state(),
+            ),
             rx.center(rx.spinner(size="3"), padding="3rem", width="100%"),
         ),
         pagination(),

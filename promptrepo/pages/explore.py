@@ -88,7 +88,14 @@ def explore() -> rx.Component:
                 on_change=ExploreState.set_sort,
             ),
             rx.spacer(),
-            rx.cond(ExploreState.loaded, rx.text(ExploreState.total, " public projects", size="2")),
+            rx.cond(
+                ExploreState.loaded,
+                rx.text(
+                    ExploreState.total,
+                    rx.cond(ExploreState.total == 1, " public project", " public projects"),
+                    size="2",
+                ),
+            ),
             width="100%",
             wrap="wrap",
             align="center",
