@@ -1152,11 +1152,11 @@ def diff_line(row: DiffRow) -> rx.Component:
     )
 
 
-def diff_view() -> rx.Component:
+def diff_view(id: str = "diff-view") -> rx.Component:
     return rx.cond(
         EditorState.diff_title,
         rx.vstack(
-            rx.text(EditorState.diff_title, weight="medium", size="2", id="diff-title"),
+            rx.text(EditorState.diff_title, weight="medium", size="2", id=f"{id}-title"),
             rx.foreach(
                 EditorState.diff_extra, lambda t: rx.text(t, size="1", color=rx.color("gray", 11))
             ),
@@ -1171,7 +1171,7 @@ def diff_view() -> rx.Component:
                 overflow="auto",
                 width="100%",
             ),
-            id="diff-view",
+            id=id,
             width="100%",
             spacing="1",
         ),
@@ -1404,7 +1404,7 @@ def conflict_dialog() -> rx.Component:
                 "Lines marked + are yours, − are in the other draft. Nothing has been overwritten.",
                 size="2",
             ),
-            diff_view(),
+            diff_view("conflict-diff"),
             rx.hstack(
                 rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray")),
                 rx.button(

@@ -179,7 +179,7 @@ def test_conflict_keeps_the_users_text_and_offers_overwrite(
     expect(page.locator("#conflict-callout")).to_be_visible(timeout=10_000)
     expect(editor).to_have_value("Original and mine")
     page.locator("#conflict-compare").click()
-    expect(page.locator("#diff-view").first).to_contain_text("Changed elsewhere")
+    expect(page.locator("#conflict-diff")).to_contain_text("Changed elsewhere")
     page.keyboard.press("Escape")
     page.locator("#conflict-overwrite").click()
     _wait_saved(page)
