@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import reflex as rx
 
@@ -57,12 +57,12 @@ class AuthFormState(AppState):
     @rx.var
     def signup_href(self) -> str:
         nxt = self.router.url.query_parameters.get("next")
-        return f"{routes.SIGNUP}?next={safe_next(nxt)}" if nxt else routes.SIGNUP
+        return f"{routes.SIGNUP}?next={quote(safe_next(nxt))}" if nxt else routes.SIGNUP
 
     @rx.var
     def login_href(self) -> str:
         nxt = self.router.url.query_parameters.get("next")
-        return f"{routes.LOGIN}?next={safe_next(nxt)}" if nxt else routes.LOGIN
+        return f"{routes.LOGIN}?next={quote(safe_next(nxt))}" if nxt else routes.LOGIN
 
     def _client(self) -> tuple[str, str]:
         return self.router.session.client_ip or "", self.router.headers.user_agent or ""
