@@ -26,7 +26,7 @@ def _logout(page: Page, base_url: str) -> None:
     # /logout revokes the session, then sends the browser home with a toast.
     expect(page.get_by_text("You are logged out.")).to_have_count(1)
     expect(page).to_have_url(base_url + "/")
-    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    expect(page.locator("#nav-login")).to_be_visible()
 
 
 def test_sign_up_reload_logout_failed_login_login_and_dark_theme_kept(
