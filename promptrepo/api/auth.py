@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from promptrepo.api.deps import AnonymousLimit, BearerCredentials, SessionDep, client_ip
+from promptrepo.api.deps import AnonymousLimit, BearerCredentials, PlainSessionDep, client_ip
 from promptrepo.api.me import profile_out
 from promptrepo.api.schemas import SignUpIn, TokenIn, TokenOut
 from promptrepo.services import accounts, auth
@@ -29,7 +29,7 @@ def _token_out(session, principal: Principal, token: str) -> TokenOut:
     status_code=status.HTTP_201_CREATED,
     summary="Create an account",
 )
-def sign_up(body: SignUpIn, request: Request, session: SessionDep, _limit: AnonymousLimit):
+def sign_up(body: SignUpIn, request: Request, session: PlainSessionDep, _limit: AnonymousLimit):
     """Create an account on the free plan and get an access token. 409 if the e-mail is taken."""
     principal, token = auth.sign_up(
         session,
@@ -43,7 +43,7 @@ def sign_up(body: SignUpIn, request: Request, session: SessionDep, _limit: Anony
 
 
 @router.post("/token", response_model=TokenOut, summary="Get an access token")
-def get_token(body: TokenIn, request: Request, session: SessionDep, _limit: AnonymousLimit):
+def get_token(body: TokenIn, request: Request, session: PlainSessionDep, _limit: AnonymousLimit):
     """Exchange e-mail and password for an access token. 401 on bad credentials; failed
     attempts are throttled per e-mail and per address like the login page (429)."""
     principal, token = auth.sign_in(
@@ -57,7 +57,7 @@ def get_token(body: TokenIn, request: Request, session: SessionDep, _limit: Anon
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke your access token")
-def sign_out(session: SessionDep, credentials: BearerCredentials) -> Response:
+def sign_out(session: PlainSessionDep, credentials: BearerCredentials) -> Response:
     """Revoke the access token sent in the Authorization header (API keys are revoked at
     DELETE /api/v1/api-keys/{id})."""
     if credentials is not None:

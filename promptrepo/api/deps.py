@@ -16,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from promptrepo.api import gate
-from promptrepo.db import session_scope
+from promptrepo.db import act_as, session_scope
 from promptrepo.services import rate_limits
 from promptrepo.services.errors import NotAuthenticated
 from promptrepo.services.principal import Principal, require_write
@@ -28,17 +28,6 @@ bearer_scheme = HTTPBearer(
     "(from POST /api/v1/auth/token or /api/v1/auth/signup).",
 )
 BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
-
-
-def get_session() -> Iterator[Session]:
-    """A session for one request: committed before the response is sent, rolled back on error."""
-    with session_scope() as session:
-        yield session
-
-
-# scope="function": the commit happens before the response goes out, so a client that reads
-# right after a write sees it, and a failed commit becomes an error response.
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def client_ip(request: Request) -> str:
@@ -95,3 +84,25 @@ async def write_principal(
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 WritePrincipal = Annotated[Principal, Depends(write_principal)]
+
+
+def get_session(principal: OptionalPrincipal) -> Iterator[Session]:
+    """A session for one request, committed before the response is sent (rolled back on
+    error) and, on PostgreSQL, confined by row-level security to what the caller may see
+    (signed out: public projects only) behind the services' own checks."""
+    with session_scope() as session:
+        act_as(session, principal.user_id if principal else None)
+        yield session
+
+
+def get_plain_session() -> Iterator[Session]:
+    """A session acting for nobody in particular: sign-up and sign-in, which create or look
+    up accounts before there is a caller."""
+    with session_scope() as session:
+        yield session
+
+
+# scope="function": the commit happens before the response goes out, so a client that reads
+# right after a write sees it, and a failed commit becomes an error response.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+PlainSessionDep = Annotated[Session, Depends(get_plain_session, scope="function")]
