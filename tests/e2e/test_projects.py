@@ -387,3 +387,83 @@ def test_live_followers_do_not_pile_up_and_stop_when_the_tab_leaves(
     page.context.close()
     wait_for(user_channel, 0)
     client.close()
+
+
+def test_dashboard_search_sort_pages_edit_duplicate_and_delete(
+    browser: Browser, app_server: AppServer, new_user
+) -> None:
+    user = new_user("Busy", plan="pro")
+    with app_server.session() as s:
+        for i in range(23):
+            projects.create_project(s, user, name=f"Item {i:02d}")
+        s.commit()
+    page = signed_in_page(browser, app_server, user)
+    page.goto("/dashboard")
+    rows = page.locator(".project-row")
+    expect(rows).to_have_count(20)
+    expect(page.locator("#page-indicator")).to_have_text("Page 1 of 2")
+    expect(rows.first).to_have_attribute("data-name", "Item 22")  # last changed first
+    page.locator("#page-next").click()
+    expect(rows).to_have_count(3)
+    expect(page.locator("#page-indicator")).to_have_text("Page 2 of 2")
+
+    page.locator("#project-sort").click()
+    page.get_by_role("option", name="Name").click()
+    expect(rows.first).to_have_attribute("data-name", "Item 00")
+    expect(page.locator("#page-indicator")).to_have_text("Page 1 of 2")
+
+    page.locator("#project-search").fill("item 1")
+    expect(rows).to_have_count(10)
+    page.locator("#project-search").fill("nothing like this")
+    expect(page.locator("#no-matches")).to_be_visible()
+    page.locator("#project-search").fill("Item 05")
+    expect(rows).to_have_count(1)
+
+    # Edit: a taken name is refused with a clear message, then a new one is saved.
+    rows.first.locator(".project-actions").click()
+    page.get_by_role("menuitem", name="Edit name and description…").click()
+    page.locator("#project-name").fill("Item 06")
+    page.locator("#edit-project-submit").click()
+    expect(page.locator("#form-error")).to_contain_text('already have a project named "Item 06"')
+    page.locator("#project-name").fill("Renamed five")
+    page.locator("#project-description").fill("Now with a description")
+    page.locator("#edit-project-submit").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(rows).to_have_count(0)  # renamed: it no longer matches "Item 05"
+    page.locator("#project-search").fill("Renamed")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Now with a description")
+
+    # Duplicate, then delete the copy after confirming.
+    rows.first.locator(".project-actions").click()
+    page.get_by_role("menuitem", name="Duplicate").click()
+    expect(rows).to_have_count(2)
+    expect(page.get_by_role("menu")).to_have_count(0)
+    copy = page.locator('.project-row[data-name="Renamed five (copy)"]')
+    copy.locator(".project-actions").click()
+    page.get_by_role("menuitem", name="Delete…").click()
+    page.get_by_role("button", name="Cancel").click()
+    expect(rows).to_have_count(2)
+    copy.locator(".project-actions").click()
+    page.get_by_role("menuitem", name="Delete…").click()
+    page.locator("#confirm-delete").click()
+    expect(rows).to_have_count(1)
+    page.context.close()
+
+
+def test_drag_a_prompt_onto_a_prompt_of_another_segment(
+    browser: Browser, app_server: AppServer, new_user
+) -> None:
+    user = new_user("Dragger")
+    project_id = seed_project(app_server, user, "Draggable")
+    page = signed_in_page(browser, app_server, user)
+    page.goto(f"/projects/{project_id}")
+    expect(prompt_item(page, "Task")).to_be_visible()
+    prompt_item(page, "Rules").drag_to(prompt_item(page, "Task"))
+    expect(segment(page, "Body").locator(".prompt-item").first).to_have_attribute(
+        "data-name", "Rules"
+    )
+    assert prompt_names(page, "Intro") == ["Greeting"]
+    assert prompt_names(page, "Body") == ["Rules", "Task"]
+    assert composed_text(page) == "Hello.\n\nBe brief.\n\nSummarise the text."
+    page.context.close()
