@@ -71,6 +71,12 @@ def request_password_reset(session: Session, email: str) -> str:
         return answer
     profile = accounts.find_profile_by_email(session, address)
     if profile is None or profile.suspended_at is not None:
+        # The same work as for a real account (a lookup, a signature, a queued job), so the
+        # answer time does not tell which addresses have one.
+        _serializer().dumps(
+            {"uid": str(uuid.uuid4()), "fp": _current_fingerprint(session, uuid.uuid4())}
+        )
+        mail.queue_nothing()
         log.info("password_reset_requested_unknown")
         return answer
     link = reset_link(make_reset_token(session, profile))
