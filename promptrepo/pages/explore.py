@@ -7,7 +7,33 @@ from promptrepo.components.template import template
 from promptrepo.state.explore import ExploreState, GalleryCard
 
 
+def fork_button(card: GalleryCard) -> rx.Component:
+    return rx.cond(
+        ExploreState.is_authenticated & (ExploreState.user_id != card.owner_id),
+        rx.button(
+            rx.icon("git-fork", size=14),
+            "Fork",
+            size="1",
+            variant="soft",
+            on_click=ExploreState.fork(card.id),
+            aria_label="Fork " + card.name,
+            class_name="gallery-fork",
+        ),
+    )
+
+
 def gallery_card(card: GalleryCard) -> rx.Component:
+    return rx.vstack(
+        card_link(card),
+        fork_button(card),
+        spacing="2",
+        height="100%",
+        class_name="gallery-item",
+        data_project_id=card.id,
+    )
+
+
+def card_link(card: GalleryCard) -> rx.Component:
     return rx.link(
         rx.card(
             rx.vstack(
@@ -50,6 +76,8 @@ def gallery_card(card: GalleryCard) -> rx.Component:
         href=card.url,
         underline="none",
         color="inherit",
+        flex="1",
+        width="100%",
     )
 
 
@@ -100,6 +128,20 @@ def explore() -> rx.Component:
             wrap="wrap",
             align="center",
             spacing="3",
+        ),
+        rx.cond(
+            ExploreState.limit_message != "",
+            rx.callout.root(
+                rx.callout.icon(rx.icon("sparkles")),
+                rx.callout.text(
+                    ExploreState.limit_message,
+                    " ",
+                    rx.link("See plans and upgrade", href=routes.PRICING, weight="bold"),
+                ),
+                color_scheme="amber",
+                id="plan-limit-message",
+                width="100%",
+            ),
         ),
         rx.cond(
             ExploreState.total > 0,

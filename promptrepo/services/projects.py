@@ -53,6 +53,7 @@ class ProjectSummary(BaseModel):
     updated_at: datetime
     fork_count: int
     owner_name: str = ""
+    owner_id: str = ""
 
 
 class ProjectPage(BaseModel):
@@ -151,6 +152,7 @@ def _summary_page(
         Project.is_public,
         Project.updated_at,
         Project.fork_count,
+        Project.user_id,
         segment_count,
         prompt_count,
     ]
@@ -173,6 +175,7 @@ def _summary_page(
             segment_count=row.segment_count,
             prompt_count=row.prompt_count,
             owner_name=row.owner_name if with_owner else "",
+            owner_id=str(row.user_id),
         )
         for row in rows
     ]

@@ -6,6 +6,7 @@ import reflex as rx
 
 from promptrepo import routes
 from promptrepo.services import projects
+from promptrepo.services.errors import PlanLimitReached, ServiceError
 from promptrepo.state.base import AppState
 from promptrepo.state.dashboard import format_when
 from promptrepo.state.scope import user_session
@@ -19,6 +20,7 @@ class GalleryCard:
     name: str = ""
     description: str = ""
     owner_name: str = ""
+    owner_id: str = ""
     segment_count: int = 0
     prompt_count: int = 0
     fork_count: int = 0
@@ -34,6 +36,7 @@ class ExploreState(AppState):
     search: str = ""
     sort: str = "popular"
     loaded: bool = False
+    limit_message: str = ""
 
     def _load_page(self) -> None:
         with user_session(None) as session:
@@ -50,6 +53,7 @@ class ExploreState(AppState):
                 name=item.name,
                 description=item.description,
                 owner_name=item.owner_name,
+                owner_id=item.owner_id,
                 segment_count=item.segment_count,
                 prompt_count=item.prompt_count,
                 fork_count=item.fork_count,
@@ -83,3 +87,22 @@ class ExploreState(AppState):
     def go_to_page(self, page: int):
         self.page = max(1, min(int(page), self.pages))
         self._load_page()
+
+    @rx.event
+    def fork(self, project_id: str):
+        """Fork a public project into the signed-in user's account and open the fork."""
+        principal = self.principal()
+        if principal is None:
+            return rx.redirect(f"{routes.LOGIN}?next={routes.EXPLORE}")
+        try:
+            with user_session(principal) as session:
+                fork = projects.fork_project(session, principal, project_id)
+        except PlanLimitReached as exc:
+            self.limit_message = exc.message
+            return None
+        except ServiceError as exc:
+            return rx.toast.error(exc.message)
+        return [
+            rx.toast.success(f'Forked into your account as "{fork.name}".'),
+            rx.redirect(routes.project_url(str(fork.id))),
+        ]

@@ -224,6 +224,18 @@ def test_public_project_is_readable_signed_out_and_forkable_by_another_user(
     with app_server.session() as s:
         fork = s.exec(select(Project).where(Project.user_id == forker.user_id)).one()
         assert str(fork.forked_from_id) == project_id
+
+    # The gallery has a fork button for signed-in visitors too (not on one's own projects).
+    forker_page.goto("/explore")
+    item = forker_page.locator(f'.gallery-item[data-project-id="{project_id}"]')
+    expect(item.locator(".gallery-forks")).to_contain_text("1")
+    item.locator(".gallery-fork").click()
+    expect(forker_page.locator("#project-name-heading")).to_have_text("Shareable (fork)")
+    expect(owner_page.locator("#fork-count")).to_have_text("2", timeout=2000)
+    owner_page.goto("/explore")
+    own_item = owner_page.locator(f'.gallery-item[data-project-id="{project_id}"]')
+    expect(own_item.locator(".gallery-forks")).to_contain_text("2")
+    expect(own_item.locator(".gallery-fork")).to_have_count(0)
     forker_page.context.close()
     owner_page.context.close()
 
