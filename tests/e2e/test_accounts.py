@@ -165,3 +165,41 @@ def test_forgot_password_link_from_the_log_sets_a_new_password(
     page.locator("#reset-password-confirm").fill("yet another passphrase")
     page.locator("#reset-submit").click()
     expect(page.locator("#reset-error")).to_contain_text("already been used")
+
+
+def test_change_password_then_delete_account_with_typed_confirmation(
+    page: Page, base_url: str, app_server
+) -> None:
+    email = f"del-{uuid.uuid4().hex[:8]}@example.com"
+    with app_server.session() as session:
+        user = make_user(session, email=email, name="Del")
+        set_password(session, user.user_id, PASSWORD)
+        session.commit()
+    _login(page, base_url, email, PASSWORD)
+    expect(page).to_have_url(re.compile(r"/dashboard/?$"))
+    page.goto(base_url + "/settings")
+    expect(page.locator("#change-password")).to_be_enabled()
+
+    page.locator("#current-password").fill("not the password")
+    page.locator("#new-password").fill("a brand new passphrase")
+    page.locator("#new-password-confirm").fill("a brand new passphrase")
+    page.locator("#change-password").click()
+    expect(page.locator("#current-password-error")).to_contain_text("not correct")
+    page.locator("#current-password").fill(PASSWORD)
+    page.locator("#new-password").fill("a brand new passphrase")
+    page.locator("#new-password-confirm").fill("a brand new passphrase")
+    page.locator("#change-password").click()
+    expect(page.get_by_text("Password changed.")).to_be_visible()
+    expect(page.locator("#user-menu")).to_contain_text("Del")  # this session stays
+
+    page.locator("#delete-account-open").click()
+    page.locator("#delete-confirmation").fill("delete")
+    page.locator("#delete-account-confirm").click()
+    expect(page.locator("#delete-confirmation-error")).to_contain_text("e-mail address")
+    page.locator("#delete-confirmation").fill(email)
+    page.locator("#delete-account-confirm").click()
+    expect(page).to_have_url(base_url + "/")
+    expect(page.locator("#nav-login")).to_be_visible()
+
+    _login(page, base_url, email, "a brand new passphrase")
+    expect(page.locator("#login-error")).to_contain_text("Incorrect e-mail address or password")
