@@ -7,6 +7,7 @@ import reflex as rx
 from reflex.plugins.sitemap import SitemapPlugin
 
 from promptrepo.settings import settings
+from promptrepo.theme import RadixThemesSubsetPlugin
 
 config = rx.Config(
     app_name="promptrepo",
@@ -17,7 +18,7 @@ config = rx.Config(
     # for clients without it. Both are made once at build time.
     frontend_compression_formats=["brotli", "gzip"],
     plugins=[
-        rx.plugins.RadixThemesPlugin(
+        RadixThemesSubsetPlugin(
             theme=rx.theme(accent_color="violet", gray_color="slate", radius="medium")
         ),
     ],

@@ -77,6 +77,12 @@ def template(
             return shell(page())
 
         wrapped.__name__ = page.__name__
+        wrapped.__qualname__ = page.__qualname__
+        # Reflex writes a page's memoized components into a JS module mirroring the Python
+        # module the page function comes from. Without this, every page's memos would land in
+        # one shared `components/template` module, and every page would download what any
+        # page needs (the admin's charts on the landing page).
+        wrapped.__module__ = page.__module__
         return wrapped
 
     return decorator
