@@ -222,8 +222,9 @@ def footer() -> rx.Component:
                     ),
                     footer_column(
                         "Account",
-                        ("Sign up", routes.SIGNUP),
-                        ("Log in", routes.LOGIN),
+                        # Not "Sign up"/"Log in": the navbar's links keep those names to themselves.
+                        ("Create an account", routes.SIGNUP),
+                        ("Sign in", routes.LOGIN),
                         ("Billing", routes.BILLING),
                     ),
                     gap="2rem",
