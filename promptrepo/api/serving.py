@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from sqlalchemy import bindparam, func
+from sqlalchemy.orm import aliased
 from sqlmodel import select
 
 from promptrepo.db import session_scope
-from promptrepo.models import PRODUCTION_LABEL, Project
+from promptrepo.models import PRODUCTION_LABEL, Project, Prompt, Segment, Version, VersionLabel
 from promptrepo.services import cache, versions
 from promptrepo.services.errors import ValidationFailed
 from promptrepo.services.principal import Principal
@@ -109,10 +111,86 @@ def entry_key(prompt_id: uuid.UUID, label: str | None, version: int | None) -> s
     )
 
 
+def _published_row_query(by_version: bool):
+    """One statement for the serving read: the prompt, its project's owner and visibility,
+    the version (by number or by label) and the labels pointing at it."""
+    pointing = aliased(VersionLabel)
+    labels = (
+        select(func.aggregate_strings(pointing.name, ","))
+        .where(pointing.version_id == Version.id)
+        .correlate(Version)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            Prompt.name,
+            Project.id,
+            Project.user_id,
+            Project.is_public,
+            Version.version,
+            Version.content,
+            Version.variables,
+            Version.validators,
+            labels,
+        )
+        .join(Segment, Segment.id == Prompt.segment_id)
+        .join(Project, Project.id == Segment.project_id)
+        .join(Version, Version.prompt_id == Prompt.id)
+        .where(Prompt.id == bindparam("prompt_id"))
+    )
+    if by_version:
+        return query.where(Version.version == bindparam("number"))
+    return query.join(
+        VersionLabel,
+        (VersionLabel.version_id == Version.id)
+        & (VersionLabel.prompt_id == Prompt.id)
+        & (VersionLabel.name == bindparam("label")),
+    )
+
+
+_BY_VERSION = _published_row_query(by_version=True)
+_BY_LABEL = _published_row_query(by_version=False)
+
+
+def read_published(
+    session, principal: Principal, prompt_id: uuid.UUID, label: str | None, version: int | None
+) -> tuple[versions.ResolvedPrompt, str, bool] | None:
+    """The serving read in one query: what `versions.resolve` answers when the caller may read
+    the prompt and the label or version exists, plus (owner id, is public). None otherwise:
+    the caller then asks `versions.resolve`, the reference, for the precise error.
+
+    tests/api/test_serving.py checks that both agree."""
+    if version is not None:
+        row = session.execute(_BY_VERSION, {"prompt_id": prompt_id, "number": version}).first()
+    else:
+        row = session.execute(_BY_LABEL, {"prompt_id": prompt_id, "label": label}).first()
+    if row is None:
+        return None
+    name, project_id, owner_id, is_public, number, content, variables, validators_, labels = row
+    if not (is_public or owner_id == principal.user_id):
+        return None
+    names = sorted(
+        (labels or "").split(",") if labels else [],
+        key=lambda n: (n != PRODUCTION_LABEL, n != versions.STAGING_LABEL, n),
+    )
+    resolved = versions.ResolvedPrompt(
+        prompt_id=str(prompt_id),
+        name=name,
+        version=number,
+        labels=names,
+        content=content,
+        variables=variables or {},
+        validators=validators_ or [],
+        project_id=str(project_id),
+    )
+    return resolved, str(owner_id), bool(is_public)
+
+
 def load(
     principal: Principal, prompt_id: uuid.UUID, label: str | None, version: int | None
 ) -> tuple[Served, str]:
-    """The database path (runs in the thread pool): resolve with the access check.
+    """The database path (runs in the thread pool): one query in the common case; the
+    service (`versions.resolve`) answers the errors (not found, not yours, no such label).
 
     Returns the entry and its project's id (for the cache tag); the caller stores it.
     """
@@ -120,16 +198,23 @@ def load(
         if session.get_bind().dialect.name == "postgresql":
             # A read: no BEGIN/COMMIT round trips.
             session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        resolved = versions.resolve(session, principal, prompt_id, label=label, version=version)
-        owner_id, is_public = session.exec(
-            select(Project.user_id, Project.is_public).where(
-                Project.id == uuid.UUID(resolved.project_id)
-            )
-        ).one()
+        found = read_published(session, principal, prompt_id, label, version)
+        if found is None:
+            versions.resolve(session, principal, prompt_id, label=label, version=version)
+            # resolve raised for every case read_published refuses; if it did not, use it
+            resolved = versions.resolve(session, principal, prompt_id, label=label, version=version)
+            owner_id, is_public = session.exec(
+                select(Project.user_id, Project.is_public).where(
+                    Project.id == uuid.UUID(resolved.project_id)
+                )
+            ).one()
+            owner_id, is_public = str(owner_id), bool(is_public)
+        else:
+            resolved, owner_id, is_public = found
     body = json.dumps(resolved.to_dict(), separators=(",", ":"), ensure_ascii=False)
     served = Served(
-        owner_id=str(owner_id),
-        is_public=bool(is_public),
+        owner_id=owner_id,
+        is_public=is_public,
         etag='"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"',
         body=body,
         validators_json=json.dumps(resolved.validators, separators=(",", ":")),

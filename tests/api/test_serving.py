@@ -403,3 +403,36 @@ def test_an_answer_read_while_a_publish_commits_is_not_cached(
     assert cache.get(f"served:{pid}:l:production") is None  # not put back: it may be stale
     assert api.get(f"/api/v1/prompts/{pid}/resolve", headers=owner.headers).status_code == 200
     assert cache.get(f"served:{pid}:l:production") is not None
+
+
+def test_serving_read_agrees_with_the_versions_service(
+    api: TestClient, owner: Caller, outsider: Caller, prompt: dict, use_engine
+) -> None:
+    """The one-query serving read (api/serving.read_published) answers like versions.resolve."""
+    import uuid as uuid_module
+
+    from sqlmodel import Session
+
+    from promptrepo.api import serving
+    from promptrepo.services import versions
+
+    pid = uuid_module.UUID(prompt["id"])
+    _version(api, owner, prompt["id"])
+    _edit(api, owner, prompt["id"], "Two {{ name }}")
+    _version(api, owner, prompt["id"])
+    api.put(f"/api/v1/prompts/{pid}/labels/staging", json={"version": 2}, headers=owner.headers)
+    api.put(f"/api/v1/prompts/{pid}/labels/beta", json={"version": 2}, headers=owner.headers)
+    assert _publish(api, owner, prompt["id"], 2).status_code == 200
+    with Session(use_engine) as session:
+        for label, number in (("production", None), ("staging", None), (None, 1), (None, 2)):
+            found = serving.read_published(session, owner.principal, pid, label, number)
+            reference = versions.resolve(session, owner.principal, pid, label=label, version=number)
+            assert found is not None
+            assert found[0].to_dict() == reference.to_dict()
+            assert found[0].validators == reference.validators
+            assert found[0].project_id == reference.project_id
+        assert found[0].version == 2 and found[0].labels == ["production", "staging", "beta"]
+        for label, number in (("nope", None), (None, 9)):
+            assert serving.read_published(session, owner.principal, pid, label, number) is None
+        # private to others
+        assert serving.read_published(session, outsider.principal, pid, "production", None) is None
