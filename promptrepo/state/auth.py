@@ -92,8 +92,7 @@ class AuthFormState(AppState):
         self.form_error = ""
         self.notice = ""
         self.submitting = False
-        principal = self.principal()
-        self._load_theme(principal)
+        principal = self._principal_and_theme()
         path = self.router.url.path.rstrip("/") or "/"
         if principal is not None and path in (routes.LOGIN, routes.SIGNUP):
             return rx.redirect(self.next_path)

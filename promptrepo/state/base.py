@@ -68,31 +68,30 @@ class AppState(rx.State):
         stamp = hashlib.sha256(self.auth_token.encode()).hexdigest()[:12]
         self.theme_key = f"{theme_preference}:{stamp}"
 
-    def _load_theme(self, principal: Principal | None) -> None:
-        if principal is None:
-            self._set_theme(None)
-            return
+    def _principal_and_theme(self) -> Principal | None:
+        """principal() plus the stored theme, in one session (for on_load handlers)."""
         with session_scope() as session:
-            profile = session.get(Profile, principal.user_id)
+            principal = resolve_session(session, self.auth_token)
+            profile = session.get(Profile, principal.user_id) if principal else None
             self._set_theme(profile.theme_preference if profile else None)
+        self._set_user(principal)
+        return principal
 
     @rx.event
     def load_user(self):
         """on_load for public pages: show who is signed in, if anyone."""
-        self._load_theme(self.principal())
+        self._principal_and_theme()
 
     @rx.event
     def check_login(self):
         """on_load for pages that need a user: send visitors to /login?next=<this page>."""
-        principal = self.principal()
-        self._load_theme(principal)
+        principal = self._principal_and_theme()
         if principal is None:
             return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
 
     @rx.event
     def check_admin(self):
-        principal = self.principal()
-        self._load_theme(principal)
+        principal = self._principal_and_theme()
         if principal is None:
             return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
         if not principal.is_admin:
