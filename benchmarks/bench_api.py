@@ -49,7 +49,7 @@ DURATION = int(os.environ.get("DURATION", "10"))
 CONNECTIONS = int(os.environ.get("CONNECTIONS", "32"))
 WORKERS = os.environ.get("WORKERS", "2")
 CALLERS = 200
-UNCACHED_PROMPTS = int(os.environ.get("UNCACHED_PROMPTS", "12000"))
+UNCACHED_PROMPTS = int(os.environ.get("UNCACHED_PROMPTS", "20000"))
 
 WRK_LUA = r"""
 local tokens, paths = {}, {}

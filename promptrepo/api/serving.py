@@ -12,9 +12,12 @@ Redis round trip that authenticates the caller and counts the request.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import uuid
+import weakref
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -28,6 +31,7 @@ from promptrepo.models import PRODUCTION_LABEL, Project, Prompt, Segment, Versio
 from promptrepo.services import cache, versions
 from promptrepo.services.errors import ValidationFailed
 from promptrepo.services.principal import Principal
+from promptrepo.settings import settings
 
 _SEP = "\x1f"
 
@@ -222,6 +226,22 @@ def load(
     return served, resolved.project_id
 
 
+# Misses take one of a few database threads in turn. With each concurrent miss in a thread of
+# its own, threads and the event loop contend for the GIL and the unluckiest requests wait
+# hundreds of ms; a short FIFO queue keeps the tail nearer the median.
+_slots: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _database_slots() -> asyncio.Semaphore | contextlib.AbstractAsyncContextManager:
+    if settings.api_serving_db_slots <= 0:
+        return contextlib.nullcontext()
+    loop = asyncio.get_running_loop()
+    semaphore = _slots.get(loop)
+    if semaphore is None:
+        semaphore = _slots[loop] = asyncio.Semaphore(settings.api_serving_db_slots)
+    return semaphore
+
+
 async def load_and_cache(
     principal: Principal,
     prompt_id: uuid.UUID,
@@ -241,7 +261,8 @@ async def load_and_cache(
 
     if generation is None:
         generation = await run_in_threadpool(cache.generation)
-    served, project_id = await run_in_threadpool(load, principal, prompt_id, label, version)
+    async with _database_slots():
+        served, project_id = await run_in_threadpool(load, principal, prompt_id, label, version)
     await gate.cache_put(
         entry_key(prompt_id, label, version),
         served.encode(),
