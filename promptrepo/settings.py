@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     session_ttl_seconds: int = 7 * 24 * 3600
     password_reset_ttl_seconds: int = 3600
     login_rate_limit: str = "5/15 minutes"
+    signup_rate_limit: str = "20/hour"
     supabase_url: str | None = None
     supabase_anon_key: str | None = None
     supabase_jwt_secret: str | None = None

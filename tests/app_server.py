@@ -124,6 +124,7 @@ def app_server(
         REFLEX_CHECK_LATEST_VERSION="false",
         SECRET_KEY="test-secret-key-" + uuid.uuid4().hex,
         LOGIN_RATE_LIMIT=os.environ.get("E2E_LOGIN_RATE_LIMIT", "100/minute"),
+        SIGNUP_RATE_LIMIT="1000/hour",
     )
     # Stripe's hosted API cannot run here: the app talks to a fake at the HTTP boundary.
     stripe_fake = FakeStripe()

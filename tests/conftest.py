@@ -179,3 +179,11 @@ def kv_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
     _reset_clients()
     yield request.param
     _reset_clients()
+
+
+@pytest.fixture(autouse=True)
+def _generous_sign_up_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests sign up many users from one address; the test of the limit lowers it again."""
+    from promptrepo.settings import settings
+
+    monkeypatch.setattr(settings, "signup_rate_limit", "100000/hour")

@@ -90,6 +90,18 @@ def _start_session(
     return accounts.principal_for(profile), token
 
 
+def _count_sign_up(client_ip: str) -> None:
+    """At most SIGNUP_RATE_LIMIT new accounts per client address (no mass sign-ups)."""
+    if not client_ip:
+        return
+    status = rate_limits.hit(settings.signup_rate_limit, "signup", client_ip)
+    if not status.allowed:
+        raise RateLimited(
+            f"Too many new accounts from your address. Try again in {_wait_message(status.retry_after)}.",
+            retry_after=status.retry_after,
+        )
+
+
 def sign_up(
     session: Session,
     *,
@@ -108,6 +120,7 @@ def sign_up(
     email = accounts.normalise_email(email)
     name = accounts.normalise_name(name)
     passwords.validate_password(password)
+    _count_sign_up(client_ip)
     if provider() == "supabase":
         profile = _supabase_sign_up(session, email=email, password=password, name=name)
     else:

@@ -276,3 +276,15 @@ def test_only_admins_suspend_and_nobody_suspends_themselves(session: Session) ->
     with pytest.raises(PermissionDenied):
         accounts.suspend_user(session, admin, admin.user_id)
     assert session.get(Profile, other.user_id).suspended_at is None
+
+
+def test_sign_ups_are_limited_per_client_address(
+    session: Session, kv_backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "signup_rate_limit", "2/hour")
+    address, other = f"198.51.100.1-{uuid.uuid4().hex}", f"198.51.100.2-{uuid.uuid4().hex}"
+    sign_up(session, unique_email(), client_ip=address)
+    sign_up(session, unique_email(), client_ip=address)
+    with pytest.raises(RateLimited, match="Too many new accounts"):
+        sign_up(session, unique_email(), client_ip=address)
+    sign_up(session, unique_email(), client_ip=other)
