@@ -436,3 +436,19 @@ def test_serving_read_agrees_with_the_versions_service(
             assert serving.read_published(session, owner.principal, pid, label, number) is None
         # private to others
         assert serving.read_published(session, outsider.principal, pid, "production", None) is None
+
+
+def test_each_resolve_counts_once_against_the_limit(
+    api: TestClient, owner: Caller, prompt: dict
+) -> None:
+    pid = prompt["id"]
+    assert _publish(api, owner, pid, _version(api, owner, pid)).status_code == 200
+    from promptrepo.services import rate_limits
+
+    rate_limits.clear("60/minute", "api", str(owner.principal.user_id))
+    miss = api.get(f"/api/v1/prompts/{pid}/resolve", headers=owner.read_headers)
+    hit = api.get(f"/api/v1/prompts/{pid}/resolve", headers=owner.read_headers)
+    missing = api.get(f"/api/v1/prompts/{pid}/resolve?label=nope", headers=owner.read_headers)
+    assert (miss.status_code, hit.status_code, missing.status_code) == (200, 200, 404)
+    remaining = [int(r.headers["RateLimit-Remaining"]) for r in (miss, hit, missing)]
+    assert remaining == [59, 58, 57]
