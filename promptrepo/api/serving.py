@@ -29,7 +29,7 @@ from sqlmodel import select
 from promptrepo.db import session_scope
 from promptrepo.models import PRODUCTION_LABEL, Project, Prompt, Segment, Version, VersionLabel
 from promptrepo.services import cache, versions
-from promptrepo.services.errors import ValidationFailed
+from promptrepo.services.errors import ServiceError, ValidationFailed
 from promptrepo.services.principal import Principal
 from promptrepo.settings import settings
 
@@ -300,12 +300,13 @@ class _RouteLabel:
 
 
 class ResolveFastPath:
-    """Serves cache hits of `GET /api/v1/prompts/{id}/resolve` before FastAPI's routing.
+    """Serves `GET /api/v1/prompts/{id}/resolve` before FastAPI's routing.
 
     A hit needs no routing through every API route, no dependency solving and no Response
     object: parse the path, one `gate.admit` (one Redis round trip), send the cached bytes.
-    Anything else (a miss, an error, an odd query) goes on to the FastAPI route, which
-    reuses the admission already made (so the request is counted once) and does the rest.
+    A miss reads the database here too. Anything else (an error, an odd query, missing
+    credentials) goes on to the FastAPI route, which reuses the admission already made (so
+    the request is counted once) and words the answer.
     """
 
     def __init__(self, app) -> None:
@@ -374,7 +375,12 @@ class ResolveFastPath:
         state["ratelimit"] = admission.limit
         served = decode(admission.entry) if admission.entry else None
         if served is None or not served.readable_by(admission.principal):
-            return False
+            try:
+                served = await load_and_cache(
+                    admission.principal, prompt_id, label, version, admission.generation
+                )
+            except ServiceError:  # not found, not yours...: the route words the answer
+                return False
         scope["route"] = _RouteLabel
         headers = [
             (b"etag", served.etag_bytes),
