@@ -17,6 +17,9 @@ config = rx.Config(
     # Brotli first (about 25% smaller than gzip for the Radix CSS and the JS bundles), gzip
     # for clients without it. Both are made once at build time.
     frontend_compression_formats=["brotli", "gzip"],
+    # Import Radix Themes' full namespace (for dynamic components, which we do not use) only
+    # when one is evaluated, not in every page's root bundle: ~20 fewer JS requests per page.
+    frontend_lazy_bundled_libraries=True,
     plugins=[
         RadixThemesSubsetPlugin(
             theme=rx.theme(accent_color="violet", gray_color="slate", radius="medium")
