@@ -52,10 +52,5 @@ def span(text: str, class_name: str) -> rx.Component:
 
 
 def panel(*children: rx.Component, **props: Any) -> rx.Component:
-    """The frame around a product visual."""
-    return rx.card(
-        rx.vstack(*children, spacing="3", width="100%"),
-        size="2",
-        width="100%",
-        **props,
-    )
+    """The frame around a product visual (plain HTML: it is static)."""
+    return rx.el.div(*children, class_name="pr-panel", **props)

@@ -33,25 +33,38 @@ DESCRIPTION = (
 
 
 # --------------------------------------------------------------------------- visuals
+# The visuals are plain HTML elements styled by assets/styles.css (`pr-*` classes): they are
+# static, so they need no React component of their own, which keeps hydration cheap on phones.
+def badge(text: str, tone: str = "gray", *, outline: bool = False) -> rx.Component:
+    return rx.el.span(
+        text, class_name=f"pr-badge pr-tone-{tone}" + (" pr-badge-outline" if outline else "")
+    )
+
+
+def badges(*items: rx.Component) -> rx.Component:
+    return rx.el.div(*items, class_name="pr-row")
+
+
+def caption(text: str, tone: str = "") -> rx.Component:
+    return rx.el.p(text, class_name="pr-caption" + (f" pr-text-{tone}" if tone else ""))
+
+
 def variable_row(name: str, kind: str, required: bool, value: str) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(rx.code(name, variant="ghost")),
-        rx.table.cell(kind),
-        rx.table.cell("required" if required else "optional"),
-        rx.table.cell(value),
+    return rx.el.tr(
+        rx.el.td(rx.el.code(name)),
+        rx.el.td(kind),
+        rx.el.td("required" if required else "optional"),
+        rx.el.td(value),
     )
 
 
 def rendered_prompt_visual() -> rx.Component:
     """A prompt template, its typed variables, and the text they render to."""
     return panel(
-        rx.hstack(
-            rx.text("support-reply", weight="bold", size="2"),
-            rx.badge("v4", variant="surface", color_scheme="gray"),
-            rx.badge("production", color_scheme="green"),
-            spacing="2",
-            align="center",
-            wrap="wrap",
+        badges(
+            rx.el.strong("support-reply"),
+            badge("v4"),
+            badge("production", "green"),
         ),
         code(
             "You are a support agent for ",
@@ -65,7 +78,7 @@ def rendered_prompt_visual() -> rx.Component:
             " words.",
             label="Prompt template with four variables",
         ),
-        rx.text("Rendered with the example values", size="1", color=rx.color("gray", 11)),
+        caption("Rendered with the example values"),
         code(
             "You are a support agent for Acme Cloud.\n"
             "Answer Dana in a friendly tone,\nin at most 120 words.",
@@ -77,74 +90,55 @@ def rendered_prompt_visual() -> rx.Component:
 
 def diff_visual() -> rx.Component:
     return panel(
-        rx.hstack(
-            rx.text("v3 → v4", weight="bold", size="2"),
-            rx.text("“Keep answers short”", size="2", color=rx.color("gray", 11)),
-            spacing="2",
-            wrap="wrap",
-        ),
+        badges(rx.el.strong("v3 → v4"), rx.el.span("“Keep answers short”", class_name="pr-muted")),
         code(
             span("  You are a support agent for {{ company }}.", "pr-muted"),
             span("- Answer {{ customer_name }} in detail.", "pr-del"),
             span("+ Answer {{ customer_name }} in at most {{ max_words }} words.", "pr-add"),
             label="Diff between version 3 and version 4",
         ),
-        rx.hstack(
-            rx.badge("production → v4", color_scheme="green"),
-            rx.badge("staging → v5", color_scheme="amber"),
-            rx.badge("rollback: production → v3 in one click", variant="outline"),
-            spacing="2",
-            wrap="wrap",
+        badges(
+            badge("production → v4", "green"),
+            badge("staging → v5", "amber"),
+            badge("rollback: production → v3 in one click", outline=True),
         ),
     )
 
 
 def variables_visual() -> rx.Component:
     return panel(
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    rx.table.column_header_cell("Variable"),
-                    rx.table.column_header_cell("Type"),
-                    rx.table.column_header_cell("Rule"),
-                    rx.table.column_header_cell("Default"),
-                )
+        rx.el.div(
+            rx.el.table(
+                rx.el.thead(
+                    rx.el.tr(
+                        rx.el.th("Variable", scope="col"),
+                        rx.el.th("Type", scope="col"),
+                        rx.el.th("Rule", scope="col"),
+                        rx.el.th("Default", scope="col"),
+                    )
+                ),
+                rx.el.tbody(
+                    variable_row("company", "string", True, "—"),
+                    variable_row("tone", "enum: friendly | formal", False, "friendly"),
+                    variable_row("max_words", "number", False, "120"),
+                    variable_row("include_links", "boolean", False, "false"),
+                ),
+                class_name="pr-table",
             ),
-            rx.table.body(
-                variable_row("company", "string", True, "—"),
-                variable_row("tone", "enum: friendly | formal", False, "friendly"),
-                variable_row("max_words", "number", False, "120"),
-                variable_row("include_links", "boolean", False, "false"),
-            ),
-            size="1",
-            variant="ghost",
-            width="100%",
+            class_name="pr-scroll",
         ),
-        rx.text(
+        rx.el.p(
             "render(tone=“casual”) → 422: tone must be one of friendly, formal",
-            size="1",
-            color=rx.color("red", 11),
-            font_family="var(--code-font-family)",
+            class_name="pr-caption pr-mono pr-text-red",
         ),
-        overflow_x="auto",
     )
 
 
 def validator_row(passed: bool, rule: str, detail: str) -> rx.Component:
-    return rx.hstack(
-        rx.badge(
-            "pass" if passed else "fail",
-            color_scheme="green" if passed else "red",
-            min_width="3rem",
-            justify="center",
-        ),
-        rx.vstack(
-            rx.text(rule, size="2", weight="medium"),
-            rx.text(detail, size="1", color=rx.color("gray", 11)),
-            spacing="0",
-        ),
-        align="start",
-        spacing="3",
+    return rx.el.div(
+        badge("pass" if passed else "fail", "green" if passed else "red"),
+        rx.el.div(rx.el.p(rule, class_name="pr-strong"), caption(detail)),
+        class_name="pr-check",
     )
 
 
@@ -153,30 +147,19 @@ def validators_visual() -> rx.Component:
         validator_row(True, "length ≤ 4,000 characters", "1,208 characters"),
         validator_row(True, "contains “JSON” (case-insensitive)", "found in line 6"),
         validator_row(False, "regex must not match \\bTODO\\b", "matched in line 9"),
-        rx.callout(
+        rx.el.p(
             "Publishing v5 refused: 1 validator fails.",
-            icon="shield-alert",
-            color_scheme="red",
-            size="1",
-            width="100%",
+            class_name="pr-alert",
+            role="status",
         ),
     )
 
 
 def segment_block(order: int, name: str, prompts: str) -> rx.Component:
-    return rx.hstack(
-        rx.badge(str(order), variant="solid", color_scheme="gray", radius="full"),
-        rx.vstack(
-            rx.text(name, weight="bold", size="2"),
-            rx.text(prompts, size="1", color=rx.color("gray", 11)),
-            spacing="0",
-        ),
-        padding="0.6rem 0.8rem",
-        border=f"1px solid {rx.color('gray', 5)}",
-        border_radius="var(--radius-3)",
-        width="100%",
-        align="center",
-        spacing="3",
+    return rx.el.div(
+        rx.el.span(str(order), class_name="pr-step"),
+        rx.el.div(rx.el.p(name, class_name="pr-strong"), caption(prompts)),
+        class_name="pr-segment",
     )
 
 
@@ -185,11 +168,9 @@ def composition_visual() -> rx.Component:
         segment_block(1, "System", "persona · safety-rules"),
         segment_block(2, "Context", "product-facts · {{ customer_plan }} limits"),
         segment_block(3, "Task", "support-reply"),
-        rx.text(
+        rx.el.p(
             "POST /api/v1/projects/{id}/render → one prompt, segments in order",
-            size="1",
-            color=rx.color("gray", 11),
-            font_family="var(--code-font-family)",
+            class_name="pr-caption pr-mono",
         ),
     )
 
@@ -223,12 +204,10 @@ def api_visual() -> rx.Component:
             ': { "company": { "type": "string", "required": true } }\n}',
             label="The JSON response",
         ),
-        rx.hstack(
-            rx.badge("200 OK · cached", color_scheme="green"),
-            rx.badge("ETag → 304 Not Modified", variant="outline"),
-            rx.badge("cache cleared on publish", variant="outline"),
-            spacing="2",
-            wrap="wrap",
+        badges(
+            badge("200 OK · cached", "green"),
+            badge("ETag → 304 Not Modified", outline=True),
+            badge("cache cleared on publish", outline=True),
         ),
     )
 
