@@ -80,7 +80,9 @@ class ProjectState(AppState):
     segments: list[SegmentView] = []
     segment_choices: list[SegmentChoice] = []
     prompt_total: int = 0
+    # The composed text can be long: it is sent to the browser only while its tab is open.
     composed: str = ""
+    _composed: str = ""
     tab: str = "structure"
 
     # Dialogs: "", "rename", "delete", "add_prompt".
@@ -136,7 +138,8 @@ class ProjectState(AppState):
         self.segments = views
         self.segment_choices = [SegmentChoice(id=s.id, name=s.name) for s in detail.segments]
         self.prompt_total = detail.prompt_count
-        self.composed = projects.compose_text(detail)
+        self._composed = projects.compose_text(detail)
+        self.composed = self._composed if self.tab == "composed" else ""
         self.loaded = True
 
     def _hide(self) -> None:
@@ -144,7 +147,7 @@ class ProjectState(AppState):
         self.loaded = True
         self.segments = []
         self.segment_choices = []
-        self.composed = ""
+        self.composed = self._composed = ""
         self.name = ""
 
     def _refresh(self, principal: Principal | None = None) -> None:
@@ -200,6 +203,7 @@ class ProjectState(AppState):
     @rx.event
     def set_tab(self, tab: str):
         self.tab = tab if tab in ("structure", "composed") else "structure"
+        self.composed = self._composed if self.tab == "composed" else ""
 
     # ------------------------------------------------------------------ changes
     def _change(self, action: Callable[[Session, Principal], Any], success: str = ""):

@@ -58,6 +58,8 @@ def test_owner_sees_the_project_page(world) -> None:
     ProjectState.load.fn(state)
     assert not state.not_found and state.is_owner
     assert [s.name for s in state.segments] == ["Only segment"]
+    assert state.composed == ""  # not sent until its tab opens
+    ProjectState.set_tab.fn(state, "composed")
     assert state.composed == "classified"
 
 
@@ -67,7 +69,9 @@ def test_outsider_gets_not_found_and_nothing_leaks_into_the_state(world, who: st
     state = tab(ProjectState, tokens.get(who, ""), f"/projects/{project.id}")
     ProjectState.load.fn(state)
     assert state.not_found
+    ProjectState.set_tab.fn(state, "composed")
     assert (state.name, state.description, state.composed, state.segments) == ("", "", "", [])
+    assert state._composed == ""
 
 
 @pytest.mark.parametrize("who", ["outsider", "nobody"])
@@ -134,6 +138,7 @@ def test_signed_out_visitor_reads_a_public_project_and_is_asked_to_log_in_to_for
     visitor = tab(ProjectState, "", f"/projects/{project.id}")
     ProjectState.load.fn(visitor)
     assert not visitor.not_found and not visitor.is_owner
+    ProjectState.set_tab.fn(visitor, "composed")
     assert visitor.composed == "classified"
     redirect = ProjectState.fork.fn(visitor)
     assert "/login" in str(redirect)
