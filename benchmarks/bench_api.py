@@ -322,6 +322,7 @@ def fmt(name: str, r: dict) -> str:
 
 def main() -> None:
     wrk = ensure_wrk()
+    print(f"load average at the start (1/5/15 min): {os.getloadavg()} on {os.cpu_count()} CPUs")
     tmp = Path(tempfile.mkdtemp(prefix="bench_api_"))
     db_name, database_url = create_database()
     proc = None
@@ -366,6 +367,13 @@ def main() -> None:
         cached = max(cached_runs, key=lambda r: r["rps"])
 
         results = {"bare": bare, "cached": cached}
+        # one connection: each request's own latency, without queueing behind 31 others
+        results["bare_c1"] = run_wrk(
+            wrk, url, ["/api/v1/_bench/static"], tokens_file, tmp, connections=1, duration=5
+        )
+        results["cached_c1"] = run_wrk(
+            wrk, url, [resolve_path], tokens_file, tmp, connections=1, duration=5
+        )
         half = len(cold_prompts) // 2
         for label, connections, ids in (
             ("uncached", CONNECTIONS, cold_prompts[:half]),
@@ -391,6 +399,8 @@ def main() -> None:
         print(fmt("resolve, cached", cached))
         print(fmt(f"resolve, uncached ({CONNECTIONS} conns)", results["uncached"]))
         print(fmt("resolve, uncached (4 conns)", results["uncached_c4"]))
+        print(fmt("trivial route (1 conn)", results["bare_c1"]))
+        print(fmt("resolve, cached (1 conn)", results["cached_c1"]))
         ratio = cached["rps"] / bare["rps"]
         print()
         print(f"cached/trivial throughput ratio: {ratio:.2f}  (target >= 0.5)")
@@ -405,6 +415,10 @@ def main() -> None:
                     f"note: {name} wrapped around its prompts: "
                     f"{results[name]['repeats']} requests may have been cache hits"
                 )
+        print(
+            f"load average at the end (1/5/15 min): {os.getloadavg()} on {os.cpu_count()} CPUs "
+            "(other processes on the machine inflate every p99 above)"
+        )
         print("runs:", json.dumps({"bare": bare_runs, "cached": cached_runs}, indent=None))
     finally:
         if proc is not None:
