@@ -206,6 +206,10 @@ def serve_app(*, seed: bool = True, timeout: float = 300) -> Iterator[str]:
 
 
 if __name__ == "__main__":
+    # Stop cleanly (the server's process group and the temporary folder go too) on Ctrl-C and
+    # on SIGTERM, also when started in the background, where SIGINT is ignored.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     with serve_app() as base_url:
         print(f"serving {base_url} (Ctrl-C to stop)", flush=True)
         with contextlib.suppress(KeyboardInterrupt):

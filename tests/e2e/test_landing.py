@@ -5,6 +5,7 @@ of services/plans.py, and a signed-in user sees their current plan and upgrade b
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -156,3 +157,28 @@ def test_signed_in_user_sees_current_plan_and_upgrade_buttons(
     page.locator("#plan-upgrade-enterprise").click()
     expect(page).to_have_url(app_server.url + "/billing?plan=enterprise")
     context.close()
+
+
+AXE = Path(__file__).resolve().parents[2] / ".tools/lighthouse/node_modules/axe-core/axe.min.js"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("path", ["/", "/pricing"])
+def test_pages_have_no_wcag_aa_violations_in_light_and_dark(
+    sized_page: Page, path: str, scheme: str
+) -> None:
+    """axe-core (installed with Lighthouse by benchmarks/bench_lighthouse.py) finds no
+    WCAG 2 A/AA violation, contrast included, in either colour scheme."""
+    if not AXE.exists():
+        pytest.skip("axe-core not installed: run `uv run python benchmarks/bench_lighthouse.py`")
+    page = sized_page
+    page.emulate_media(color_scheme=scheme)
+    page.goto(path)
+    if path == "/":
+        page.wait_for_selector(".teaser-card, #teaser-empty")
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})"
+        ".then(r => r.violations.map(v => [v.id, v.nodes.map(n => n.html.slice(0, 120))]))"
+    )
+    assert violations == []
