@@ -6,8 +6,9 @@ Services receive a `Session` as an argument; Reflex states and API routes open o
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -46,6 +47,34 @@ def build_engine(url: str, *, pool_size: int = 10) -> Engine:
 @lru_cache(maxsize=1)
 def get_engine() -> Engine:
     return build_engine(settings.database_url, pool_size=settings.db_pool_size)
+
+
+_AFTER_COMMIT = "promptrepo_after_commit"
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once the session's current transaction has committed (not on rollback).
+
+    For side effects that must not run before the data is visible to other requests, such as
+    dropping cache entries: a reader that raced the change cannot re-cache the old state.
+    """
+    if not event.contains(session, "after_commit", _run_after_commit):
+        event.listen(session, "after_commit", _run_after_commit)
+        event.listen(session, "after_soft_rollback", _forget_after_commit)
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+def _run_after_commit(session: Session) -> None:
+    for callback in session.info.pop(_AFTER_COMMIT, []):
+        try:
+            callback()
+        except Exception:  # the change is committed; a failed side effect must not undo that
+            logging.getLogger(__name__).exception("after-commit callback failed")
+
+
+def _forget_after_commit(session: Session, _previous_transaction) -> None:
+    if not session.in_transaction():  # the whole transaction, not a savepoint, rolled back
+        session.info.pop(_AFTER_COMMIT, None)
 
 
 RLS_ROLE = "promptrepo_user"

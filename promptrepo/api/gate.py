@@ -23,6 +23,7 @@ import uuid
 import weakref
 from dataclasses import dataclass
 
+import jwt
 from fastapi.concurrency import run_in_threadpool
 
 from promptrepo.api.fastredis import FastRedis
@@ -160,11 +161,23 @@ def _load_principal(token: str) -> tuple[Principal, int] | None:
     cache.put(
         principal_cache_key(token),
         _encode_principal(principal, rpm),
-        ttl=PRINCIPAL_TTL_SECONDS,
+        ttl=_principal_ttl(token),
         tags=[f"user:{principal.user_id}"],
         if_generation=generation,
     )
     return principal, rpm
+
+
+def _principal_ttl(token: str) -> int:
+    """How long a resolved principal may be cached: never past a JWT's own expiry."""
+    if token.startswith((api_keys.KEY_PREFIX, sessions_service.TOKEN_PREFIX)):
+        return PRINCIPAL_TTL_SECONDS
+    # An external provider's token (Supabase); its signature was verified on the way in.
+    try:
+        expires_at = jwt.decode(token, options={"verify_signature": False}).get("exp")
+        return max(1, min(PRINCIPAL_TTL_SECONDS, int(expires_at - time.time())))
+    except (jwt.PyJWTError, TypeError):
+        return 1
 
 
 def _principal_from_session_token(session, token: str) -> Principal | None:

@@ -138,7 +138,7 @@ def update_profile(
     profile.updated_at = utcnow()
     session.add(profile)
     session.flush()
-    cache.invalidate_user(str(profile.id))
+    cache.invalidate_user_now_and_after_commit(session, str(profile.id))
     return profile
 
 
@@ -178,7 +178,7 @@ def set_password(session: Session, user_id: uuid.UUID, new_password: str) -> Non
         credential.password_changed_at = utcnow()
     session.add(credential)
     session.flush()
-    cache.invalidate_user(str(user_id))
+    cache.invalidate_user_now_and_after_commit(session, str(user_id))
 
 
 def delete_account(session: Session, principal: Principal | None, *, confirmation: str) -> None:
@@ -194,7 +194,7 @@ def delete_account(session: Session, principal: Principal | None, *, confirmatio
     # The database cascades to every row that belongs to the user.
     session.exec(delete(Profile).where(Profile.id == user_id))
     session.flush()
-    cache.invalidate_user(str(user_id))
+    cache.invalidate_user_now_and_after_commit(session, str(user_id))
 
 
 def _target(session: Session, user_id: uuid.UUID | str) -> Profile:
@@ -238,7 +238,7 @@ def _set_suspended(
         session.add(profile)
         session.flush()
         audit.record(session, actor_id, "account.unsuspended", "profile", profile.id)
-    cache.invalidate_user(str(profile.id))
+    cache.invalidate_user_now_and_after_commit(session, str(profile.id))
     return profile
 
 
@@ -278,7 +278,7 @@ def set_role(session: Session, actor: Principal | None, email: str, role: str) -
             profile.id,
             role=role,
         )
-    cache.invalidate_user(str(profile.id))
+    cache.invalidate_user_now_and_after_commit(session, str(profile.id))
     return profile
 
 

@@ -12,9 +12,9 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import event
 from sqlmodel import Session, select, update
 
+from promptrepo.db import after_commit
 from promptrepo.models import ApiKey, Profile, utcnow
 from promptrepo.models.users import API_KEY_SCOPES
 from promptrepo.services import audit, cache
@@ -41,11 +41,7 @@ def principal_cache_key_for_hash(key_hash: str) -> str:
 def _drop_cached_principal_after_commit(session: Session, key_hash: str) -> None:
     """Forget the cached principal once the revocation is visible to every other request."""
     cache.delete(principal_cache_key_for_hash(key_hash))
-
-    def _after_commit(_session: Session) -> None:
-        cache.delete(principal_cache_key_for_hash(key_hash))
-
-    event.listen(session, "after_commit", _after_commit, once=True)
+    after_commit(session, lambda: cache.delete(principal_cache_key_for_hash(key_hash)))
 
 
 def create_api_key(
@@ -143,7 +139,7 @@ def revoke_all_api_keys(session: Session, user_id: uuid.UUID) -> None:
     )
     for key_hash in hashes:
         _drop_cached_principal_after_commit(session, key_hash)
-    cache.invalidate_user(str(user_id))
+    cache.invalidate_user_now_and_after_commit(session, str(user_id))
 
 
 def principal_from_api_key(session: Session, secret: str | None) -> Principal | None:

@@ -322,4 +322,4 @@ def _set(
             status=billing.status,
         )
         # API rate limits and cached principals depend on the plan.
-        cache.invalidate_user(str(billing.user_id))
+        cache.invalidate_user_now_and_after_commit(session, str(billing.user_id))

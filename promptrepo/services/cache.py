@@ -16,6 +16,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable
 
+from promptrepo.db import after_commit
 from promptrepo.services.redis_client import get_redis
 from promptrepo.settings import settings
 
@@ -156,3 +157,10 @@ def clear_local() -> None:
     with _lock:
         _local.clear()
         _local_tags.clear()
+
+
+def invalidate_user_now_and_after_commit(session, user_id: str) -> None:
+    """Drop a user's cached entries (principals, plan) now and again once `session` commits,
+    so a request that read the old state meanwhile cannot leave it cached."""
+    invalidate_user(user_id)
+    after_commit(session, lambda: invalidate_user(user_id))

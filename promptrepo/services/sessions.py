@@ -11,9 +11,9 @@ import secrets
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import event
 from sqlmodel import Session, select, update
 
+from promptrepo.db import after_commit
 from promptrepo.models import AuthSession, Profile, utcnow
 from promptrepo.services import cache
 from promptrepo.services.principal import Principal
@@ -82,7 +82,7 @@ def revoke_session(session: Session, token: str) -> None:
     cache.delete(key)
     # Again once the revocation is committed: a request that read the session before the
     # commit must not leave its principal cached.
-    event.listen(session, "after_commit", lambda _s: cache.delete(key), once=True)
+    after_commit(session, lambda: cache.delete(key))
     session.exec(
         update(AuthSession)
         .where(AuthSession.token_hash == hash_token(token), AuthSession.revoked_at.is_(None))
@@ -100,4 +100,4 @@ def revoke_all_sessions(
     if except_token:
         stmt = stmt.where(AuthSession.token_hash != hash_token(except_token))
     session.exec(stmt.values(revoked_at=utcnow()))
-    cache.invalidate_user(str(user_id))
+    cache.invalidate_user_now_and_after_commit(session, str(user_id))

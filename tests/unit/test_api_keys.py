@@ -91,3 +91,19 @@ def test_revoked_keys_leave_the_list_and_revoking_twice_is_harmless(session: Ses
     assert api_keys.list_api_keys(session, user) == []
     assert [k.id for k in api_keys.list_api_keys(session, user, include_revoked=True)] == [key.id]
     assert session.get(ApiKey, key.id).revoked_at is not None
+
+
+def test_a_jwt_principal_is_never_cached_past_the_tokens_expiry() -> None:
+    import time
+
+    import jwt
+
+    from promptrepo.api.gate import PRINCIPAL_TTL_SECONDS, _principal_ttl
+
+    def token(seconds_left: int) -> str:
+        return jwt.encode({"exp": int(time.time()) + seconds_left}, "k", algorithm="HS256")
+
+    assert _principal_ttl(token(3600)) == PRINCIPAL_TTL_SECONDS
+    assert 1 <= _principal_ttl(token(10)) <= 10
+    assert _principal_ttl(token(-5)) == 1
+    assert _principal_ttl("pr_abc") == PRINCIPAL_TTL_SECONDS
