@@ -19,6 +19,10 @@ def plan_option(plan: Plan) -> rx.Component:
             rx.hstack(
                 rx.heading(plan.name, size="4", as_="h2"),
                 rx.cond(is_current, rx.badge("Current plan", color_scheme="green")),
+                rx.cond(
+                    BillingState.requested_plan == plan.id,
+                    rx.badge("Your choice", color_scheme="violet", id=f"chosen-{plan.id}"),
+                ),
                 justify="between",
                 width="100%",
             ),
@@ -51,6 +55,9 @@ def plan_option(plan: Plan) -> rx.Component:
             align="start",
         ),
         width="100%",
+        border=rx.cond(
+            BillingState.requested_plan == plan.id, f"2px solid {rx.color('violet', 9)}", "none"
+        ),
     )
 
 

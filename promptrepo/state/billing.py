@@ -26,6 +26,8 @@ class BillingState(AppState):
     error: str = ""
     notice: str = ""
     loaded: bool = False
+    # The plan chosen on /pricing (?plan=…), highlighted on this page.
+    requested_plan: str = ""
 
     def _refresh(self) -> None:
         principal = self.require_principal()
@@ -48,7 +50,10 @@ class BillingState(AppState):
             return rx.redirect(f"/login?next={self.router.url.path}")
         self.error = ""
         self._refresh()
-        outcome = self.router.url.query_parameters.get("checkout", "")
+        params = self.router.url.query_parameters
+        requested = params.get("plan", "")
+        self.requested_plan = requested if requested in PLANS and requested != self.plan_id else ""
+        outcome = params.get("checkout", "")
         if outcome == "success" and self.plan_id == "free":
             self.notice = "Payment received. Your plan changes as soon as Stripe confirms it…"
             return BillingState.wait_for_upgrade

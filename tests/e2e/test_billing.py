@@ -26,8 +26,9 @@ def test_user_upgrades_to_pro_through_checkout_and_webhook(page: Page, app_serve
         "https://checkout.stripe.test/**", lambda route: route.fulfill(body="Stripe Checkout")
     )
 
-    page.goto(app_server.url + "/billing")
+    page.goto(app_server.url + "/billing?plan=pro")  # as the pricing page links to it
     expect(page.locator("#current-plan")).to_have_text("Free")
+    expect(page.locator("#chosen-pro")).to_be_visible()
     page.locator("#upgrade-pro").click()
     page.wait_for_url(re.compile(r"https://checkout\.stripe\.test/cs_test_"))
 
