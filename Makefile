@@ -32,6 +32,8 @@ dev: migrate
 
 test: setup
 	@./scripts/ensure_services.sh
+	@[ -f .tools/axe/node_modules/axe-core/axe.min.js ] || \
+		npm install --prefix .tools/axe --no-audit --no-fund --silent axe-core@4.14.1
 	@uv run pytest $(PYTEST_ARGS)
 
 lint: setup

@@ -314,7 +314,11 @@ def test_export_then_import_gives_the_same_project(
     document = json.loads(exported.read_text())
     assert [s["name"] for s in document["segments"]] == ["Intro", "Body"]
 
+    # Let the menu finish closing before opening it again (a click during its closing
+    # animation lands on the fading overlay).
+    expect(page.locator("#export-json")).to_be_hidden()
     page.locator("#export").click()
+    expect(page.locator("#export-yaml")).to_be_visible()
     with page.expect_download() as yaml_info:
         page.locator("#export-yaml").click()
     assert yaml_info.value.suggested_filename == "portable.yaml"
