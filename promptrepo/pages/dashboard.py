@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from promptrepo import routes
+from promptrepo.components.dialogs import confirm_delete_dialog, error_callout
 from promptrepo.components.template import template
 from promptrepo.state.dashboard import UPLOAD_ID, DashboardState, ProjectRow
 
@@ -35,17 +36,7 @@ def limit_callout() -> rx.Component:
 
 
 def form_error() -> rx.Component:
-    return rx.cond(
-        DashboardState.form_error != "",
-        rx.callout.root(
-            rx.callout.icon(rx.icon("triangle-alert")),
-            rx.callout.text(DashboardState.form_error),
-            color_scheme="red",
-            role="alert",
-            id="form-error",
-            width="100%",
-        ),
-    )
+    return error_callout(DashboardState.form_error, width="100%")
 
 
 def row_menu(row: ProjectRow) -> rx.Component:
@@ -372,31 +363,19 @@ def edit_dialog() -> rx.Component:
 
 
 def delete_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete project?"),
-            rx.alert_dialog.description(
-                "“",
-                DashboardState.target_name,
-                "” and all its segments, prompts, validators and versions will be deleted. "
-                "This cannot be undone.",
-            ),
-            form_error(),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.button(
-                    "Delete project",
-                    color_scheme="red",
-                    on_click=DashboardState.confirm_delete,
-                    id="confirm-delete",
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="1rem",
-            ),
+    return confirm_delete_dialog(
+        title="Delete project?",
+        description=rx.alert_dialog.description(
+            "“",
+            DashboardState.target_name,
+            "” and all its segments, prompts, validators and versions will be deleted. "
+            "This cannot be undone.",
         ),
-        open=DashboardState.dialog == "delete",
+        confirm_label="Delete project",
+        on_confirm=DashboardState.confirm_delete,
+        is_open=DashboardState.dialog == "delete",
         on_open_change=DashboardState.set_dialog_open,
+        error=DashboardState.form_error,
     )
 
 

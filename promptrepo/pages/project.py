@@ -7,6 +7,7 @@ delete; anyone may read a public project, and signed-in visitors may fork it.
 import reflex as rx
 
 from promptrepo import routes
+from promptrepo.components.dialogs import confirm_delete_dialog, error_callout
 from promptrepo.components.dnd import drag_div
 from promptrepo.components.template import template
 from promptrepo.pages.dashboard import visibility_badge
@@ -455,16 +456,7 @@ def composed() -> rx.Component:
 
 # --------------------------------------------------------------------------- dialogs
 def form_error() -> rx.Component:
-    return rx.cond(
-        ProjectState.form_error != "",
-        rx.callout.root(
-            rx.callout.icon(rx.icon("triangle-alert")),
-            rx.callout.text(ProjectState.form_error),
-            color_scheme="red",
-            role="alert",
-            id="form-error",
-        ),
-    )
+    return error_callout(ProjectState.form_error)
 
 
 def name_dialog(dialog: str, title, submit: str, on_submit, default) -> rx.Component:
@@ -505,34 +497,22 @@ def name_dialog(dialog: str, title, submit: str, on_submit, default) -> rx.Compo
 
 
 def delete_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete ", ProjectState.target_kind, "?"),
-            rx.alert_dialog.description(
-                "“",
-                ProjectState.target_name,
-                rx.cond(
-                    ProjectState.target_kind == "segment",
-                    "” and every prompt in it will be deleted. This cannot be undone.",
-                    "” with its versions and validators will be deleted. This cannot be undone.",
-                ),
-            ),
-            form_error(),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.button(
-                    "Delete",
-                    color_scheme="red",
-                    on_click=ProjectState.confirm_delete,
-                    id="confirm-delete",
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="1rem",
+    return confirm_delete_dialog(
+        title=rx.fragment("Delete ", ProjectState.target_kind, "?"),
+        description=rx.alert_dialog.description(
+            "“",
+            ProjectState.target_name,
+            rx.cond(
+                ProjectState.target_kind == "segment",
+                "” and every prompt in it will be deleted. This cannot be undone.",
+                "” with its versions and validators will be deleted. This cannot be undone.",
             ),
         ),
-        open=ProjectState.dialog == "delete",
+        confirm_label="Delete",
+        on_confirm=ProjectState.confirm_delete,
+        is_open=ProjectState.dialog == "delete",
         on_open_change=ProjectState.set_dialog_open,
+        error=ProjectState.form_error,
     )
 
 
