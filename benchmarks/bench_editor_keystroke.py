@@ -37,9 +37,9 @@ from promptrepo.db import build_engine, migrate  # noqa: E402
 from tests.app_server import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
-    _copy_app,
-    _wait_until_serving,
+    copy_app,
     free_port,
+    wait_until_serving,
 )
 
 MEASURE_JS = """
@@ -116,7 +116,7 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-editor-"))
-    _copy_app(workdir)
+    copy_app(workdir)
     env = dict(os.environ)
     env.update(
         APP_ENV="test",
@@ -175,7 +175,7 @@ def main() -> None:
             start_new_session=True,
         )
     try:
-        _wait_until_serving(url, proc, log_path)
+        wait_until_serving(url, proc, log_path)
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as pw:

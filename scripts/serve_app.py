@@ -11,7 +11,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,32 +18,16 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-APP_FILES = [
-    "promptrepo",
-    "admin",
-    "assets",
-    "alembic",
-    "alembic.ini",
-    "rxconfig.py",
-    "reflex.lock",
-    "pyproject.toml",
-]
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+# The app copy, the browser flags and the readiness check are the test harness's own.
+from tests.app_server import (  # noqa: E402
+    copy_app,
+    free_port,
+    wait_until_serving,
+)
 
 DEMO_PROJECTS = [
     # (owner, name, description, forks)
@@ -82,12 +65,6 @@ DEMO_PROJECTS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def seed_demo_data(database_url: str) -> None:
     """A few owners with public projects (and one private one that must never show)."""
     from sqlmodel import Session
@@ -120,34 +97,13 @@ def seed_demo_data(database_url: str) -> None:
     engine.dispose()
 
 
-def _wait_until_serving(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the app exited early:\n{log.read_text(errors='replace')[-4000:]}")
-        with contextlib.suppress(httpx.HTTPError):
-            if (
-                httpx.get(f"{url}/ping", timeout=2).status_code == 200
-                and httpx.get(url + "/", timeout=5).status_code == 200
-            ):
-                return
-        time.sleep(0.5)
-    raise RuntimeError(f"the app did not start in {timeout}s:\n{log.read_text()[-4000:]}")
-
-
 @contextlib.contextmanager
 def serve_app(*, seed: bool = True, timeout: float = 300) -> Iterator[str]:
     """Build and serve the app like `make run` on a free port; yields its base URL."""
     from promptrepo.db import migrate
 
     workdir = Path(tempfile.mkdtemp(prefix="promptrepo-serve-"))
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".web", "data")
-    for name in APP_FILES:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, workdir / name, ignore=ignore)
-        elif src.exists():
-            shutil.copy2(src, workdir / name)
+    copy_app(workdir)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     database_url = f"sqlite:///{workdir / 'data' / 'promptrepo.db'}"
@@ -192,7 +148,7 @@ def serve_app(*, seed: bool = True, timeout: float = 300) -> Iterator[str]:
             start_new_session=True,
         )
     try:
-        _wait_until_serving(url, proc, log_path, timeout)
+        wait_until_serving(url, proc, log_path, timeout)
         yield url
     finally:
         with contextlib.suppress(ProcessLookupError):

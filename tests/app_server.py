@@ -76,7 +76,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _copy_app(dest: Path) -> None:
+def copy_app(dest: Path) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".web", "data")
     for name in APP_FILES:
         src = ROOT / name
@@ -86,7 +86,7 @@ def _copy_app(dest: Path) -> None:
             shutil.copy2(src, dest / name)
 
 
-def _wait_until_serving(
+def wait_until_serving(
     url: str, proc: subprocess.Popen, log_path: Path, timeout: float = 240
 ) -> None:
     deadline = time.monotonic() + timeout
@@ -114,7 +114,7 @@ def app_server(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[AppServer]:
     workdir = tmp_path_factory.mktemp("app")
-    _copy_app(workdir)
+    copy_app(workdir)
     env = dict(os.environ)
     env.update(
         APP_ENV="test",
@@ -173,7 +173,7 @@ def app_server(
         )
     engine = build_engine(database_url, pool_size=2)
     try:
-        _wait_until_serving(url, proc, log_path)
+        wait_until_serving(url, proc, log_path)
         yield AppServer(
             url=url,
             database_url=database_url,
