@@ -220,12 +220,21 @@ def footer() -> rx.Component:
                         ("OpenAPI schema", "/api/openapi.json"),
                         ("FAQ", "/#faq"),
                     ),
-                    footer_column(
-                        "Account",
-                        # Not "Sign up"/"Log in": the navbar's links keep those names to themselves.
-                        ("Create an account", routes.SIGNUP),
-                        ("Sign in", routes.LOGIN),
-                        ("Billing", routes.BILLING),
+                    rx.cond(
+                        AppState.is_authenticated,
+                        footer_column(
+                            "Account",
+                            ("Dashboard", routes.DASHBOARD),
+                            ("Settings", routes.SETTINGS),
+                            ("Billing", routes.BILLING),
+                        ),
+                        footer_column(
+                            "Account",
+                            # Not "Sign up"/"Log in": the navbar's links keep those names.
+                            ("Create an account", routes.SIGNUP),
+                            ("Sign in", routes.LOGIN),
+                            ("Billing", routes.BILLING),
+                        ),
                     ),
                     gap="2rem",
                     wrap="wrap",

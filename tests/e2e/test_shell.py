@@ -24,3 +24,19 @@ def test_theme_toggle_switches_between_light_and_dark(page: Page, base_url: str)
 def test_unknown_page_shows_not_found(page: Page, base_url: str) -> None:
     page.goto(base_url + "/no/such/page")
     expect(page.locator("#not-found")).to_be_visible()
+
+
+def test_footer_offers_account_links_that_fit_who_is_signed_in(page: Page, app_server) -> None:
+    from tests.app_server import sign_in
+    from tests.factories import make_user
+
+    page.goto(app_server.url + "/")
+    footer = page.locator("footer")
+    expect(footer.get_by_role("link", name="Sign in")).to_be_visible()
+    with app_server.session() as s:
+        user = make_user(s)
+        s.commit()
+    sign_in(page.context, app_server, user.user_id)
+    page.goto(app_server.url + "/")
+    expect(footer.get_by_role("link", name="Settings")).to_be_visible()
+    expect(footer.get_by_role("link", name="Sign in")).to_have_count(0)
