@@ -15,6 +15,7 @@ Callers are 200 users on the enterprise plan (6,000 requests/min each) so the ra
 never refuses a request, while still being counted on every request.
 
     uv run python benchmarks/bench_api.py            # DURATION=10 CONNECTIONS=32 WORKERS=2
+    KEEP_TMP=1 uv run python benchmarks/bench_api.py # keep the app's copy and server log
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from promptrepo.db import build_engine, migrate  # noqa: E402
-from tests.app_server import _copy_app, _wait_until_serving, free_port  # noqa: E402
+from tests.app_server import copy_app, wait_until_serving, free_port  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get(
     "BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -49,7 +50,7 @@ DURATION = int(os.environ.get("DURATION", "10"))
 CONNECTIONS = int(os.environ.get("CONNECTIONS", "32"))
 WORKERS = os.environ.get("WORKERS", "2")
 CALLERS = 200
-UNCACHED_PROMPTS = int(os.environ.get("UNCACHED_PROMPTS", "20000"))
+UNCACHED_PROMPTS = int(os.environ.get("UNCACHED_PROMPTS", "60000"))
 
 WRK_LUA = r"""
 local tokens, paths = {}, {}
@@ -204,13 +205,17 @@ def seed(database_url: str) -> tuple[list[str], str, list[str]]:
         session.execute(insert(Version), version_rows)
         session.execute(insert(VersionLabel), label_rows)
         session.commit()
+    # As a database in service would have: planner statistics, and no autovacuum of the
+    # freshly loaded tables starting in the middle of a measurement.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
     engine.dispose()
     prompt_ids = [str(row["id"]) for row in prompt_rows]
     return tokens, prompt_ids[0], prompt_ids[1:]
 
 
 def start_server(workdir: Path, database_url: str, body_file: Path) -> tuple[subprocess.Popen, str]:
-    _copy_app(workdir)
+    copy_app(workdir)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = dict(os.environ)
@@ -251,7 +256,7 @@ def start_server(workdir: Path, database_url: str, body_file: Path) -> tuple[sub
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    _wait_until_serving(url, proc, workdir / "server.log")
+    wait_until_serving(url, proc, workdir / "server.log")
     return proc, url
 
 
@@ -426,7 +431,10 @@ def main() -> None:
         client.flushdb()
         client.close()
         drop_database(db_name)
-        shutil.rmtree(tmp, ignore_errors=True)
+        if os.environ.get("KEEP_TMP"):
+            print(f"kept {tmp} (the app's copy and its server.log)")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

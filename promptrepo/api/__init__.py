@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from fastapi import FastAPI
 
 from promptrepo.api import (
@@ -45,8 +47,17 @@ and `RateLimit-Reset` (seconds); over the limit you get 429 with `Retry-After`.
 """
 
 
+# How long a thread may hold the GIL before another waiting thread gets it (Python's default
+# is 5 ms). The event loop serves every request while sync routes and cache-miss loads run in
+# the thread pool; each time such a thread takes the GIL the loop can wait out a whole interval,
+# and a load with ten round trips then stalls every request in the worker by ~100 ms
+# (measured with benchmarks/bench_api.py: cached p99 9 -> 22 ms while API keys reloaded).
+GIL_SWITCH_INTERVAL_SECONDS = 0.001
+
+
 def create_api() -> FastAPI:
     configure_logging()
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
     api = FastAPI(
         title="PromptRepo API",
         version="1.0.0",

@@ -203,6 +203,10 @@ class TokenOut(BaseModel):
 
 
 # --------------------------------------------------------------------------- versions
+# Version numbers fit PostgreSQL's integer; larger ones are refused with a 422, not sent there.
+MAX_VERSION = 1_000_000_000
+
+
 class VersionCreate(StrictInput):
     commit_message: str = Field("", max_length=500, examples=["Tighter tone"])
     base_revision: int | None = Field(
@@ -233,7 +237,9 @@ class VersionCreated(BaseModel):
 
 
 class LabelSet(StrictInput):
-    version: int = Field(ge=1, description="The version number the label should point at.")
+    version: int = Field(
+        ge=1, le=MAX_VERSION, description="The version number the label should point at."
+    )
 
 
 class LabelOut(BaseModel):
@@ -265,7 +271,9 @@ class ResolvedOut(BaseModel):
 class RenderIn(StrictInput):
     variables: dict[str, Any] = Field(default_factory=dict, examples=[{"name": "Ada"}])
     label: str | None = Field(None, max_length=36, description="Default `production`.")
-    version: int | None = Field(None, ge=1, description="A version number instead of a label.")
+    version: int | None = Field(
+        None, ge=1, le=MAX_VERSION, description="A version number instead of a label."
+    )
 
 
 class ValidatorResultOut(BaseModel):

@@ -7,7 +7,9 @@ a label move, a rename or a visibility change (`changes.project_changed`, after 
 every entry of the project at once: the next request reads the database again.
 
 A cache hit costs no database query and no thread: `gate.admit` returns the entry in the same
-Redis round trip that authenticates the caller and counts the request.
+Redis round trip that authenticates the caller and counts the request. A miss on PostgreSQL
+is one prepared SELECT from the event loop (api/serving_db.py), then one Redis call to store
+the entry.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from sqlalchemy import bindparam, func
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 
+from promptrepo import db
+from promptrepo.api import serving_db
+from promptrepo.api.schemas import MAX_VERSION
 from promptrepo.db import session_scope
 from promptrepo.models import PRODUCTION_LABEL, Project, Prompt, Segment, Version, VersionLabel
 from promptrepo.services import cache, versions
@@ -164,10 +169,19 @@ def read_published(
     the caller then asks `versions.resolve`, the reference, for the precise error.
 
     tests/api/test_serving.py checks that both agree."""
+    statement, params = _published_row_statement(prompt_id, label, version)
+    return _found(session.execute(statement, params).first(), principal, prompt_id)
+
+
+def _published_row_statement(prompt_id: uuid.UUID, label: str | None, version: int | None):
     if version is not None:
-        row = session.execute(_BY_VERSION, {"prompt_id": prompt_id, "number": version}).first()
-    else:
-        row = session.execute(_BY_LABEL, {"prompt_id": prompt_id, "label": label}).first()
+        return _BY_VERSION, {"prompt_id": prompt_id, "number": version}
+    return _BY_LABEL, {"prompt_id": prompt_id, "label": label}
+
+
+def _found(
+    row, principal: Principal, prompt_id: uuid.UUID
+) -> tuple[versions.ResolvedPrompt, str, bool] | None:
     if row is None:
         return None
     name, project_id, owner_id, is_public, number, content, variables, validators_, labels = row
@@ -190,11 +204,27 @@ def read_published(
     return resolved, str(owner_id), bool(is_public)
 
 
+_PSYCOPG_SQL: dict[Any, str] = {}
+
+
+async def read_published_async(
+    engine, principal: Principal, prompt_id: uuid.UUID, label: str | None, version: int | None
+) -> tuple[versions.ResolvedPrompt, str, bool] | None:
+    """`read_published` on PostgreSQL from the event loop (see api/serving_db.py)."""
+    statement, params = _published_row_statement(prompt_id, label, version)
+    sql = _PSYCOPG_SQL.get(statement)
+    if sql is None:
+        sql = _PSYCOPG_SQL[statement] = serving_db.compile_for_psycopg(statement, params)
+    row = await serving_db.reader_for(engine).fetchone(sql, params)
+    return _found(row, principal, prompt_id)
+
+
 def load(
     principal: Principal, prompt_id: uuid.UUID, label: str | None, version: int | None
 ) -> tuple[Served, str]:
-    """The database path (runs in the thread pool): one query in the common case; the
-    service (`versions.resolve`) answers the errors (not found, not yours, no such label).
+    """The database path through a session (runs in the thread pool): one query in the common
+    case; the service (`versions.resolve`) answers the errors (not found, not yours, no such
+    label).
 
     Returns the entry and its project's id (for the cache tag); the caller stores it.
     """
@@ -204,17 +234,20 @@ def load(
             session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         found = read_published(session, principal, prompt_id, label, version)
         if found is None:
-            versions.resolve(session, principal, prompt_id, label=label, version=version)
-            # resolve raised for every case read_published refuses; if it did not, use it
+            # raises for every case read_published refuses; if it does not, use its answer
             resolved = versions.resolve(session, principal, prompt_id, label=label, version=version)
             owner_id, is_public = session.exec(
                 select(Project.user_id, Project.is_public).where(
                     Project.id == uuid.UUID(resolved.project_id)
                 )
             ).one()
-            owner_id, is_public = str(owner_id), bool(is_public)
-        else:
-            resolved, owner_id, is_public = found
+            found = resolved, str(owner_id), bool(is_public)
+    return _served(*found)
+
+
+def _served(
+    resolved: versions.ResolvedPrompt, owner_id: str, is_public: bool
+) -> tuple[Served, str]:
     body = json.dumps(resolved.to_dict(), separators=(",", ":"), ensure_ascii=False)
     served = Served(
         owner_id=owner_id,
@@ -226,9 +259,9 @@ def load(
     return served, resolved.project_id
 
 
-# Misses take one of a few database threads in turn. With each concurrent miss in a thread of
-# its own, threads and the event loop contend for the GIL and the unluckiest requests wait
-# hundreds of ms; a short FIFO queue keeps the tail nearer the median.
+# Misses on SQLite take one of a few database threads in turn. With each concurrent miss in a
+# thread of its own, threads and the event loop contend for the GIL and the unluckiest requests
+# wait hundreds of ms; a short FIFO queue keeps the tail nearer the median.
 _slots: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -261,8 +294,15 @@ async def load_and_cache(
 
     if generation is None:
         generation = await run_in_threadpool(cache.generation)
-    async with _database_slots():
-        served, project_id = await run_in_threadpool(load, principal, prompt_id, label, version)
+    engine = db.get_engine()
+    found = None
+    if engine.dialect.name == "postgresql":
+        found = await read_published_async(engine, principal, prompt_id, label, version)
+    if found is not None:
+        served, project_id = _served(*found)
+    else:  # SQLite, or an error to word precisely: the session path
+        async with _database_slots():
+            served, project_id = await run_in_threadpool(load, principal, prompt_id, label, version)
     await gate.cache_put(
         entry_key(prompt_id, label, version),
         served.encode(),
@@ -347,7 +387,7 @@ class ResolveFastPath:
             query = dict(params)
             label = query.get("label")
             if "version" in query:
-                if not query["version"].isdigit() or not 1 <= int(query["version"]) <= 10**9:
+                if not query["version"].isdigit() or not 1 <= int(query["version"]) <= MAX_VERSION:
                     return False
                 version = int(query["version"])
             if label is not None and len(label) > 36:

@@ -11,6 +11,7 @@ from promptrepo.api import gate, serving
 from promptrepo.api.deps import BearerCredentials, CurrentPrincipal, SessionDep, WritePrincipal
 from promptrepo.api.pagination import PAGINATION_DOC, Page, PageDep, encode_cursor
 from promptrepo.api.schemas import (
+    MAX_VERSION,
     DiffOut,
     LabelOut,
     LabelSet,
@@ -83,7 +84,7 @@ def create_version(
 )
 def get_version(
     prompt_id: uuid.UUID,
-    number: Annotated[int, Path(ge=1, le=1_000_000_000)],
+    number: Annotated[int, Path(ge=1, le=MAX_VERSION)],
     session: SessionDep,
     principal: CurrentPrincipal,
 ) -> dict:
@@ -133,8 +134,8 @@ def diff(
     prompt_id: uuid.UUID,
     session: SessionDep,
     principal: CurrentPrincipal,
-    from_: Annotated[int, Query(alias="from", ge=1, le=1_000_000_000)],
-    to: Annotated[int, Query(ge=1, le=1_000_000_000)],
+    from_: Annotated[int, Query(alias="from", ge=1, le=MAX_VERSION)],
+    to: Annotated[int, Query(ge=1, le=MAX_VERSION)],
 ) -> dict:
     """What changed from version `from` to version `to`: content hunks, variables, validators."""
     return versions.diff_versions(session, principal, prompt_id, from_, to).to_dict()
@@ -182,7 +183,7 @@ async def resolve(
     label: Annotated[
         str | None, Query(max_length=36, description="Default `production` (the published one).")
     ] = None,
-    version: Annotated[int | None, Query(ge=1, le=1_000_000_000)] = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
 ) -> Response:
     """The content and variables under `label` (default `production`) or of `version`, with an
     `ETag`; send it back in `If-None-Match` to get 304 while nothing changed. An unknown label

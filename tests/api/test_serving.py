@@ -390,16 +390,16 @@ def test_an_answer_read_while_a_publish_commits_is_not_cached(
 
     pid = prompt["id"]
     assert _publish(api, owner, pid, _version(api, owner, pid)).status_code == 200
-    real_load = serving.load
+    real_served = serving._served  # runs after the database read, on either path
 
-    def load_racing_a_publish(*args, **kwargs):
-        result = real_load(*args, **kwargs)
+    def read_racing_a_publish(*args, **kwargs):
+        result = real_served(*args, **kwargs)
         cache.invalidate_project(prompt["project_id"])  # a publish commits meanwhile
         return result
 
-    monkeypatch.setattr(serving, "load", load_racing_a_publish)
+    monkeypatch.setattr(serving, "_served", read_racing_a_publish)
     assert api.get(f"/api/v1/prompts/{pid}/resolve", headers=owner.headers).status_code == 200
-    monkeypatch.setattr(serving, "load", real_load)
+    monkeypatch.setattr(serving, "_served", real_served)
     assert cache.get(f"served:{pid}:l:production") is None  # not put back: it may be stale
     assert api.get(f"/api/v1/prompts/{pid}/resolve", headers=owner.headers).status_code == 200
     assert cache.get(f"served:{pid}:l:production") is not None
@@ -408,13 +408,26 @@ def test_an_answer_read_while_a_publish_commits_is_not_cached(
 def test_serving_read_agrees_with_the_versions_service(
     api: TestClient, owner: Caller, outsider: Caller, prompt: dict, use_engine
 ) -> None:
-    """The one-query serving read (api/serving.read_published) answers like versions.resolve."""
+    """The one-query serving read (api/serving.read_published) answers like versions.resolve,
+    and on PostgreSQL so does its event-loop twin (read_published_async)."""
     import uuid as uuid_module
 
     from sqlmodel import Session
 
-    from promptrepo.api import serving
+    from promptrepo.api import serving, serving_db
     from promptrepo.services import versions
+    from tests.support.run_async import run_async
+
+    def read_async(principal, label, number):
+        async def read():
+            try:
+                return await serving.read_published_async(use_engine, principal, pid, label, number)
+            finally:
+                await serving_db.close_for_this_loop()
+
+        return run_async(read())
+
+    on_postgresql = use_engine.dialect.name == "postgresql"
 
     pid = uuid_module.UUID(prompt["id"])
     _version(api, owner, prompt["id"])
@@ -431,11 +444,17 @@ def test_serving_read_agrees_with_the_versions_service(
             assert found[0].to_dict() == reference.to_dict()
             assert found[0].validators == reference.validators
             assert found[0].project_id == reference.project_id
+            if on_postgresql:
+                assert read_async(owner.principal, label, number) == found
         assert found[0].version == 2 and found[0].labels == ["production", "staging", "beta"]
         for label, number in (("nope", None), (None, 9)):
             assert serving.read_published(session, owner.principal, pid, label, number) is None
+            if on_postgresql:
+                assert read_async(owner.principal, label, number) is None
         # private to others
         assert serving.read_published(session, outsider.principal, pid, "production", None) is None
+        if on_postgresql:
+            assert read_async(outsider.principal, "production", None) is None
 
 
 def test_each_resolve_counts_once_against_the_limit(
