@@ -69,7 +69,8 @@ class Settings(BaseSettings):
     cache_ttl_seconds: int = 300
     # Requests per client address for calls without credentials (public gallery, sign-up).
     api_anonymous_rate_limit: str = "300/minute"
-    # Concurrent database reads per worker for cache misses of resolve/render (0: no limit).
+    # On SQLite, database threads at once per worker for cache misses of resolve/render
+    # (0: no limit). PostgreSQL batches misses on one connection instead (api/serving_db.py).
     api_serving_db_slots: int = Field(default=4, ge=0)
     # Benchmarks only: serve this file's bytes at GET /api/v1/_bench/static (no auth/limits).
     api_bench_body_file: str | None = None
