@@ -138,15 +138,26 @@ def save_draft(
     prompt.revision += 1
     session.add(prompt)
     session.flush()
-    audit.record(
-        session,
-        principal.user_id,
-        action,
-        "prompt",
-        prompt.id,
-        revision=prompt.revision,
-        fields=changed,
-        forced=force,
-    )
+    if action == "prompt.saved" and not force:  # autosave: one entry per stretch of editing
+        audit.record_edit(
+            session,
+            principal.user_id,
+            action,
+            "prompt",
+            prompt.id,
+            revision=prompt.revision,
+            fields=changed,
+        )
+    else:
+        audit.record(
+            session,
+            principal.user_id,
+            action,
+            "prompt",
+            prompt.id,
+            revision=prompt.revision,
+            fields=changed,
+            forced=force,
+        )
     changes.project_changed(session, project)
     return prompt

@@ -50,6 +50,39 @@ def test_save_draft_increments_revision_and_detects_variables(session: Session, 
     assert actions(session) == ["prompt.saved"]
 
 
+def test_a_stretch_of_autosaves_is_one_audit_entry(
+    session: Session, world, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from promptrepo.services import audit
+
+    owner, _, _, prompt = world
+    first = prompt.revision + 1
+    prompt = save(session, owner, prompt, content="Hello")
+    prompt = save(session, owner, prompt, content="Hello {{ name }}")
+    prompt = save(session, owner, prompt, name="Welcome note")
+    entries = session.exec(select(AuditLog).where(AuditLog.action == "prompt.saved")).all()
+    assert len(entries) == 1
+    details = entries[0].details
+    assert (details["from_revision"], details["revision"]) == (first, prompt.revision)
+    assert details["edits"] == 3
+    assert details["fields"] == ["content", "name", "variables"]
+
+    # a version in between ends the stretch: the next edit is a new entry
+    versions.create_version(session, owner, prompt.id, commit_message="v1")
+    session.commit()
+    prompt = save(session, owner, prompt, content="Hi {{ name }}")
+    assert actions(session)[-2:] == ["version.created", "prompt.saved"]
+    assert actions(session).count("prompt.saved") == 2
+
+    # so does a pause longer than the gap
+    real_utcnow = audit.utcnow
+    monkeypatch.setattr(audit, "utcnow", lambda: real_utcnow() + timedelta(minutes=11))
+    prompt = save(session, owner, prompt, content="Hey {{ name }}")
+    assert actions(session).count("prompt.saved") == 3
+
+
 def test_stale_revision_conflicts_and_carries_the_server_draft(session: Session, world) -> None:
     owner, _, _, prompt = world
     stale = prompt.revision
