@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     supabase_url: str | None = None
     supabase_anon_key: str | None = None
     supabase_jwt_secret: str | None = None
+    # Lets account deletion delete the Supabase user too (server-side only; never sent out).
+    supabase_service_role_key: str | None = None
 
     # Mail (password reset); without SMTP_HOST the link is written to the log.
     smtp_host: str | None = None

@@ -189,12 +189,32 @@ def delete_account(session: Session, principal: Principal | None, *, confirmatio
         message = "Type your e-mail address exactly to confirm."
         raise ValidationFailed(message, errors=[{"loc": ["confirmation"], "msg": message}])
     user_id = profile.id
+    _delete_external_identities(session, user_id)
     audit.record(session, None, "account.deleted", "profile", user_id)
     session.expunge(profile)
     # The database cascades to every row that belongs to the user.
     session.exec(delete(Profile).where(Profile.id == user_id))
     session.flush()
     cache.invalidate_user_now_and_after_commit(session, str(user_id))
+
+
+def _delete_external_identities(session: Session, user_id: uuid.UUID) -> None:
+    """Delete the user at their sign-in provider (Supabase) before deleting them here: if the
+    provider cannot, the whole deletion stops with its error and nothing is lost."""
+    from promptrepo.services import supabase_tokens
+
+    subjects = session.exec(
+        select(Identity.subject).where(
+            Identity.user_id == user_id, Identity.provider == supabase_tokens.PROVIDER
+        )
+    ).all()
+    for subject in subjects:
+        if not supabase_tokens.delete_user(subject):
+            supabase_tokens.log.warning(
+                "supabase_user_kept",
+                subject=subject,
+                reason="SUPABASE_SERVICE_ROLE_KEY is not set; delete the user in Supabase",
+            )
 
 
 def _target(session: Session, user_id: uuid.UUID | str) -> Profile:

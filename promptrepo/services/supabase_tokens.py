@@ -136,3 +136,38 @@ def auth_client():
         options=ClientOptions(auto_refresh_token=False, persist_session=False),
     )
     return client.auth
+
+
+def delete_user(subject: str) -> bool:
+    """Delete the Supabase user `subject` (GoTrue's admin API, with the service role key).
+
+    Returns False when no service role key is configured (nothing is deleted there); raises
+    ProviderUnavailable when Supabase refuses or cannot be reached. A user Supabase no longer
+    has counts as deleted."""
+    from supabase import ClientOptions, create_client
+    from supabase_auth.errors import AuthApiError, AuthError
+
+    if not settings.supabase_service_role_key:
+        return False
+    client = create_client(
+        base_url(),
+        settings.supabase_service_role_key,
+        options=ClientOptions(auto_refresh_token=False, persist_session=False),
+    )
+    try:
+        client.auth.admin.delete_user(subject)
+    except AuthApiError as exc:
+        if exc.status == 404:
+            return True
+        log.warning("supabase_user_delete_refused", subject=subject, error=str(exc))
+        raise ProviderUnavailable(
+            "The sign-in service refused to delete your sign-in; nothing was deleted. "
+            "Try again in a minute."
+        ) from exc
+    except AuthError as exc:
+        log.warning("supabase_user_delete_failed", subject=subject, error=str(exc))
+        raise ProviderUnavailable(
+            "The sign-in service is not reachable right now; nothing was deleted. "
+            "Try again in a minute."
+        ) from exc
+    return True

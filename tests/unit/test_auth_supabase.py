@@ -39,6 +39,7 @@ from tests.factories import make_user
 
 HS_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"
 PASSWORD = "correct horse battery"
+SERVICE_ROLE_KEY = "service-role-key-for-tests"
 
 
 @dataclass
@@ -52,6 +53,7 @@ class FakeSupabase:
     )
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     confirm_email: bool = False
+    refuse_deletes: bool = False
     requests: list[tuple[str, str, dict]] = field(default_factory=list)
 
     @property
@@ -129,6 +131,24 @@ def _handler(fake: FakeSupabase):
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
+
+        def do_DELETE(self) -> None:  # noqa: N802  (GoTrue admin: delete a user)
+            fake.requests.append((f"DELETE {self.path}", self.headers.get("Authorization", ""), {}))
+            prefix = "/auth/v1/admin/users/"
+            if not self.path.startswith(prefix):
+                self._send(404, {"msg": "not found"})
+            elif self.headers.get("Authorization") != f"Bearer {SERVICE_ROLE_KEY}":
+                self._send(403, {"code": 403, "error_code": "not_admin", "msg": "not admin"})
+            elif fake.refuse_deletes:
+                self._send(500, {"code": 500, "error_code": "unexpected_failure", "msg": "down"})
+            else:
+                subject = self.path[len(prefix) :]
+                found = [e for e, u in fake.users.items() if u["id"] == subject]
+                if not found:
+                    self._send(404, {"code": 404, "error_code": "user_not_found", "msg": "?"})
+                    return
+                del fake.users[found[0]]
+                self._send(200, {})
 
         def do_GET(self) -> None:  # noqa: N802
             if self.path == "/auth/v1/.well-known/jwks.json":
@@ -387,3 +407,56 @@ def test_unreachable_supabase_gives_a_clear_error(
     monkeypatch.setattr(settings, "supabase_url", "http://127.0.0.1:9")
     with pytest.raises(ProviderUnavailable, match="not reachable"):
         auth.sign_in(session, email="x@example.com", password=PASSWORD)
+
+
+def _supabase_user(session: Session, email: str = "del@example.com"):
+    principal, _ = auth.sign_up(
+        session, email=email, password=PASSWORD, name="Del", client_ip="10.1.1.9"
+    )
+    session.commit()
+    return principal
+
+
+def test_deleting_an_account_deletes_the_supabase_user_too(
+    supabase: FakeSupabase, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "supabase_service_role_key", SERVICE_ROLE_KEY)
+    principal = _supabase_user(session)
+    subject = supabase.users["del@example.com"]["id"]
+    accounts.delete_account(session, principal, confirmation="del@example.com")
+    session.commit()
+    assert supabase.requests[-1][:2] == (
+        f"DELETE /auth/v1/admin/users/{subject}",
+        f"Bearer {SERVICE_ROLE_KEY}",
+    )
+    assert "del@example.com" not in supabase.users
+    assert session.get(Profile, principal.user_id) is None
+
+
+def test_when_supabase_cannot_delete_the_user_nothing_is_deleted(
+    supabase: FakeSupabase, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "supabase_service_role_key", SERVICE_ROLE_KEY)
+    principal = _supabase_user(session)
+    supabase.refuse_deletes = True
+    with pytest.raises(ProviderUnavailable, match="nothing was deleted"):
+        accounts.delete_account(session, principal, confirmation="del@example.com")
+    session.rollback()
+    assert session.get(Profile, principal.user_id) is not None
+    assert "del@example.com" in supabase.users
+    # once Supabase answers again, the deletion goes through
+    supabase.refuse_deletes = False
+    accounts.delete_account(session, principal, confirmation="del@example.com")
+    session.commit()
+    assert session.get(Profile, principal.user_id) is None
+
+
+def test_without_a_service_role_key_the_account_is_deleted_here_only(
+    supabase: FakeSupabase, session: Session
+) -> None:
+    principal = _supabase_user(session)
+    accounts.delete_account(session, principal, confirmation="del@example.com")
+    session.commit()
+    assert session.get(Profile, principal.user_id) is None
+    assert not any(path.startswith("DELETE") for path, _, _ in supabase.requests)
+    assert "del@example.com" in supabase.users  # the operator is told in the log
