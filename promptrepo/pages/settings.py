@@ -1,13 +1,16 @@
-"""/settings: profile name, theme preference, password change, account deletion."""
+"""/settings: profile name, theme preference, password change, API keys, account deletion."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from promptrepo import routes
+from promptrepo.components.dialogs import confirm_delete_dialog
 from promptrepo.components.forms import field, form_alert
 from promptrepo.components.template import template
 from promptrepo.services.passwords import MAX_LENGTH, MIN_LENGTH
+from promptrepo.state.api_keys import ApiKeysState as K
+from promptrepo.state.api_keys import KeyRow
 from promptrepo.state.base import AppState
 from promptrepo.state.settings import SettingsState as S
 
@@ -161,6 +164,164 @@ def password_section() -> rx.Component:
     )
 
 
+def new_secret_callout() -> rx.Component:
+    """The secret of the key just created, with a copy button: the only time it is shown."""
+    return rx.cond(
+        K.new_secret,
+        rx.callout.root(
+            rx.callout.icon(rx.icon("key-round")),
+            rx.vstack(
+                rx.text(
+                    "Copy the key “",
+                    K.new_secret_name,
+                    "” now: it is shown only this once (we keep only its hash).",
+                    weight="medium",
+                ),
+                rx.hstack(
+                    rx.code(K.new_secret, id="new-api-key", word_break="break-all"),
+                    rx.button(
+                        rx.icon("copy", size=14),
+                        "Copy",
+                        size="1",
+                        variant="soft",
+                        on_click=[rx.set_clipboard(K.new_secret), rx.toast.success("Copied.")],
+                        id="copy-api-key",
+                    ),
+                    align="center",
+                    wrap="wrap",
+                ),
+                rx.button(
+                    "I have stored it",
+                    size="1",
+                    variant="ghost",
+                    on_click=K.dismiss_secret,
+                    id="dismiss-api-key",
+                ),
+                spacing="2",
+            ),
+            color_scheme="green",
+            width="100%",
+            id="new-api-key-callout",
+        ),
+    )
+
+
+def key_row(row: KeyRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(row.name, weight="medium"), min_width="8rem"),
+        rx.table.cell(rx.code(row.prefix, "…")),
+        rx.table.cell(
+            rx.badge(
+                rx.cond(row.scope == "write", "read & write", "read only"),
+                color_scheme=rx.cond(row.scope == "write", "orange", "gray"),
+            )
+        ),
+        rx.table.cell(rx.text(row.created, size="1"), white_space="nowrap"),
+        rx.table.cell(rx.text(row.last_used, size="1"), white_space="nowrap"),
+        rx.table.cell(
+            rx.button(
+                "Revoke",
+                size="1",
+                color_scheme="red",
+                variant="soft",
+                on_click=K.ask_revoke(row.id, row.name),
+                aria_label="Revoke " + row.name,
+            )
+        ),
+        class_name="api-key-row",
+    )
+
+
+def api_keys_section() -> rx.Component:
+    return section(
+        "API keys",
+        "Programs use a key to fetch your prompts over the REST API "
+        "(Authorization: Bearer <key>; see /api/docs). Read-only keys cannot change anything.",
+        form_alert(K.create_error, id="api-key-error"),
+        rx.form(
+            rx.hstack(
+                rx.box(
+                    field(
+                        "Key name",
+                        name="name",
+                        id="api-key-name",
+                        required=True,
+                        max_length=100,
+                        placeholder="e.g. production worker",
+                        error=K.create_errors["name"],
+                    ),
+                    flex="1",
+                    min_width="12rem",
+                ),
+                rx.vstack(
+                    rx.el.label(
+                        "Access", html_for="api-key-scope", font_weight="500", font_size="0.9rem"
+                    ),
+                    rx.select.root(
+                        rx.select.trigger(id="api-key-scope", aria_label="Access"),
+                        rx.select.content(
+                            rx.select.item("Read only", value="read"),
+                            rx.select.item("Read & write", value="write"),
+                        ),
+                        name="scope",
+                        default_value="read",
+                        size="3",
+                    ),
+                    spacing="1",
+                ),
+                rx.button(
+                    "Create key",
+                    type="submit",
+                    size="3",
+                    loading=K.creating,
+                    id="create-api-key",
+                    disabled=~K.is_hydrated,
+                ),
+                align="end",
+                wrap="wrap",
+                width="100%",
+            ),
+            on_submit=K.create_api_key,
+            reset_on_submit=False,
+        ),
+        new_secret_callout(),
+        rx.cond(
+            K.keys.length() > 0,
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        *[
+                            rx.table.column_header_cell(title)
+                            for title in ("Name", "Key", "Access", "Created", "Last used", "")
+                        ]
+                    )
+                ),
+                rx.table.body(rx.foreach(K.keys, key_row)),
+                width="100%",
+                size="1",
+                id="api-keys-table",
+            ),
+            rx.cond(
+                K.keys_loaded,
+                rx.text("No API keys yet.", color=rx.color("gray", 11), size="2", id="no-api-keys"),
+            ),
+        ),
+        confirm_delete_dialog(
+            title=rx.text("Revoke “", K.revoke_name, "”?"),
+            description=rx.alert_dialog.description(
+                "Programs using this key are refused from their next request. "
+                "This cannot be undone; you can create a new key."
+            ),
+            confirm_label="Revoke key",
+            on_confirm=K.revoke_api_key,
+            is_open=K.revoke_id != "",
+            on_open_change=K.set_revoke_open,
+            error=K.revoke_error,
+        ),
+        id="api-keys-section",
+    )
+
+
 def delete_section() -> rx.Component:
     return section(
         "Delete account",
@@ -227,7 +388,7 @@ def delete_section() -> rx.Component:
 @template(
     route=routes.SETTINGS,
     title="Settings · PromptRepo",
-    on_load=[AppState.check_login, S.load_settings],
+    on_load=[AppState.check_login, S.load_settings, K.load_api_keys],
 )
 def settings_page() -> rx.Component:
     return rx.vstack(
@@ -235,6 +396,7 @@ def settings_page() -> rx.Component:
         profile_section(),
         theme_section(),
         rx.cond(S.has_password, password_section()),
+        api_keys_section(),
         delete_section(),
         spacing="5",
         max_width="44rem",
