@@ -361,18 +361,23 @@ def badge_for(row: ValidatorRow) -> rx.Component:
     )
 
 
+def counted(count: rx.Var, one: str, many: str) -> rx.Var:
+    """`1 line`, `2 lines`: the count and the noun in the right number."""
+    return count.to_string() + rx.cond(count == 1, f" {one}", f" {many}")
+
+
 def stats_line() -> rx.Component:
     return rx.hstack(
-        rx.text(EditorState.chars.to_string(), " characters"),
+        rx.text(counted(EditorState.chars, "character", "characters")),
         rx.text("·"),
-        rx.text(EditorState.words.to_string(), " words"),
+        rx.text(counted(EditorState.words, "word", "words")),
         rx.text("·"),
-        rx.text(EditorState.lines.to_string(), " lines"),
+        rx.text(counted(EditorState.lines, "line", "lines")),
         rx.text("·"),
         rx.text(
             "≈ ",
-            EditorState.tokens.to_string(),
-            " tokens (approximate: characters ÷ 4)",
+            counted(EditorState.tokens, "token", "tokens"),
+            " (approximate: characters ÷ 4)",
         ),
         size="1",
         color=rx.color("gray", 11),

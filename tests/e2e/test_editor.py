@@ -67,6 +67,7 @@ def test_write_preview_validate_publish_diff_and_roll_back(
     page.locator("#example-format").fill("prose")
     expect(page.locator("#preview-text")).to_have_text("Hello Ada! Reply in prose.")
     expect(page.locator("#preview-stats")).to_contain_text("26 characters")
+    expect(page.locator("#preview-stats")).to_contain_text("1 line ")  # singular
     expect(page.locator("#preview-stats")).to_contain_text("approximate")
     _wait_saved(page)
 
