@@ -15,6 +15,8 @@ from promptrepo.state.base import AppState
 from promptrepo.state.settings import SettingsState as S
 
 THEMES = (("light", "Light", "sun"), ("dark", "Dark", "moon"), ("system", "System", "monitor"))
+# Table columns a phone leaves out, so the row's actions stay in view.
+WIDE_ONLY = rx.breakpoints(initial="none", md="table-cell")
 
 
 def section(title: str, description: str, *children: rx.Component, id: str) -> rx.Component:
@@ -208,16 +210,21 @@ def new_secret_callout() -> rx.Component:
 
 def key_row(row: KeyRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.text(row.name, weight="medium"), min_width="8rem"),
-        rx.table.cell(rx.code(row.prefix, "…")),
+        rx.table.cell(
+            rx.text(row.name, weight="medium"),
+            # on a phone the key's prefix goes under its name instead of in its own column
+            rx.code(row.prefix, "…", display=rx.breakpoints(initial="inline", md="none")),
+            min_width=rx.breakpoints(initial="0", md="8rem"),
+        ),
+        rx.table.cell(rx.code(row.prefix, "…"), display=WIDE_ONLY),
         rx.table.cell(
             rx.badge(
                 rx.cond(row.scope == "write", "read & write", "read only"),
                 color_scheme=rx.cond(row.scope == "write", "orange", "gray"),
             )
         ),
-        rx.table.cell(rx.text(row.created, size="1"), white_space="nowrap"),
-        rx.table.cell(rx.text(row.last_used, size="1"), white_space="nowrap"),
+        rx.table.cell(rx.text(row.created, size="1"), white_space="nowrap", display=WIDE_ONLY),
+        rx.table.cell(rx.text(row.last_used, size="1"), white_space="nowrap", display=WIDE_ONLY),
         rx.table.cell(
             rx.button(
                 "Revoke",
@@ -290,10 +297,12 @@ def api_keys_section() -> rx.Component:
             rx.table.root(
                 rx.table.header(
                     rx.table.row(
-                        *[
-                            rx.table.column_header_cell(title)
-                            for title in ("Name", "Key", "Access", "Created", "Last used", "")
-                        ]
+                        rx.table.column_header_cell("Name"),
+                        rx.table.column_header_cell("Key", display=WIDE_ONLY),
+                        rx.table.column_header_cell("Access"),
+                        rx.table.column_header_cell("Created", display=WIDE_ONLY),
+                        rx.table.column_header_cell("Last used", display=WIDE_ONLY),
+                        rx.table.column_header_cell(""),
                     )
                 ),
                 rx.table.body(rx.foreach(K.keys, key_row)),
