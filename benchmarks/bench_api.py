@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from promptrepo.db import build_engine, migrate  # noqa: E402
-from tests.app_server import copy_app, wait_until_serving, free_port  # noqa: E402
+from tests.app_server import copy_app, free_port, wait_until_serving  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get(
     "BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -23,7 +23,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 # The app copy, the browser flags and the readiness check are the test harness's own.
-from tests.app_server import (  # noqa: E402
+from tests.app_server import (  # noqa: E402, F401  (CHROMIUM*: for the scripts using this one)
+    CHROMIUM,
+    CHROMIUM_ARGS,
     copy_app,
     free_port,
     wait_until_serving,
