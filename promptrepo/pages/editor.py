@@ -255,6 +255,7 @@ def header() -> rx.Component:
                 flex="1",
                 min_width="12rem",
             ),
+            use_in_code(),
             save_version_dialog(),
             width="100%",
             align="start",
@@ -278,6 +279,53 @@ def header() -> rx.Component:
         rx.cond(EditorState.save_status == "conflict", conflict_callout()),
         spacing="2",
         width="100%",
+    )
+
+
+def use_in_code() -> rx.Component:
+    """A popover with the request a program makes to fetch this prompt's published version."""
+    return rx.popover.root(
+        rx.popover.trigger(
+            rx.button(
+                rx.icon("code", size=16), "Use in code", size="2", variant="soft", id="use-in-code"
+            ),
+        ),
+        rx.popover.content(
+            rx.vstack(
+                rx.text("Fetch the published version", weight="medium", size="2"),
+                rx.code_block(
+                    EditorState.api_snippet,
+                    language="bash",
+                    id="api-snippet",
+                    wrap_long_lines=True,
+                    width="100%",
+                ),
+                rx.text(
+                    "Add ?label=staging or ?version=3 for another one; POST …/render with "
+                    '{"variables": {…}} returns the text filled in. ',
+                    rx.link("Create an API key", href=routes.SETTINGS),
+                    " in Settings, or read the ",
+                    rx.link("API docs", href=routes.API_DOCS, is_external=True),
+                    ".",
+                    size="1",
+                    color=rx.color("gray", 11),
+                ),
+                rx.button(
+                    rx.icon("copy", size=14),
+                    "Copy",
+                    size="1",
+                    variant="soft",
+                    on_click=[
+                        rx.set_clipboard(EditorState.api_snippet),
+                        rx.toast.success("Copied."),
+                    ],
+                    id="copy-api-snippet",
+                ),
+                spacing="2",
+                align="start",
+            ),
+            max_width="34rem",
+        ),
     )
 
 

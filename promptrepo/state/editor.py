@@ -26,6 +26,7 @@ from promptrepo.services.changes import project_topic
 from promptrepo.services.errors import NotFound, ServiceError, ValidationFailed
 from promptrepo.services.principal import Principal
 from promptrepo.services.sessions import resolve_session
+from promptrepo.settings import settings
 from promptrepo.state.base import AppState
 from promptrepo.state.live import follow
 
@@ -256,6 +257,12 @@ class EditorState(AppState):
     @rx.var
     def project_url(self) -> str:
         return routes.project_url(self.editor_project_id) if self.editor_project_id else "/"
+
+    @rx.var
+    def api_snippet(self) -> str:
+        """How a program fetches the published version of this prompt."""
+        url = f"{settings.public_url.rstrip('/')}/api/v1/prompts/{self.editor_prompt_id}/resolve"
+        return f'curl -H "Authorization: Bearer $PROMPTREPO_API_KEY" \\\n  {url}'
 
     # ------------------------------------------------------------------ helpers
     def _ids_from_url(self) -> tuple[str, str]:

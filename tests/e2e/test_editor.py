@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import uuid
 
+import httpx
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlmodel import select
 
 from promptrepo.models import AuditLog, Prompt
-from promptrepo.services import versions
+from promptrepo.services import api_keys, versions
 from tests.app_server import AppServer, sign_in
 from tests.factories import make_user
 from tests.prompt_factories import make_prompt
@@ -121,6 +122,17 @@ def test_write_preview_validate_publish_diff_and_roll_back(
     # Roll back to the first published version.
     page.locator("#rollback-2").click()
     expect(page.locator("#production-version")).to_have_text("v2")
+
+    # "Use in code" shows the request a program makes, and it works as shown.
+    page.locator("#use-in-code").click()
+    url = f"{app_server.url}/api/v1/prompts/{prompt_id}/resolve"
+    expect(page.locator("#api-snippet")).to_contain_text(url)
+    with app_server.session() as s:
+        _, key = api_keys.create_api_key(s, _owner(s, prompt_id), name="code")
+        s.commit()
+    answer = httpx.get(url, headers={"Authorization": f"Bearer {key}"}, timeout=10)
+    assert answer.status_code == 200 and answer.json()["version"] == 2
+    page.keyboard.press("Escape")
 
     with app_server.session() as s:
         resolved = versions.resolve(s, _owner(s, prompt_id), prompt_id)
