@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 from fastapi import FastAPI
@@ -17,6 +18,7 @@ from promptrepo.api import (
     public,
     segments,
     seo,
+    serving_db,
     validators,
     versions,
 )
@@ -55,6 +57,13 @@ and `RateLimit-Reset` (seconds); over the limit you get 429 with `Retry-After`.
 GIL_SWITCH_INTERVAL_SECONDS = 0.001
 
 
+@contextlib.asynccontextmanager
+async def _lifespan(_api: FastAPI):
+    """On shutdown, close this event loop's serving connection (api/serving_db.py)."""
+    yield
+    await serving_db.close_for_this_loop()
+
+
 def create_api() -> FastAPI:
     configure_logging()
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
@@ -65,6 +74,7 @@ def create_api() -> FastAPI:
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        lifespan=_lifespan,
     )
     install_error_handlers(api)
     api.include_router(health.router)
