@@ -20,11 +20,9 @@ never refuses a request, while still being counted on every request.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -40,7 +38,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from promptrepo.db import build_engine, migrate  # noqa: E402
-from tests.app_server import copy_app, free_port, wait_until_serving  # noqa: E402
+from tests.app_server import (  # noqa: E402
+    app_env,
+    copy_app,
+    free_port,
+    start_app,
+    stop_app,
+    wait_until_serving,
+)
 
 PG_ADMIN_URL = os.environ.get(
     "BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -218,8 +223,8 @@ def start_server(workdir: Path, database_url: str, body_file: Path) -> tuple[sub
     copy_app(workdir)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = dict(os.environ)
-    env.update(
+    env = app_env(
+        workdir,
         APP_ENV="production",
         SECRET_KEY=uuid.uuid4().hex + uuid.uuid4().hex,
         DATABASE_URL=database_url,
@@ -228,45 +233,10 @@ def start_server(workdir: Path, database_url: str, body_file: Path) -> tuple[sub
         API_BENCH_BODY_FILE=str(body_file),
         PUBLIC_URL=url,
         LOG_LEVEL="WARNING",
-        PYTHONPATH=str(workdir),
-        REFLEX_BUN_PATH=str(ROOT / ".tools/node_modules/@oven/bun-linux-x64/bin/bun"),
-        REFLEX_TELEMETRY_ENABLED="false",
-        REFLEX_CHECK_LATEST_VERSION="false",
     )
-    log = (workdir / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/reflex"),
-            "run",
-            "--env",
-            "prod",
-            "--single-port",
-            "--frontend-port",
-            str(port),
-            "--backend-port",
-            str(port),
-            "--backend-host",
-            "127.0.0.1",
-            "--loglevel",
-            "warning",
-        ],
-        cwd=workdir,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    proc = start_app(workdir, env, port, "--loglevel", "warning")
     wait_until_serving(url, proc, workdir / "server.log")
     return proc, url
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def run_wrk(
@@ -427,7 +397,7 @@ def main() -> None:
         print("runs:", json.dumps({"bare": bare_runs, "cached": cached_runs}, indent=None))
     finally:
         if proc is not None:
-            stop_server(proc)
+            stop_app(proc)
         client.flushdb()
         client.close()
         drop_database(db_name)

@@ -15,12 +15,8 @@ both must be running locally); the default is the embedded set-up `make run` use
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,8 +33,11 @@ from promptrepo.db import build_engine, migrate  # noqa: E402
 from tests.app_server import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
+    app_env,
     copy_app,
     free_port,
+    start_app,
+    stop_app,
     wait_until_serving,
 )
 
@@ -117,15 +116,7 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-editor-"))
     copy_app(workdir)
-    env = dict(os.environ)
-    env.update(
-        APP_ENV="test",
-        PYTHONPATH=str(workdir),
-        REFLEX_BUN_PATH=str(ROOT / ".tools/node_modules/@oven/bun-linux-x64/bin/bun"),
-        REFLEX_TELEMETRY_ENABLED="false",
-        REFLEX_CHECK_LATEST_VERSION="false",
-        SECRET_KEY="bench-secret-key-" + uuid.uuid4().hex,
-    )
+    env = app_env(workdir, APP_ENV="test", SECRET_KEY="bench-secret-key-" + uuid.uuid4().hex)
     pg_name = None
     if args.backend == "postgresql":
         from sqlalchemy import text
@@ -153,27 +144,7 @@ def main() -> None:
     env["PUBLIC_URL"] = url
     log_path = workdir / "server.log"
     print(f"building and starting the app ({args.backend}) …", flush=True)
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [
-                str(ROOT / ".venv/bin/reflex"),
-                "run",
-                "--env",
-                "prod",
-                "--single-port",
-                "--frontend-port",
-                str(port),
-                "--backend-port",
-                str(port),
-                "--backend-host",
-                "127.0.0.1",
-            ],
-            cwd=workdir,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = start_app(workdir, env, port)
     try:
         wait_until_serving(url, proc, log_path)
         from playwright.sync_api import sync_playwright
@@ -207,12 +178,7 @@ def main() -> None:
             assert typed[-10:] in tail, (typed[-10:], tail)
             browser.close()
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        with contextlib.suppress(Exception):
-            proc.wait(timeout=15)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_app(proc)
         if pg_name:
             from sqlalchemy import text
 

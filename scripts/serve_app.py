@@ -8,10 +8,8 @@ the fresh database gets a few public projects, so the landing page's teaser has 
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,8 +24,11 @@ if str(ROOT) not in sys.path:
 from tests.app_server import (  # noqa: E402, F401  (CHROMIUM*: for the scripts using this one)
     CHROMIUM,
     CHROMIUM_ARGS,
+    app_env,
     copy_app,
     free_port,
+    start_app,
+    stop_app,
     wait_until_serving,
 )
 
@@ -109,15 +110,7 @@ def serve_app(*, seed: bool = True, timeout: float = 300) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     database_url = f"sqlite:///{workdir / 'data' / 'promptrepo.db'}"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(workdir),
-        "DATABASE_URL": database_url,
-        "PUBLIC_URL": url,
-        "REFLEX_BUN_PATH": str(ROOT / ".tools/node_modules/@oven/bun-linux-x64/bin/bun"),
-        "REFLEX_TELEMETRY_ENABLED": "false",
-        "REFLEX_CHECK_LATEST_VERSION": "false",
-    }
+    env = app_env(workdir, DATABASE_URL=database_url, PUBLIC_URL=url)
     env.pop("REDIS_URL", None)
     env.pop("APP_ENV", None)
     (workdir / "data").mkdir()
@@ -125,41 +118,12 @@ def serve_app(*, seed: bool = True, timeout: float = 300) -> Iterator[str]:
     if seed:
         seed_demo_data(database_url)
     log_path = workdir / "server.log"
-    with log_path.open("wb") as log:
-        # The same command line as `make run`.
-        proc = subprocess.Popen(
-            [
-                str(ROOT / ".venv/bin/reflex"),
-                "run",
-                "--env",
-                "prod",
-                "--single-port",
-                "--frontend-port",
-                str(port),
-                "--backend-port",
-                str(port),
-                "--backend-host",
-                "127.0.0.1",
-                "--loglevel",
-                "warning",
-            ],
-            cwd=workdir,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = start_app(workdir, env, port, "--loglevel", "warning")  # as `make run` does
     try:
         wait_until_serving(url, proc, log_path, timeout)
         yield url
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
+        stop_app(proc)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

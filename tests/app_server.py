@@ -109,19 +109,65 @@ def wait_until_serving(
     )
 
 
+def app_env(workdir: Path, **settings: str) -> dict[str, str]:
+    """The environment of an app copied to `workdir` (see copy_app), plus `settings`."""
+    return {
+        **os.environ,
+        "PYTHONPATH": str(workdir),
+        "REFLEX_BUN_PATH": str(ROOT / ".tools/node_modules/@oven/bun-linux-x64/bin/bun"),
+        "REFLEX_TELEMETRY_ENABLED": "false",
+        "REFLEX_CHECK_LATEST_VERSION": "false",
+        **settings,
+    }
+
+
+def start_app(workdir: Path, env: dict[str, str], port: int, *args: str) -> subprocess.Popen:
+    """Build and serve the copy in `workdir` as `make run` does (production mode, one port),
+    in a process group of its own, its output in `workdir/server.log`."""
+    with (workdir / "server.log").open("wb") as log:
+        return subprocess.Popen(
+            [
+                str(ROOT / ".venv/bin/reflex"),
+                "run",
+                "--env",
+                "prod",
+                "--single-port",
+                "--frontend-port",
+                str(port),
+                "--backend-port",
+                str(port),
+                "--backend-host",
+                "127.0.0.1",
+                *args,
+            ],
+            cwd=workdir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop_app(proc: subprocess.Popen, timeout: float = 15) -> None:
+    """Stop the served app and everything it started (its process group)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
 @pytest.fixture(scope="session")
 def app_server(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[AppServer]:
     workdir = tmp_path_factory.mktemp("app")
     copy_app(workdir)
-    env = dict(os.environ)
-    env.update(
+    env = app_env(
+        workdir,
         APP_ENV="test",
-        PYTHONPATH=str(workdir),
-        REFLEX_BUN_PATH=str(ROOT / ".tools/node_modules/@oven/bun-linux-x64/bin/bun"),
-        REFLEX_TELEMETRY_ENABLED="false",
-        REFLEX_CHECK_LATEST_VERSION="false",
         SECRET_KEY="test-secret-key-" + uuid.uuid4().hex,
         LOGIN_RATE_LIMIT=os.environ.get("E2E_LOGIN_RATE_LIMIT", "100/minute"),
         SIGNUP_RATE_LIMIT="1000/hour",
@@ -150,27 +196,7 @@ def app_server(
     url = f"http://127.0.0.1:{port}"
     env["PUBLIC_URL"] = url
     log_path = workdir / "server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [
-                str(ROOT / ".venv/bin/reflex"),
-                "run",
-                "--env",
-                "prod",
-                "--single-port",
-                "--frontend-port",
-                str(port),
-                "--backend-port",
-                str(port),
-                "--backend-host",
-                "127.0.0.1",
-            ],
-            cwd=workdir,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = start_app(workdir, env, port)
     engine = build_engine(database_url, pool_size=2)
     try:
         wait_until_serving(url, proc, log_path)
@@ -183,12 +209,7 @@ def app_server(
             stripe=stripe_fake,
         )
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=15)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
+        stop_app(proc)
         engine.dispose()
         stripe_fake.close()
 

@@ -1,4 +1,4 @@
-"""Form pieces shared by the account pages: labelled inputs with inline errors."""
+"""Form pieces shared by the pages: labelled inputs with inline errors, a copy button."""
 
 from __future__ import annotations
 
@@ -79,4 +79,16 @@ def card(*children: rx.Component, heading: str, subheading: str = "") -> rx.Comp
         ),
         width="100%",
         padding_y="2rem",
+    )
+
+
+def copy_button(value: Var, *, id: str, **props) -> rx.Component:
+    """A "Copy" button that puts `value` on the clipboard and says so."""
+    return rx.button(
+        rx.icon("copy", size=14),
+        "Copy",
+        variant="soft",
+        on_click=[rx.set_clipboard(value), rx.toast.success("Copied.")],
+        id=id,
+        **props,
     )

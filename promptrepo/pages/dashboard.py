@@ -319,46 +319,44 @@ def name_fields(name_default, description_default) -> list[rx.Component]:
     ]
 
 
-def create_dialog() -> rx.Component:
+def project_dialog(kind: str, title: str, *fields: rx.Component, on_submit) -> rx.Component:
+    """The create and edit dialogs: a form of `fields`, open while `dialog == kind`."""
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title("New project"),
+            rx.dialog.title(title),
             rx.form(
-                rx.vstack(
-                    *name_fields("", ""),
-                    visibility_switch(),
-                    form_error(),
-                    limit_callout(),
-                    dialog_buttons("Create project", "create-project-submit"),
-                    spacing="3",
-                ),
-                on_submit=DashboardState.create,
+                rx.vstack(*fields, spacing="3"),
+                on_submit=on_submit,
                 reset_on_submit=False,
             ),
         ),
-        open=DashboardState.dialog == "create",
+        open=DashboardState.dialog == kind,
         on_open_change=DashboardState.set_dialog_open,
     )
 
 
+def create_dialog() -> rx.Component:
+    return project_dialog(
+        "create",
+        "New project",
+        *name_fields("", ""),
+        visibility_switch(),
+        form_error(),
+        limit_callout(),
+        dialog_buttons("Create project", "create-project-submit"),
+        on_submit=DashboardState.create,
+    )
+
+
 def edit_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Edit project"),
-            rx.form(
-                rx.vstack(
-                    *name_fields(DashboardState.target_name, DashboardState.target_description),
-                    visibility_switch(),
-                    form_error(),
-                    dialog_buttons("Save", "edit-project-submit"),
-                    spacing="3",
-                ),
-                on_submit=DashboardState.save_edit,
-                reset_on_submit=False,
-            ),
-        ),
-        open=DashboardState.dialog == "edit",
-        on_open_change=DashboardState.set_dialog_open,
+    return project_dialog(
+        "edit",
+        "Edit project",
+        *name_fields(DashboardState.target_name, DashboardState.target_description),
+        visibility_switch(),
+        form_error(),
+        dialog_buttons("Save", "edit-project-submit"),
+        on_submit=DashboardState.save_edit,
     )
 
 

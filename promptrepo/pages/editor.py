@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from promptrepo import routes
+from promptrepo.components.forms import copy_button
 from promptrepo.components.template import template
 from promptrepo.services.variables import VARIABLE_TYPES
 from promptrepo.state.base import AppState
@@ -310,17 +311,7 @@ def use_in_code() -> rx.Component:
                     size="1",
                     color=rx.color("gray", 11),
                 ),
-                rx.button(
-                    rx.icon("copy", size=14),
-                    "Copy",
-                    size="1",
-                    variant="soft",
-                    on_click=[
-                        rx.set_clipboard(EditorState.api_snippet),
-                        rx.toast.success("Copied."),
-                    ],
-                    id="copy-api-snippet",
-                ),
+                copy_button(EditorState.api_snippet, id="copy-api-snippet", size="1"),
                 spacing="2",
                 align="start",
             ),

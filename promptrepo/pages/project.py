@@ -9,6 +9,7 @@ import reflex as rx
 from promptrepo import routes
 from promptrepo.components.dialogs import confirm_delete_dialog, error_callout
 from promptrepo.components.dnd import drag_div
+from promptrepo.components.forms import copy_button
 from promptrepo.components.template import template
 from promptrepo.pages.dashboard import visibility_badge
 from promptrepo.state.project import ProjectState, PromptView, SegmentView
@@ -418,13 +419,7 @@ def composed() -> rx.Component:
                 color=rx.color("gray", 11),
             ),
             rx.spacer(),
-            rx.button(
-                rx.icon("copy", size=14),
-                "Copy",
-                variant="soft",
-                on_click=[rx.set_clipboard(ProjectState.composed), rx.toast.success("Copied.")],
-                id="copy-composed",
-            ),
+            copy_button(ProjectState.composed, id="copy-composed"),
             width="100%",
             align="center",
         ),

@@ -6,7 +6,7 @@ import reflex as rx
 
 from promptrepo import routes
 from promptrepo.components.dialogs import confirm_delete_dialog
-from promptrepo.components.forms import field, form_alert
+from promptrepo.components.forms import copy_button, field, form_alert
 from promptrepo.components.template import template
 from promptrepo.services.passwords import MAX_LENGTH, MIN_LENGTH
 from promptrepo.state.api_keys import ApiKeysState as K
@@ -181,14 +181,7 @@ def new_secret_callout() -> rx.Component:
                 ),
                 rx.hstack(
                     rx.code(K.new_secret, id="new-api-key", word_break="break-all"),
-                    rx.button(
-                        rx.icon("copy", size=14),
-                        "Copy",
-                        size="1",
-                        variant="soft",
-                        on_click=[rx.set_clipboard(K.new_secret), rx.toast.success("Copied.")],
-                        id="copy-api-key",
-                    ),
+                    copy_button(K.new_secret, id="copy-api-key", size="1"),
                     align="center",
                     wrap="wrap",
                 ),
