@@ -24,6 +24,7 @@ from promptrepo.services.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from promptrepo.services.locks import lock_user
 from promptrepo.services.principal import Principal, require_admin, require_user
 
 NAME_MAX_LENGTH = 100
@@ -129,6 +130,7 @@ def update_profile(
 ) -> Profile:
     """Change the acting user's own name and/or theme preference (light, dark or system)."""
     profile = get_profile(session, principal)
+    profile = lock_user(session, profile.id)  # read afresh; NotFound if deleted meanwhile
     if name is not None:
         profile.name = normalise_name(name)
     if theme_preference is not None:
@@ -155,7 +157,15 @@ def change_password(
     Every other session is logged out; the session whose token is `keep_token` stays.
     """
     profile = get_profile(session, principal)
-    credential = session.get(Credential, profile.id)
+    # Check the current password under the account's lock: of two concurrent changes from
+    # the same old password, the second sees the first's new hash and is refused, instead of
+    # silently replacing a password the user was just told was saved.
+    profile = lock_user(session, profile.id)
+    credential = session.exec(
+        select(Credential)
+        .where(Credential.user_id == profile.id)
+        .execution_options(populate_existing=True)
+    ).first()
     if not passwords.verify_password(current_password, credential and credential.password_hash):
         message = "Your current password is not correct."
         raise ValidationFailed(message, errors=[{"loc": ["current_password"], "msg": message}])

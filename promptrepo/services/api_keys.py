@@ -19,6 +19,7 @@ from promptrepo.models import ApiKey, Profile, utcnow
 from promptrepo.models.users import API_KEY_SCOPES
 from promptrepo.services import audit, cache
 from promptrepo.services.errors import NotFound, PermissionDenied, ValidationFailed
+from promptrepo.services.locks import lock_user
 from promptrepo.services.principal import Principal, require_user, require_write
 
 KEY_PREFIX = "pr_"
@@ -62,6 +63,7 @@ def create_api_key(
         errors.append({"loc": ["body", "scope"], "msg": "Scope must be 'read' or 'write'."})
     if errors:
         raise ValidationFailed("The API key is invalid.", errors=errors)
+    lock_user(session, principal.user_id)  # concurrent creates count one after another
     active = session.exec(
         select(ApiKey.id).where(ApiKey.user_id == principal.user_id, ApiKey.revoked_at.is_(None))
     ).all()
@@ -118,10 +120,15 @@ def revoke_api_key(
     key = session.get(ApiKey, key_uuid)
     if key is None or key.user_id != principal.user_id:
         raise NotFound("API key not found.")
-    if key.revoked_at is None:
-        key.revoked_at = utcnow()
-        session.add(key)
-        session.flush()
+    # A conditional UPDATE: of two concurrent revocations one changes the row and is audited.
+    revoked = session.exec(
+        update(ApiKey)
+        .where(ApiKey.id == key.id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(key)
+    if revoked.rowcount:
         audit.record(session, principal.user_id, "api_key.revoke", "api_key", key.id)
     _drop_cached_principal_after_commit(session, key.key_hash)
     return key

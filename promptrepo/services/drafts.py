@@ -3,6 +3,9 @@
 Every save names the revision it was based on. If someone saved in between (another tab, the
 API), the save is refused with `DraftConflict`, which carries the server's current draft so
 the editor can compare, reload or overwrite (`force=True`) without losing the user's text.
+The comparison and the write are one compare-and-set: the save locks the project's and the
+prompt's rows (`services/locks.py`, on PostgreSQL and SQLite) and compares the revision read
+under the lock, so of N saves on one base exactly one wins and the others get the conflict.
 Drafts may contain template syntax errors (the user is mid-edit); versions may not.
 """
 
@@ -17,6 +20,7 @@ from promptrepo.models import Prompt
 from promptrepo.services import access, audit, changes, templates
 from promptrepo.services import variables as variable_specs
 from promptrepo.services.errors import Conflict, ValidationFailed
+from promptrepo.services.locks import lock_prompt
 from promptrepo.services.principal import Principal
 
 MAX_CONTENT_CHARS = 100_000
@@ -92,9 +96,12 @@ def save_draft(
     `base_revision` is the revision the caller started from: a different current revision
     raises DraftConflict (unless `force`). When the content changes, the variables are synced
     with it (`variables.sync_with_content`). A save that changes nothing keeps the revision.
+    `force` overwrites whatever revision is current when the save runs; the audit entry names
+    that revision (`overwrote_revision`), so a forced save never hides what it replaced.
     """
     prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
     assert principal is not None
+    prompt, project = lock_prompt(session, prompt, project)
     if not force and base_revision is not None and base_revision != prompt.revision:
         raise DraftConflict(
             f"This prompt was changed elsewhere (now at revision {prompt.revision}, "
@@ -132,10 +139,11 @@ def save_draft(
     if not changed:
         return prompt
 
+    overwritten = prompt.revision
     prompt.name = new_name
     prompt.content = new_content
     prompt.variables = new_variables
-    prompt.revision += 1
+    prompt.revision = overwritten + 1
     session.add(prompt)
     session.flush()
     if action == "prompt.saved" and not force:  # autosave: one entry per stretch of editing
@@ -158,6 +166,8 @@ def save_draft(
             revision=prompt.revision,
             fields=changed,
             forced=force,
+            base_revision=base_revision,
+            overwrote_revision=overwritten,
         )
     changes.project_changed(session, project)
     return prompt

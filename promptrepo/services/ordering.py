@@ -1,8 +1,8 @@
 """Keeping `order` columns dense (0..n-1, no gaps, no duplicates) under concurrent edits.
 
 Every change to the order of a project's segments, or of a segment's prompts, first locks the
-project's row (`SELECT ... FOR UPDATE` on PostgreSQL; SQLite serialises writers anyway), then
-reads the siblings fresh and renumbers them all in the same transaction. Two tabs reordering
+project's row (`services/locks.py`: `SELECT ... FOR UPDATE` on PostgreSQL, the database's one
+write lock on SQLite), then reads the siblings fresh and renumbers them all in the same transaction. Two tabs reordering
 at once therefore take turns, and the second sees the first's result.
 """
 
@@ -14,28 +14,11 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from promptrepo.models import Profile, Project, Prompt, Segment
-from promptrepo.services.errors import NotFound, ValidationFailed
+from promptrepo.models import Prompt, Segment
+from promptrepo.services.errors import ValidationFailed
+from promptrepo.services.locks import lock_project, lock_user  # noqa: F401 (re-exported)
 
 NAME_MAX = 100
-
-
-def lock_project(session: Session, project_id: uuid.UUID) -> Project:
-    """Lock the project's row until the transaction ends and return it, freshly read."""
-    project = session.exec(
-        select(Project)
-        .where(Project.id == project_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
-    if project is None:  # deleted meanwhile
-        raise NotFound("Project not found.")
-    return project
-
-
-def lock_user(session: Session, user_id: uuid.UUID) -> None:
-    """Serialise plan-limit checks for one user (two tabs creating at once stay within limits)."""
-    session.exec(select(Profile.id).where(Profile.id == user_id).with_for_update()).first()
 
 
 def segments_in_order(session: Session, project_id: uuid.UUID) -> list[Segment]:

@@ -11,13 +11,14 @@ import uuid
 from urllib.parse import quote
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from promptrepo import routes
 from promptrepo.models import Credential, Profile
 from promptrepo.observability import get_logger
 from promptrepo.services import accounts, audit, mail, passwords, sessions
 from promptrepo.services.errors import ValidationFailed
+from promptrepo.services.locks import lock_user
 from promptrepo.settings import settings
 
 SALT = "promptrepo.password-reset"
@@ -33,7 +34,11 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def _current_fingerprint(session: Session, user_id: uuid.UUID) -> str:
-    credential = session.get(Credential, user_id)
+    credential = session.exec(
+        select(Credential)
+        .where(Credential.user_id == user_id)
+        .execution_options(populate_existing=True)
+    ).first()
     return passwords.fingerprint(credential.password_hash if credential else None)
 
 
@@ -118,6 +123,9 @@ def reset_password(session: Session, token: str, new_password: str) -> Profile:
     profile = session.get(Profile, user_id)
     if profile is None or profile.suspended_at is not None:
         raise _invalid("This reset link is not valid. Ask for a new one.")
+    # Under the account's lock, so two requests with one link cannot both pass the
+    # fingerprint check: the second sees the new hash and the link is spent.
+    lock_user(session, user_id)
     if data.get("fp") != _current_fingerprint(session, user_id):
         raise _invalid("This reset link has already been used. Ask for a new one.")
     passwords.validate_password(new_password)

@@ -419,6 +419,7 @@ def update_project(
 ) -> Project:
     """Rename, re-describe or change the visibility of the principal's own project."""
     project = access.get_project(session, principal, project_id, write=True)
+    project = lock_project(session, project.id)
     changed = False
     if name is not None:
         new_name = clean_name(name, what="project")

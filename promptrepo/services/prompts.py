@@ -17,6 +17,7 @@ from promptrepo.models import Prompt, Segment
 from promptrepo.services import access, plans
 from promptrepo.services.changes import project_changed
 from promptrepo.services.errors import NotFound, ValidationFailed
+from promptrepo.services.locks import lock_prompt
 from promptrepo.services.ordering import (
     clamp_index,
     clean_name,
@@ -88,7 +89,9 @@ def rename_prompt(
 ) -> Prompt:
     """Rename a prompt of the principal's project (1–100 characters after trimming)."""
     prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
-    prompt.name = clean_name(name, what="prompt")
+    name = clean_name(name, what="prompt")
+    prompt, project = lock_prompt(session, prompt, project)
+    prompt.name = name
     session.add(prompt)
     project_changed(session, project)
     session.flush()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from promptrepo.models import Segment
 from promptrepo.services import access
@@ -61,7 +61,14 @@ def rename_segment(
 ) -> Segment:
     """Rename a segment of the principal's project (1–100 characters after trimming)."""
     segment, project = access.get_segment(session, principal, segment_id, write=True)
-    segment.name = clean_name(name, what="segment")
+    name = clean_name(name, what="segment")
+    project = lock_project(session, project.id)
+    segment = session.exec(
+        select(Segment).where(Segment.id == segment.id).execution_options(populate_existing=True)
+    ).first()
+    if segment is None:  # deleted by another tab meanwhile
+        raise NotFound("Segment not found.")
+    segment.name = name
     session.add(segment)
     project_changed(session, project)
     session.flush()

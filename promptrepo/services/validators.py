@@ -27,10 +27,11 @@ import regex
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlmodel import Session, func, select
 
-from promptrepo.models import Validator
+from promptrepo.models import Project, Prompt, Validator
 from promptrepo.models.projects import VALIDATOR_TYPES
 from promptrepo.services import access, audit, changes, templates
-from promptrepo.services.errors import ValidationFailed
+from promptrepo.services.errors import NotFound, ValidationFailed
+from promptrepo.services.locks import lock_prompt
 from promptrepo.services.principal import Principal
 
 REGEX_TIMEOUT_SECONDS = 0.1
@@ -353,6 +354,9 @@ def add_validator(
     """Add a validator (config checked first) at the end of the prompt's list."""
     prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
     normalised = validate_config(type, config)
+    # Count and place under the prompt's lock: concurrent adds get distinct positions and
+    # together never pass the per-prompt maximum.
+    prompt, project = lock_prompt(session, prompt, project)
     count, last = session.exec(
         select(func.count(), func.max(Validator.order)).where(Validator.prompt_id == prompt.id)
     ).one()
@@ -393,6 +397,7 @@ def update_validator(
     validator, project = access.get_validator(session, principal, validator_id, write=True)
     new_type = type or validator.type
     normalised = validate_config(new_type, config)
+    validator, project = _lock_validator(session, validator, project)
     before = {"type": validator.type, "config": validator.config}
     validator.type = new_type
     validator.config = normalised
@@ -413,11 +418,31 @@ def update_validator(
     return validator
 
 
+def _lock_validator(
+    session: Session, validator: Validator, project: Project
+) -> tuple[Validator, Project]:
+    """Lock the validator's prompt (and project) and read the validator again under the lock;
+    NotFound when another request deleted it meanwhile (instead of a failed UPDATE)."""
+    prompt = session.get(Prompt, validator.prompt_id)
+    if prompt is None:
+        raise NotFound("Validator not found.")
+    _, project = lock_prompt(session, prompt, project)
+    current = session.exec(
+        select(Validator)
+        .where(Validator.id == validator.id)
+        .execution_options(populate_existing=True)
+    ).first()
+    if current is None:
+        raise NotFound("Validator not found.")
+    return current, project
+
+
 def delete_validator(
     session: Session, principal: Principal | None, validator_id: uuid.UUID | str
 ) -> None:
     """Delete a validator (versions keep their own snapshot of it)."""
     validator, project = access.get_validator(session, principal, validator_id, write=True)
+    validator, project = _lock_validator(session, validator, project)
     assert principal is not None
     audit.record(
         session,

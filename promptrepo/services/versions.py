@@ -25,6 +25,7 @@ from promptrepo.models import PRODUCTION_LABEL, Profile, Prompt, Version, Versio
 from promptrepo.services import access, audit, changes, drafts, templates, validators
 from promptrepo.services import variables as variable_specs
 from promptrepo.services.errors import Conflict, NotFound, ValidationFailed
+from promptrepo.services.locks import lock_prompt
 from promptrepo.services.principal import Principal
 
 STAGING_LABEL = "staging"
@@ -284,13 +285,9 @@ def create_version(
     """
     prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
     assert principal is not None
-    # Serialise version numbering per prompt (a row lock on PostgreSQL).
-    prompt = session.exec(
-        select(Prompt)
-        .where(Prompt.id == prompt.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    # Serialise version numbering per prompt (row locks on both databases): two concurrent
+    # snapshots get N+1 and N+2, never both N+1.
+    prompt, project = lock_prompt(session, prompt, project)
     if base_revision is not None and base_revision != prompt.revision:
         raise drafts.DraftConflict(
             f"This prompt was changed elsewhere (now at revision {prompt.revision}, "
@@ -464,6 +461,7 @@ def restore_version(
 ) -> Prompt:
     """Copy version `number` (content, variables, validators) into the draft, via save_draft."""
     prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
+    prompt, project = lock_prompt(session, prompt, project)
     assert principal is not None
     version = _version_row(session, prompt.id, number)
     prompt = drafts.save_draft(
@@ -494,6 +492,7 @@ def delete_version(
 ) -> None:
     """Delete a version; refused (Conflict) while any label points at it."""
     prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
+    prompt, project = lock_prompt(session, prompt, project)
     assert principal is not None
     version = _version_row(session, prompt.id, number)
     labels = _labels_by_version(session, prompt.id).get(version.id, [])
@@ -561,6 +560,7 @@ def set_label(
     """Point `label` at a version. Moving `production` publishes it: refused with
     ValidationFailed listing each failure when the version does not pass its validators."""
     prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
+    prompt, project = lock_prompt(session, prompt, project)
     assert principal is not None
     label = check_label_name(label)
     version = _version_row(session, prompt.id, version_number)
@@ -623,6 +623,7 @@ def remove_label(
 ) -> None:
     """Remove a label; removing `production` unpublishes the prompt."""
     prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
+    prompt, project = lock_prompt(session, prompt, project)
     assert principal is not None
     existing = session.exec(
         select(VersionLabel).where(VersionLabel.prompt_id == prompt.id, VersionLabel.name == label)
@@ -653,7 +654,8 @@ def rollback(
     version_number: int,
 ) -> LabelInfo:
     """Move `production` back to an older version (one click in the editor)."""
-    prompt, _ = access.get_prompt(session, principal, prompt_id, write=True)
+    prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
+    prompt, project = lock_prompt(session, prompt, project)
     current = session.exec(
         select(Version.version)
         .join(VersionLabel, VersionLabel.version_id == Version.id)
