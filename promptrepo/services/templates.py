@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextvars
 import functools
-import inspect
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -22,9 +21,9 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.environment import Template
 from jinja2.exceptions import SecurityError, TemplateError
-from jinja2.runtime import LoopContext, Macro
+from jinja2.runtime import Context, LoopContext, Macro
 from jinja2.sandbox import SandboxedEnvironment, SandboxedEscapeFormatter, SandboxedFormatter
-from jinja2.utils import generate_lorem_ipsum
+from jinja2.utils import _PassArg, generate_lorem_ipsum, pass_context
 from markupsafe import Markup
 
 from promptrepo.services.errors import ValidationFailed
@@ -263,78 +262,98 @@ def _list_method_check(items: list, name: str, args: tuple) -> tuple:
     return args
 
 
-# Filters that can build more than they are given, with the size of their result.
-def _filter_sizes() -> dict[str, Callable[[inspect.BoundArguments], int | None]]:
-    def text(bound: inspect.BoundArguments, name: str = "s") -> str:
-        value = bound.arguments.get(name, "")
-        return value if isinstance(value, str) else str(value)
-
-    def indent(b: inspect.BoundArguments) -> int:
-        s, width = text(b), b.arguments.get("width", 4)
-        per_line = len(width) if isinstance(width, str) else _as_int(width)
-        return len(s) + (s.count("\n") + 1) * per_line
-
-    def wordwrap(b: inspect.BoundArguments) -> int:
-        s = text(b)
-        wrap = b.arguments.get("wrapstring") or "\n"
-        width = max(_as_int(b.arguments.get("width", 79)), 1)
-        lines = min(len(s) + 1, len(s.split()) + len(s) // width + s.count("\n") + 1)
-        return len(s) + lines * len(str(wrap))
-
-    def replace(b: inspect.BoundArguments) -> int:
-        old, new = str(b.arguments.get("old", "")), str(b.arguments.get("new", ""))
-        count = b.arguments.get("count")
-        return _replaced_size(text(b), old, new, _as_int(count) if count is not None else None)
-
-    def fmt(b: inspect.BoundArguments) -> int:
-        args, kwargs = b.arguments.get("args", ()), b.arguments.get("kwargs", {})
-        return _percent_size(text(b, "value"), kwargs or args)
-
-    return {
-        "center": lambda b: max(len(text(b, "value")), _as_int(b.arguments.get("width", 80))),
-        "indent": indent,
-        "wordwrap": wordwrap,
-        "replace": replace,
-        "format": fmt,
-        "batch": lambda b: _as_int(b.arguments.get("linecount", 0)),
-        "slice": lambda b: _as_int(b.arguments.get("slices", 0)),
-    }
+# Filters that can build more than they are given: the size of their result from the
+# arguments as the template passes them (`value` first), checked before the filter runs.
+def _arg(args: tuple, kwargs: dict, index: int, name: str, default: Any) -> Any:
+    if len(args) > index:
+        return args[index]
+    return kwargs.get(name, default)
 
 
-def _bounded_filter(name: str, func: Callable, size_of: Callable) -> Callable:
-    signature = inspect.signature(func)
-
-    @functools.wraps(func)
-    def checked(*args: Any, **kwargs: Any) -> Any:
-        try:
-            bound = signature.bind(*args, **kwargs)
-        except TypeError:
-            return func(*args, **kwargs)  # let the filter raise its own argument error
-        _refuse_size(size_of(bound), f"the {name} filter")
-        return func(*args, **kwargs)
-
-    return checked
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)
 
 
-def _bounded_join(func: Callable) -> Callable:
-    signature = inspect.signature(func)
+def _indent_size(args: tuple, kwargs: dict) -> int:
+    s, width = _text(_arg(args, kwargs, 0, "s", "")), _arg(args, kwargs, 1, "width", 4)
+    per_line = len(width) if isinstance(width, str) else _as_int(width)
+    return len(s) + (s.count("\n") + 1) * per_line
 
-    @functools.wraps(func)
-    def checked(*args: Any, **kwargs: Any) -> Any:
-        try:
-            bound = signature.bind(*args, **kwargs)
-        except TypeError:
-            return func(*args, **kwargs)
-        items = _materialize(bound.arguments.get("value", ()), "the join filter")
-        bound.arguments["value"] = items
-        if bound.arguments.get("attribute") is None:
-            _refuse_size(_joined_size(str(bound.arguments.get("d", "")), items), "the join filter")
-            return func(*bound.args, **bound.kwargs)
-        result = func(*bound.args, **bound.kwargs)
-        _refuse_size(len(result), "the join filter")
+
+def _wordwrap_size(args: tuple, kwargs: dict) -> int:
+    s = _text(_arg(args, kwargs, 0, "s", ""))
+    width = max(_as_int(_arg(args, kwargs, 1, "width", 79)), 1)
+    wrap = _arg(args, kwargs, 3, "wrapstring", None) or "\n"
+    lines = min(len(s) + 1, len(s.split()) + len(s) // width + s.count("\n") + 1)
+    return len(s) + lines * len(_text(wrap))
+
+
+def _replace_size(args: tuple, kwargs: dict) -> int:
+    count = _arg(args, kwargs, 3, "count", None)
+    return _replaced_size(
+        _text(_arg(args, kwargs, 0, "s", "")),
+        _text(_arg(args, kwargs, 1, "old", "")),
+        _text(_arg(args, kwargs, 2, "new", "")),
+        _as_int(count) if count is not None else None,
+    )
+
+
+def _format_size(args: tuple, kwargs: dict) -> int:
+    return _percent_size(_text(args[0] if args else ""), kwargs or tuple(args[1:]))
+
+
+_FILTER_SIZES: dict[str, Callable[[tuple, dict], int]] = {
+    "center": lambda a, k: max(
+        len(_text(_arg(a, k, 0, "value", ""))), _as_int(_arg(a, k, 1, "width", 80))
+    ),
+    "indent": _indent_size,
+    "wordwrap": _wordwrap_size,
+    "replace": _replace_size,
+    "format": _format_size,
+    "batch": lambda a, k: _as_int(_arg(a, k, 1, "linecount", 0)),
+    "slice": lambda a, k: _as_int(_arg(a, k, 1, "slices", 0)),
+}
+
+
+def _join_arguments(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """`join`'s iterable as a counted list, its size checked when it joins plain values."""
+    items = _materialize(_arg(args, kwargs, 0, "value", ()), "the join filter")
+    if args:
+        args = (items, *args[1:])
+    else:
+        kwargs = {**kwargs, "value": items}
+    if _arg(args, kwargs, 2, "attribute", None) is None:
+        separator = _text(_arg(args, kwargs, 1, "d", ""))
+        _refuse_size(_joined_size(separator, items), "the join filter")
+    return args, kwargs
+
+
+def _checked_filter(name: str, func: Callable) -> Callable:
+    """`func` as a filter Jinja cannot fold at compile time (it takes the context, so the
+    compiler leaves it to the render and its budget), with its result's size checked first."""
+    passes = _PassArg.from_obj(func)
+    size_of = _FILTER_SIZES.get(name)
+
+    def checked(context: Context, *args: Any, **kwargs: Any) -> Any:
+        if size_of is not None:
+            _refuse_size(size_of(args, kwargs), f"the {name} filter")
+        elif name == "join":
+            args, kwargs = _join_arguments(args, kwargs)
+        if passes is _PassArg.context:
+            result = func(context, *args, **kwargs)
+        elif passes is _PassArg.eval_context:
+            result = func(context.eval_ctx, *args, **kwargs)
+        elif passes is _PassArg.environment:
+            result = func(context.environment, *args, **kwargs)
+        else:
+            result = func(*args, **kwargs)
+        if name == "join" and isinstance(result, str):
+            _refuse_size(len(result), "the join filter")
         return result
 
-    return checked
+    checked.__name__ = checked.__qualname__ = getattr(func, "__name__", name)
+    checked.__doc__ = func.__doc__
+    return pass_context(checked)
 
 
 class PromptEnvironment(SandboxedEnvironment):
@@ -443,9 +462,8 @@ def _make_environment() -> PromptEnvironment:
     )
     env.globals["range"] = _bounded_range
     env.globals["lipsum"] = _bounded_lipsum
-    for name, size_of in _filter_sizes().items():
-        env.filters[name] = _bounded_filter(name, env.filters[name], size_of)
-    env.filters["join"] = _bounded_join(env.filters["join"])
+    for name, func in list(env.filters.items()):
+        env.filters[name] = _checked_filter(name, func)
     env.count_loop = _count_loop  # type: ignore[attr-defined]
     return env
 
