@@ -141,34 +141,46 @@ class RenderPool:
         self.config = config
         self._idle: list[_Worker] = []
         self._count = 0  # workers alive or starting
+        self._starting = 0
         self._cond = threading.Condition()
         self._closed = False
         self.replaced = 0  # workers killed (past their budget or dead) and replaced
 
     # ------------------------------------------------------------------ workers
     def _acquire(self) -> _Worker:
-        deadline = time.monotonic() + self.config.queue_timeout
+        # Waiting for a worker that is *starting* does not count against the queue timeout
+        # (a process start can take seconds on a loaded machine); waiting for busy ones does.
+        start = time.monotonic()
         with self._cond:
             while True:
                 if self._idle:
                     return self._idle.pop()
                 if self._count < self.config.size:
                     self._count += 1
+                    self._starting += 1
                     break
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not self._cond.wait(remaining):
-                    if self._idle:
-                        return self._idle.pop()
+                waited = time.monotonic() - start
+                limit = WORKER_START_SECONDS if self._starting else self.config.queue_timeout
+                if waited >= limit:
                     raise RateLimited(
                         "Every renderer is busy; try again in a moment.", retry_after=1
                     )
+                self._cond.wait(min(limit - waited, 0.25))
+        return self._start_worker()
+
+    def _start_worker(self) -> _Worker:
+        """Start a worker for a slot already counted in `_count` and `_starting`."""
         try:
-            return _Worker(self.config)
+            worker = _Worker(self.config)
         except BaseException:
             with self._cond:
                 self._count -= 1
-                self._cond.notify()
+                self._starting -= 1
+                self._cond.notify_all()
             raise
+        with self._cond:
+            self._starting -= 1
+        return worker
 
     def _release(self, worker: _Worker) -> None:
         with self._cond:
@@ -177,22 +189,21 @@ class RenderPool:
                 self._count -= 1
                 return
             self._idle.append(worker)
-            self._cond.notify()
+            self._cond.notify_all()
 
     def _discard(self, worker: _Worker) -> None:
         """Kill `worker` and start its replacement in the background."""
         worker.kill()
-        self.replaced += 1
+        with self._cond:
+            self.replaced += 1
+            self._starting += 1
         threading.Thread(target=self._replace, name="render-worker-start", daemon=True).start()
 
     def _replace(self) -> None:
         try:
-            worker = _Worker(self.config)
+            worker = self._start_worker()
         except Exception:
             log.exception("render worker replacement failed to start")
-            with self._cond:
-                self._count -= 1
-                self._cond.notify()
             return
         self._release(worker)
 
