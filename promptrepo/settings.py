@@ -79,6 +79,14 @@ class Settings(BaseSettings):
 
     db_pool_size: int = Field(default=10, ge=1)
 
+    # Rendering (services/render_pool.py): every render and its validators run in worker
+    # processes; one still busy after RENDER_TIMEOUT_SECONDS is killed and replaced (422).
+    render_timeout_seconds: float = Field(default=1.0, gt=0)
+    render_workers: int = Field(default=2, ge=1)  # per serving process, started lazily
+    render_worker_memory_mb: int = Field(default=1024, ge=0)  # address-space cap; 0: none
+    render_worker_nice: int = Field(default=10, ge=0, le=19)  # requests keep the CPU first
+    render_queue_seconds: float = Field(default=5.0, gt=0)  # wait for a free worker, then 429
+
     @model_validator(mode="after")
     def _secret_key_rules(self) -> Settings:
         if self.app_env == "production":

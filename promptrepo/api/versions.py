@@ -209,7 +209,7 @@ async def render(
     type is 422 naming it (`errors[].loc` = `["body", "variables", name]`)."""
     served = await _admit_for_entry(request, credentials, prompt_id, body.label, body.version)
     resolved = served.resolved
-    text, results = versions.render_and_validate(
+    text, results = await versions.render_and_validate_async(
         resolved["content"], resolved["variables"], served.validators, body.variables
     )
     return {

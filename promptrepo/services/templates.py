@@ -9,39 +9,113 @@ preview parses each text once.
 from __future__ import annotations
 
 import contextvars
+import functools
 import math
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.environment import Template
 from jinja2.exceptions import SecurityError, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.runtime import Context, LoopContext, Macro
+from jinja2.sandbox import SandboxedEnvironment, SandboxedEscapeFormatter, SandboxedFormatter
+from jinja2.utils import _PassArg, generate_lorem_ipsum, pass_context
+from markupsafe import Markup
 
 from promptrepo.services.errors import ValidationFailed
 
-# Bounds that keep one render from eating the server: a template is user-written code.
-MAX_RANGE_ITEMS = 100_000  # all `range()` items in one render, loops nested or not
-MAX_SEQUENCE_LENGTH = 1_000_000  # longest string/list a `*` may build
-MAX_OUTPUT_CHARS = 2_000_000
+# Limits that keep one render from eating the server: a template is user-written code. Each
+# is checked *before* the value is built (a 1 GB string is refused, never allocated); the
+# wall-clock budget around all of this lives in services/render_pool.py.
+MAX_OUTPUT_CHARS = 2_000_000  # the rendered text, and any one string or list built on the way
+MAX_LOOP_ITERATIONS = 100_000  # every `{% for %}` step in one render, over any iterable
+MAX_RANGE_ITEMS = MAX_LOOP_ITERATIONS  # a longer range() is refused when made
+MAX_INTEGER_BITS = 10_000  # about 3,000 decimal digits
+MAX_CALL_DEPTH = 40  # macros calling macros (and recursive loops) this deep
+MAX_BUILT_CHARS = 20 * MAX_OUTPUT_CHARS  # all strings/lists the checked operations build
+MAX_SEQUENCE_LENGTH = MAX_OUTPUT_CHARS  # kept for callers of the old name
 TEMPLATE_CACHE_SIZE = 512
 
-_range_budget: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
-    "promptrepo_range_budget", default=None
+
+class RenderLimitExceeded(SecurityError):
+    """A template went past one of the limits above; the message names the limit."""
+
+
+@dataclass
+class _Budget:
+    """What one render may still spend."""
+
+    loops: int = MAX_LOOP_ITERATIONS
+    built: int = MAX_BUILT_CHARS
+    depth: int = 0
+
+
+_budget: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar(
+    "promptrepo_render_budget", default=None
 )
+
+
+def _current_budget() -> _Budget:
+    budget = _budget.get()
+    if budget is None:  # outside render_template (compile-time folding): a fresh allowance
+        budget = _Budget()
+    return budget
+
+
+def _refuse_size(size: int, what: str) -> None:
+    """Refuse (before building it) a value of `size` items; count it toward the work limit."""
+    if size > MAX_OUTPUT_CHARS:
+        raise RenderLimitExceeded(
+            f"{what} would be {size:,} characters or items long; "
+            f"the output limit is {MAX_OUTPUT_CHARS:,}"
+        )
+    budget = _budget.get()
+    if budget is not None:
+        budget.built -= size
+        if budget.built < 0:
+            raise RenderLimitExceeded(
+                f"the template builds more than {MAX_BUILT_CHARS:,} characters in all "
+                "(the work limit)"
+            )
+
+
+def _refuse_bits(bits: int) -> None:
+    if bits > MAX_INTEGER_BITS:
+        raise RenderLimitExceeded(
+            f"a number of about {bits:,} bits would be built; "
+            f"the integer limit is {MAX_INTEGER_BITS:,} bits"
+        )
+
+
+def _count_loop(iterable: Any) -> Iterator[Any]:
+    """Every `{% for %}` iterates through this: each step, over anything, is counted."""
+    budget = _current_budget()
+    for item in iterable:
+        budget.loops -= 1
+        if budget.loops < 0:
+            raise RenderLimitExceeded(
+                f"the template loops more than {MAX_LOOP_ITERATIONS:,} times (the loop limit)"
+            )
+        yield item
 
 
 def _bounded_range(*args: int) -> range:
     rng = range(*args)
-    budget = _range_budget.get()
-    if budget is not None:
-        budget[0] -= len(rng)
-        if budget[0] < 0:
-            raise SecurityError(f"the template loops more than {MAX_RANGE_ITEMS:,} times")
-    elif len(rng) > MAX_RANGE_ITEMS:
-        raise SecurityError(f"range() is limited to {MAX_RANGE_ITEMS:,} items")
+    if len(rng) > MAX_RANGE_ITEMS:
+        raise RenderLimitExceeded(
+            f"range() is limited to {MAX_RANGE_ITEMS:,} items (the loop limit)"
+        )
     return rng
+
+
+def _bounded_lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str:
+    if n > 100 or max > 1000:
+        raise RenderLimitExceeded("lipsum() is limited to 100 paragraphs of 1,000 words")
+    return generate_lorem_ipsum(n=n, html=html, min=min, max=max)
 
 
 def _finalize(value: Any) -> Any:
@@ -49,25 +123,332 @@ def _finalize(value: Any) -> Any:
     return "" if value is None else value
 
 
-class PromptEnvironment(SandboxedEnvironment):
-    """The sandbox, plus limits on `*` and `**` so one expression cannot build huge values."""
+# --------------------------------------------------------------------------- size estimates
+_SEQUENCES = (str, list, tuple)
+_PERCENT_SPEC = re.compile(
+    r"%(?:\((?P<key>[^)]*)\))?[#0\- +]*(?P<width>\*|\d+)?(?:\.(?P<prec>\*|\d*))?[hlL]?"
+    r"(?P<conv>[diouxXeEfFgGcrsa%])"
+)
+_DIGITS = re.compile(r"\d+")
 
-    intercepted_binops = frozenset(["*", "**"])
+
+def _shown_length(value: Any) -> int:
+    """An upper bound of len(str(value)) for the values a template holds, without building it."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, bool) or value is None:
+        return 5
+    if isinstance(value, int):
+        return value.bit_length() * 31 // 100 + 2
+    if isinstance(value, float):
+        return 330
+    if isinstance(value, list | tuple | dict | set):
+        return (
+            sum(_shown_length(v) + 4 for v in islice(value, MAX_OUTPUT_CHARS))
+            + 2
+            + (sum(_shown_length(k) + 2 for k in value) if isinstance(value, dict) else 0)
+        )
+    return len(str(value))
+
+
+def _as_int(value: Any) -> int:
+    return value if isinstance(value, int) else 0
+
+
+def _percent_size(fmt: str, args: Any) -> int:
+    """An upper bound of the length of `fmt % args` (widths and precisions included)."""
+    positional = list(args) if isinstance(args, tuple) else [args]
+    mapping = args if isinstance(args, Mapping) else None
+    size, index = len(fmt), 0
+
+    def take() -> Any:
+        nonlocal index
+        value = positional[index] if index < len(positional) else ""
+        index += 1
+        return value
+
+    for spec in _PERCENT_SPEC.finditer(fmt):
+        if spec["conv"] == "%":
+            continue
+        width = _as_int(take()) if spec["width"] == "*" else int(spec["width"] or 0)
+        prec = _as_int(take()) if spec["prec"] == "*" else int(spec["prec"] or 0)
+        if spec["key"] is not None and mapping is not None:
+            value = mapping.get(spec["key"], "")
+        else:
+            value = take()
+        size += max(abs(width), _shown_length(value) + abs(prec))
+    return size
+
+
+def _check_format_spec(format_spec: str) -> None:
+    for number in _DIGITS.findall(format_spec):
+        if len(number) > 7 or int(number) > MAX_OUTPUT_CHARS:
+            _refuse_size(int(number[:12]), "a formatted field")
+
+
+class _BoundedFormatterMixin:
+    """str.format with every field's width and the total length checked before building."""
+
+    _built = 0
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        _check_format_spec(format_spec)
+        result = super().format_field(value, format_spec)  # type: ignore[misc]
+        self._built += len(result)
+        _refuse_size(self._built, "the formatted text")
+        return result
+
+
+class _BoundedFormatter(_BoundedFormatterMixin, SandboxedFormatter):
+    pass
+
+
+class _BoundedEscapeFormatter(_BoundedFormatterMixin, SandboxedEscapeFormatter):
+    pass
+
+
+def _materialize(iterable: Any, what: str) -> list[Any]:
+    items = list(islice(iterable, MAX_OUTPUT_CHARS + 1))
+    if len(items) > MAX_OUTPUT_CHARS:
+        _refuse_size(len(items), what)
+    return items
+
+
+def _joined_size(separator: str, items: list[Any]) -> int:
+    return sum(_shown_length(item) for item in items) + len(separator) * max(len(items) - 1, 0)
+
+
+def _replaced_size(text: str, old: str, new: str, count: int | None) -> int:
+    hits = text.count(old) if old else len(text) + 1
+    if count is not None and count >= 0:
+        hits = min(hits, count)
+    return len(text) + hits * (len(new) - len(old))
+
+
+# Calls of str/list methods that can build more than they are given: (args, kwargs) → the
+# size of the result, checked before the call. `join`/`extend` get their iterable as a list.
+def _str_method_check(text: str, name: str, args: tuple, kwargs: dict) -> tuple:
+    if name in ("ljust", "rjust", "center", "zfill"):
+        width = args[0] if args else kwargs.get("width", 0)
+        _refuse_size(max(len(text), _as_int(width)), f"str.{name}()")
+    elif name == "expandtabs":
+        tabsize = args[0] if args else kwargs.get("tabsize", 8)
+        _refuse_size(len(text) + text.count("\t") * max(_as_int(tabsize), 0), "str.expandtabs()")
+    elif name == "join" and args:
+        items = _materialize(args[0], "str.join()")
+        _refuse_size(_joined_size(text, items), "str.join()")
+        args = (items, *args[1:])
+    elif name == "replace" and len(args) >= 2 and isinstance(args[0], str):
+        count = args[2] if len(args) > 2 else kwargs.get("count")
+        _refuse_size(
+            _replaced_size(
+                text, args[0], str(args[1]), _as_int(count) if count is not None else None
+            ),
+            "str.replace()",
+        )
+    elif name == "translate" and args and isinstance(args[0], Mapping):
+        longest = max((len(v) for v in args[0].values() if isinstance(v, str)), default=1)
+        _refuse_size(len(text) * max(longest, 1), "str.translate()")
+    return args
+
+
+def _list_method_check(items: list, name: str, args: tuple) -> tuple:
+    if name == "extend" and args:
+        extra = _materialize(args[0], "list.extend()")
+        _refuse_size(len(items) + len(extra), "list.extend()")
+        args = (extra, *args[1:])
+    elif name in ("append", "insert"):
+        _refuse_size(len(items) + 1, f"list.{name}()")
+    return args
+
+
+# Filters that can build more than they are given: the size of their result from the
+# arguments as the template passes them (`value` first), checked before the filter runs.
+def _arg(args: tuple, kwargs: dict, index: int, name: str, default: Any) -> Any:
+    if len(args) > index:
+        return args[index]
+    return kwargs.get(name, default)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def _indent_size(args: tuple, kwargs: dict) -> int:
+    s, width = _text(_arg(args, kwargs, 0, "s", "")), _arg(args, kwargs, 1, "width", 4)
+    per_line = len(width) if isinstance(width, str) else _as_int(width)
+    return len(s) + (s.count("\n") + 1) * per_line
+
+
+def _wordwrap_size(args: tuple, kwargs: dict) -> int:
+    s = _text(_arg(args, kwargs, 0, "s", ""))
+    width = max(_as_int(_arg(args, kwargs, 1, "width", 79)), 1)
+    wrap = _arg(args, kwargs, 3, "wrapstring", None) or "\n"
+    lines = min(len(s) + 1, len(s.split()) + len(s) // width + s.count("\n") + 1)
+    return len(s) + lines * len(_text(wrap))
+
+
+def _replace_size(args: tuple, kwargs: dict) -> int:
+    count = _arg(args, kwargs, 3, "count", None)
+    return _replaced_size(
+        _text(_arg(args, kwargs, 0, "s", "")),
+        _text(_arg(args, kwargs, 1, "old", "")),
+        _text(_arg(args, kwargs, 2, "new", "")),
+        _as_int(count) if count is not None else None,
+    )
+
+
+def _format_size(args: tuple, kwargs: dict) -> int:
+    return _percent_size(_text(args[0] if args else ""), kwargs or tuple(args[1:]))
+
+
+_FILTER_SIZES: dict[str, Callable[[tuple, dict], int]] = {
+    "center": lambda a, k: max(
+        len(_text(_arg(a, k, 0, "value", ""))), _as_int(_arg(a, k, 1, "width", 80))
+    ),
+    "indent": _indent_size,
+    "wordwrap": _wordwrap_size,
+    "replace": _replace_size,
+    "format": _format_size,
+    "batch": lambda a, k: _as_int(_arg(a, k, 1, "linecount", 0)),
+    "slice": lambda a, k: _as_int(_arg(a, k, 1, "slices", 0)),
+}
+
+
+def _join_arguments(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """`join`'s iterable as a counted list, its size checked when it joins plain values."""
+    items = _materialize(_arg(args, kwargs, 0, "value", ()), "the join filter")
+    if args:
+        args = (items, *args[1:])
+    else:
+        kwargs = {**kwargs, "value": items}
+    if _arg(args, kwargs, 2, "attribute", None) is None:
+        separator = _text(_arg(args, kwargs, 1, "d", ""))
+        _refuse_size(_joined_size(separator, items), "the join filter")
+    return args, kwargs
+
+
+def _checked_filter(name: str, func: Callable) -> Callable:
+    """`func` as a filter Jinja cannot fold at compile time (it takes the context, so the
+    compiler leaves it to the render and its budget), with its result's size checked first."""
+    passes = _PassArg.from_obj(func)
+    size_of = _FILTER_SIZES.get(name)
+
+    def checked(context: Context, *args: Any, **kwargs: Any) -> Any:
+        if size_of is not None:
+            _refuse_size(size_of(args, kwargs), f"the {name} filter")
+        elif name == "join":
+            args, kwargs = _join_arguments(args, kwargs)
+        if passes is _PassArg.context:
+            result = func(context, *args, **kwargs)
+        elif passes is _PassArg.eval_context:
+            result = func(context.eval_ctx, *args, **kwargs)
+        elif passes is _PassArg.environment:
+            result = func(context.environment, *args, **kwargs)
+        else:
+            result = func(*args, **kwargs)
+        if name == "join" and isinstance(result, str):
+            _refuse_size(len(result), "the join filter")
+        return result
+
+    checked.__name__ = checked.__qualname__ = getattr(func, "__name__", name)
+    checked.__doc__ = func.__doc__
+    return pass_context(checked)
+
+
+class PromptEnvironment(SandboxedEnvironment):
+    """The sandbox, plus size limits on everything an expression can build (see above).
+
+    Every binary operator is intercepted, which also stops Jinja from folding a constant such
+    as `'%1000000000s' % 'x'` while *compiling* (that would run outside any render budget).
+    """
+
+    intercepted_binops = frozenset(["+", "-", "*", "/", "//", "%", "**"])
 
     def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
+        left_int = isinstance(left, int) and not isinstance(left, bool)
+        right_int = isinstance(right, int) and not isinstance(right, bool)
         if operator == "**":
-            if isinstance(right, int | float) and abs(right) > 1000:
-                raise SecurityError("exponent too large")
+            if left_int and right_int and right > 0 and abs(left) > 1:
+                _refuse_bits(left.bit_length() * right)
             return left**right
-        if isinstance(left, str | list | tuple) and isinstance(right, int):
-            size = len(left) * right
-        elif isinstance(right, str | list | tuple) and isinstance(left, int):
-            size = len(right) * left
-        else:
-            size = 0
-        if size > MAX_SEQUENCE_LENGTH:
-            raise SecurityError(f"a value longer than {MAX_SEQUENCE_LENGTH:,} would be built")
-        return left * right
+        if operator == "*":
+            if isinstance(left, int) and isinstance(right, int):
+                _refuse_bits(left.bit_length() + right.bit_length())
+            elif isinstance(left, _SEQUENCES) and isinstance(right, int):
+                _refuse_size(len(left) * right, "a repeated text or list")
+            elif isinstance(right, _SEQUENCES) and isinstance(left, int):
+                _refuse_size(len(right) * left, "a repeated text or list")
+            return left * right
+        if operator == "+":
+            if left_int and right_int:
+                _refuse_bits(max(left.bit_length(), right.bit_length()) + 1)
+            elif isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES):
+                _refuse_size(len(left) + len(right), "a joined text or list")
+            return left + right
+        if operator == "-":
+            if left_int and right_int:
+                _refuse_bits(max(left.bit_length(), right.bit_length()) + 1)
+            return left - right
+        if operator == "%":
+            if isinstance(left, str):
+                _refuse_size(_percent_size(left, right), "a %-formatted text")
+            return left % right
+        if operator == "/":
+            return left / right
+        return left // right
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        # As Jinja's own, with a formatter that checks widths and the total length.
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+        f_self = value.__self__
+        str_type = type(f_self)
+        is_format_map = value.__name__ == "format_map"
+
+        def wrapper(*args: Any, **kwargs: Any) -> str:
+            formatter = (
+                _BoundedEscapeFormatter(self, escape=f_self.escape)
+                if isinstance(f_self, Markup)
+                else _BoundedFormatter(self)
+            )
+            if is_format_map:
+                if kwargs or len(args) != 1:
+                    raise TypeError("format_map() takes exactly one argument")
+                kwargs, args = args[0], ()
+            return str_type(formatter.vformat(f_self, args, kwargs))
+
+        return functools.update_wrapper(wrapper, value)
+
+    def call(__self, __context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        owner = getattr(__obj, "__self__", None)
+        if owner is not None and not isinstance(__obj, type):
+            name = getattr(__obj, "__name__", "")
+            if isinstance(owner, str):
+                args = _str_method_check(owner, name, args, kwargs)
+            elif isinstance(owner, list):
+                args = _list_method_check(owner, name, args)
+        if isinstance(__obj, Macro | LoopContext):
+            if isinstance(__obj, LoopContext) and args:  # `loop(children)` in a recursive loop
+                args = (_count_loop(args[0]), *args[1:])
+            budget = _budget.get()
+            if budget is None:
+                return super().call(__context, __obj, *args, **kwargs)
+            budget.depth += 1
+            try:
+                if budget.depth > MAX_CALL_DEPTH:
+                    raise RenderLimitExceeded(
+                        f"macros (or recursive loops) call each other more than {MAX_CALL_DEPTH} "
+                        "levels deep (the recursion limit)"
+                    )
+                result = super().call(__context, __obj, *args, **kwargs)
+            finally:
+                budget.depth -= 1
+            if isinstance(result, str):
+                _refuse_size(len(result), "a macro's output")
+            return result
+        return super().call(__context, __obj, *args, **kwargs)
 
 
 def _make_environment() -> PromptEnvironment:
@@ -80,10 +461,23 @@ def _make_environment() -> PromptEnvironment:
         cache_size=0,  # we cache compiled templates ourselves, keyed by content
     )
     env.globals["range"] = _bounded_range
+    env.globals["lipsum"] = _bounded_lipsum
+    for name, func in list(env.filters.items()):
+        env.filters[name] = _checked_filter(name, func)
+    env.count_loop = _count_loop  # type: ignore[attr-defined]
     return env
 
 
 env = _make_environment()
+
+
+def _count_every_loop(ast: nodes.Template) -> None:
+    """Route every `{% for %}`'s iterable through `_count_loop` (strings and lists included)."""
+    for loop in ast.find_all(nodes.For):
+        counted = nodes.Call(nodes.EnvironmentAttribute("count_loop"), [loop.iter], [], None, None)
+        counted.set_lineno(loop.iter.lineno or loop.lineno)
+        counted.set_environment(env)
+        loop.iter = counted
 
 
 @dataclass(frozen=True)
@@ -131,10 +525,14 @@ def analyze(content: str) -> Analysis:
     try:
         ast = env.parse(content)
         variables = _ordered_variables(ast)
+        _count_every_loop(ast)
         code = env.compile(ast, filename="<prompt>")
         template = env.template_class.from_code(env, code, env.make_globals(None))
     except TemplateSyntaxError as exc:
         return Analysis(template=None, variables=(), error=_syntax_issue(exc, content))
+    except RecursionError:
+        issue = SyntaxIssue(message=_TOO_DEEP, line=1, line_text=content.partition("\n")[0])
+        return Analysis(template=None, variables=(), error=issue)
     return Analysis(template=template, variables=variables, error=None)
 
 
@@ -166,11 +564,25 @@ def compile_template(content: str) -> Template:
 
 
 def render_template(content: str, context: dict[str, Any]) -> str:
-    """Render `content` with already-coerced values; errors become ValidationFailed."""
+    """Render `content` with already-coerced values; errors become ValidationFailed.
+
+    Every limit above applies; the output is counted as it is produced, so a template that
+    prints too much is stopped at the limit rather than after building all of it.
+    """
     template = compile_template(content)
-    token = _range_budget.set([MAX_RANGE_ITEMS])
+    token = _budget.set(_Budget())
     try:
-        text = template.render(context)
+        parts: list[str] = []
+        size = 0
+        for chunk in template.root_render_func(template.new_context(context)):
+            size += len(chunk)
+            if size > MAX_OUTPUT_CHARS:
+                raise RenderLimitExceeded(
+                    f"the rendered text is longer than {MAX_OUTPUT_CHARS:,} characters "
+                    "(the output limit)"
+                )
+            parts.append(chunk)
+        text = "".join(parts)
     except UndefinedError as exc:
         name = _undefined_name(exc)
         message = (
@@ -179,18 +591,32 @@ def render_template(content: str, context: dict[str, Any]) -> str:
         raise ValidationFailed(
             message, errors=[{"loc": ["variables", name or ""], "msg": message}]
         ) from None
-    except SecurityError as exc:
-        message = f"The template did something not allowed: {exc}"
-        raise ValidationFailed(message, errors=[{"loc": ["content"], "msg": message}]) from None
-    except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as exc:
-        message = f"The template failed to render: {exc}"
+    except Exception as exc:
+        message = render_error_message(exc)
+        if message is None:
+            raise
         raise ValidationFailed(message, errors=[{"loc": ["content"], "msg": message}]) from None
     finally:
-        _range_budget.reset(token)
-    if len(text) > MAX_OUTPUT_CHARS:
-        message = f"The rendered text is longer than {MAX_OUTPUT_CHARS:,} characters."
-        raise ValidationFailed(message, errors=[{"loc": ["content"], "msg": message}])
+        _budget.reset(token)
     return text
+
+
+_TOO_DEEP = "the template nests too deeply (the recursion limit)"
+
+
+def render_error_message(exc: BaseException) -> str | None:
+    """The user-facing message for an exception a template raised (None: not the template's)."""
+    if isinstance(exc, RenderLimitExceeded):
+        return f"The template was refused: {exc}."
+    if isinstance(exc, SecurityError):
+        return f"The template did something not allowed: {exc}"
+    if isinstance(exc, RecursionError):
+        return f"The template was refused: {_TOO_DEEP}."
+    if isinstance(exc, MemoryError):
+        return "The template was refused: it needs more memory than a render may use."
+    if isinstance(exc, TemplateError | ArithmeticError | TypeError | ValueError | LookupError):
+        return f"The template failed to render: {exc}"
+    return None
 
 
 def _undefined_name(exc: UndefinedError) -> str | None:
@@ -228,16 +654,22 @@ def _compile_expression(expression: str):
     except TemplateSyntaxError as exc:
         message = f"Invalid expression: {exc.message}"
         raise ValidationFailed(message, errors=[{"loc": ["expression"], "msg": message}]) from None
+    except RecursionError:
+        message = f"Invalid expression: {_TOO_DEEP}"
+        raise ValidationFailed(message, errors=[{"loc": ["expression"], "msg": message}]) from None
 
 
 def evaluate_expression(expression: str, context: dict[str, Any]) -> Any:
     """Evaluate a compiled sandboxed expression with the same limits as a render."""
     compiled = _compile_expression(expression)
-    token = _range_budget.set([MAX_RANGE_ITEMS])
+    token = _budget.set(_Budget())
     try:
-        return compiled(**context)
+        result = compiled(**context)
+        if isinstance(result, str | list | tuple):
+            _refuse_size(len(result), "the expression's value")
+        return result
     finally:
-        _range_budget.reset(token)
+        _budget.reset(token)
 
 
 def text_stats(text: str) -> dict[str, int]:

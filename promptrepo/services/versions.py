@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from promptrepo.models import PRODUCTION_LABEL, Profile, Prompt, Version, VersionLabel, utcnow
-from promptrepo.services import access, audit, changes, drafts, templates, validators
+from promptrepo.services import access, audit, changes, drafts, render_pool, templates, validators
 from promptrepo.services import variables as variable_specs
 from promptrepo.services.errors import Conflict, NotFound, ValidationFailed
 from promptrepo.services.locks import lock_prompt
@@ -235,22 +235,12 @@ def _info(
     )
 
 
-def render_and_validate(
-    content: str,
-    spec: dict[str, Any],
-    validator_list: list[Any],
-    values: dict[str, Any],
-) -> tuple[str, list[validators.ValidatorResult]]:
-    """Render `content` with `values` checked against `spec`, then run the validators on it.
-
-    Raises ValidationFailed (naming the variable or the line) when the render itself fails.
-    """
-    analysis = templates.analyze(content)
-    if analysis.error is not None:
-        templates.compile_template(content)  # raises, naming the line
-    context = variable_specs.build_context(spec, values, analysis.variables)
-    text = templates.render_template(content, context)
-    return text, validators.run_validators(text, validator_list, context)
+# Render `content` with `values` checked against `spec`, then run the validators on it, in a
+# render worker process under the wall-clock budget (services/render_pool.py). Raises
+# ValidationFailed naming the variable, the line or the limit when the render fails. The
+# async variant is for event-loop code (API routes, Reflex handlers): it never blocks it.
+render_and_validate = render_pool.render_and_validate
+render_and_validate_async = render_pool.render_and_validate_async
 
 
 def publish_failures(content: str, spec: dict[str, Any], validator_list: list[Any]) -> list[dict]:

@@ -374,7 +374,6 @@ class EditorState(AppState):
                 self._detected = detected
                 self._spec = variable_specs.sync_with_content(self._spec, detected)
                 self._rebuild_variable_rows()
-        self._render_preview()
 
     def _rebuild_variable_rows(self) -> None:
         errors = {row.name: row for row in self.variable_rows if row.error}
@@ -388,14 +387,14 @@ class EditorState(AppState):
                 rows.append(_row_from_spec(name, item, name in self._detected))
         self.variable_rows = rows
 
-    def _render_preview(self) -> None:
+    async def _render_preview(self) -> None:
         if self.syntax_error:
             self.preview_error = f"Line {self.syntax_line}: {self.syntax_error}"
             self._set_results(self.preview_text, {}, rendered=False)
             return
         values, placeholders = self._preview_values()
         try:
-            text, results = versions.render_and_validate(
+            text, results = await versions.render_and_validate_async(
                 self._content, self._spec, self._validators, values
             )
         except ValidationFailed as exc:
@@ -489,7 +488,7 @@ class EditorState(AppState):
 
     # ------------------------------------------------------------------ loading
     @rx.event
-    def load_editor(self):
+    async def load_editor(self):
         """on_load: check access, then load the draft, validators and history."""
         project_id, prompt_id = self._ids_from_url()
         principal = self.principal()
@@ -536,6 +535,7 @@ class EditorState(AppState):
         except ServiceError as exc:
             self.load_error = exc.message
             return notice
+        await self._render_preview()
         self.loaded = True
         return [notice, EditorState.watch] if notice else EditorState.watch
 
@@ -556,7 +556,7 @@ class EditorState(AppState):
             ),
         )
 
-    def _refresh_from_elsewhere(self) -> None:
+    async def _refresh_from_elsewhere(self) -> None:
         principal = self.principal()
         if principal is None:
             return
@@ -581,16 +581,17 @@ class EditorState(AppState):
                         prompt=prompt,
                     )
                 )
-        self._render_preview()
+        await self._render_preview()
 
     # ------------------------------------------------------------------ typing
     @rx.event
-    def edit_content(self, value: str):
+    async def edit_content(self, value: str):
         """A keystroke: keep the text, refresh preview and badges, schedule the autosave."""
         if not self.can_write:
             return None
         self._content = value
         self._recompute()
+        await self._render_preview()
         return self._note_edit()
 
     @rx.event
@@ -690,7 +691,7 @@ class EditorState(AppState):
         self.conflict_open = value
 
     @rx.event
-    def reload_server_draft(self):
+    async def reload_server_draft(self):
         """Throw away this tab's changes and load the draft saved elsewhere."""
         principal = self.principal()
         if principal is None:
@@ -702,6 +703,7 @@ class EditorState(AppState):
                 self._apply_draft(prompt)
         except ServiceError as exc:
             return self._fail(exc)
+        await self._render_preview()
         self.conflict_open = False
         return rx.toast.info("Loaded the latest saved draft.")
 
@@ -719,7 +721,7 @@ class EditorState(AppState):
         return rx.toast.success("Your text replaced the other draft.")
 
     # ------------------------------------------------------------------ variables
-    def _update_row(self, name: str, **changes: Any):
+    async def _update_row(self, name: str, **changes: Any):
         rows = list(self.variable_rows)
         for index, row in enumerate(rows):
             if row.name != name:
@@ -739,14 +741,14 @@ class EditorState(AppState):
                 self._spec = {**self._spec, name: item}
             rows[index] = row
             self.variable_rows = rows
-            self._render_preview()
+            await self._render_preview()
             if not row.error:
                 return self._note_edit()
             return None
         return None
 
     @rx.event
-    def set_var_field(self, name: str, field: str, value: str):
+    async def set_var_field(self, name: str, field: str, value: str):
         if not self.can_write or field not in (
             "type",
             "default",
@@ -755,13 +757,13 @@ class EditorState(AppState):
             "options",
         ):
             return None
-        return self._update_row(name, **{field: value})
+        return await self._update_row(name, **{field: value})
 
     @rx.event
-    def set_var_required(self, name: str, value: bool):
+    async def set_var_required(self, name: str, value: bool):
         if not self.can_write:
             return None
-        return self._update_row(name, required=bool(value))
+        return await self._update_row(name, required=bool(value))
 
     @rx.event
     def remove_variable(self, name: str):
@@ -875,7 +877,7 @@ class EditorState(AppState):
         return {"expression": self.vform_expression.strip(), "message": self.vform_message}
 
     @rx.event
-    def save_validator(self):
+    async def save_validator(self):
         principal = self.principal()
         if principal is None:
             return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
@@ -901,11 +903,11 @@ class EditorState(AppState):
             self.vform_error = exc.message
             return None
         self.vform_open = False
-        self._render_preview()
+        await self._render_preview()
         return rx.toast.success("Validator saved.")
 
     @rx.event
-    def delete_validator(self, validator_id: str):
+    async def delete_validator(self, validator_id: str):
         principal = self.principal()
         if principal is None:
             return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
@@ -915,7 +917,7 @@ class EditorState(AppState):
                 self._load_validators(session, principal)
         except ServiceError as exc:
             return self._fail(exc)
-        self._render_preview()
+        await self._render_preview()
         return rx.toast.success("Validator deleted.")
 
     # ------------------------------------------------------------------ versions
@@ -1050,7 +1052,7 @@ class EditorState(AppState):
         return EditorState.show_diff
 
     @rx.event
-    def restore_version(self, number: int):
+    async def restore_version(self, number: int):
         principal = self.principal()
         if principal is None:
             return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
@@ -1072,19 +1074,24 @@ class EditorState(AppState):
             return rx.toast.error(exc.message)
         except ServiceError as exc:
             return self._fail(exc)
+        await self._render_preview()
         self.history_message = f"Version {number} restored into the draft."
         return rx.toast.success(f"Version {number} restored into the draft.")
 
-    def _label_action(self, action, success: str):
+    async def _label_action(self, action, success: str):
         principal = self.principal()
         if principal is None:
             return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
         self.publish_errors = []
         self.publish_error_title = ""
-        try:
+
+        def run() -> None:  # publishing renders the version: off the event loop
             with session_scope(acting_as=principal.user_id) as session:
                 action(session, principal)
                 self._load_history(session, principal)
+
+        try:
+            await asyncio.to_thread(run)
         except ValidationFailed as exc:
             self.publish_error_title = exc.message.split(":")[0] + ":"
             self.publish_errors = [
@@ -1098,29 +1105,29 @@ class EditorState(AppState):
         return rx.toast.success(success)
 
     @rx.event
-    def publish(self, number: int):
-        return self._label_action(
+    async def publish(self, number: int):
+        return await self._label_action(
             lambda s, p: versions.set_label(s, p, self.editor_prompt_id, PRODUCTION_LABEL, number),
             f"Version {number} is published (production).",
         )
 
     @rx.event
-    def rollback(self, number: int):
-        return self._label_action(
+    async def rollback(self, number: int):
+        return await self._label_action(
             lambda s, p: versions.rollback(s, p, self.editor_prompt_id, number),
             f"Rolled production back to version {number}.",
         )
 
     @rx.event
-    def remove_label(self, label: str):
-        return self._label_action(
+    async def remove_label(self, label: str):
+        return await self._label_action(
             lambda s, p: versions.remove_label(s, p, self.editor_prompt_id, label),
             f"Label {label} removed.",
         )
 
     @rx.event
-    def delete_version(self, number: int):
-        return self._label_action(
+    async def delete_version(self, number: int):
+        return await self._label_action(
             lambda s, p: versions.delete_version(s, p, self.editor_prompt_id, number),
             f"Version {number} deleted.",
         )
@@ -1136,7 +1143,7 @@ class EditorState(AppState):
         self.label_error = ""
 
     @rx.event
-    def apply_label(self):
+    async def apply_label(self):
         label = self.label_name_input.strip()
         try:
             number = int(self.label_version_input)
@@ -1152,7 +1159,7 @@ class EditorState(AppState):
             self.label_error = exc.message
             return None
         self.label_name_input = ""
-        return self._label_action(
+        return await self._label_action(
             lambda s, p: versions.set_label(s, p, self.editor_prompt_id, label, number),
             f"Label {label} → version {number}.",
         )

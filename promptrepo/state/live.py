@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -48,7 +49,7 @@ async def follow(
     state: Any,
     topic: str,
     *,
-    refresh: Callable[[], None],
+    refresh: Callable[[], Any],
     still_wanted: Callable[[], bool],
     heartbeat: float = HEARTBEAT_SECONDS,
 ) -> None:
@@ -78,7 +79,9 @@ async def follow(
                     return
                 if changed:
                     try:
-                        refresh()
+                        result = refresh()
+                        if inspect.isawaitable(result):  # e.g. a refresh that renders
+                            await result
                     except Exception:  # a failed refresh must not end live updates
                         log.exception("live_refresh_failed", topic=topic)
     finally:

@@ -1,0 +1,198 @@
+"""Bounded rendering: the hostile templates of issue 11 are refused with a message naming the
+limit they hit, quickly, through the real render worker processes; normal templates render
+exactly as plain Jinja2 renders them; a worker past its budget is killed and replaced."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+
+import pytest
+from jinja2 import StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+
+from promptrepo.models.projects import VALIDATOR_TYPES
+from promptrepo.services import render_pool, templates, validator_rules, versions
+from promptrepo.services.errors import ValidationFailed
+
+# Seconds within which every refusal must arrive: the 1 s render budget plus room for a busy
+# machine. Not a benchmark (benchmarks/bench_hostile.py measures); it proves work was stopped.
+STOPPED_WITHIN = 6.0
+
+# A loop of legal steps that would run for about a minute: only the wall-clock budget stops it.
+SLOW_LOOP = "{% for i in range(99000) %}{% if (7**3000)|string %}{% endif %}{% endfor %}"
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[render_pool.RenderPool]:
+    fresh = render_pool.configure(render_pool.PoolConfig(size=2, timeout=1.0))
+    yield fresh
+    render_pool.configure(None)
+
+
+def refused(content: str, validators: list | None = None, values: dict | None = None) -> str:
+    """Render through the pool; the ValidationFailed message (fails if it rendered)."""
+    versions.render_and_validate("warm", {}, [], {})  # a worker is up (one may just be killed)
+    start = time.monotonic()
+    with pytest.raises(ValidationFailed) as exc:
+        versions.render_and_validate(content, {}, validators or [], values or {})
+    assert time.monotonic() - start < STOPPED_WITHIN
+    return exc.value.message
+
+
+@pytest.mark.parametrize(
+    ("content", "limit"),
+    [
+        ("{{ (((9**999)**999)**20) > 1 }}", "integer limit"),
+        ("{{ 7 * (9**999) * (9**999) * (9**999) * (9**999) }}", "integer limit"),
+        ("{{ 'x'.ljust(1000000000)|length }}", "output limit"),
+        ("{{ 'x'.rjust(1000000000) }}", "output limit"),
+        ("{{ 'x'.center(1000000000) }}", "output limit"),
+        ("{{ 'x'.zfill(1000000000) }}", "output limit"),
+        ("{{ ('\t' * 100).expandtabs(100000000) }}", "output limit"),
+        ("{{ '%1000000000s' % 'x' }}", "output limit"),
+        ("{{ '%*s' % (1000000000, 'x') }}", "output limit"),
+        ("{{ '%.1000000000f' % 1.5 }}", "output limit"),
+        ("{{ '{:1000000000}'.format('x')|length }}", "output limit"),
+        ("{{ '{:{w}}'.format('x', w=1000000000)|length }}", "output limit"),
+        ("{{ '{0:>999999}{0:>999999}{0:>999999}'.format('x') }}", "output limit"),
+        ("{{ 'x' * 1000000000 }}", "output limit"),
+        ("{{ [0] * 1000000000 }}", "output limit"),
+        ("{{ '-'.join(['x' * 100000] * 100) }}", "output limit"),
+        ("{{ ('ab' * 1000)|replace('', 'x' * 1000) }}", "output limit"),
+        ("{{ ('ab' * 1000).replace('b', 'x' * 10000) }}", "output limit"),
+        ("{{ 'x'|center(1000000000) }}", "output limit"),
+        ("{{ ('a\n' * 1000)|indent(1000000) }}", "output limit"),
+        ("{{ ('a ' * 1000)|wordwrap(1, wrapstring='y' * 10000) }}", "output limit"),
+        ("{{ '%1000000000s'|format('x') }}", "output limit"),
+        ("{{ (['x'] * 100000)|join('y' * 100) }}", "output limit"),
+        ("{{ [1]|batch(1000000000, 0)|list }}", "output limit"),
+        ("{{ [1]|slice(1000000000)|list }}", "output limit"),
+        ("{% set l = [1] %}{% for i in range(40) %}{{ l.extend(l) }}{% endfor %}", "output limit"),
+        (
+            "{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}"
+            "{% endfor %}",
+            "output limit",
+        ),
+        ("{% for c in 'x' * 200000 %}{% endfor %}", "loop limit"),
+        (
+            "{% for c in 'xyz' * 400 %}{% for d in 'xyz' * 400 %}{% endfor %}{% endfor %}",
+            "loop limit",
+        ),
+        ("{% for k in range(100000) %}{% for j in [1, 2] %}{% endfor %}{% endfor %}", "loop limit"),
+        ("{{ range(1000000000)|list }}", "loop limit"),
+        ("{% for i in range(100000) %}{{ 'x' * 1000000 }}{% endfor %}", "limit"),
+        (
+            "{% for i in range(90000) %}{{ 'abcdefghijklmnopqrstuvwxyz' }}{% endfor %}",
+            "output limit",
+        ),
+        ("{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(0) }}", "recursion limit"),
+        (
+            "{% macro a() %}{{ b() }}{% endmacro %}{% macro b() %}{{ a() }}{% endmacro %}{{ a() }}",
+            "recursion limit",
+        ),
+        ("{% for x in [1] recursive %}{{ loop([x]) }}{% endfor %}", "recursion limit"),
+        ("{{ lipsum(1000000) }}", "lipsum"),
+        (SLOW_LOOP, "took longer than 1 s"),
+    ],
+)
+def test_hostile_template_is_refused_naming_the_limit(pool, content: str, limit: str) -> None:
+    message = refused(content)
+    assert limit in message
+    assert message.startswith("The template")
+
+
+def test_deeply_nested_brackets_are_a_syntax_error_not_a_crash(pool) -> None:
+    message = refused("{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}")
+    assert "nests too deeply" in message
+
+
+def test_constant_expressions_are_not_folded_while_compiling() -> None:
+    # Jinja folds constants at compile time, outside any render budget: operators and the
+    # size-checked filters must not build their value there.
+    start = time.monotonic()
+    for content in ("{{ '%1000000000s' % 'x' }}", "{{ 'x'|center(1000000000) }}"):
+        assert templates.check_syntax(content) is None
+    assert time.monotonic() - start < STOPPED_WITHIN
+
+
+def test_fifty_slow_regex_validators_share_one_budget(pool) -> None:
+    # Each backtracks for its full 0.1 s regex limit: 5 s in all, stopped at the render budget.
+    catastrophic = {"type": "regex", "config": {"pattern": "(a|a)+$"}}
+    message = refused("{{ 'a' * 28 }}b", [catastrophic] * 50)
+    assert "took longer than 1 s" in message and "validators included" in message
+
+
+def test_a_hostile_custom_expression_fails_its_check_not_the_server(pool) -> None:
+    expression = {"type": "custom", "config": {"expression": "'x'.ljust(1000000000)|length > 1"}}
+    text, results = versions.render_and_validate("hi", {}, [expression], {})
+    assert text == "hi"
+    assert not results[0].passed and "output limit" in results[0].message
+
+
+def test_a_timed_out_worker_is_killed_and_replaced_and_the_next_render_works() -> None:
+    small = render_pool.configure(render_pool.PoolConfig(size=1, timeout=1.0))
+    try:
+        assert versions.render_and_validate("Hi {{ n }}", {}, [], {"n": 1})[0] == "Hi 1"
+        [before] = small.worker_pids()
+        message = refused(SLOW_LOOP)
+        assert "took longer than 1 s" in message
+        with pytest.raises(ProcessLookupError):  # really stopped, not left running
+            for _ in range(50):
+                os.kill(before, 0)
+                time.sleep(0.05)
+        assert small.replaced == 1
+        text, results = versions.render_and_validate(
+            "Hi {{ n }}", {}, [{"type": "length", "config": {"max": 5}}], {"n": 2}
+        )
+        assert text == "Hi 2" and results[0].passed
+        assert small.worker_pids() and small.worker_pids() != [before]
+    finally:
+        render_pool.configure(None)
+
+
+NORMAL_TEMPLATES = [
+    "Hello {{ name }}!",
+    "{% for x in items %}{{ loop.index }}. {{ x }}{% if not loop.last %}, {% endif %}{% endfor %}",
+    "{% for c in name %}[{{ c }}]{% else %}empty{% endfor %}",
+    "{{ '%05.2f' % 3.14159 }} {{ '%s and %s' % (name, name) }} {{ '%(a)s' % {'a': 1} }}",
+    "{{ '{:>8}|{:<4}|{:^6}'.format(name, 1, 'x') }} {{ '{n}!'.format(n=name) }}",
+    "{{ name.ljust(8) }}|{{ name.center(9, '*') }}|{{ '7'.zfill(3) }}|{{ ', '.join(items) }}",
+    "{{ 'a,b'|replace(',', ';') }} {{ items|join(', ') }} {{ items|join }} {{ 'x'|center(5) }}",
+    "{{ 'one two three four'|wordwrap(7) }}|{{ 'l1\nl2'|indent(2) }}|{{ name|truncate(3, True) }}",
+    "{{ 2**10 }} {{ 3 * 4 }} {{ 'ab' * 3 }} {{ [1] * 2 }} {{ 7 // 2 }} {{ 7 / 2 }} {{ 7 % 3 }}",
+    "{{ 1 + 2 }} {{ 'a' ~ 'b' }} {{ 'a' + 'b' }} {{ [1] + [2] }} {{ 5 - 7 }} {{ -3 ** 2 }}",
+    "{% macro greet(who) %}Hi {{ who }}{% endmacro %}{{ greet(name) }} {{ greet('you') }}",
+    "{% set ns = namespace(n=0) %}{% for i in range(5) %}{% set ns.n = ns.n + i %}{% endfor %}"
+    "{{ ns.n }}",
+    "{% for row in [[1, 2], [3]] recursive %}{{ row if row is number else loop(row) }}{% endfor %}",
+    "{% set l = [] %}{% for i in range(3) %}{{ l.append(i) or '' }}{% endfor %}{{ l }}",
+    "{{ items|batch(2)|list }} {{ items|slice(2)|list }} {{ '%s-%s'|format(1, 2) }}",
+    "{{ items|map('upper')|join('/') }} {{ range(3)|sum }} {{ items|length }} {{ items|first }}",
+    "{{ lipsum(1, False)|length > 0 }} {{ {'b': 1, 'a': 2}|dictsort }}",
+]
+
+
+@pytest.mark.parametrize("content", NORMAL_TEMPLATES)
+def test_normal_templates_render_exactly_as_plain_jinja(pool, content: str) -> None:
+    plain = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True)
+    context = {"name": "Ada", "items": ["a", "b", "c"]}
+    expected = plain.from_string(content).render(context)
+    if "lipsum" not in content:
+        assert templates.render_template(content, context) == expected
+    spec = {"name": {"type": "string"}, "items": {"type": "json"}}
+    text, _ = versions.render_and_validate(content, spec, [], context)
+    assert text == expected
+
+
+def test_the_worker_answers_syntax_and_variable_errors_like_before(pool) -> None:
+    with pytest.raises(ValidationFailed, match="line 2"):
+        versions.render_and_validate("ok\n{{ x ", {}, [], {})
+    with pytest.raises(ValidationFailed) as exc:
+        versions.render_and_validate("{{ who }}", {"who": {"type": "string"}}, [], {})
+    assert exc.value.errors[0]["loc"] == ["variables", "who"]
+
+
+def test_validator_types_match_the_database_constraint() -> None:
+    assert tuple(validator_rules.VALIDATOR_TYPES) == tuple(VALIDATOR_TYPES)
