@@ -13,6 +13,10 @@ config = rx.Config(
     app_name="promptrepo",
     redis_url=settings.redis_url or None,
     telemetry_enabled=False,
+    # Reflex applies this list to its CORS middleware (which otherwise reflects any origin
+    # with credentials) and to socket.io, which then refuses a websocket whose Origin is
+    # another site or `null`: PUBLIC_URL's origin plus CORS_ORIGINS.
+    cors_allowed_origins=settings.allowed_origins,
     show_built_with_reflex=False,
     # Brotli first (about 25% smaller than gzip for the Radix CSS and the JS bundles), gzip
     # for clients without it. Both are made once at build time.

@@ -151,13 +151,14 @@ def counting(engine):
 
 def dashboard_state(token: str):
     """A fresh state tree for one browser tab, signed in with `token`."""
+    from reflex.istate.data import RouterData
     from reflex.state import State
 
     from promptrepo.state.dashboard import DashboardState
 
     root = State(_reflex_internal_init=True)
+    root.router = RouterData.from_router_data({"headers": {"cookie": f"pr_session={token}"}})
     state = root.get_substate(DashboardState.get_full_name().split("."))
-    state.auth_token = token
     root._clean()
     return root, state
 

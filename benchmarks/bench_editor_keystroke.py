@@ -152,7 +152,9 @@ def main() -> None:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             context = browser.new_context()
-            context.add_cookies([{"name": "pr_session", "value": token, "url": url}])
+            context.add_cookies(
+                [{"name": "pr_session", "value": token, "url": url, "httpOnly": True}]
+            )
             page = context.new_page()
             page.goto(url + path)
             area = page.locator("#prompt-content")

@@ -13,12 +13,14 @@ import promptrepo.pages.pricing  # noqa: F401
 import promptrepo.pages.project  # noqa: F401
 import promptrepo.pages.settings  # noqa: F401
 from promptrepo.api import create_api
+from promptrepo.api.security_headers import security_headers
 from promptrepo.api.static_headers import static_headers
 from promptrepo.pages.not_found import not_found
 
 app = rx.App(
-    # The API first (its routes win over the frontend), then the static files' headers.
-    api_transformer=[create_api(), static_headers],
+    # The API first (its routes win over the frontend), then the static files' headers, then
+    # the security headers around everything (pages, assets, API, errors).
+    api_transformer=[create_api(), static_headers, security_headers],
     stylesheets=["/styles.css"],
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
 )

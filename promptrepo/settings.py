@@ -9,10 +9,11 @@ from __future__ import annotations
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT_DIR / "data"
@@ -29,6 +30,21 @@ def _development_secret() -> str:
     return path.read_text().strip()
 
 
+def url_origin(url: str) -> str:
+    """`scheme://host[:port]` of a URL, lower-cased, default ports dropped (as in `Origin`)."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if not scheme or not host:
+        return ""
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    port = parts.port
+    if port and (scheme, port) not in (("http", 80), ("https", 443)):
+        host = f"{host}:{port}"
+    return f"{scheme}://{host}"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
@@ -38,6 +54,9 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     secret_key: str = ""
     log_level: str = "INFO"
+    # Other sites allowed to call the API from a browser with credentials, besides PUBLIC_URL
+    # itself (comma-separated origins, e.g. "https://docs.example.com,https://admin.example.com").
+    cors_origins: Annotated[list[str], NoDecode] = []
 
     # Accounts
     auth_provider: Literal["local", "supabase"] = "local"
@@ -98,6 +117,40 @@ class Settings(BaseSettings):
         elif not self.secret_key:
             self.secret_key = _development_secret()
         return self
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_are_origins(cls, value: list[str]) -> list[str]:
+        cleaned = []
+        for origin in value:
+            origin = origin.rstrip("/")
+            if origin == "*" or origin != url_origin(origin):
+                raise ValueError(
+                    f"CORS_ORIGINS: {origin!r} is not an origin (scheme://host[:port], no path)"
+                )
+            cleaned.append(origin)
+        return cleaned
+
+    @property
+    def public_origin(self) -> str:
+        """PUBLIC_URL's origin (scheme://host[:port]), as browsers send it in `Origin`."""
+        return url_origin(self.public_url)
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """Origins allowed to call the API with credentials and to open the websocket."""
+        return list(dict.fromkeys([self.public_origin, *self.cors_origins]))
+
+    @property
+    def uses_https(self) -> bool:
+        return self.public_url.lower().startswith("https://")
 
     @cached_property
     def is_sqlite(self) -> bool:

@@ -232,11 +232,21 @@ def pg_app_database_url(pg_database_url: str) -> Iterator[str]:
 
 
 def sign_in(context, app_server: AppServer, user_id: uuid.UUID) -> None:
-    """Sign a browser context in as `user_id` by giving it a fresh session cookie."""
-    from promptrepo.services.sessions import create_session
-    from promptrepo.state.base import SESSION_COOKIE
+    """Sign a browser context in as `user_id` by giving it a fresh session cookie, HttpOnly
+    and SameSite=Lax as api/browser_session.py sets it."""
+    from promptrepo.services.sessions import SESSION_COOKIE, create_session
 
     with app_server.session() as s:
         token = create_session(s, user_id)
         s.commit()
-    context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": app_server.url}])
+    context.add_cookies(
+        [
+            {
+                "name": SESSION_COOKIE,
+                "value": token,
+                "url": app_server.url,
+                "httpOnly": True,
+                "sameSite": "Lax",
+            }
+        ]
+    )

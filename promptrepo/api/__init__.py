@@ -11,6 +11,7 @@ from promptrepo.api import (
     api_keys,
     auth,
     billing,
+    browser_session,
     health,
     me,
     projects,
@@ -81,7 +82,17 @@ def create_api() -> FastAPI:
     api.include_router(seo.router)
     api.include_router(versions.serving_router)
     api.include_router(billing.router)
-    for module in (auth, me, api_keys, projects, segments, prompts, validators, public):
+    for module in (
+        auth,
+        browser_session,
+        me,
+        api_keys,
+        projects,
+        segments,
+        prompts,
+        validators,
+        public,
+    ):
         api.include_router(module.router)
     api.include_router(versions.router)
     if settings.api_bench_body_file:

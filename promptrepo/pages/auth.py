@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import reflex as rx
+from reflex.vars import VarData
+from reflex_base.constants import Dirs
+from reflex_base.utils.imports import ImportVar
 
 from promptrepo import routes
 from promptrepo.components.forms import card, field, form_alert
@@ -11,6 +16,68 @@ from promptrepo.services.passwords import MAX_LENGTH, MIN_LENGTH
 from promptrepo.state.auth import AuthFormState as S
 
 PASSWORD_HINT = f"{MIN_LENGTH} to {MAX_LENGTH} characters."
+
+# The session endpoints (api/browser_session.py) are reached at the backend's address, which
+# is this page's own in production and the backend port under `reflex run` (dev).
+_BACKEND_URL_IMPORTS = VarData(
+    imports={
+        f"$/{Dirs.STATE_PATH}": [ImportVar(tag="getBackendURL")],
+        "$/env.json": [ImportVar(tag="env", is_default=True)],
+    }
+)
+
+# Post the form's fields as JSON; on success load `next` in full (the websocket reconnects and
+# brings the new HttpOnly cookie to the state); otherwise hand the answer to session_refused.
+# The password goes to the endpoint only, never through the websocket or the state.
+_SUBMIT_JS = """async () => {
+  const form = document.getElementById(__FORM_ID__);
+  const data = {};
+  for (const name of __FIELDS__) data[name] = form?.elements[name]?.value ?? "";
+  data.next = new URLSearchParams(window.location.search).get("next") ?? "";
+  let response;
+  try {
+    response = await fetch(new URL(__ENDPOINT__, getBackendURL(env.PING)), {
+      method: "POST",
+      credentials: "include",
+      headers: {"Content-Type": "application/json", "Accept": "application/json"},
+      body: JSON.stringify(data),
+    });
+  } catch (error) {
+    return {form: __FORM__, status: 0};
+  }
+  const body = await response.json().catch(() => ({}));
+  if (response.status === 200 && typeof body.next === "string") {
+    window.location.assign(body.next);
+    return {navigating: true};
+  }
+  return {...body, form: __FORM__, status: response.status};
+}"""
+
+_LOGOUT_JS = """async () => {
+  try {
+    const response = await fetch(new URL(__ENDPOINT__, getBackendURL(env.PING)), {
+      method: "POST",
+      credentials: "include",
+    });
+    return {ok: response.ok};
+  } catch (error) {
+    return {ok: false};
+  }
+}"""
+
+
+def _js(code: str, **values: object) -> rx.Var:
+    for name, value in values.items():
+        code = code.replace(f"__{name.upper()}__", json.dumps(value))
+    return rx.Var(_js_expr=code, _var_data=_BACKEND_URL_IMPORTS)
+
+
+def submit_session_form(form: str, endpoint: str, fields: tuple[str, ...]) -> list:
+    """on_submit of the login/signup form: post it to `endpoint` from the page."""
+    code = _js(
+        _SUBMIT_JS, form_id=f"{form}-form", form=form, fields=list(fields), endpoint=endpoint
+    )
+    return [S.begin_submit, rx.call_function(code, callback=S.session_refused)]
 
 
 def submit(label: str, busy_label: str, id: str) -> rx.Component:
@@ -56,7 +123,7 @@ def login() -> rx.Component:
                 spacing="4",
                 width="100%",
             ),
-            on_submit=S.login,
+            on_submit=submit_session_form("login", "/api/auth/login", ("email", "password")),
             reset_on_submit=False,
             id="login-form",
             width="100%",
@@ -112,7 +179,9 @@ def signup() -> rx.Component:
                 spacing="4",
                 width="100%",
             ),
-            on_submit=S.signup,
+            on_submit=submit_session_form(
+                "signup", "/api/auth/signup", ("name", "email", "password")
+            ),
             reset_on_submit=False,
             id="signup-form",
             width="100%",
@@ -127,10 +196,22 @@ def signup() -> rx.Component:
     )
 
 
-@template(route=routes.LOGOUT, title="Log out · PromptRepo", on_load=S.logout)
+@template(route=routes.LOGOUT, title="Log out · PromptRepo")
 def logout() -> rx.Component:
+    # The cookie is HttpOnly: only the server can clear it, so the page asks it to.
     return rx.center(
-        rx.hstack(rx.spinner(), rx.text("Logging you out…"), id="logout-progress"),
+        rx.cond(
+            S.form_error,
+            rx.vstack(
+                form_alert(S.form_error, id="logout-error"),
+                rx.link("Back to the home page", href=routes.HOME),
+                align="center",
+            ),
+            rx.hstack(rx.spinner(), rx.text("Logging you out…"), id="logout-progress"),
+        ),
+        on_mount=rx.call_function(
+            _js(_LOGOUT_JS, endpoint="/api/auth/logout"), callback=S.logged_out
+        ),
         padding_y="4rem",
     )
 

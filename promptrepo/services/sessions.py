@@ -20,6 +20,24 @@ from promptrepo.services.principal import Principal
 from promptrepo.settings import settings
 
 TOKEN_PREFIX = "prs_"
+# The browser keeps its token in this cookie, set and cleared only by the server
+# (api/browser_session.py): HttpOnly, so no script on the page can read it.
+SESSION_COOKIE = "pr_session"
+
+
+def token_from_cookie_header(cookie_header: str | None) -> str:
+    """The session token in a `Cookie:` request header ("" if there is none).
+
+    Parsed by hand rather than with http.cookies, which drops every cookie of a header when
+    one of them (set by anything else on the domain) is malformed.
+    """
+    for part in (cookie_header or "").split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name == SESSION_COOKIE:
+            value = value.strip().strip('"')
+            if value:
+                return value
+    return ""
 
 
 def hash_token(token: str) -> str:

@@ -4,38 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import reflex as rx
 
 from promptrepo import routes
 from promptrepo.db import session_scope
-from promptrepo.models import Profile
 from promptrepo.services import auth
 from promptrepo.services.errors import ServiceError
-from promptrepo.services.principal import Principal
 from promptrepo.state.base import AppState
 
-AUTH_PAGES = {
-    routes.LOGIN,
-    routes.SIGNUP,
-    routes.LOGOUT,
-    routes.FORGOT_PASSWORD,
-    routes.RESET_PASSWORD,
+# Kept here for the pages and tests that import them from the state.
+AUTH_PAGES = routes.AUTH_PAGES
+safe_next = routes.safe_next
+
+# Which fields each form shows errors under, and its password inputs (emptied after an error).
+FORM_FIELDS = {
+    "login": (("email", "password"), ("login-password",)),
+    "signup": (("name", "email", "password"), ("signup-password",)),
 }
-
-
-def safe_next(target: str | None, default: str = routes.DASHBOARD) -> str:
-    """`target` if it is a path on this site (not `//host`, not a scheme, not an auth page)."""
-    target = (target or "").strip()
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
-        return default
-    if parts.path.rstrip("/") in AUTH_PAGES or parts.path in AUTH_PAGES:
-        return default
-    return target
+NETWORK_ERROR = "We could not reach PromptRepo. Check your connection and try again."
 
 
 def field_errors(exc: ServiceError) -> dict[str, str]:
@@ -64,9 +52,6 @@ class AuthFormState(AppState):
         nxt = self.router.url.query_parameters.get("next")
         return f"{routes.LOGIN}?next={quote(safe_next(nxt))}" if nxt else routes.LOGIN
 
-    def _client(self) -> tuple[str, str]:
-        return self.router.session.client_ip or "", self.router.headers.user_agent or ""
-
     def _fail(self, exc: ServiceError, *password_ids: str, fields: tuple[str, ...] = ()) -> list:
         # A message that belongs to a field of this form shows under it; the rest shows above.
         self.errors = {k: v for k, v in field_errors(exc).items() if k in fields}
@@ -74,16 +59,6 @@ class AuthFormState(AppState):
         self.submitting = False
         # Passwords are never kept after an error; everything else the user typed stays.
         return [rx.set_value(ref, "") for ref in password_ids]
-
-    def _signed_in(self, principal: Principal, token: str) -> None:
-        self.auth_token = token
-        self._set_user(principal)
-        with session_scope() as session:
-            profile = session.get(Profile, principal.user_id)
-            self._set_theme(profile.theme_preference if profile else None)
-        self.errors = {}
-        self.form_error = ""
-        self.submitting = False
 
     @rx.event
     def open_form(self):
@@ -97,71 +72,54 @@ class AuthFormState(AppState):
         if principal is not None and path in (routes.LOGIN, routes.SIGNUP):
             return rx.redirect(self.next_path)
 
+    # Sign-in, sign-up and sign-out go through api/browser_session.py, which sets and clears
+    # the HttpOnly cookie: the page posts the form with fetch (pages/auth.py) and loads the
+    # next page in full; these handlers only show progress and the answer's errors.
     @rx.event
-    def login(self, form_data: dict[str, Any]) -> Iterator:
+    def begin_submit(self):
         self.submitting = True
         self.form_error = ""
         self.errors = {}
-        yield
-        ip, agent = self._client()
-        try:
-            with session_scope() as session:
-                principal, token = auth.sign_in(
-                    session,
-                    email=form_data.get("email", ""),
-                    password=form_data.get("password", ""),
-                    client_ip=ip,
-                    user_agent=agent,
-                )
-        except ServiceError as exc:
-            yield self._fail(exc, "login-password", fields=("email", "password"))
-            return
-        self._signed_in(principal, token)
-        yield rx.redirect(self.next_path)
+        self.notice = ""
 
     @rx.event
-    def signup(self, form_data: dict[str, Any]) -> Iterator:
-        self.submitting = True
-        self.form_error = ""
-        self.errors = {}
-        yield
-        ip, agent = self._client()
-        try:
-            with session_scope() as session:
-                principal, token = auth.sign_up(
-                    session,
-                    email=form_data.get("email", ""),
-                    password=form_data.get("password", ""),
-                    name=form_data.get("name", ""),
-                    client_ip=ip,
-                    user_agent=agent,
-                )
-        except auth.EmailConfirmationRequired as exc:
-            self.submitting = False
-            self.notice = exc.message
-            return
-        except ServiceError as exc:
-            yield self._fail(exc, "signup-password", fields=("name", "email", "password"))
-            return
-        self._signed_in(principal, token)
-        yield rx.redirect(self.next_path)
+    def session_refused(self, outcome: dict[str, Any] | None):
+        """The sign-in/sign-up request's answer, unless the page is already moving on."""
+        if not outcome or outcome.get("navigating"):
+            return None
+        fields, password_ids = FORM_FIELDS.get(str(outcome.get("form")), ((), ()))
+        self.submitting = False
+        if outcome.get("notice"):  # Supabase wants the address confirmed first
+            self.notice = str(outcome["notice"])
+            return None
+        errors = {
+            str(e["loc"][-1]): str(e.get("msg", ""))
+            for e in outcome.get("errors") or []
+            if isinstance(e, dict) and e.get("loc")
+        }
+        # A message that belongs to a field of this form shows under it; the rest shows above.
+        self.errors = {k: v for k, v in errors.items() if k in fields}
+        if self.errors:
+            self.form_error = ""
+        elif outcome.get("status") == 0:
+            self.form_error = NETWORK_ERROR
+        else:
+            self.form_error = str(outcome.get("detail") or "Something went wrong. Try again.")
+        # Passwords are never kept after an error; everything else the user typed stays.
+        return [rx.set_value(ref, "") for ref in password_ids]
 
     @rx.event
-    def logout(self):
-        """on_load of /logout: revoke the session on the server, forget the cookie."""
-        token = self.auth_token
-        if token:
-            with session_scope() as session:
-                auth.sign_out(session, token)
-        self.auth_token = ""
+    def logged_out(self, outcome: dict[str, Any] | None):
+        """The sign-out request's answer (the cookie is cleared and its session revoked)."""
+        if not outcome or not outcome.get("ok"):
+            self.form_error = NETWORK_ERROR
+            return None
         self._set_user(None)
         self._set_theme(None)
-        # Emptying the cookie var empties the cookie. (rx.remove_cookie would re-run the page's
-        # hydrate and on_load events, i.e. this handler again.)
-        events = [rx.redirect(routes.HOME)]
-        if token:  # on_load can fire again for the same visit: say it once
-            events.append(rx.toast.success("You are logged out.", id="logged-out"))
-        return events
+        return [
+            rx.redirect(routes.HOME),
+            rx.toast.success("You are logged out.", id="logged-out"),
+        ]
 
     @rx.event
     def forgot_password(self, form_data: dict[str, Any]) -> Iterator:
@@ -199,7 +157,7 @@ class AuthFormState(AppState):
             yield self._fail(exc, "reset-password", "reset-password-confirm", fields=("password",))
             return
         self.submitting = False
-        self.auth_token = ""
+        # The reset ended every session, the cookie's too: this tab is signed out.
         self._set_user(None)
         yield [
             rx.redirect(routes.LOGIN),

@@ -15,16 +15,14 @@ from promptrepo.db import session_scope
 from promptrepo.models import Profile
 from promptrepo.services.errors import NotAuthenticated
 from promptrepo.services.principal import Principal
-from promptrepo.services.sessions import resolve_session
-from promptrepo.settings import settings
-
-SESSION_COOKIE = "pr_session"
+from promptrepo.services.sessions import (
+    SESSION_COOKIE,  # noqa: F401  (where the state's session comes from)
+    resolve_session,
+    token_from_cookie_header,
+)
 
 
 class AppState(rx.State):
-    auth_token: str = rx.Cookie(
-        "", name=SESSION_COOKIE, max_age=settings.session_ttl_seconds, same_site="lax"
-    )
     user_id: str = ""
     user_name: str = ""
     user_email: str = ""
@@ -32,6 +30,18 @@ class AppState(rx.State):
     # "<light|dark|system>:<login stamp>", read by components/theme.py to apply the stored
     # theme preference in the browser once per login and once per change.
     theme_key: str = ""
+
+    @property
+    def auth_token(self) -> str:
+        """The session token of this tab: the HttpOnly `pr_session` cookie that came with the
+        request which opened the websocket.
+
+        Reflex keeps that request's headers on the server (`router.headers.cookie`, never
+        serialised to the page) and refreshes them only when the websocket reconnects, so a
+        sign-in or sign-out (api/browser_session.py sets or clears the cookie) is followed by
+        a full page load.
+        """
+        return token_from_cookie_header(self.router.headers.cookie)
 
     @rx.var
     def is_authenticated(self) -> bool:

@@ -144,7 +144,7 @@ class SettingsState(AppState):
             return
         self.deleting = False
         self.delete_open = False
-        self.auth_token = ""
+        # The account's sessions went with it: the cookie left behind signs in no one.
         self._set_user(None)
         self._set_theme(None)
         yield [

@@ -22,12 +22,12 @@ from tests.factories import make_user
 def tab(state_cls, token: str = "", path: str = "/"):
     """A fresh state tree for one browser tab at `path`, signed in with `token`."""
     root = State(_reflex_internal_init=True)
+    # The session comes, as in the app, from the cookie of the request that opened the socket.
+    headers = {"origin": "http://test", "cookie": f"theme=dark; pr_session={token}"}
     root.router = RouterData.from_router_data(
-        {"pathname": path, "asPath": path, "headers": {"origin": "http://test"}}
+        {"pathname": path, "asPath": path, "headers": headers}
     )
-    state = root.get_substate(state_cls.get_full_name().split("."))
-    state.auth_token = token
-    return state
+    return root.get_substate(state_cls.get_full_name().split("."))
 
 
 @pytest.fixture
