@@ -6,11 +6,12 @@ a `render_worker` process, and one still busy when `RENDER_TIMEOUT_SECONDS` have
 killed and replaced, and the caller gets ValidationFailed (422) saying so. The serving
 process never runs template code, so a hostile template cannot freeze its event loop.
 
-- Workers start lazily (at the first render), at most `RENDER_WORKERS` per serving process;
+- Workers start lazily (all of them at the first render), `RENDER_WORKERS` per serving process;
   each caps its address space (`RENDER_WORKER_MEMORY_MB`) and runs at a lower CPU priority
   (`RENDER_WORKER_NICE`), so renders burning their budget leave the CPU to requests.
-- A killed worker's replacement starts at once in a background thread, so the next render
-  does not wait for a process start.
+- Workers are forked from a zygote process that has imported and warmed everything, so a
+  killed worker's replacement (started at once, in a background thread) is ready in
+  milliseconds; only the zygote's own start (at the first render) pays for the imports.
 - When every worker is busy, a render waits up to `RENDER_QUEUE_SECONDS` for one, then is
   refused with 429 (the server is saturated; try again).
 - `render_and_validate` blocks (for service code running in threads);
@@ -26,6 +27,8 @@ import json
 import logging
 import os
 import select
+import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -44,7 +47,7 @@ log = logging.getLogger(__name__)
 _HEADER_SIZE = 4
 _ROOT = str(Path(__file__).resolve().parents[2])  # so `-m promptrepo…` resolves from any cwd
 _PYTHONPATH = os.environ.get("PYTHONPATH", "")
-WORKER_START_SECONDS = 60.0  # a worker that is not ready by then failed to start
+WORKER_START_SECONDS = 60.0  # a zygote that is not ready by then failed to start
 
 
 class WorkerFailed(Exception):
@@ -60,65 +63,96 @@ class PoolConfig:
     queue_timeout: float = 5.0
 
 
-class _Worker:
-    """One worker process and its pipes."""
+class _Zygote:
+    """The process render workers are forked from (see render_worker): started once, slowly
+    (imports), then each worker costs a fork, so a killed one is replaced in milliseconds."""
 
     def __init__(self, config: PoolConfig) -> None:
+        self._lock = threading.Lock()
+        ours, theirs = socket.socketpair()
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_ROOT, _PYTHONPATH]))}
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "promptrepo.services.render_worker",
-                str(config.memory_mb),
-                str(config.nice),
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            bufsize=0,
-            close_fds=True,
-            env=env,
-        )
-        self.rfd = self.proc.stdout.fileno()  # type: ignore[union-attr]
-        self.wfd = self.proc.stdin.fileno()  # type: ignore[union-attr]
         try:
-            ready = self._read_frame(time.monotonic() + WORKER_START_SECONDS)
-        except (TimeoutError, WorkerFailed):
-            self.kill()
-            raise WorkerFailed("the render worker did not start") from None
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "promptrepo.services.render_worker",
+                    str(theirs.fileno()),
+                    str(config.memory_mb),
+                    str(config.nice),
+                ],
+                stdin=subprocess.DEVNULL,
+                pass_fds=[theirs.fileno()],
+                env=env,
+            )
+        finally:
+            theirs.close()
+        self.control = ours
+        ours.settimeout(WORKER_START_SECONDS)
+        try:
+            ready = ours.recv(len(READY))
+        except OSError:
+            ready = b""
         if ready != READY:
-            self.kill()
-            raise WorkerFailed("the render worker answered something unexpected at start")
+            self.close()
+            raise WorkerFailed("the render worker zygote did not start")
 
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
+    def fork(self) -> tuple[int, socket.socket]:
+        """A new worker: its pid and the socket to talk to it."""
+        with self._lock:
+            try:
+                self.control.sendall(b"F")
+                message, fds, _, _ = socket.recv_fds(self.control, 8, 1)
+            except OSError as exc:
+                raise WorkerFailed(f"the render worker zygote is gone ({exc})") from None
+        if len(message) != 8 or len(fds) != 1:
+            for fd in fds:
+                os.close(fd)
+            raise WorkerFailed("the render worker zygote stopped")
+        return int.from_bytes(message, "big"), socket.socket(fileno=fds[0])
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.control.close()
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+        self.proc.wait()
+
+
+class _Worker:
+    """One worker process (forked by the zygote) and its socket."""
+
+    def __init__(self, pid: int, sock: socket.socket) -> None:
+        self.pid = pid
+        self.sock = sock
+        self.fd = sock.fileno()
 
     def request(self, payload: bytes, timeout: float) -> bytes:
         """Send one request and wait for its answer; TimeoutError past `timeout` seconds."""
         deadline = time.monotonic() + timeout
-        data = memoryview(len(payload).to_bytes(_HEADER_SIZE, "big") + payload)
         try:
-            while data:
-                data = data[os.write(self.wfd, data) :]
+            self.sock.sendall(len(payload).to_bytes(_HEADER_SIZE, "big") + payload)
         except OSError as exc:
             raise WorkerFailed(f"the render worker is gone ({exc})") from None
-        return self._read_frame(deadline)
-
-    def _read_frame(self, deadline: float) -> bytes:
         size = int.from_bytes(self._read_exact(_HEADER_SIZE, deadline), "big")
         return self._read_exact(size, deadline)
 
     def _read_exact(self, size: int, deadline: float) -> bytes:
         poller = select.poll()  # poll, not select: a busy server has file numbers > 1024
-        poller.register(self.rfd, select.POLLIN | select.POLLHUP | select.POLLERR)
+        poller.register(self.fd, select.POLLIN | select.POLLHUP | select.POLLERR)
         parts: list[bytes] = []
         missing = size
         while missing:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not poller.poll(remaining * 1000):
                 raise TimeoutError
-            chunk = os.read(self.rfd, min(missing, 1 << 20))
+            try:
+                chunk = self.sock.recv(min(missing, 1 << 20))
+            except OSError:
+                chunk = b""
             if not chunk:
                 raise WorkerFailed("the render worker stopped")
             parts.append(chunk)
@@ -127,11 +161,9 @@ class _Worker:
 
     def kill(self) -> None:
         with contextlib.suppress(OSError):
-            self.proc.kill()
-        self.proc.wait()
-        for stream in (self.proc.stdin, self.proc.stdout):
-            with contextlib.suppress(OSError):
-                stream.close()  # type: ignore[union-attr]
+            os.kill(self.pid, signal.SIGKILL)  # the zygote reaps it
+        with contextlib.suppress(OSError):
+            self.sock.close()
 
 
 class RenderPool:
@@ -144,6 +176,8 @@ class RenderPool:
         self._starting = 0
         self._cond = threading.Condition()
         self._closed = False
+        self._zygote: _Zygote | None = None
+        self._zygote_lock = threading.Lock()
         self.replaced = 0  # workers killed (past their budget or dead) and replaced
 
     # ------------------------------------------------------------------ workers
@@ -158,6 +192,11 @@ class RenderPool:
                 if self._count < self.config.size:
                     self._count += 1
                     self._starting += 1
+                    # Fill the pool at first use, so a worker killed later leaves others
+                    # ready while its replacement starts.
+                    spares = self.config.size - self._count
+                    self._count += spares
+                    self._starting += spares
                     break
                 waited = time.monotonic() - start
                 limit = WORKER_START_SECONDS if self._starting else self.config.queue_timeout
@@ -166,12 +205,30 @@ class RenderPool:
                         "Every renderer is busy; try again in a moment.", retry_after=1
                     )
                 self._cond.wait(min(limit - waited, 0.25))
+        for _ in range(spares):
+            threading.Thread(target=self._replace, name="render-worker-start", daemon=True).start()
         return self._start_worker()
+
+    def _fork(self) -> _Worker:
+        with self._zygote_lock:
+            if self._zygote is None or not self._zygote.alive():
+                if self._zygote is not None:
+                    self._zygote.close()
+                self._zygote = _Zygote(self.config)
+            zygote = self._zygote
+        return _Worker(*zygote.fork())
 
     def _start_worker(self) -> _Worker:
         """Start a worker for a slot already counted in `_count` and `_starting`."""
         try:
-            worker = _Worker(self.config)
+            try:
+                worker = self._fork()
+            except WorkerFailed:  # the zygote died since: start a new one, once
+                with self._zygote_lock:
+                    if self._zygote is not None:
+                        self._zygote.close()
+                        self._zygote = None
+                worker = self._fork()
         except BaseException:
             with self._cond:
                 self._count -= 1
@@ -219,6 +276,10 @@ class RenderPool:
             self._count -= len(idle)
         for worker in idle:
             worker.kill()
+        with self._zygote_lock:
+            if self._zygote is not None:
+                self._zygote.close()
+                self._zygote = None
 
     # ------------------------------------------------------------------ requests
     def run(self, request: dict[str, Any]) -> dict[str, Any]:

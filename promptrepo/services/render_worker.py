@@ -1,11 +1,12 @@
-"""One render worker process: renders templates and runs validators for `render_pool`.
+"""Render worker processes: they render templates and run validators for `render_pool`.
 
-Run as `python -m promptrepo.services.render_worker MEMORY_MB NICE`. It imports only
-`templates`, `variables` and `validator_rules` (no database, no settings), caps its own address
-space and lowers its CPU priority, says it is ready, then answers requests one at a time:
-frames of a 4-byte big-endian length and JSON, read on stdin and written on the original
-stdout (fd 1 then points at stderr, so a stray print can never corrupt the channel). The
-parent kills it when a render runs past its budget; it exits by itself when stdin closes.
+`python -m promptrepo.services.render_worker CONTROL_FD MEMORY_MB NICE` starts a *zygote*: it
+imports only `templates`, `variables` and `validator_rules` (no database, no settings),
+lowers its CPU priority, warms the sandbox, says it is ready, then forks one worker per
+request on the control socket and hands the parent the worker's pid and socket (SCM_RIGHTS).
+A worker caps its address space and answers requests one at a time: frames of a 4-byte
+big-endian length and JSON. The parent kills a worker running past its budget; a worker
+exits when its socket closes, the zygote when its control socket does.
 
 `render_and_validate_here` is the one implementation of "render, then validate"; only this
 process calls it outside tests.
@@ -16,9 +17,11 @@ from __future__ import annotations
 import json
 import os
 import resource
+import signal
+import socket
 import struct
 import sys
-from typing import Any, BinaryIO
+from typing import Any
 
 from promptrepo.services import templates, validator_rules
 from promptrepo.services import variables as variable_specs
@@ -55,40 +58,24 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True, "text": text, "results": [r.to_dict() for r in results]}
 
 
-def write_frame(out: BinaryIO, data: bytes) -> None:
-    out.write(_HEADER.pack(len(data)) + data)
-    out.flush()
-
-
-def _read_exact(inp: BinaryIO, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = inp.read(size - len(data))
+def _recv_exact(sock: socket.socket, size: int) -> bytes:
+    parts: list[bytes] = []
+    while size:
+        chunk = sock.recv(min(size, 1 << 20))
         if not chunk:
             return b""
-        data += chunk
-    return data
+        parts.append(chunk)
+        size -= len(chunk)
+    return b"".join(parts)
 
 
-def main(argv: list[str]) -> None:
-    memory_mb = int(argv[0]) if argv else 0
-    nice = int(argv[1]) if len(argv) > 1 else 0
-    out = os.fdopen(os.dup(1), "wb", buffering=0)
-    os.dup2(2, 1)
-    inp = sys.stdin.buffer
-    if nice:
-        os.nice(nice)
-    # Warm the sandbox and the validators before saying ready, so no render pays for it.
-    render_and_validate_here("{{ x }}", {}, [{"type": "length", "config": {"max": 9}}], {"x": 1})
-    if memory_mb:
-        limit = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    write_frame(out, READY)
+def serve(sock: socket.socket) -> None:
+    """Answer framed requests on `sock` until it closes (one render worker's life)."""
     while True:
-        header = _read_exact(inp, _HEADER.size)
+        header = _recv_exact(sock, _HEADER.size)
         if not header:
             return
-        body = _read_exact(inp, _HEADER.unpack(header)[0])
+        body = _recv_exact(sock, _HEADER.unpack(header)[0])
         if not body:
             return
         try:
@@ -97,7 +84,43 @@ def main(argv: list[str]) -> None:
         except MemoryError:
             message = "The template was refused: it needs more memory than a render may use."
             data = json.dumps({"ok": False, "message": message, "errors": []}).encode()
-        write_frame(out, data)
+        sock.sendall(_HEADER.pack(len(data)) + data)
+
+
+def zygote(control: socket.socket, memory_mb: int) -> None:
+    """Fork a ready worker for each byte received on `control`; send back its pid and its
+    end of a fresh socket pair. Exits when `control` closes."""
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # exited workers are reaped at once
+    control.sendall(READY)
+    while control.recv(1):
+        parent_end, worker_end = socket.socketpair()
+        pid = os.fork()
+        if pid == 0:  # the worker
+            try:
+                control.close()
+                parent_end.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                if memory_mb:
+                    limit = memory_mb * 1024 * 1024
+                    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+                serve(worker_end)
+            finally:
+                os._exit(0)
+        worker_end.close()
+        socket.send_fds(control, [pid.to_bytes(8, "big")], [parent_end.fileno()])
+        parent_end.close()
+
+
+def main(argv: list[str]) -> None:
+    control_fd, memory_mb, nice = (int(a) for a in argv[:3])
+    control = socket.socket(fileno=control_fd)
+    os.dup2(2, 1)  # a stray print goes to the log, never anywhere else
+    if nice:
+        os.nice(nice)
+    # Import and warm the sandbox and the validators once: every worker forked from here
+    # starts ready in milliseconds, even when replacing one killed past its budget.
+    render_and_validate_here("{{ x }}", {}, [{"type": "length", "config": {"max": 9}}], {"x": 1})
+    zygote(control, memory_mb)
 
 
 if __name__ == "__main__":

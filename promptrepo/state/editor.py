@@ -397,7 +397,7 @@ class EditorState(AppState):
             text, results = await versions.render_and_validate_async(
                 self._content, self._spec, self._validators, values
             )
-        except ValidationFailed as exc:
+        except ServiceError as exc:  # a refusal naming its limit, or every renderer busy
             self.preview_error = exc.message
             self._set_results(self.preview_text, {}, rendered=False)
             return
