@@ -2,7 +2,8 @@
 
 Pages, static files, the API, Reflex's own endpoints and error answers all pass through it:
 
-- `Content-Security-Policy`. HTML pages get the policy the app runs under (below); every other
+- `Content-Security-Policy`. HTML pages (and answers without a Content-Type, such as a 304
+  that revalidates a cached page) get the policy the app runs under (below); every other
   response gets `default-src 'none'; frame-ancestors 'none'` (an API answer or a script file
   opened as a document runs nothing). The API docs page, built by FastAPI with Swagger UI from
   its CDN, gets a policy of its own with the hashes of its inline script.
@@ -168,8 +169,10 @@ class SecurityHeadersMiddleware:
         headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in OWN_HEADERS]
         if policy is None:
             content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
-            html = content_type.lower().startswith(b"text/html")
-            policy = self.page_policy() if html else NON_DOCUMENT_POLICY.encode()
+            # A 304 has no Content-Type, and the browser puts its headers on the cached page
+            # it revalidated: answers without one get the page policy too.
+            document = not content_type or content_type.lower().startswith(b"text/html")
+            policy = self.page_policy() if document else NON_DOCUMENT_POLICY.encode()
         headers.append((b"content-security-policy", policy))
         headers.extend(self._common)
         return headers

@@ -84,3 +84,12 @@ def test_the_api_docs_page_runs_under_a_policy_of_its_own(http) -> None:
         and "'unsafe-inline'" not in policy.split("style-src")[0]
     )
     assert set(script_hashes(response.text)) <= set(policy.replace(";", " ").split())
+
+
+def test_a_revalidated_page_keeps_the_page_policy(http) -> None:
+    """The browser applies a 304's headers to the page it has cached: they must be the page's."""
+    page = http.get("/dashboard/")
+    again = http.get("/dashboard/", headers={"If-None-Match": page.headers["etag"]})
+    assert again.status_code == 304
+    _assert_common(again)
+    assert again.headers["content-security-policy"] == page.headers["content-security-policy"]
