@@ -24,8 +24,7 @@ migrate: setup
 
 run: migrate
 	@echo "==> PromptRepo is starting on http://localhost:$(PORT)"
-	@uv run reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT) \
-		--backend-host $(HOST) --loglevel warning
+	@uv run python -m promptrepo.serve --host $(HOST) --port $(PORT)
 
 dev: migrate
 	@uv run reflex run --backend-host $(HOST)

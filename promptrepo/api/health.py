@@ -12,11 +12,12 @@ router = APIRouter(tags=["health"])
 
 @router.get("/api/health")
 async def health() -> JSONResponse:
-    """The database's and Redis's state; 503 when the database is unreachable."""
+    """The database's and Redis's state: 200 "ok" or "degraded" (Redis down, still serving),
+    503 "error" when the database is unreachable."""
     from promptrepo.services.health import check_health
 
     result = await run_in_threadpool(check_health)
-    return JSONResponse(result, status_code=200 if result["status"] == "ok" else 503)
+    return JSONResponse(result, status_code=503 if result["status"] == "error" else 200)
 
 
 @router.get("/api/metrics", include_in_schema=False)
