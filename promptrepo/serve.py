@@ -26,8 +26,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -105,6 +107,17 @@ def build_frontend(root: Path) -> None:
     (web / FINGERPRINT_FILE).write_text(frontend_fingerprint(root) + "\n")
 
 
+def _prepare_metrics_dir(port: int) -> None:
+    """Let every worker write its Prometheus figures where /api/metrics sums them (set before
+    prometheus_client is first imported; emptied at each start, one folder per port)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    directory = Path(tempfile.gettempdir()) / f"promptrepo-metrics-{port}"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+
+
 def _respawning_granian() -> None:
     """Make Reflex's runner build granian's Server with failed-worker respawn on."""
     import granian.server
@@ -147,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.workers:
         os.environ["GRANIAN_WORKERS"] = str(args.workers)
+    _prepare_metrics_dir(args.port)
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
 

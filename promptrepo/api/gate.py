@@ -31,6 +31,7 @@ import jwt
 from fastapi.concurrency import run_in_threadpool
 
 from promptrepo.api.fastredis import FastRedis, ReplyError
+from promptrepo.observability import CACHE_LOOKUPS
 from promptrepo.services import api_keys, cache, plans, rate_limits, redis_client
 from promptrepo.services import sessions as sessions_service
 from promptrepo.services.errors import NotAuthenticated, RateLimited
@@ -328,6 +329,8 @@ async def _admit_cached(keys: list[str]) -> Admission | None:
     if not status.allowed:
         raise _rate_limited(status)
     generation = int(result[6]) if result[6] is not None else None
+    if keys[1]:
+        CACHE_LOOKUPS.labels("hit" if result[5] is not None else "miss").inc()
     return Admission(principal, status, result[5], generation)
 
 
@@ -351,7 +354,10 @@ async def _admit_degraded(token: str, entry_key: str | None) -> Admission:
     status = await rate_limits.hit_async(f"{rpm}/minute", LIMIT_NAME, str(principal.user_id))
     if not status.allowed:
         raise _rate_limited(status)
-    return Admission(principal, status, None, cache.OUTAGE_GENERATION if entry_key else None)
+    if not entry_key:
+        return Admission(principal, status)
+    CACHE_LOOKUPS.labels("unavailable").inc()
+    return Admission(principal, status, None, cache.OUTAGE_GENERATION)
 
 
 async def _admit_in_process(token: str, entry_key: str | None) -> Admission:

@@ -22,6 +22,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 
 from promptrepo.db import after_commit
+from promptrepo.observability import CACHE_LOOKUPS
 from promptrepo.services import redis_client
 from promptrepo.services.redis_client import REDIS_ERRORS, get_redis
 from promptrepo.settings import settings
@@ -64,6 +65,7 @@ def get(key: str) -> str | None:
     configured, client = _shared()
     if configured:
         if client is None:
+            CACHE_LOOKUPS.labels("unavailable").inc()
             return None
         try:
             if _undelivered:  # Redis is back but may still hold entries changed meanwhile
@@ -73,19 +75,20 @@ def get(key: str) -> str | None:
             value = client.get(KEY_PREFIX + key)
         except REDIS_ERRORS as exc:
             redis_client.report_failure(exc, "cache.get")
+            CACHE_LOOKUPS.labels("unavailable").inc()
             return None
         redis_client.report_success()
+        CACHE_LOOKUPS.labels("miss" if value is None else "hit").inc()
         return value
     with _lock:
         entry = _local.get(key)
-        if entry is None:
-            return None
-        expires_at, value = entry
-        if expires_at < time.monotonic():
+        if entry is not None and entry[0] < time.monotonic():
             _local.pop(key, None)
-            return None
-        _local.move_to_end(key)
-        return value
+            entry = None
+        if entry is not None:
+            _local.move_to_end(key)
+    CACHE_LOOKUPS.labels("miss" if entry is None else "hit").inc()
+    return None if entry is None else entry[1]
 
 
 def generation() -> int:

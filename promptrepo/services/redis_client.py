@@ -22,7 +22,7 @@ from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from promptrepo.observability import get_logger
+from promptrepo.observability import REDIS_FAILURES, get_logger
 from promptrepo.settings import settings
 
 log = get_logger(__name__)
@@ -89,6 +89,7 @@ def usable() -> bool:
 def report_failure(exc: BaseException, where: str) -> None:
     """Record that a Redis call failed; the first failure of an outage is logged."""
     global _down, _retry_at
+    REDIS_FAILURES.labels(where).inc()
     with _state_lock:
         first = not _down
         _down = True
