@@ -1,6 +1,7 @@
 """The production server behind `make run`, the test harness and the benchmarks.
 
     python -m promptrepo.serve [--host 127.0.0.1] [--port 3000] [--workers N] [--rebuild]
+    python -m promptrepo.serve --build-only      # e.g. once before starting several servers
 
 It does what `reflex run --env prod --single-port` does, with two differences:
 
@@ -145,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     parser.add_argument("--workers", type=int, help="worker processes (GRANIAN_WORKERS)")
     parser.add_argument("--rebuild", action="store_true", help="build the frontend even if current")
+    parser.add_argument(
+        "--build-only", action="store_true", help="build the frontend if needed, then exit"
+    )
     parser.add_argument("--loglevel", default="warning")
     args = parser.parse_args(argv)
 
@@ -172,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         build_frontend(ROOT)
     else:
         print("==> the frontend is up to date: reusing .web/build", flush=True)
+    if args.build_only:
+        return 0
 
     from reflex.utils import exec as reflex_exec
     from reflex_base.environment import environment
