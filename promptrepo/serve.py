@@ -102,7 +102,11 @@ def build_frontend(root: Path) -> None:
     (web / FINGERPRINT_FILE).unlink(missing_ok=True)
     command = [sys.executable, "-m", "reflex", "export", "--frontend-only", "--no-zip"]
     command += ["--env", "prod", "--loglevel", "warning"]
-    subprocess.run(command, cwd=root, check=True)
+    # React Router prerenders each page with a 10 s timeout and no retry; on a machine busy
+    # with other builds that timeout is sometimes hit. Such a failure is transient: one retry.
+    if subprocess.run(command, cwd=root).returncode != 0:
+        print("==> the frontend build failed; trying once more", flush=True)
+        subprocess.run(command, cwd=root, check=True)
     # Reflex may have updated reflex.lock/ while building (a new frontend package): the
     # stamp describes the sources as they are now, or the next start would rebuild again.
     (web / FINGERPRINT_FILE).write_text(frontend_fingerprint(root) + "\n")
