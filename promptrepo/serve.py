@@ -166,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
         REFLEX_BACKEND_PORT=str(args.port),
         REFLEX_BACKEND_HOST=args.host,
     )
+    # Reflex's deploy URL defaults to localhost:<this port>; the app's public address is the
+    # right value, and the same for every server of a fleet, so they all share one build.
+    if os.environ.get("PUBLIC_URL") and not os.environ.get("REFLEX_DEPLOY_URL"):
+        os.environ["REFLEX_DEPLOY_URL"] = os.environ["PUBLIC_URL"]
     if args.workers:
         os.environ["GRANIAN_WORKERS"] = str(args.workers)
     _prepare_metrics_dir(args.port)
