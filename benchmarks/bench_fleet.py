@@ -63,6 +63,7 @@ from tests.app_server import (  # noqa: E402
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SEED_TEXT = "Hello"
+FINAL = re.compile(r'"final":\s*true')  # the last delta of an event's answer
 WRK_LUA = r"""
 local token, path, pause = nil, nil, 0
 init = function(args) token = args[1]; path = args[2]; pause = tonumber(args[3]) end
@@ -255,7 +256,7 @@ async def run_session(
                 async for message in ws:
                     if message == "2":
                         await ws.send("3")
-                    elif message.startswith("42") and '"final":true' in message and pending:
+                    elif message.startswith("42") and FINAL.search(message) and pending:
                         results.round_trips.append(time.monotonic() - pending.pop(0))
 
             reader = asyncio.create_task(read())

@@ -38,6 +38,7 @@ ROOT = Path.cwd()
 FINGERPRINT_FILE = "promptrepo-frontend.sha256"
 SOURCE_DIRS = ("promptrepo", "admin", "assets", "reflex.lock")
 SOURCE_FILES = ("rxconfig.py",)
+BUILD_ATTEMPTS = 3
 SKIPPED_PARTS = {"__pycache__", ".web", "data", "node_modules"}
 
 
@@ -103,10 +104,13 @@ def build_frontend(root: Path) -> None:
     command = [sys.executable, "-m", "reflex", "export", "--frontend-only", "--no-zip"]
     command += ["--env", "prod", "--loglevel", "warning"]
     # React Router prerenders each page with a 10 s timeout and no retry; on a machine busy
-    # with other builds that timeout is sometimes hit. Such a failure is transient: one retry.
-    if subprocess.run(command, cwd=root).returncode != 0:
-        print("==> the frontend build failed; trying once more", flush=True)
-        subprocess.run(command, cwd=root, check=True)
+    # with other builds that timeout is sometimes hit. Such a failure is transient: retry.
+    for attempt in range(1, BUILD_ATTEMPTS + 1):
+        if subprocess.run(command, cwd=root).returncode == 0:
+            break
+        if attempt == BUILD_ATTEMPTS:
+            raise SystemExit(f"The frontend build failed {BUILD_ATTEMPTS} times (see above).")
+        print("==> the frontend build failed; trying again", flush=True)
     # Reflex may have updated reflex.lock/ while building (a new frontend package): the
     # stamp describes the sources as they are now, or the next start would rebuild again.
     (web / FINGERPRINT_FILE).write_text(frontend_fingerprint(root) + "\n")
