@@ -8,13 +8,14 @@ export REFLEX_CHECK_LATEST_VERSION := false
 HOST ?= 127.0.0.1
 PORT ?= 3000
 
-.PHONY: help setup run dev test test-fast lint format migrate screenshots bench
+.PHONY: help setup run dev test test-fast lint format migrate screenshots bench backup
 
 help:
 	@echo "make run    serve the app on http://localhost:$(PORT) (production mode, SQLite by default)"
 	@echo "make test   run the whole test suite (starts or installs PostgreSQL, Redis, Chromium)"
 	@echo "make dev    hot-reloading development server"
 	@echo "make lint   ruff check + format check"
+	@echo "make backup write a backup of the database into data/backups (BACKUP_DIR=...)"
 
 setup:
 	@./scripts/bootstrap.sh
@@ -24,8 +25,10 @@ migrate: setup
 
 run: migrate
 	@echo "==> PromptRepo is starting on http://localhost:$(PORT)"
-	@uv run reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT) \
-		--backend-host $(HOST) --loglevel warning
+	@uv run python -m promptrepo.serve --host $(HOST) --port $(PORT)
+
+backup: setup
+	@uv run python -m promptrepo.cli backup --output $(or $(BACKUP_DIR),data/backups)
 
 dev: migrate
 	@uv run reflex run --backend-host $(HOST)

@@ -4,6 +4,9 @@ migrate                 apply every migration
 make-admin EMAIL        create an admin (asks for a password) or promote an existing user
 suspend EMAIL           stop a user: no login, sessions and API keys refused at once
 unsuspend EMAIL         lift a suspension
+backup [--output DIR]   write a backup of the database (pg_dump, or a SQLite copy) into DIR
+restore FILE --database-url URL
+                        restore a backup into an empty database, then migrate it
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from pathlib import Path
 
+from promptrepo.backup import BackupError
 from promptrepo.db import migrate, session_scope
 from promptrepo.services import accounts
 from promptrepo.services.errors import ServiceError
@@ -68,6 +73,22 @@ def _cmd_suspension(suspended: bool):
     return run
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from promptrepo.backup import backup
+
+    path = backup(settings.database_url, Path(args.output))
+    print(f"Backup written to {path}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from promptrepo.backup import restore
+
+    restore(Path(args.file), args.database_url)
+    print(f"Restored {args.file} into the database; it is at the newest migration.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="promptrepo", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -92,6 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=help_text)
         command.add_argument("email")
         command.set_defaults(func=_cmd_suspension(suspended))
+
+    backup = commands.add_parser("backup", help="write a backup of the database")
+    backup.add_argument("--output", default="data/backups", help="folder (default data/backups)")
+    backup.set_defaults(func=cmd_backup)
+    restore = commands.add_parser("restore", help="restore a backup into an empty database")
+    restore.add_argument("file")
+    restore.add_argument(
+        "--database-url", required=True, help="the new, empty database (never the live one)"
+    )
+    restore.set_defaults(func=cmd_restore)
     return parser
 
 
@@ -101,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except ServiceError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
 
 

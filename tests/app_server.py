@@ -122,22 +122,19 @@ def app_env(workdir: Path, **settings: str) -> dict[str, str]:
 
 
 def start_app(workdir: Path, env: dict[str, str], port: int, *args: str) -> subprocess.Popen:
-    """Build and serve the copy in `workdir` as `make run` does (production mode, one port),
-    in a process group of its own, its output in `workdir/server.log`."""
+    """Build and serve the copy in `workdir` as `make run` does (`python -m promptrepo.serve`:
+    production mode, one port, failed workers respawned), in a process group of its own,
+    its output in `workdir/server.log`. `args` go to promptrepo.serve (e.g. --workers 2)."""
     with (workdir / "server.log").open("wb") as log:
         return subprocess.Popen(
             [
-                str(ROOT / ".venv/bin/reflex"),
-                "run",
-                "--env",
-                "prod",
-                "--single-port",
-                "--frontend-port",
-                str(port),
-                "--backend-port",
-                str(port),
-                "--backend-host",
+                str(ROOT / ".venv/bin/python"),
+                "-m",
+                "promptrepo.serve",
+                "--host",
                 "127.0.0.1",
+                "--port",
+                str(port),
                 *args,
             ],
             cwd=workdir,

@@ -160,9 +160,12 @@ def _reset_clients() -> None:
         redis_client.get_async_redis,
         rate_limits._limiter,
         rate_limits._async_limiter,
+        rate_limits._memory_limiter,
     ):
         fn.cache_clear()
     cache.clear_local()
+    cache.forget_undelivered_invalidations()
+    redis_client.reset_state()
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -27,7 +27,12 @@ from promptrepo.api.errors import install_error_handlers
 from promptrepo.api.middleware import ApiGuardMiddleware
 from promptrepo.api.pagination import PAGINATION_DOC
 from promptrepo.api.serving import ResolveFastPath
-from promptrepo.observability import MetricsMiddleware, configure_logging
+from promptrepo.observability import (
+    MetricsMiddleware,
+    RequestIdMiddleware,
+    configure_logging,
+    install_db_metrics,
+)
 from promptrepo.settings import settings
 
 API_DESCRIPTION = f"""
@@ -67,6 +72,7 @@ async def _lifespan(_api: FastAPI):
 
 def create_api() -> FastAPI:
     configure_logging()
+    install_db_metrics()
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
     api = FastAPI(
         title="PromptRepo API",
@@ -102,4 +108,5 @@ def create_api() -> FastAPI:
     api.add_middleware(ResolveFastPath)
     api.add_middleware(ApiGuardMiddleware, max_body_bytes=settings.api_max_body_bytes)
     api.add_middleware(MetricsMiddleware)
+    api.add_middleware(RequestIdMiddleware)  # outermost: every answer and log line has the id
     return api

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from promptrepo.observability import get_logger
+from promptrepo.observability import current_request_id, get_logger
 from promptrepo.services.errors import NotAuthenticated, RateLimited, ServiceError
 
 PROBLEM_JSON = "application/problem+json"
@@ -32,6 +32,9 @@ def problem(
         body["errors"] = errors
     if extra:
         body.update(extra)
+    request_id = current_request_id()
+    if request_id:  # the same id as the X-Request-ID header and the log lines
+        body["request_id"] = request_id
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

@@ -6,7 +6,10 @@ principal's moving one-minute window, and reads the cache entry the route wants 
 published prompt), all at once. Only when the principal is not cached yet does it touch the
 database (in the thread pool) and then run the script again.
 
-Without Redis the same steps run in process (the cache and `limits`' memory storage).
+Without Redis the same steps run in process (the cache and `limits`' memory storage). With
+Redis configured but unreachable (or just back, with invalidations still to replay) the gate
+degrades instead of failing: the principal comes from the database, the limit is counted in
+process, and the route reads the database (nothing is cached until Redis answers again).
 
 The rate-limit window is stored exactly as `limits`' moving window stores it (a list of
 timestamps under `LIMITS:LIMITER/api/<user_id>/<n>/1/minute`), so `rate_limits.test/clear`
@@ -27,13 +30,14 @@ from dataclasses import dataclass
 import jwt
 from fastapi.concurrency import run_in_threadpool
 
-from promptrepo.api.fastredis import FastRedis
-from promptrepo.services import api_keys, cache, plans, rate_limits
+from promptrepo.api.fastredis import FastRedis, ReplyError
+from promptrepo.observability import CACHE_LOOKUPS
+from promptrepo.services import api_keys, cache, plans, rate_limits, redis_client
 from promptrepo.services import sessions as sessions_service
 from promptrepo.services.errors import NotAuthenticated, RateLimited
 from promptrepo.services.principal import Principal
 from promptrepo.services.rate_limits import LimitStatus
-from promptrepo.services.redis_client import get_async_redis
+from promptrepo.services.redis_client import REDIS_ERRORS, get_async_redis
 from promptrepo.settings import settings
 
 # A cached principal lives this long; a plan change or a Supabase token's expiry shows within it.
@@ -46,6 +50,8 @@ PRINCIPAL_TTL_JITTER = 0.25
 WINDOW_SECONDS = 60
 LIMIT_NAME = "api"
 CACHE_FORMAT = 1
+# An error reply (e.g. LOADING while a restarted Redis reads its data) degrades like an outage.
+GATE_REDIS_ERRORS = (*REDIS_ERRORS, ReplyError)
 
 _GATE_LUA = """
 local raw = redis.call('GET', KEYS[1])
@@ -241,6 +247,8 @@ async def cache_put(key: str, value: str, *, tags: list[str], if_generation: int
     if not settings.redis_url:  # in process: no I/O
         cache.put(key, value, tags=tags, if_generation=if_generation)
         return
+    if if_generation == cache.OUTAGE_GENERATION or not redis_client.usable():
+        return  # read during a Redis outage: not cached
     fast = _fast_client()
     if fast is None or if_generation is None:
         await run_in_threadpool(
@@ -248,11 +256,14 @@ async def cache_put(key: str, value: str, *, tags: list[str], if_generation: int
         )
         return
     fast.register(cache.PUT_IF_GENERATION_LUA)
-    await fast.evalsha(
-        _PUT_SHA,
-        [cache.GENERATION_KEY, cache.KEY_PREFIX + key, *(cache.TAG_PREFIX + t for t in tags)],
-        [str(if_generation), settings.cache_ttl_seconds, value],
-    )
+    try:
+        await fast.evalsha(
+            _PUT_SHA,
+            [cache.GENERATION_KEY, cache.KEY_PREFIX + key, *(cache.TAG_PREFIX + t for t in tags)],
+            [str(if_generation), settings.cache_ttl_seconds, value],
+        )
+    except GATE_REDIS_ERRORS as exc:  # the answer is served anyway, just not cached
+        redis_client.report_failure(exc, "api.gate.cache_put")
 
 
 async def _run_gate_script(keys: list[str], args: list) -> list:
@@ -274,6 +285,18 @@ async def admit(token: str, entry_key: str | None = None) -> Admission:
     """
     if get_async_redis() is None:
         return await _admit_in_process(token, entry_key)
+    if not redis_client.usable() or cache.has_undelivered_invalidations():
+        return await _admit_degraded(token, entry_key)
+    try:
+        admission = await _admit_through_redis(token, entry_key)
+    except GATE_REDIS_ERRORS as exc:
+        redis_client.report_failure(exc, "api.gate")
+        return await _admit_degraded(token, entry_key)
+    redis_client.report_success()
+    return admission
+
+
+async def _admit_through_redis(token: str, entry_key: str | None) -> Admission:
     keys = [
         cache.KEY_PREFIX + principal_cache_key(token),
         cache.KEY_PREFIX + entry_key if entry_key else "",
@@ -306,6 +329,8 @@ async def _admit_cached(keys: list[str]) -> Admission | None:
     if not status.allowed:
         raise _rate_limited(status)
     generation = int(result[6]) if result[6] is not None else None
+    if keys[1]:
+        CACHE_LOOKUPS.labels("hit" if result[5] is not None else "miss").inc()
     return Admission(principal, status, result[5], generation)
 
 
@@ -317,6 +342,22 @@ async def _count_and_fetch(principal: Principal, rpm: int, entry_key: str | None
         return Admission(principal, status)
     generation, entry = await run_in_threadpool(lambda: (cache.generation(), cache.get(entry_key)))
     return Admission(principal, status, entry, None if entry is not None else generation)
+
+
+async def _admit_degraded(token: str, entry_key: str | None) -> Admission:
+    """Redis is configured but unreachable: the database says who is calling, the limit is
+    counted in process (rate_limits falls back by itself), and there is no cache entry."""
+    loaded = await _load_principal_once(token)
+    if loaded is None:
+        raise NotAuthenticated("Invalid or expired credentials.")
+    principal, rpm = loaded
+    status = await rate_limits.hit_async(f"{rpm}/minute", LIMIT_NAME, str(principal.user_id))
+    if not status.allowed:
+        raise _rate_limited(status)
+    if not entry_key:
+        return Admission(principal, status)
+    CACHE_LOOKUPS.labels("unavailable").inc()
+    return Admission(principal, status, None, cache.OUTAGE_GENERATION)
 
 
 async def _admit_in_process(token: str, entry_key: str | None) -> Admission:

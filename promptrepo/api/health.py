@@ -1,4 +1,4 @@
-"""GET /api/health and GET /api/metrics."""
+"""GET /api/health (liveness), GET /api/ready (readiness) and GET /api/metrics."""
 
 from __future__ import annotations
 
@@ -12,13 +12,28 @@ router = APIRouter(tags=["health"])
 
 @router.get("/api/health")
 async def health() -> JSONResponse:
-    """The database's and Redis's state; 503 when the database is unreachable."""
+    """The database's and Redis's state: 200 "ok" or "degraded" (Redis down, still serving),
+    503 "error" when the database is unreachable."""
     from promptrepo.services.health import check_health
 
     result = await run_in_threadpool(check_health)
-    return JSONResponse(result, status_code=200 if result["status"] == "ok" else 503)
+    return JSONResponse(result, status_code=503 if result["status"] == "error" else 200)
+
+
+@router.get("/api/ready")
+async def ready() -> JSONResponse:
+    """Whether to send this server traffic: database reachable and at the newest migration,
+    Redis reachable when configured. 200 when ready, 503 with the failing checks otherwise."""
+    from promptrepo.services.health import check_ready
+
+    result = await run_in_threadpool(check_ready)
+    return JSONResponse(result, status_code=200 if result["ready"] else 503)
 
 
 @router.get("/api/metrics", include_in_schema=False)
 async def metrics() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    """Prometheus metrics: of every worker of this server when PROMETHEUS_MULTIPROC_DIR is
+    set (promptrepo.serve sets it), else of the worker that answers."""
+    from promptrepo.observability import metrics_registry
+
+    return Response(generate_latest(metrics_registry()), media_type=CONTENT_TYPE_LATEST)

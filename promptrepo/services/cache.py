@@ -7,6 +7,11 @@ Every invalidation also bumps a generation counter. A reader that fills the cach
 database notes `generation()` before reading and stores with `put(..., if_generation=g)`:
 the value is dropped if an invalidation ran meanwhile, so a slow reader never puts back an
 answer that a concurrent publish has just made stale.
+
+When Redis is configured but unreachable, nothing is cached (every read goes to the database,
+so no worker serves an answer another worker has invalidated), and the invalidations that
+could not be delivered are kept and replayed as soon as Redis answers again, so no entry
+cached before the outage outlives a change made during it.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ from collections import OrderedDict
 from collections.abc import Iterable
 
 from promptrepo.db import after_commit
-from promptrepo.services.redis_client import get_redis
+from promptrepo.observability import CACHE_LOOKUPS
+from promptrepo.services import redis_client
+from promptrepo.services.redis_client import REDIS_ERRORS, get_redis
 from promptrepo.settings import settings
 
 KEY_PREFIX = "promptrepo:cache:"
@@ -37,33 +44,66 @@ end
 return 1
 """
 _local_generation = 0
+# What generation() answers while Redis is unreachable: never equal to Redis's own counter, so
+# a reader that started during the outage cannot store its answer after it.
+OUTAGE_GENERATION = -1
 
 _local: OrderedDict[str, tuple[float, str]] = OrderedDict()
 _local_tags: dict[str, set[str]] = {}
 _lock = threading.Lock()
 
 
-def get(key: str) -> str | None:
+def _shared():
+    """(Redis configured?, the client to use now or None while it is unreachable)."""
     client = get_redis()
-    if client is not None:
-        return client.get(KEY_PREFIX + key)
+    if client is None:
+        return False, None
+    return True, client if redis_client.usable() else None
+
+
+def get(key: str) -> str | None:
+    configured, client = _shared()
+    if configured:
+        if client is None:
+            CACHE_LOOKUPS.labels("unavailable").inc()
+            return None
+        try:
+            if _undelivered:  # Redis is back but may still hold entries changed meanwhile
+                replay_undelivered_invalidations()
+                if _undelivered:
+                    return None
+            value = client.get(KEY_PREFIX + key)
+        except REDIS_ERRORS as exc:
+            redis_client.report_failure(exc, "cache.get")
+            CACHE_LOOKUPS.labels("unavailable").inc()
+            return None
+        redis_client.report_success()
+        CACHE_LOOKUPS.labels("miss" if value is None else "hit").inc()
+        return value
     with _lock:
         entry = _local.get(key)
-        if entry is None:
-            return None
-        expires_at, value = entry
-        if expires_at < time.monotonic():
+        if entry is not None and entry[0] < time.monotonic():
             _local.pop(key, None)
-            return None
-        _local.move_to_end(key)
-        return value
+            entry = None
+        if entry is not None:
+            _local.move_to_end(key)
+    CACHE_LOOKUPS.labels("miss" if entry is None else "hit").inc()
+    return None if entry is None else entry[1]
 
 
 def generation() -> int:
     """How many invalidations have happened (read it before reading what you will cache)."""
-    client = get_redis()
-    if client is not None:
-        return int(client.get(GENERATION_KEY) or 0)
+    configured, client = _shared()
+    if configured:
+        if client is None:
+            return OUTAGE_GENERATION
+        try:
+            value = int(client.get(GENERATION_KEY) or 0)
+        except REDIS_ERRORS as exc:
+            redis_client.report_failure(exc, "cache.generation")
+            return OUTAGE_GENERATION
+        redis_client.report_success()
+        return value
     return _local_generation
 
 
@@ -82,27 +122,17 @@ def put(
     """
     ttl = ttl or settings.cache_ttl_seconds
     tags = list(tags)
-    client = get_redis()
-    if client is not None and if_generation is not None:
-        stored = client.eval(
-            PUT_IF_GENERATION_LUA,
-            2 + len(tags),
-            GENERATION_KEY,
-            KEY_PREFIX + key,
-            *(TAG_PREFIX + tag for tag in tags),
-            str(if_generation),
-            ttl,
-            value,
-        )
-        return bool(stored)
-    if client is not None:
-        pipe = client.pipeline(transaction=False)
-        pipe.set(KEY_PREFIX + key, value, ex=ttl)
-        for tag in tags:
-            pipe.sadd(TAG_PREFIX + tag, KEY_PREFIX + key)
-            pipe.expire(TAG_PREFIX + tag, ttl)
-        pipe.execute()
-        return True
+    configured, client = _shared()
+    if configured:
+        if client is None or if_generation == OUTAGE_GENERATION:
+            return False
+        try:
+            stored = _put_shared(client, key, value, ttl, tags, if_generation)
+        except REDIS_ERRORS as exc:
+            redis_client.report_failure(exc, "cache.put")
+            return False
+        redis_client.report_success()
+        return stored
     with _lock:
         if if_generation is not None and if_generation != _local_generation:
             return False
@@ -115,13 +145,79 @@ def put(
     return True
 
 
+def _put_shared(client, key: str, value: str, ttl: int, tags: list[str], if_generation) -> bool:
+    if if_generation is not None:
+        stored = client.eval(
+            PUT_IF_GENERATION_LUA,
+            2 + len(tags),
+            GENERATION_KEY,
+            KEY_PREFIX + key,
+            *(TAG_PREFIX + tag for tag in tags),
+            str(if_generation),
+            ttl,
+            value,
+        )
+        return bool(stored)
+    pipe = client.pipeline(transaction=False)
+    pipe.set(KEY_PREFIX + key, value, ex=ttl)
+    for tag in tags:
+        pipe.sadd(TAG_PREFIX + tag, KEY_PREFIX + key)
+        pipe.expire(TAG_PREFIX + tag, ttl)
+    pipe.execute()
+    return True
+
+
+# Invalidations Redis could not take (it was down): ("key"|"tag", name), replayed on recovery.
+_undelivered: set[tuple[str, str]] = set()
+
+
+def _invalidate_shared(kind: str, name: str) -> bool:
+    """Bump the generation and drop a key or a tag's keys in Redis; False if Redis is down
+    (the invalidation is then kept for replay)."""
+    configured, client = _shared()
+    if not configured:
+        return False
+    try:
+        if client is None:
+            raise ConnectionError("Redis is paused after a failure")
+        # Bump first: a reader's put that lands after this is refused; one that landed before
+        # added its key to the tag set before SMEMBERS reads it, so it is deleted below.
+        client.incr(GENERATION_KEY)
+        if kind == "key":
+            client.delete(KEY_PREFIX + name)
+        else:
+            keys = client.smembers(TAG_PREFIX + name)
+            client.delete(TAG_PREFIX + name, *keys)
+    except REDIS_ERRORS as exc:
+        with _lock:
+            _undelivered.add((kind, name))
+        if client is not None:
+            redis_client.report_failure(exc, "cache.invalidate")
+        return True
+    redis_client.report_success()
+    return True
+
+
+def has_undelivered_invalidations() -> bool:
+    """True while invalidations made during a Redis outage wait to be replayed: Redis may
+    still hold entries they make stale, so readers should not trust it yet."""
+    return bool(_undelivered)
+
+
+@redis_client.on_recovery
+def replay_undelivered_invalidations() -> None:
+    """Deliver the invalidations made while Redis was down (runs when it answers again)."""
+    with _lock:
+        pending = list(_undelivered)
+        _undelivered.clear()
+    for kind, name in pending:
+        _invalidate_shared(kind, name)
+
+
 def delete(key: str) -> None:
     """Drop one entry (an invalidation too: it bumps the generation)."""
     global _local_generation
-    client = get_redis()
-    if client is not None:
-        client.incr(GENERATION_KEY)
-        client.delete(KEY_PREFIX + key)
+    if _invalidate_shared("key", key):
         return
     with _lock:
         _local_generation += 1
@@ -131,13 +227,7 @@ def delete(key: str) -> None:
 def invalidate_tag(tag: str) -> None:
     """Drop every cached entry stored with `tag`."""
     global _local_generation
-    client = get_redis()
-    if client is not None:
-        # Bump first: a reader's put that lands after this is refused; one that landed before
-        # added its key to the tag set before SMEMBERS reads it, so it is deleted below.
-        client.incr(GENERATION_KEY)
-        keys = client.smembers(TAG_PREFIX + tag)
-        client.delete(TAG_PREFIX + tag, *keys)
+    if _invalidate_shared("tag", tag):
         return
     with _lock:
         _local_generation += 1
@@ -151,6 +241,12 @@ def invalidate_project(project_id: str) -> None:
 
 def invalidate_user(user_id: str) -> None:
     invalidate_tag(f"user:{user_id}")
+
+
+def forget_undelivered_invalidations() -> None:
+    """Drop the invalidations kept for replay (tests)."""
+    with _lock:
+        _undelivered.clear()
 
 
 def clear_local() -> None:

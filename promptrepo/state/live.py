@@ -9,6 +9,10 @@ A page's `on_load` gives the tab a new follower id and starts a background event
   (this covers a reload that reconnected to another worker);
 - the heartbeat also stops the task once the tab's websocket is gone from every worker.
 The subscription is closed when the loop ends, whichever way.
+
+A Redis outage does not end a follower: the subscription reconnects by itself (and then sends
+a "resumed" message, which refreshes the view), and while Reflex's state (kept in Redis too)
+cannot be locked, the refresh waits for the next heartbeat instead.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 
 from promptrepo.observability import get_logger
 from promptrepo.services import events
+from promptrepo.services.redis_client import REDIS_ERRORS
 
 log = get_logger(__name__)
 
@@ -61,6 +66,7 @@ async def follow(
             queue.put_nowait(message)
 
     pump_task = asyncio.create_task(pump())
+    pending = False  # a change seen while the state could not be locked
     try:
         while True:
             try:
@@ -73,17 +79,22 @@ async def follow(
             if pump_task.done():  # the subscription failed: the next page load retries
                 log.warning("live_subscription_ended", topic=topic)
                 return
-            async with state:
-                token = state.router.session.client_token
-                if not still_wanted() or not client_connected(token):
-                    return
-                if changed:
-                    try:
-                        result = refresh()
-                        if inspect.isawaitable(result):  # e.g. a refresh that renders
-                            await result
-                    except Exception:  # a failed refresh must not end live updates
-                        log.exception("live_refresh_failed", topic=topic)
+            try:
+                async with state:
+                    token = state.router.session.client_token
+                    if not still_wanted() or not client_connected(token):
+                        return
+                    if changed or pending:
+                        pending = False
+                        try:
+                            result = refresh()
+                            if inspect.isawaitable(result):  # e.g. a refresh that renders
+                                await result
+                        except Exception:  # a failed refresh must not end live updates
+                            log.exception("live_refresh_failed", topic=topic)
+            except REDIS_ERRORS as exc:  # the state lives in Redis, which is away: retry later
+                pending = pending or changed
+                log.warning("live_state_unavailable", topic=topic, error=type(exc).__name__)
     finally:
         pump_task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -1,0 +1,521 @@
+"""Capacity: how many editing sessions one server holds, and two behind nginx (issue 17, item 4).
+
+    uv run python benchmarks/bench_fleet.py [--sessions 300] [--duration 30]
+        [--keystroke-interval 1.0] [--api-rps 1000] [--workers 2]
+
+Set-up: a throwaway PostgreSQL database, a private redis-server (its own port, so its
+operation count is ours alone), one built copy of the app (`python -m promptrepo.serve`).
+
+Browsers are simulated the way they talk to the app: Chromium opens the editor once and the
+websocket frames it sends are recorded (the socket.io connect with its boot event, the page's
+events, and the event one keystroke sends). Each simulated session then opens its own
+websocket with its own client token, replays the page-load frames for a prompt of its own,
+and sends the keystroke event (with its text one character longer each time) every
+`--keystroke-interval` seconds (jittered), like a person typing in bursts. The round trip
+of a keystroke is the time until the server's first state delta after it arrives.
+At the same time wrk sends `GET /api/v1/prompts/{id}/resolve` (cached) at `--api-rps`.
+
+Runs twice: against one server (`--workers` workers) and against two such servers behind nginx
+(deploy/render_nginx.py). Prints for each: sessions held (connected and answering to the
+end), keystroke round trip p50/p99, API p99 and rate, errors, server memory per session
+(PSS growth / sessions), Redis operations per second.
+Targets on the 2-core machine: 300 sessions, keystroke p99 <= 150 ms, 0 errors, API 1,000/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import text  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from promptrepo.db import build_engine, migrate  # noqa: E402
+from tests.app_server import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    app_env,
+    copy_app,
+    free_port,
+    start_app,
+    stop_app,
+    wait_until_serving,
+)
+
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+SEED_TEXT = "Hello"
+# A state delta from the server. Reflex 0.10 marks no "last delta of this event" (`final` is
+# gone), so a keystroke's round trip ends at the first delta after it.
+EVENT_FRAME = '42["event"'
+WRK_LUA = r"""
+local token, path, pause = nil, nil, 0
+init = function(args) token = args[1]; path = args[2]; pause = tonumber(args[3]) end
+request = function()
+  return wrk.format("GET", path, {["Authorization"] = "Bearer " .. token})
+end
+delay = function() return pause end
+done = function(summary, latency, requests)
+  io.write(string.format(
+    "WRK_JSON {\"requests\":%d,\"duration_us\":%d,\"non2xx\":%d,\"socket_errors\":%d," ..
+    "\"p50_us\":%d,\"p99_us\":%d}\n",
+    summary.requests, summary.duration, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+# ---------------------------------------------------------------------------- set-up
+class PrivateRedis:
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [shutil.which("redis-server") or "redis-server", "--port", str(self.port)]
+            + ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+            + ["--dir", str(workdir), "--notify-keyspace-events", "Kx"],
+            stdout=subprocess.DEVNULL,
+        )
+        self.client = redis.Redis(port=self.port)
+        for _ in range(100):
+            with contextlib.suppress(redis.ConnectionError):
+                if self.client.ping():
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def commands(self) -> int:
+        return int(self.client.info("stats")["total_commands_processed"])
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+@dataclass
+class Seeded:
+    session_token: str
+    api_key: str
+    prompts: list[tuple[str, str]]  # (project id, prompt id), one per simulated session
+    resolve_path: str = ""
+
+
+def seed(database_url: str, sessions: int) -> Seeded:
+    from promptrepo.services import api_keys
+    from promptrepo.services.sessions import create_session
+    from tests.factories import make_user
+    from tests.prompt_factories import make_prompt
+
+    engine = build_engine(database_url, pool_size=1)
+    with Session(engine, expire_on_commit=False) as s:
+        owner = make_user(s, email="fleet@example.com", name="Fleet", plan="enterprise")
+        prompts = []
+        for i in range(sessions + 1):
+            project, prompt = make_prompt(
+                s, owner, content=SEED_TEXT, name=f"P{i}", project_name=f"Fleet {i}"
+            )
+            prompts.append((str(project.id), str(prompt.id)))
+        token = create_session(s, owner.user_id)
+        _, key = api_keys.create_api_key(s, owner, name="bench", scope="write")
+        s.commit()
+    engine.dispose()
+    return Seeded(token, key, prompts)
+
+
+def publish(url: str, seeded: Seeded) -> None:
+    """Publish the spare prompt through the API: that is what wrk resolves."""
+    project_id, prompt_id = seeded.prompts[-1]
+    headers = {"Authorization": f"Bearer {seeded.api_key}"}
+    with httpx.Client(base_url=url + "/api/v1", headers=headers, timeout=30) as http:
+        http.post(f"/prompts/{prompt_id}/versions", json={"commit_message": "1"})
+        answer = http.put(f"/prompts/{prompt_id}/labels/production", json={"version": 1})
+        answer.raise_for_status()
+    seeded.resolve_path = f"/api/v1/prompts/{prompt_id}/resolve"
+
+
+# ---------------------------------------------------------------------------- capture
+@dataclass
+class Script:
+    """What one browser tab sends: the connect frame, the page-load frames, a keystroke."""
+
+    browser_token: str
+    connect: str
+    page_load: list[str]
+    keystroke: str
+    project_id: str
+    prompt_id: str
+
+    def for_session(self, frame: str, token: str, project_id: str, prompt_id: str) -> str:
+        return (
+            frame.replace(self.browser_token, token)
+            .replace(self.project_id, project_id)
+            .replace(self.prompt_id, prompt_id)
+        )
+
+
+def capture(url: str, seeded: Seeded) -> Script:
+    from playwright.sync_api import sync_playwright
+
+    from promptrepo.state.base import SESSION_COOKIE
+
+    project_id, prompt_id = seeded.prompts[0]
+    sent: list[str] = []
+    urls: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context()
+        context.add_cookies([{"name": SESSION_COOKIE, "value": seeded.session_token, "url": url}])
+        page = context.new_page()
+
+        def on_websocket(ws) -> None:
+            urls.append(ws.url)
+            ws.on("framesent", lambda frame: sent.append(frame))
+
+        page.on("websocket", on_websocket)
+        page.goto(f"{url}/projects/{project_id}/prompts/{prompt_id}")
+        editor = page.locator("#prompt-content")
+        editor.wait_for(timeout=120_000)
+        page.locator("#save-status[data-state='saved']").wait_for(timeout=60_000)
+        loaded = len(sent)
+        editor.click()
+        page.keyboard.press("End")
+        page.keyboard.type("X")
+        page.locator("#save-status[data-state='saved']").wait_for(timeout=60_000)
+        time.sleep(1)
+        browser.close()
+    token = re.search(r"token=([0-9a-f-]+)", urls[-1]).group(1)
+    events = [f for f in sent if isinstance(f, str) and f.startswith("4")]
+    connect = next(f for f in events if f.startswith("40"))
+    page_load = [f for f in events[: loaded + 1] if f.startswith("42")]
+    typed = [f for f in sent[loaded:] if isinstance(f, str) and f"{SEED_TEXT}X" in f]
+    if not typed:
+        raise RuntimeError(f"no keystroke frame captured; sent after load: {sent[loaded:]}")
+    return Script(token, connect, page_load, typed[0], project_id, prompt_id)
+
+
+# ---------------------------------------------------------------------------- load
+@dataclass
+class Results:
+    connected: int = 0
+    held: int = 0
+    errors: list[str] = field(default_factory=list)
+    round_trips: list[float] = field(default_factory=list)
+
+
+async def run_session(
+    index: int,
+    ws_url: str,
+    script: Script,
+    seeded: Seeded,
+    results: Results,
+    start_typing_at: float,
+    stop_at: float,
+    interval: float,
+) -> None:
+    import websockets
+
+    from promptrepo.state.base import SESSION_COOKIE
+
+    token = str(uuid.uuid4())
+    project_id, prompt_id = seeded.prompts[index]
+    frames = [script.for_session(f, token, project_id, prompt_id) for f in script.page_load]
+    pending: list[float] = []
+    try:
+        async with websockets.connect(
+            f"{ws_url}/_event/?EIO=4&transport=websocket&token={token}",
+            additional_headers={"Cookie": f"{SESSION_COOKIE}={seeded.session_token}"},
+            max_size=None,
+            open_timeout=60,
+            ping_interval=None,
+        ) as ws:
+            await ws.recv()  # engine.io open
+            await ws.send(script.for_session(script.connect, token, project_id, prompt_id))
+            results.connected += 1
+
+            async def read() -> None:
+                async for message in ws:
+                    if message == "2":
+                        await ws.send("3")
+                    elif message.startswith(EVENT_FRAME) and pending:
+                        results.round_trips.append(time.monotonic() - pending.pop(0))
+
+            reader = asyncio.create_task(read())
+            for frame in frames:
+                await ws.send(frame)
+            text = SEED_TEXT
+            await asyncio.sleep(max(0.0, start_typing_at - time.monotonic()))
+            while time.monotonic() < stop_at:
+                await asyncio.sleep(interval * random.uniform(0.5, 1.5))
+                if reader.done():
+                    raise RuntimeError("the server closed the websocket")
+                text += random.choice("abcdefghij ")
+                frame = script.keystroke.replace(f"{SEED_TEXT}X", text)
+                pending.append(time.monotonic())
+                await ws.send(script.for_session(frame, token, project_id, prompt_id))
+            await asyncio.sleep(2)  # let the last answers arrive
+            if pending and time.monotonic() - pending[0] > 2:
+                raise RuntimeError(f"{len(pending)} keystrokes unanswered")
+            results.held += 1
+            reader.cancel()
+    except Exception as exc:  # every failure counts as an error of this session
+        results.errors.append(f"{type(exc).__name__}: {exc}"[:200])
+
+
+async def drive_sessions(ws_url, script, seeded, sessions, duration, interval) -> Results:
+    results = Results()
+    ramp = max(5.0, sessions / 25)  # open ~25 tabs per second
+    start_typing_at = time.monotonic() + ramp + 3
+    stop_at = start_typing_at + duration
+    tasks = []
+    for i in range(sessions):
+        tasks.append(
+            asyncio.create_task(
+                run_session(i, ws_url, script, seeded, results, start_typing_at, stop_at, interval)
+            )
+        )
+        await asyncio.sleep(ramp / sessions)
+    await asyncio.gather(*tasks)
+    return results
+
+
+def start_wrk(url: str, seeded: Seeded, rps: int, duration: float, workdir: Path):
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        subprocess.run(["apt-get", "install", "-y", "wrk"], check=True, capture_output=True)
+        wrk = shutil.which("wrk") or "/usr/bin/wrk"
+    script = workdir / "fleet.lua"
+    script.write_text(WRK_LUA)
+    connections = max(1, rps // 100)  # each connection pauses 10 ms between requests
+    return subprocess.Popen(
+        [wrk, "-t", "1", "-c", str(connections), "-d", f"{int(duration)}s", "-s", str(script)]
+        + [url, "--", seeded.api_key, seeded.resolve_path, "10"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wrk_result(proc) -> dict:
+    out, _ = proc.communicate()
+    line = next((ln for ln in out.splitlines() if ln.startswith("WRK_JSON ")), None)
+    return json.loads(line.split(" ", 1)[1]) if line else {}
+
+
+def pss_kib(pgids: list[int]) -> int:
+    """Proportional set size of every process in these process groups (shared pages split)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[2]) in pgids:
+                rollup = (stat.parent / "smaps_rollup").read_text()
+                total += int(re.search(r"^Pss:\s+(\d+)", rollup, re.M).group(1))
+    return total
+
+
+def measure(label, url, ws_url, script, seeded, servers, redis_server, args, workdir) -> dict:
+    pgids = [proc.pid for proc in servers]
+    memory_before = pss_kib(pgids)
+    commands_before = redis_server.commands()
+    ramp = max(5.0, args.sessions / 25) + 3
+    wrk = None
+    started = time.monotonic()
+
+    async def run() -> Results:
+        nonlocal wrk
+        task = asyncio.create_task(
+            drive_sessions(
+                ws_url, script, seeded, args.sessions, args.duration, args.keystroke_interval
+            )
+        )
+        await asyncio.sleep(ramp)
+        wrk = start_wrk(url, seeded, args.api_rps, args.duration, workdir)
+        await asyncio.sleep(args.duration / 2)
+        memory_during.append(pss_kib(pgids))
+        return await task
+
+    memory_during: list[int] = []
+    results = asyncio.run(run())
+    elapsed = time.monotonic() - started
+    api = wrk_result(wrk)
+    trips = sorted(results.round_trips)
+    q = statistics.quantiles(trips, n=100) if len(trips) >= 100 else None
+    return {
+        "label": label,
+        "sessions": args.sessions,
+        "held": results.held,
+        "connected": results.connected,
+        "keystrokes": len(trips),
+        "p50_ms": 1000 * statistics.median(trips) if trips else float("nan"),
+        "p99_ms": 1000 * q[98] if q else float("nan"),
+        "api_rps": api.get("requests", 0) / max(1e-9, api.get("duration_us", 1) / 1e6),
+        "api_p99_ms": api.get("p99_us", 0) / 1000,
+        "api_errors": api.get("non2xx", 0) + api.get("socket_errors", 0),
+        "errors": results.errors,
+        "kib_per_session": (max(memory_during or [0]) - memory_before) / max(1, args.sessions),
+        "redis_ops": (redis_server.commands() - commands_before) / elapsed,
+    }
+
+
+# ---------------------------------------------------------------------------- fleet
+def nginx_in_front(workdir: Path, listen: int, ports: list[int]) -> subprocess.Popen:
+    conf_dir = workdir / "nginx"
+    conf_dir.mkdir(exist_ok=True)
+    site = subprocess.run(
+        [sys.executable, str(ROOT / "deploy/render_nginx.py"), "--listen", f"127.0.0.1:{listen}"]
+        + [a for p in ports for a in ("--server", f"127.0.0.1:{p}")]
+        + ["--app-dir", str(workdir), "--access-log", "off"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    (conf_dir / "site.conf").write_text(
+        site.replace("access_log off promptrepo;", "access_log off;")
+    )
+    (conf_dir / "nginx.conf").write_text(
+        f"user root; worker_processes 1; daemon off; pid {conf_dir}/nginx.pid;\n"
+        f"error_log {conf_dir}/error.log warn; worker_rlimit_nofile 8192;\n"
+        "events { worker_connections 4096; }\n"
+        f"http {{ include /etc/nginx/mime.types; client_body_temp_path {conf_dir}/b;\n"
+        f"proxy_temp_path {conf_dir}/p; fastcgi_temp_path {conf_dir}/f;\n"
+        f"uwsgi_temp_path {conf_dir}/u; scgi_temp_path {conf_dir}/s;\n"
+        f"include {conf_dir}/site.conf; }}\n"
+    )
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    return subprocess.Popen([nginx, "-p", str(conf_dir), "-c", str(conf_dir / "nginx.conf")])
+
+
+def print_row(r: dict) -> None:
+    errors = len(r["errors"]) + r["api_errors"]
+    print(
+        f"{r['label']:<26} held {r['held']:>4}/{r['sessions']:<4} "
+        f"keystroke p50 {r['p50_ms']:6.1f} ms p99 {r['p99_ms']:7.1f} ms ({r['keystrokes']} sent) | "
+        f"API {r['api_rps']:6.0f}/s p99 {r['api_p99_ms']:6.1f} ms | errors {errors} | "
+        f"{r['kib_per_session']:6.0f} KiB/session | Redis {r['redis_ops']:6.0f} ops/s",
+        flush=True,
+    )
+    for error in sorted(set(r["errors"]))[:5]:
+        print(f"    e.g. {error}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sessions", type=int, default=300)
+    parser.add_argument("--duration", type=float, default=30)
+    parser.add_argument("--keystroke-interval", type=float, default=1.0)
+    parser.add_argument("--api-rps", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench_fleet_") as tmp:
+        workdir = Path(tmp)
+        copy_app(workdir)
+        name = f"bench_fleet_{uuid.uuid4().hex[:8]}"
+        admin = build_engine(PG_ADMIN_URL, pool_size=1).execution_options(
+            isolation_level="AUTOCOMMIT"
+        )
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        database_url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        redis_server = PrivateRedis(workdir)
+        servers: list[subprocess.Popen] = []
+        nginx = None
+        try:
+            migrate(database_url)
+            seeded = seed(database_url, args.sessions)
+            ports = [free_port(), free_port()]
+            first = f"http://127.0.0.1:{ports[0]}"
+            env = app_env(
+                workdir,
+                APP_ENV="test",
+                SECRET_KEY="bench-fleet-" + uuid.uuid4().hex,
+                DATABASE_URL=database_url,
+                REDIS_URL=redis_server.url,
+                PUBLIC_URL=first,
+                REFLEX_API_URL=first,  # one build for both servers
+                GRANIAN_WORKERS=str(args.workers),
+                API_ANONYMOUS_RATE_LIMIT="100000/minute",
+            )
+            print(f"building and starting one server ({args.workers} workers)...", flush=True)
+            servers.append(start_app(workdir, env, ports[0]))
+            wait_until_serving(first, servers[0], workdir / "server.log", timeout=900)
+            publish(first, seeded)
+            script = capture(first, seeded)
+            rows = [
+                measure(
+                    f"1 server x {args.workers} workers",
+                    first,
+                    first.replace("http", "ws"),
+                    script,
+                    seeded,
+                    servers,
+                    redis_server,
+                    args,
+                    workdir,
+                )
+            ]
+            print_row(rows[-1])
+
+            servers.append(start_app(workdir, env, ports[1]))
+            second = f"http://127.0.0.1:{ports[1]}"
+            wait_until_serving(second, servers[1], workdir / "server.log", timeout=300)
+            listen = free_port()
+            nginx = nginx_in_front(workdir, listen, ports)
+            front = f"http://127.0.0.1:{listen}"
+            for _ in range(100):
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(front + "/ping", timeout=2).status_code == 200:
+                        break
+                time.sleep(0.1)
+            rows.append(
+                measure(
+                    "2 servers behind nginx",
+                    front,
+                    front.replace("http", "ws"),
+                    script,
+                    seeded,
+                    servers,
+                    redis_server,
+                    args,
+                    workdir,
+                )
+            )
+            print_row(rows[-1])
+            print(
+                f"\nTargets: {args.sessions} sessions held, keystroke p99 <= 150 ms, 0 errors, "
+                f"API {args.api_rps}/s (keystroke every ~{args.keystroke_interval} s per session)"
+            )
+        finally:
+            if nginx is not None:
+                nginx.terminate()
+                nginx.wait()
+            for proc in servers:
+                stop_app(proc)
+            redis_server.stop()
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
