@@ -62,7 +62,10 @@ class Settings(BaseSettings):
     auth_provider: Literal["local", "supabase"] = "local"
     session_ttl_seconds: int = 7 * 24 * 3600
     password_reset_ttl_seconds: int = 3600
-    login_rate_limit: str = "5/15 minutes"
+    login_rate_limit: str = "5/15 minutes"  # failed logins per account (e-mail)
+    login_address_rate_limit: str = "100/15 minutes"  # failed logins per client address
+    password_reset_email_rate_limit: str = "3/hour"  # reset mails per e-mail address
+    password_reset_address_rate_limit: str = "10/hour"  # reset requests per client address
     signup_rate_limit: str = "20/hour"
     supabase_url: str | None = None
     supabase_anon_key: str | None = None

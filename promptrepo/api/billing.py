@@ -23,8 +23,8 @@ def _receive(payload: bytes, signature: str | None) -> tuple[str, str | None]:
 async def stripe_webhook(
     request: Request, stripe_signature: str | None = Header(default=None)
 ) -> JSONResponse:
-    """200 once the event is stored and applied (or was already); 422 for a bad signature
-    (nothing stored); 500 when applying failed (the event is kept with its error and
+    """200 once the event is stored and applied (or was already, or is older than what was
+    applied); 400 for a bad, expired or future-dated signature (nothing stored); 500 when applying failed (the event is kept with its error and
     Stripe's retry applies it)."""
     event_id, error = await run_in_threadpool(_receive, await request.body(), stripe_signature)
     if error:

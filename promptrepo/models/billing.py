@@ -36,6 +36,9 @@ class Billing(SQLModel, table=True):
     plan: str = Field(default="free", max_length=16)
     status: str = Field(default="active", max_length=16)
     current_period_end: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Stripe's `created` time of the newest event applied to this row: older ones change
+    # nothing (events arrive out of order).
+    stripe_event_created: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = created_field()
     updated_at: datetime = updated_field()
 

@@ -43,13 +43,19 @@ def provider() -> str:
 
 
 # --------------------------------------------------------------------------- throttling
-def _throttle_keys(email: str, client_ip: str) -> list[tuple[str, str]]:
-    keys = [("login-email", email)]
-    if client_ip:
-        keys.append(("login-ip", client_ip))
-    return keys
-
-
+# Two budgets of failed logins, each a moving window:
+# - per account (LOGIN_RATE_LIMIT, 5 / 15 minutes): guessing one account's password;
+# - per client address (LOGIN_ADDRESS_RATE_LIMIT, 100 / 15 minutes): a stuffing run over many
+#   accounts from one address, sized so that one person's typos never lock out the
+#   colleagues behind the same office or NAT address.
+# An attempt takes its unit from both budgets *before* the password is checked (one atomic
+# `hit` each), so N concurrent attempts admit at most the budget; a successful attempt
+# gives its address unit back and clears the account's failures. Why clearing is safe: only
+# someone who knows the password can trigger it, and it hands a concurrent guesser at most
+# one more budget per real login, against the 480 a day the window itself allows.
+# While an attempt is being checked its units are taken, so more concurrent attempts on one
+# account than its budget are refused even when right (a person does not log in 6 times at
+# the same instant; a script guessing in parallel does).
 def _wait_message(seconds: int) -> str:
     if seconds < 60:
         return f"{seconds} seconds"
@@ -57,21 +63,37 @@ def _wait_message(seconds: int) -> str:
     return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
-def _check_throttle(email: str, client_ip: str) -> None:
-    """Raise RateLimited while failed logins for this e-mail or address exceed the limit."""
-    for kind, value in _throttle_keys(email, client_ip):
-        status = rate_limits.test(settings.login_rate_limit, kind, value)
+def _reserve_attempt(email: str, client_ip: str) -> None:
+    """Count a login attempt against the address's and the account's budgets, or refuse it."""
+    if client_ip:
+        status = rate_limits.hit(settings.login_address_rate_limit, "login-ip", client_ip)
         if not status.allowed:
             raise RateLimited(
-                "Too many failed logins. Try again in "
-                f"{_wait_message(status.retry_after)}, or reset your password.",
+                "Too many failed logins from your network. Try again in "
+                f"{_wait_message(status.retry_after)}.",
                 retry_after=status.retry_after,
             )
+    status = rate_limits.hit(settings.login_rate_limit, "login-email", email)
+    if not status.allowed:
+        if client_ip:  # this attempt is refused unchecked: it is no failure of the address
+            rate_limits.refund(settings.login_address_rate_limit, "login-ip", client_ip)
+        raise RateLimited(
+            "Too many failed logins. Try again in "
+            f"{_wait_message(status.retry_after)}, or reset your password.",
+            retry_after=status.retry_after,
+        )
 
 
-def _record_failure(email: str, client_ip: str) -> None:
-    for kind, value in _throttle_keys(email, client_ip):
-        rate_limits.hit(settings.login_rate_limit, kind, value)
+def _give_back_attempt(email: str, client_ip: str) -> None:
+    if client_ip:
+        rate_limits.refund(settings.login_address_rate_limit, "login-ip", client_ip)
+    rate_limits.refund(settings.login_rate_limit, "login-email", email)
+
+
+def _attempt_succeeded(email: str, client_ip: str) -> None:
+    if client_ip:
+        rate_limits.refund(settings.login_address_rate_limit, "login-ip", client_ip)
+    clear_failures(email)
 
 
 def clear_failures(email: str) -> None:
@@ -141,8 +163,9 @@ def sign_in(
 ) -> tuple[Principal, str]:
     """Check the e-mail and password and start a session.
 
-    Failed logins are limited per e-mail and per client address (LOGIN_RATE_LIMIT); over the
-    limit, RateLimited says when to try again. Wrong credentials raise NotAuthenticated with
+    Failed logins are limited per e-mail (LOGIN_RATE_LIMIT) and per client address
+    (LOGIN_ADDRESS_RATE_LIMIT), counted before the password is checked; over a limit,
+    RateLimited says when to try again. Wrong credentials raise NotAuthenticated with
     the same message whether or not the address has an account. Suspended accounts are refused.
     """
     raw_email = (email or "").strip().lower()
@@ -155,24 +178,32 @@ def sign_in(
                 if not value
             ],
         )
-    _check_throttle(raw_email, client_ip)
-    if provider() == "supabase":
-        profile = _supabase_sign_in(session, email=raw_email, password=password)
-    else:
-        profile = accounts.find_profile_by_email(session, raw_email)
-        credential = session.get(Credential, profile.id) if profile else None
-        if not passwords.verify_password(password, credential and credential.password_hash):
-            profile = None
-        elif passwords.needs_rehash(credential.password_hash):
-            accounts.set_password(session, credential.user_id, password)
-    if profile is None:
-        _record_failure(raw_email, client_ip)
+    _reserve_attempt(raw_email, client_ip)
+    try:
+        profile = _check_credentials(session, raw_email, password)
+    except BaseException:  # the provider or the database failed: no verdict, no failure
+        _give_back_attempt(raw_email, client_ip)
+        raise
+    if profile is None:  # the reserved units stay: this attempt was a failure
         log.info("login_failed", ip=client_ip)
         raise NotAuthenticated(BAD_CREDENTIALS)
-    clear_failures(raw_email)
+    _attempt_succeeded(raw_email, client_ip)
     principal, token = _start_session(session, profile, client_ip, user_agent)
     log.info("signed_in", user_id=str(profile.id))
     return principal, token
+
+
+def _check_credentials(session: Session, email: str, password: str) -> Profile | None:
+    """The profile when `password` is right for `email`, else None."""
+    if provider() == "supabase":
+        return _supabase_sign_in(session, email=email, password=password)
+    profile = accounts.find_profile_by_email(session, email)
+    credential = session.get(Credential, profile.id) if profile else None
+    if not passwords.verify_password(password, credential and credential.password_hash):
+        return None
+    if passwords.needs_rehash(credential.password_hash):
+        accounts.set_password(session, credential.user_id, password)
+    return profile
 
 
 def sign_out(session: Session, token: str | None) -> None:

@@ -8,18 +8,21 @@ then applied idempotently: Stripe may send an event twice, or retry after an err
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import stripe
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from promptrepo.models import Billing, StripeEvent, utcnow
 from promptrepo.observability import get_logger
 from promptrepo.services import audit, cache
 from promptrepo.services.errors import Conflict, ServiceError, ValidationFailed
+from promptrepo.services.locks import lock_billing, take_sqlite_write_lock
 from promptrepo.services.plans import PLANS, Plan, plan_for_user
 from promptrepo.services.principal import Principal, require_user
 from promptrepo.settings import settings
@@ -40,9 +43,20 @@ STATUS_MAP = {
 PAID_PLANS = ("pro", "enterprise")
 
 
+# Stripe's SDK refuses signatures older than 5 minutes; we refuse as far into the future.
+WEBHOOK_TOLERANCE_SECONDS = 300
+
+
 class BillingNotConfigured(ServiceError):
     status_code = 503
     title = "Billing unavailable"
+
+
+class InvalidWebhook(ValidationFailed):
+    """A delivery that is not verifiably Stripe's, now: bad signature, too old, too new."""
+
+    status_code = 400
+    title = "Invalid webhook"
 
 
 @dataclass(frozen=True)
@@ -116,7 +130,8 @@ def start_checkout(session: Session, principal: Principal | None, plan_id: str) 
         raise BillingNotConfigured(
             f"No Stripe price is configured for the {PLANS[plan_id].name} plan."
         )
-    billing = _billing_row(session, principal.user_id)
+    # Locked, so two tabs starting checkout at once make one Stripe customer, not two.
+    billing = lock_billing(session, _billing_row(session, principal.user_id))
     if billing.stripe_subscription_id and billing.status != "canceled":
         raise Conflict(
             "You already have a subscription: change or cancel it in the billing portal."
@@ -179,22 +194,47 @@ def receive_webhook(session: Session, payload: bytes, signature: str | None) -> 
         raise BillingNotConfigured("Webhooks are not configured (STRIPE_WEBHOOK_SECRET).")
     try:
         stripe.Webhook.construct_event(
-            payload.decode("utf-8"), signature or "", settings.stripe_webhook_secret
+            payload.decode("utf-8"),
+            signature or "",
+            settings.stripe_webhook_secret,
+            tolerance=WEBHOOK_TOLERANCE_SECONDS,
         )
         data = json.loads(payload)
     except (ValueError, UnicodeDecodeError, stripe.SignatureVerificationError) as exc:
-        raise ValidationFailed(f"Invalid Stripe webhook: {exc}") from None
+        raise InvalidWebhook(f"Invalid Stripe webhook: {exc}") from None
+    signed_at = _signed_at(signature or "")
+    if signed_at is not None and signed_at > time.time() + WEBHOOK_TOLERANCE_SECONDS:
+        # The SDK only refuses old timestamps; one from the future is a replay kept for
+        # later, or a clock far off.
+        raise InvalidWebhook(
+            f"Invalid Stripe webhook: signed {int(signed_at - time.time())} s in the future "
+            f"(more than {WEBHOOK_TOLERANCE_SECONDS} s ahead)."
+        )
     event_id, event_type = data.get("id"), data.get("type")
     if not event_id or not event_type:
-        raise ValidationFailed("Invalid Stripe webhook: no event id or type.")
+        raise InvalidWebhook("Invalid Stripe webhook: no event id or type.")
 
+    # On SQLite, one webhook at a time from here (a no-op on PostgreSQL, which locks the
+    # billing row below). Taken before any read, so the savepoints below nest inside one
+    # transaction and no read snapshot has to be upgraded to a write.
+    take_sqlite_write_lock(session, "stripe_events")
     stored = session.get(StripeEvent, event_id)
     if stored is not None and stored.processed_at is not None:
         return stored
     if stored is None:
         stored = StripeEvent(id=event_id, type=event_type, payload=data, verified=True)
-        session.add(stored)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(stored)
+                session.flush()
+        except IntegrityError:  # the same event, delivered twice at once: stored meanwhile
+            stored = session.exec(
+                select(StripeEvent)
+                .where(StripeEvent.id == event_id)
+                .execution_options(populate_existing=True)
+            ).one()
+            if stored.processed_at is not None:
+                return stored
     try:
         with session.begin_nested():
             apply_event(session, data)
@@ -209,32 +249,92 @@ def receive_webhook(session: Session, payload: bytes, signature: str | None) -> 
     return stored
 
 
+def _signed_at(signature: str) -> int | None:
+    """The `t=` timestamp of a `Stripe-Signature` header."""
+    for part in signature.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t" and value.isdigit():
+            return int(value)
+    return None
+
+
+def _event_time(event: dict[str, Any]) -> datetime | None:
+    created = event.get("created")
+    if isinstance(created, int | float) and not isinstance(created, bool):
+        return datetime.fromtimestamp(created, UTC)
+    return None
+
+
+def _claim(
+    session: Session, billing: Billing, event: dict[str, Any], subscription_id: str | None = None
+) -> Billing | None:
+    """Lock `billing` and decide whether `event` may still change it (None: it may not).
+
+    Stripe delivers events out of order and retries late, so arrival order means nothing:
+    an event older (by Stripe's `created`) than the newest applied to the row is ignored.
+    Within one second (Stripe's resolution) events apply in arrival order, except that
+    nothing of the same second revives a subscription whose deletion was applied.
+    """
+    billing = lock_billing(session, billing)
+    created = _event_time(event)
+    newest = billing.stripe_event_created
+    if created is not None and newest is not None:
+        deleted_here = (
+            subscription_id is not None
+            and billing.stripe_subscription_id == subscription_id
+            and (billing.plan, billing.status) == ("free", "canceled")
+        )
+        if created < newest or (created == newest and deleted_here):
+            log.info(
+                "stripe_event_out_of_order",
+                event_id=event.get("id"),
+                event_type=event.get("type"),
+                created=created.isoformat(),
+                newest_applied=newest.isoformat(),
+            )
+            return None
+    if created is not None and (newest is None or created > newest):
+        billing.stripe_event_created = created
+        session.add(billing)
+    return billing
+
+
 def apply_event(session: Session, event: dict[str, Any]) -> None:
-    """Apply a Stripe event to our billing table (unknown types are stored and ignored)."""
+    """Apply a Stripe event to our billing table (unknown types are stored and ignored).
+
+    An event older than the newest applied to the same billing row changes nothing (see
+    `_claim`): a late `customer.subscription.updated` cannot undo a deletion, an older
+    `active` cannot undo a newer `past_due`.
+    """
     obj = event.get("data", {}).get("object", {})
     kind = event.get("type", "")
     if kind == "checkout.session.completed":
-        _apply_checkout_completed(session, obj)
+        _apply_checkout_completed(session, obj, event)
     elif kind in ("customer.subscription.created", "customer.subscription.updated"):
-        _apply_subscription(session, obj)
+        _apply_subscription(session, obj, event)
     elif kind == "customer.subscription.deleted":
         billing = _billing_for_customer(session, obj.get("customer"))
         if billing is not None and billing.stripe_subscription_id in (None, obj.get("id")):
-            _set(
-                session,
-                billing,
-                plan="free",
-                status="canceled",
-                subscription_id=None,
-                period_end=None,
-            )
+            billing = _claim(session, billing, event)
+            if billing is not None and billing.stripe_subscription_id in (None, obj.get("id")):
+                # The id stays, so a late event about this subscription is recognised.
+                _set(
+                    session,
+                    billing,
+                    plan="free",
+                    status="canceled",
+                    subscription_id=obj.get("id"),
+                    period_end=None,
+                )
     elif kind == "invoice.payment_failed":
         billing = _billing_for_customer(session, obj.get("customer"))
-        if billing is not None and billing.plan != "free":
-            _set(session, billing, status="past_due")
+        if billing is not None:
+            billing = _claim(session, billing, event)
+            if billing is not None and billing.plan != "free":
+                _set(session, billing, status="past_due")
 
 
-def _apply_checkout_completed(session: Session, obj: dict[str, Any]) -> None:
+def _apply_checkout_completed(session: Session, obj: dict[str, Any], event: dict[str, Any]) -> None:
     metadata = obj.get("metadata") or {}
     user_id = obj.get("client_reference_id") or metadata.get("user_id")
     billing = None
@@ -243,6 +343,9 @@ def _apply_checkout_completed(session: Session, obj: dict[str, Any]) -> None:
     billing = billing or _billing_for_customer(session, obj.get("customer"))
     if billing is None:
         raise LookupError("checkout.session.completed for an unknown user")
+    billing = _claim(session, billing, event, obj.get("subscription"))
+    if billing is None:
+        return
     plan = metadata.get("plan") if metadata.get("plan") in PAID_PLANS else billing.plan
     _set(
         session,
@@ -254,7 +357,7 @@ def _apply_checkout_completed(session: Session, obj: dict[str, Any]) -> None:
     )
 
 
-def _apply_subscription(session: Session, sub: dict[str, Any]) -> None:
+def _apply_subscription(session: Session, sub: dict[str, Any], event: dict[str, Any]) -> None:
     billing = _billing_for_customer(session, sub.get("customer"))
     if billing is None:
         user_id = (sub.get("metadata") or {}).get("user_id")
@@ -264,6 +367,9 @@ def _apply_subscription(session: Session, sub: dict[str, Any]) -> None:
             ).first()
     if billing is None:
         raise LookupError("subscription event for an unknown customer")
+    billing = _claim(session, billing, event, sub.get("id"))
+    if billing is None:
+        return
     items = (sub.get("items") or {}).get("data") or [{}]
     price_id = (items[0].get("price") or {}).get("id")
     plan = plan_for_price(price_id) or (sub.get("metadata") or {}).get("plan")

@@ -16,8 +16,8 @@ from sqlmodel import Session, select
 from promptrepo import routes
 from promptrepo.models import Credential, Profile
 from promptrepo.observability import get_logger
-from promptrepo.services import accounts, audit, mail, passwords, sessions
-from promptrepo.services.errors import ValidationFailed
+from promptrepo.services import accounts, audit, mail, passwords, rate_limits, sessions
+from promptrepo.services.errors import RateLimited, ValidationFailed
 from promptrepo.services.locks import lock_user
 from promptrepo.settings import settings
 
@@ -56,14 +56,31 @@ def request_answer() -> str:
     return REQUEST_ANSWER.format(minutes=max(1, settings.password_reset_ttl_seconds // 60))
 
 
-def request_password_reset(session: Session, email: str) -> str:
+def request_password_reset(session: Session, email: str, *, client_ip: str = "") -> str:
     """Mail a reset link if `email` has an (unsuspended) account.
 
     Always returns the same sentence, whether or not the account exists (no enumeration).
     With AUTH_PROVIDER=supabase, Supabase sends its own recovery mail.
+    Limited per client address (PASSWORD_RESET_ADDRESS_RATE_LIMIT: RateLimited, the same for
+    every e-mail) and per e-mail address (PASSWORD_RESET_EMAIL_RATE_LIMIT: past it, the same
+    answer and no mail), so nobody can flood an inbox; both count known and unknown
+    addresses alike, so neither tells which addresses have an account.
     """
     address = accounts.normalise_email(email)
     answer = request_answer()
+    if client_ip:
+        status = rate_limits.hit(settings.password_reset_address_rate_limit, "reset-ip", client_ip)
+        if not status.allowed:
+            raise RateLimited(
+                "Too many password reset requests from your network. Try again in "
+                f"{max(1, -(-status.retry_after // 60))} minutes.",
+                retry_after=status.retry_after,
+            )
+    if not rate_limits.hit(
+        settings.password_reset_email_rate_limit, "reset-email", address
+    ).allowed:
+        log.info("password_reset_throttled")
+        return answer
     if settings.auth_provider == "supabase":
         from promptrepo.services import supabase_tokens
 

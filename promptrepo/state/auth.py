@@ -130,7 +130,9 @@ class AuthFormState(AppState):
         yield
         try:
             with session_scope() as session:
-                self.notice = auth.request_password_reset(session, form_data.get("email", ""))
+                self.notice = auth.request_password_reset(
+                    session, form_data.get("email", ""), client_ip=self._client()[0]
+                )
         except ServiceError as exc:
             self._fail(exc, fields=("email",))
             return

@@ -77,13 +77,14 @@ def sign_webhook(payload: bytes, secret: str, timestamp: int | None = None) -> s
     return f"t={timestamp},v1={digest}"
 
 
-def event(kind: str, obj: dict, event_id: str | None = None) -> bytes:
+def event(kind: str, obj: dict, event_id: str | None = None, created: int | None = None) -> bytes:
+    """An event as Stripe sends it; `created` (epoch seconds) is when Stripe made it."""
     return json.dumps(
         {
             "id": event_id or f"evt_{uuid.uuid4().hex[:16]}",
             "object": "event",
             "type": kind,
-            "created": int(time.time()),
+            "created": int(time.time()) if created is None else created,
             "data": {"object": obj},
         }
     ).encode()

@@ -177,7 +177,7 @@ def test_failed_logins_are_throttled_per_email(
 def test_failed_logins_are_throttled_per_client_address(
     session: Session, kv_backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(settings, "login_rate_limit", "3/15 minutes")
+    monkeypatch.setattr(settings, "login_address_rate_limit", "3/15 minutes")
     victim = unique_email()
     sign_up(session, victim)
     for _ in range(3):

@@ -225,3 +225,165 @@ def test_existing_subscription_must_be_changed_in_the_portal(
     session.commit()
     with pytest.raises(Conflict, match="billing portal"):
         billing.start_checkout(session, user, "enterprise")
+
+
+# --------------------------------------------------------------------------- event order
+def _subscribed(session: Session, customer: str, subscription: str):
+    user = make_user(session, plan="pro")
+    row = session.exec(select(Billing).where(Billing.user_id == user.user_id)).one()
+    row.stripe_customer_id, row.stripe_subscription_id = customer, subscription
+    session.commit()
+    return user
+
+
+def _subscription_event(kind: str, customer: str, sub: str, status: str, created: int) -> bytes:
+    return event(
+        kind,
+        {
+            "id": sub,
+            "customer": customer,
+            "status": status,
+            "items": {"data": [{"price": {"id": "price_pro"}}]},
+        },
+        created=created,
+    )
+
+
+def _state(session: Session, user) -> tuple[str, str]:
+    session.expire_all()
+    row = session.exec(select(Billing).where(Billing.user_id == user.user_id)).one()
+    return row.plan, row.status
+
+
+def test_a_late_update_created_before_the_deletion_leaves_the_subscription_canceled(
+    session: Session, stripe_fake: FakeStripe
+) -> None:
+    user = _subscribed(session, "cus_del", "sub_del")
+    now = int(time.time())
+    deliver(
+        session,
+        _subscription_event("customer.subscription.deleted", "cus_del", "sub_del", "canceled", now),
+    )
+    late = deliver(
+        session,
+        _subscription_event(
+            "customer.subscription.updated", "cus_del", "sub_del", "active", now - 40
+        ),
+    )
+    assert late.processed_at is not None and late.error is None  # stored, answered 200
+    assert _state(session, user) == ("free", "canceled")
+    assert plan_for_user(session, user.user_id).id == "free"
+    # Nor does an update of the same second bring a deleted subscription back.
+    deliver(
+        session,
+        _subscription_event("customer.subscription.updated", "cus_del", "sub_del", "active", now),
+    )
+    assert _state(session, user) == ("free", "canceled")
+
+
+def test_an_older_active_never_overrides_a_newer_past_due(
+    session: Session, stripe_fake: FakeStripe
+) -> None:
+    user = _subscribed(session, "cus_pd", "sub_pd")
+    now = int(time.time())
+    deliver(session, event("invoice.payment_failed", {"customer": "cus_pd"}, created=now))
+    deliver(
+        session,
+        _subscription_event(
+            "customer.subscription.updated", "cus_pd", "sub_pd", "active", now - 30
+        ),
+    )
+    assert _state(session, user) == ("pro", "past_due")
+    deliver(
+        session,
+        _subscription_event(
+            "customer.subscription.updated", "cus_pd", "sub_pd", "past_due", now - 5
+        ),
+    )
+    assert _state(session, user) == ("pro", "past_due")
+    # A newer event still applies: the customer paid.
+    deliver(
+        session,
+        _subscription_event("customer.subscription.updated", "cus_pd", "sub_pd", "active", now + 1),
+    )
+    assert _state(session, user) == ("pro", "active")
+
+
+def test_a_new_subscription_after_a_deletion_applies(
+    session: Session, stripe_fake: FakeStripe
+) -> None:
+    user = _subscribed(session, "cus_new", "sub_old")
+    now = int(time.time())
+    deliver(
+        session,
+        _subscription_event("customer.subscription.deleted", "cus_new", "sub_old", "canceled", now),
+    )
+    deliver(
+        session,
+        _subscription_event(
+            "customer.subscription.created", "cus_new", "sub_fresh", "active", now + 60
+        ),
+    )
+    assert _state(session, user) == ("pro", "active")
+
+
+def test_events_delivered_at_once_in_any_order_end_in_the_newest_state(
+    engine, stripe_fake: FakeStripe
+) -> None:
+    """Real threads, each its own session, deliver shuffled events (and a duplicate of each)."""
+    import random
+    import threading
+
+    with Session(engine, expire_on_commit=False) as session:
+        user = _subscribed(session, "cus_race", "sub_race")
+    now = int(time.time())
+    statuses = ["active", "past_due", "active", "unpaid", "past_due", "active", "past_due"]
+    payloads = [
+        _subscription_event(
+            "customer.subscription.updated", "cus_race", "sub_race", status, now - 60 + i
+        )
+        for i, status in enumerate(statuses)
+    ]
+    deliveries = payloads * 2
+    random.Random(7).shuffle(deliveries)
+    barrier = threading.Barrier(len(deliveries))
+    failures: list[BaseException] = []
+
+    def send(payload: bytes) -> None:
+        barrier.wait()
+        try:
+            with Session(engine) as own:
+                stored = billing.receive_webhook(own, payload, sign_webhook(payload, SECRET))
+                assert stored.error is None, stored.error
+                own.commit()
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=send, args=(p,)) for p in deliveries]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failures == []
+    with Session(engine) as session:
+        assert _state(session, user) == ("pro", "past_due")
+        assert len(session.exec(select(StripeEvent)).all()) == len(payloads)
+
+
+@pytest.mark.parametrize("ahead, refused", [(600, True), (301 + 5, True), (240, False)])
+def test_webhooks_signed_in_the_future_are_refused(
+    session: Session, stripe_fake: FakeStripe, ahead: int, refused: bool
+) -> None:
+    user = make_user(session)
+    payload = event(
+        "checkout.session.completed",
+        {"id": "cs_future", "client_reference_id": str(user.user_id), "metadata": {"plan": "pro"}},
+    )
+    header = sign_webhook(payload, SECRET, timestamp=int(time.time()) + ahead)
+    if refused:
+        with pytest.raises(billing.InvalidWebhook, match="in the future") as caught:
+            billing.receive_webhook(session, payload, header)
+        assert caught.value.status_code == 400
+        assert session.exec(select(StripeEvent)).all() == []
+    else:
+        assert billing.receive_webhook(session, payload, header).processed_at is not None
