@@ -67,7 +67,7 @@ PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SEED_TEXT = "Hello"
 # A state delta from the server. Reflex 0.10 marks no "last delta of this event" (`final` is
 # gone), so a keystroke's round trip ends at the first delta after it.
-EVENT_FRAME = '42["event"'
+EVENT_FRAME = '42/_event,["event"'  # socket.io namespace /_event
 WRK_LUA = r"""
 local token, path, pause = nil, nil, 0
 init = function(args) token = args[1]; path = args[2]; pause = tonumber(args[3]) end
