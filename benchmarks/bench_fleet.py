@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
 import re
 import shutil
@@ -61,11 +62,12 @@ from tests.app_server import (  # noqa: E402
     wait_until_serving,
 )
 
+DEBUG = bool(os.environ.get("BENCH_FLEET_DEBUG"))
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SEED_TEXT = "Hello"
 # A state delta from the server. Reflex 0.10 marks no "last delta of this event" (`final` is
 # gone), so a keystroke's round trip ends at the first delta after it.
-EVENT_FRAME = '42["event"'
+EVENT_FRAME = '42/_event,["event"'  # socket.io namespace /_event
 WRK_LUA = r"""
 local token, path, pause = nil, nil, 0
 init = function(args) token = args[1]; path = args[2]; pause = tonumber(args[3]) end
@@ -212,7 +214,10 @@ def capture(url: str, seeded: Seeded) -> Script:
     typed = [f for f in sent[loaded:] if isinstance(f, str) and f"{SEED_TEXT}X" in f]
     if not typed:
         raise RuntimeError(f"no keystroke frame captured; sent after load: {sent[loaded:]}")
-    return Script(token, connect, page_load, typed[0], project_id, prompt_id)
+    script = Script(token, connect, page_load, typed[0], project_id, prompt_id)
+    if DEBUG:
+        print("captured", json.dumps(script.__dict__, indent=1)[:6000], flush=True)
+    return script
 
 
 # ---------------------------------------------------------------------------- load
@@ -256,6 +261,8 @@ async def run_session(
 
             async def read() -> None:
                 async for message in ws:
+                    if DEBUG and index == 0:
+                        print("recv", str(message)[:300], flush=True)
                     if message == "2":
                         await ws.send("3")
                     elif message.startswith(EVENT_FRAME) and pending:

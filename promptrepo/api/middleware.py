@@ -1,33 +1,44 @@
-"""ASGI middleware for /api/v1: the body-size limit and the RateLimit-* headers.
+"""ASGI middleware: the body-size limit for every request, and /api/v1's RateLimit-* headers.
 
-Pure ASGI (no BaseHTTPMiddleware) so it costs next to nothing on the hot path, and it leaves
-every other path (Reflex pages, the websocket) untouched.
+Pure ASGI (no BaseHTTPMiddleware) so it costs next to nothing on the hot path. The FastAPI
+app wraps the whole Reflex backend (api_transformer), so every HTTP request passes here:
+API routes, the Stripe webhook and Reflex's own `/_upload` alike. No body is read before its
+size is known to fit: a Content-Length over the limit is refused at once, and a body without
+one (chunked) is counted as it arrives and refused the moment it passes the limit, so a
+200 MB body costs at most the limit in memory. Websockets are left alone.
 """
 
 from __future__ import annotations
 
-from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from promptrepo.api.errors import problem
 from promptrepo.api.gate import rate_limit_headers
+from promptrepo.services.transfer import MAX_DOCUMENT_BYTES
 
 API_PREFIX = "/api/v1"
+UPLOAD_PREFIX = "/_upload"
+# An import file (the one upload in the UI) plus room for the multipart envelope.
+UPLOAD_MAX_BYTES = MAX_DOCUMENT_BYTES + 64 * 1024
 
 
 class ApiGuardMiddleware:
-    """Refuses bodies over `max_body_bytes` with 413 (by Content-Length and while streaming),
-    and adds RateLimit-Limit/Remaining/Reset to every response of a rate-limited request."""
+    """Refuses bodies over `max_body_bytes` (uploads: UPLOAD_MAX_BYTES) with 413, by
+    Content-Length and while streaming, and adds RateLimit-Limit/Remaining/Reset to every
+    response of a rate-limited request."""
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
 
+    def limit_for(self, path: str) -> int:
+        return UPLOAD_MAX_BYTES if path.startswith(UPLOAD_PREFIX) else self.max_body_bytes
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_body_bytes
+        limit = self.limit_for(scope["path"])
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
@@ -35,24 +46,36 @@ class ApiGuardMiddleware:
                 except ValueError:
                     too_large = False
                 if too_large:
-                    await _too_large()(scope, receive, send)
+                    await _too_large(limit)(scope, receive, send)
                     return
                 break
 
         received = 0
+        refused = False  # we answered 413; the app's own answer, if any, is dropped
+        started = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    # FastAPI re-raises an HTTPException met while reading the body.
-                    raise HTTPException(413, _too_large_detail(limit))
+                    refused = True
+                    if not started:
+                        await _too_large(limit)(scope, receive, send)
+                    # To the app the client has gone: it stops reading and its answer,
+                    # if it still sends one, goes nowhere.
+                    return {"type": "http.disconnect"}
             return message
 
-        async def send_with_headers(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return
             if message["type"] == "http.response.start":
+                started = True
                 status = scope.get("state", {}).get("ratelimit")
                 if status is not None:
                     headers = list(message.get("headers", []))
@@ -63,14 +86,17 @@ class ApiGuardMiddleware:
                     message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, limited_receive, send_with_headers)
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not refused:
+                raise
+            # The app failed on the body we cut off (e.g. ClientDisconnect); 413 was sent.
 
 
 def _too_large_detail(limit: int) -> str:
-    return f"The request body is larger than {limit} bytes."
+    return f"The request body is larger than {limit:,} bytes, the most this endpoint accepts."
 
 
-def _too_large():
-    from promptrepo.settings import settings
-
-    return problem(413, "Content too large", _too_large_detail(settings.api_max_body_bytes))
+def _too_large(limit: int):
+    return problem(413, "Content too large", _too_large_detail(limit))

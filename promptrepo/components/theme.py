@@ -33,8 +33,14 @@ class ThemePreferenceSync(rx.Fragment):
   const mode = key.split(":")[0];
   if (!["light", "dark", "system"].includes(mode)) return;
   if (localStorage.getItem("{APPLIED_KEY}") === key) return;
-  localStorage.setItem("{APPLIED_KEY}", key);
-  {set_color_mode!s}(mode);
+  // After the color-mode provider's own first effect, which runs after this one (a parent's
+  // effects follow its children's) and resets the mode from localStorage: on a full page load
+  // (every sign-in) the state can arrive before that first render.
+  const timer = setTimeout(() => {{
+    localStorage.setItem("{APPLIED_KEY}", key);
+    {set_color_mode!s}(mode);
+  }}, 0);
+  return () => clearTimeout(timer);
 }}, [{key!s}]);"""
         return [
             Var(

@@ -7,7 +7,7 @@ import reflex as rx
 from promptrepo import routes
 from promptrepo.components.dialogs import confirm_delete_dialog, error_callout
 from promptrepo.components.template import template
-from promptrepo.state.dashboard import UPLOAD_ID, DashboardState, ProjectRow
+from promptrepo.state.dashboard import IMPORT_MAX_BYTES, UPLOAD_ID, DashboardState, ProjectRow
 
 
 def visibility_badge(is_public) -> rx.Component:
@@ -400,6 +400,10 @@ def import_dialog() -> rx.Component:
                     ),
                     id=UPLOAD_ID,
                     max_files=1,
+                    # Refused in the browser before anything is sent, with a clear message;
+                    # the server refuses larger bodies on /_upload too (api/middleware.py).
+                    max_size=IMPORT_MAX_BYTES,
+                    on_drop_rejected=DashboardState.import_rejected,
                     multiple=False,
                     accept={
                         "application/json": [".json"],

@@ -194,6 +194,36 @@ def export_filename(name: str, fmt: Format) -> str:
 
 
 # --------------------------------------------------------------------------- import
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def too_large_message(size: int | None = None) -> str:
+    """What to tell someone whose import file is over MAX_DOCUMENT_BYTES."""
+    what = f"That file is {_megabytes(size)}" if size else "That file is too large"
+    return (
+        f"{what}; an import can be at most {_megabytes(MAX_DOCUMENT_BYTES)}. "
+        "Export the project again, or paste a smaller part."
+    )
+
+
+def rejected_upload_message(rejected: list[dict[str, Any]]) -> str:
+    """The message for files the upload box refused in the browser (react-dropzone's
+    rejections: [{"file": {"path", "size"...}, "errors": [{"code", "message"}]}])."""
+    for item in rejected or []:
+        codes = {error.get("code") for error in item.get("errors") or []}
+        size = (item.get("file") or {}).get("size")
+        if "file-too-large" in codes:
+            return too_large_message(size if isinstance(size, int) else None)
+        if "file-invalid-type" in codes:
+            return "Choose a .json or .yaml export from PromptRepo."
+        if "too-many-files" in codes:
+            return "Choose one file at a time."
+    return "That file cannot be imported: choose a .json or .yaml export up to " + (
+        f"{_megabytes(MAX_DOCUMENT_BYTES)}."
+    )
+
+
 def format_location(loc: list[Any]) -> str:
     out = ""
     for part in loc:

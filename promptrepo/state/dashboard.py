@@ -21,6 +21,7 @@ from promptrepo.state.scope import user_session
 
 PER_PAGE = 20
 UPLOAD_ID = "import-upload"
+IMPORT_MAX_BYTES = transfer.MAX_DOCUMENT_BYTES
 
 
 def format_when(moment: datetime) -> str:
@@ -334,13 +335,18 @@ class DashboardState(AppState):
         return self._import(self.import_text)
 
     @rx.event
+    def import_rejected(self, rejected: list[dict]):
+        """The browser refused the chosen file before sending it (too large, wrong type)."""
+        self.form_error = transfer.rejected_upload_message(rejected)
+
+    @rx.event
     async def import_upload(self, files: list[rx.UploadFile]):
         if not files:
             self.form_error = "Choose a JSON or YAML file first."
             return
         data = await files[0].read()
         if len(data) > transfer.MAX_DOCUMENT_BYTES:
-            self.form_error = "That file is too large to import."
+            self.form_error = transfer.too_large_message(len(data))
             return
         try:
             text = data.decode("utf-8")

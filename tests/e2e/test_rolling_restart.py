@@ -179,15 +179,25 @@ def test_typing_through_a_rolling_restart_loses_nothing(
                 time.sleep(3)
                 stop_app(servers[port])
                 restarts.append(f"stopped {port}")
+                trace.append(f"{time.monotonic():.1f} stopped {port}")
                 time.sleep(1)
                 start(port)
                 restarts.append(f"ready {port}")
+                trace.append(f"{time.monotonic():.1f} ready {port}")
 
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             context = browser.new_context()
             context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": public}])
             page = context.new_page()
+            trace: list[str] = []  # what the page saw, printed when the test fails
+            page.on("console", lambda m: trace.append(f"console {m.type}: {m.text[:200]}"))
+
+            def on_websocket(ws) -> None:
+                trace.append(f"{time.monotonic():.1f} websocket opened {ws.url[:80]}")
+                ws.on("close", lambda _: trace.append(f"{time.monotonic():.1f} websocket closed"))
+
+            page.on("websocket", on_websocket)
             page.goto(f"{public}/projects/{project.id}/prompts/{prompt.id}")
             editor = page.locator("#prompt-content")
             expect(editor).to_be_visible(timeout=60_000)
@@ -206,9 +216,17 @@ def test_typing_through_a_rolling_restart_loses_nothing(
             assert restarts == [f"{word} {p}" for p in ports for word in ("stopped", "ready")]
 
             saved = page.locator("#save-status")
-            expect(saved).to_have_attribute("data-state", "saved", timeout=60_000)
-            expect(editor).to_have_value(typed)
-            expect(page.get_by_text("Cannot connect to server")).to_have_count(0, timeout=30_000)
+            try:
+                expect(saved).to_have_attribute("data-state", "saved", timeout=60_000)
+                expect(editor).to_have_value(typed)
+                expect(page.get_by_text("Cannot connect to server")).to_have_count(0)
+            except AssertionError:
+                with Session(engine) as s:
+                    stored = s.get(Prompt, prompt.id).content
+                print("\n".join(trace[-60:]))
+                print(f"restarts: {restarts}; typed {len(typed)} chars; saved {len(stored)}")
+                print(f"page shows {len(editor.input_value())} chars")
+                raise
             browser.close()
 
         with Session(engine) as s:
