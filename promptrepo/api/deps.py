@@ -16,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from promptrepo.api import gate
-from promptrepo.db import act_as, session_scope
+from promptrepo.db import act_as, session_scope, system_scope
 from promptrepo.services import rate_limits
 from promptrepo.services.errors import NotAuthenticated
 from promptrepo.services.principal import Principal, require_write
@@ -96,9 +96,9 @@ def get_session(principal: OptionalPrincipal) -> Iterator[Session]:
 
 
 def get_plain_session() -> Iterator[Session]:
-    """A session acting for nobody in particular: sign-up and sign-in, which create or look
-    up accounts before there is a caller."""
-    with session_scope() as session:
+    """A session for sign-up, sign-in and sign-out, which create or look up accounts before
+    there is a caller: the "sign-in" system path (db.SYSTEM_PATHS)."""
+    with system_scope("sign-in") as session:
         yield session
 
 

@@ -152,10 +152,10 @@ def _decode_principal(raw: str) -> tuple[Principal, int] | None:
 
 def _load_principal(token: str) -> tuple[Principal, int] | None:
     """The database path: resolve the token, find the plan's limit, cache both."""
-    from promptrepo.db import session_scope
+    from promptrepo.db import system_scope
 
     generation = cache.generation()
-    with session_scope() as session:
+    with system_scope("token") as session:
         if token.startswith(api_keys.KEY_PREFIX):
             principal = api_keys.principal_from_api_key(session, token)
         else:

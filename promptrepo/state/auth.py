@@ -9,7 +9,7 @@ from urllib.parse import quote, urlsplit
 import reflex as rx
 
 from promptrepo import routes
-from promptrepo.db import session_scope
+from promptrepo.db import session_scope, system_scope
 from promptrepo.models import Profile
 from promptrepo.services import auth
 from promptrepo.services.errors import ServiceError
@@ -78,7 +78,7 @@ class AuthFormState(AppState):
     def _signed_in(self, principal: Principal, token: str) -> None:
         self.auth_token = token
         self._set_user(principal)
-        with session_scope() as session:
+        with session_scope(acting_as=principal.user_id) as session:
             profile = session.get(Profile, principal.user_id)
             self._set_theme(profile.theme_preference if profile else None)
         self.errors = {}
@@ -105,7 +105,7 @@ class AuthFormState(AppState):
         yield
         ip, agent = self._client()
         try:
-            with session_scope() as session:
+            with system_scope("sign-in") as session:
                 principal, token = auth.sign_in(
                     session,
                     email=form_data.get("email", ""),
@@ -127,7 +127,7 @@ class AuthFormState(AppState):
         yield
         ip, agent = self._client()
         try:
-            with session_scope() as session:
+            with system_scope("sign-in") as session:
                 principal, token = auth.sign_up(
                     session,
                     email=form_data.get("email", ""),
@@ -151,7 +151,7 @@ class AuthFormState(AppState):
         """on_load of /logout: revoke the session on the server, forget the cookie."""
         token = self.auth_token
         if token:
-            with session_scope() as session:
+            with system_scope("sign-in") as session:
                 auth.sign_out(session, token)
         self.auth_token = ""
         self._set_user(None)
@@ -171,7 +171,7 @@ class AuthFormState(AppState):
         self.notice = ""
         yield
         try:
-            with session_scope() as session:
+            with system_scope("password-reset") as session:
                 self.notice = auth.request_password_reset(session, form_data.get("email", ""))
         except ServiceError as exc:
             self._fail(exc, fields=("email",))
@@ -191,7 +191,7 @@ class AuthFormState(AppState):
             yield [rx.set_value("reset-password", ""), rx.set_value("reset-password-confirm", "")]
             return
         try:
-            with session_scope() as session:
+            with system_scope("password-reset") as session:
                 auth.reset_password(
                     session, self.router.url.query_parameters.get("token", ""), password
                 )

@@ -38,7 +38,7 @@ class SettingsState(AppState):
         self.delete_open = False
         try:
             principal = self.require_principal()
-            with session_scope() as session:
+            with session_scope(acting_as=principal.user_id) as session:
                 profile = accounts.get_profile(session, principal)
                 self.name_input = profile.name
                 self.theme_preference = profile.theme_preference
@@ -57,7 +57,7 @@ class SettingsState(AppState):
         yield
         try:
             principal = self.require_principal()
-            with session_scope() as session:
+            with session_scope(acting_as=principal.user_id) as session:
                 profile = accounts.update_profile(
                     session, principal, name=form_data.get("name", self.name_input)
                 )
@@ -75,7 +75,7 @@ class SettingsState(AppState):
         """Store the theme preference; components/theme.py applies it in the browser at once."""
         try:
             principal = self.require_principal()
-            with session_scope() as session:
+            with session_scope(acting_as=principal.user_id) as session:
                 profile = accounts.update_profile(session, principal, theme_preference=theme)
         except ServiceError as exc:
             self.profile_error = exc.message
@@ -102,7 +102,7 @@ class SettingsState(AppState):
             return
         try:
             principal = self.require_principal()
-            with session_scope() as session:
+            with session_scope(acting_as=principal.user_id) as session:
                 accounts.change_password(
                     session,
                     principal,
@@ -134,7 +134,7 @@ class SettingsState(AppState):
         yield
         try:
             principal = self.require_principal()
-            with session_scope() as session:
+            with session_scope(acting_as=principal.user_id) as session:
                 accounts.delete_account(
                     session, principal, confirmation=form_data.get("confirmation", "")
                 )
