@@ -220,8 +220,11 @@ def set_role_passwords(owner_url: str) -> None:
     engine = build_engine(owner_url, pool_size=1)
     try:
         with engine.begin() as conn:
-            for kind in ("app", "system"):
-                url = make_url(settings.role_database_url(kind))
+            for role, explicit, password in (
+                (APP_ROLE, settings.app_database_url, settings.db_app_password),
+                (SYSTEM_ROLE, settings.system_database_url, settings.db_system_password),
+            ):
+                url = make_url(explicit or derived_role_url(owner_url, role, password))
                 if url.password:
                     password = conn.exec_driver_sql(
                         "SELECT quote_literal(%s)", (str(url.password),)

@@ -80,7 +80,10 @@ def pg_engine(pg_database_url: str) -> Iterator[Engine]:
 @pytest.fixture(scope="session")
 def pg_app_engine(pg_database_url: str) -> Iterator[Engine]:
     """The same database as the app logs in to it: the row-level-security role."""
-    engine = build_engine(derived_role_url(pg_database_url, APP_ROLE, None), pool_size=5)
+    from promptrepo.settings import settings
+
+    url = derived_role_url(pg_database_url, APP_ROLE, settings.db_app_password)
+    engine = build_engine(url, pool_size=5)
     yield engine
     engine.dispose()
 

@@ -110,12 +110,14 @@ FUNCTIONS = [
           WHERE s.token_hash = token_sha256 AND s.revoked_at IS NULL
             AND s.expires_at > now() AND p.suspended_at IS NULL $$""",
     # The author's name on a project page and in the gallery (services/projects.py): the name
-    # only (never the e-mail), and only of the acting user or of someone with a public project.
-    """CREATE OR REPLACE FUNCTION app_profile_name(uid uuid) RETURNS text
+    # only (never the e-mail), and for the app role only of the acting user or of someone with
+    # a public project (the owner and the system role read profiles anyway).
+    f"""CREATE OR REPLACE FUNCTION app_profile_name(uid uuid) RETURNS text
        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS
        $$ SELECT name::text FROM profiles
           WHERE id = uid AND (id = app_user_id()
-                OR EXISTS (SELECT 1 FROM projects WHERE user_id = uid AND is_public)) $$""",
+                OR EXISTS (SELECT 1 FROM projects WHERE user_id = uid AND is_public)
+                OR NOT (session_user = '{APP}' OR current_setting('role') = '{APP}')) $$""",
 ]
 
 

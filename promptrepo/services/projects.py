@@ -296,7 +296,7 @@ def owner_name_of(session: Session, user_id) -> sa.ColumnElement:
     the acting user or of someone who has a public project.
     """
     if session.get_bind().dialect.name == "postgresql":
-        return sa.func.app_profile_name(user_id)
+        return sa.func.coalesce(sa.func.app_profile_name(user_id), "")
     return sa.select(Profile.name).where(Profile.id == user_id).scalar_subquery()
 
 
