@@ -185,7 +185,9 @@ def upgrade() -> None:
         op.execute(
             f"CREATE POLICY {table}_owner ON {table} TO CURRENT_USER USING (true) WITH CHECK (true)"
         )
-        op.execute(f"CREATE POLICY {table}_system ON {table} TO {SYSTEM} USING (true) WITH CHECK (true)")
+        op.execute(
+            f"CREATE POLICY {table}_system ON {table} TO {SYSTEM} USING (true) WITH CHECK (true)"
+        )
         op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {SYSTEM}")
         for privilege, condition in rights.items():
             command = privilege.split(" ", 1)[0]

@@ -26,7 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-import reflex as rx
 from fastapi.testclient import TestClient
 from reflex.istate.data import RouterData
 from reflex.state import State
@@ -52,8 +51,13 @@ SECRET = "SECRET-" + uuid.uuid4().hex[:12]
 
 
 def outcome(anonymous, owner, outsider, read_key, revoked_key, suspended, admin) -> dict:
-    return dict(zip(PRINCIPALS, (anonymous, owner, outsider, read_key, revoked_key, suspended,
-                                 admin), strict=True))
+    return dict(
+        zip(
+            PRINCIPALS,
+            (anonymous, owner, outsider, read_key, revoked_key, suspended, admin),
+            strict=True,
+        )
+    )
 
 
 # --------------------------------------------------------------------------- the world
@@ -116,6 +120,13 @@ def build_world(session: Session) -> World:
     return World(ids, headers, tokens, owner.principal.email)
 
 
+def clear(engine: Engine) -> None:
+    """Empty every table (SQLite and PostgreSQL), so each operation meets only its world."""
+    with engine.begin() as conn:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
 def fingerprint(engine: Engine) -> dict[str, str]:
     """A digest of every table's rows, read as the owner of the tables (sees everything)."""
     digests = {}
@@ -151,8 +162,11 @@ class Op:
 
 
 def _signup(_w: World) -> dict:
-    return {"email": f"new-{uuid.uuid4().hex[:8]}@example.com", "password": "Sup3r-secret-pw!",
-            "name": "New"}
+    return {
+        "email": f"new-{uuid.uuid4().hex[:8]}@example.com",
+        "password": "Sup3r-secret-pw!",
+        "name": "New",
+    }
 
 
 API_OUTCOMES: dict[tuple[str, str], Op] = {
@@ -239,9 +253,16 @@ def test_every_api_operation_has_a_documented_outcome() -> None:
 
 
 def test_api_matrix(
-    api: TestClient, session: Session, use_engine: Engine, monkeypatch: pytest.MonkeyPatch
+    api: TestClient,
+    session: Session,
+    use_engine: Engine,
+    kv_backend: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from promptrepo.settings import settings
+
+    if (use_engine.dialect.name == "postgresql") != (kv_backend == "redis"):
+        pytest.skip("the matrix runs on the two deployed pairings: SQLite + memory, PG + Redis")
 
     # The token operation tries wrong passwords from one address; that limit has its own tests.
     monkeypatch.setattr(settings, "login_rate_limit", "100000/hour")
@@ -253,6 +274,7 @@ def test_api_matrix(
             continue  # reported by the test above
         # One world per operation; the owner goes last, so their own delete or logout does
         # not change what the others meet.
+        clear(use_engine)
         world = build_world(session)
         for who in sorted(PRINCIPALS, key=lambda w: w == "owner"):
             url = path.format(**world.ids)
@@ -274,3 +296,238 @@ def test_api_matrix(
                 failures.append(f"{method} {path} as {who}: the owner's secret leaked")
     assert checked >= 40 * len(PRINCIPALS)
     assert not failures, "\n".join(failures)
+
+
+# --------------------------------------------------------------------------- Reflex handlers
+# A handler "takes an id" when one of its parameters is named `id` or `*_id`. Each is called
+# the way a forged websocket event would arrive: the tab loads the page (its on_load), then
+# sends the event with the owner's ids, then any follow-up events without arguments (the
+# confirm button of the dialog the first one opened).
+NOTHING = "nothing"  # no row changed and no secret reached the state
+CHANGES = "changes"  # the database changed
+UNCHANGED = "unchanged"  # no row changed (the owner's own secrets may show: their page)
+OWNER_CHANGES = outcome(NOTHING, CHANGES, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING)
+OWNER_VIEWS = outcome(NOTHING, UNCHANGED, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING)
+ADMIN_CHANGES = outcome(NOTHING, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING, CHANGES)
+
+
+@dataclass
+class Handler:
+    expected: dict[str, str] | None
+    page: str = "/"
+    load: tuple[str, ...] = ()
+    args: tuple = ()
+    then: tuple[str, ...] = ()
+    why: str = ""
+
+
+PROJECT_PAGE = "/projects/{project_id}"
+EDITOR_PAGE = "/projects/{project_id}/prompts/{prompt_id}"
+
+# Keyed by the handler's name (a state split into several keeps its handlers' names).
+HANDLER_OUTCOMES: dict[str, Handler] = {
+    "watch": Handler(
+        None,
+        why="background task following the tab's own topic (user:<signed-in id> or the loaded "
+        "project); its argument is the tab's follower token, not a data id. Not called here: "
+        "tests/unit/test_live.py covers who may follow what",
+    ),
+    "ask_revoke": Handler(
+        OWNER_CHANGES, "/settings", ("load_api_keys",), ("{key_id}", "key"), ("revoke_api_key",)
+    ),
+    "upgrade": Handler(
+        OWNER_VIEWS,
+        "/billing",
+        ("load",),
+        ("pro",),
+        why="a plan name, not another user's id; without Stripe configured here it only "
+        "explains that billing is unavailable",
+    ),
+    "open_edit": Handler(
+        OWNER_VIEWS, "/dashboard", ("load",), ("{project_id}",), ("close_dialog",)
+    ),
+    "open_delete": Handler(
+        OWNER_CHANGES, "/dashboard", ("load",), ("{project_id}",), ("confirm_delete",)
+    ),
+    "toggle_public": Handler(OWNER_CHANGES, "/dashboard", ("load",), ("{project_id}",)),
+    "duplicate": Handler(OWNER_CHANGES, "/dashboard", ("load",), ("{project_id}",)),
+    "fork": Handler(
+        outcome(NOTHING, UNCHANGED, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING),
+        "/explore",
+        ("load",),
+        ("{project_id}",),
+        why="the project is private: nobody may fork it, and its owner duplicates instead",
+    ),
+    "edit_validator": Handler(OWNER_VIEWS, EDITOR_PAGE, ("load_editor",), ("{validator_id}",)),
+    "delete_validator": Handler(OWNER_CHANGES, EDITOR_PAGE, ("load_editor",), ("{validator_id}",)),
+    "move_segment": Handler(
+        OWNER_CHANGES,
+        PROJECT_PAGE,
+        ("load",),
+        ("{segment_id}", 1),
+        why="moving the first of two segments down",
+    ),
+    "move_prompt": Handler(OWNER_CHANGES, PROJECT_PAGE, ("load",), ("{prompt_id}", 1)),
+    "move_prompt_to_segment": Handler(
+        OWNER_CHANGES, PROJECT_PAGE, ("load",), ("{prompt_id}", "{segment2_id}")
+    ),
+    "drag_start": Handler(
+        OWNER_CHANGES,
+        PROJECT_PAGE,
+        ("load",),
+        ("prompt", "{prompt_id}"),
+        why="followed by the drop on the other segment",
+    ),
+    "drop_on_segment": Handler(
+        OWNER_VIEWS,
+        PROJECT_PAGE,
+        ("load",),
+        ("{segment2_id}",),
+        why="without a drag first there is nothing to drop",
+    ),
+    "drop_on_prompt": Handler(
+        OWNER_VIEWS,
+        PROJECT_PAGE,
+        ("load",),
+        ("{prompt_id}",),
+        why="without a drag first there is nothing to drop",
+    ),
+    "open_dialog": Handler(
+        OWNER_CHANGES,
+        PROJECT_PAGE,
+        ("load",),
+        ("delete", "prompt", "{prompt_id}", "p"),
+        ("confirm_delete",),
+    ),
+    "ask": Handler(
+        ADMIN_CHANGES,
+        "/admin/users",
+        ("load",),
+        ("suspend", "{user_id}", "{email}"),
+        ("confirm",),
+        why="only an admin may suspend someone (the owner is not an admin)",
+    ),
+}
+
+
+def _takes_an_id(fn) -> bool:
+    names = [p for p in inspect.signature(fn).parameters if p != "self"]
+    return any(n == "id" or n.endswith("_id") for n in names)
+
+
+def id_handlers() -> list[tuple[type, str]]:
+    """(state class, handler name) of every event handler of every State that takes an id."""
+    _import_all_states()
+    found = []
+
+    def walk(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from walk(sub)
+
+    for cls in walk(State):
+        for name, handler in cls.event_handlers.items():
+            if _takes_an_id(handler.fn):
+                found.append((cls, name))
+    return found
+
+
+def _import_all_states() -> None:
+    import importlib
+    import pkgutil
+
+    import promptrepo.state
+
+    for module in pkgutil.walk_packages(promptrepo.state.__path__, "promptrepo.state."):
+        importlib.import_module(module.name)
+    importlib.import_module("admin.state")
+
+
+def test_every_handler_taking_an_id_has_a_documented_outcome() -> None:
+    handlers = id_handlers()
+    assert len(handlers) >= 15
+    missing = sorted(
+        {f"{cls.__name__}.{name}" for cls, name in handlers if name not in HANDLER_OUTCOMES}
+    )
+    assert not missing, (
+        f"event handlers that take an id without an entry in HANDLER_OUTCOMES ({__name__}): "
+        f"{missing}. Add each with what every principal's forged call must do."
+    )
+
+
+def _tab(state_cls, token: str, path: str):
+    root = State(_reflex_internal_init=True)
+    root.router = RouterData.from_router_data(
+        {"pathname": path, "asPath": path, "headers": {"origin": "http://test"}}
+    )
+    state = root.get_substate(state_cls.get_full_name().split("."))
+    state.auth_token = token
+    return root, state
+
+
+def _run(state_cls, state, name: str, args=()) -> None:
+    """Call one handler as Reflex would (generators drained); a refusal is an outcome too."""
+    from promptrepo.services.errors import ServiceError
+
+    handler = getattr(state_cls, name, None)
+    if handler is None:
+        return
+    try:
+        result = handler.fn(state, *args)
+        if inspect.isgenerator(result):
+            for _ in result:
+                pass
+        elif inspect.iscoroutine(result):
+            asyncio.run(result)
+    except ServiceError:
+        pass
+
+
+def test_handler_matrix(session: Session, use_engine: Engine) -> None:
+    failures = []
+    checked = 0
+    for state_cls, name in id_handlers():
+        entry = HANDLER_OUTCOMES.get(name)
+        if entry is None or entry.expected is None:
+            continue  # missing: reported above; None: documented as not callable here
+        clear(use_engine)
+        world = build_world(session)
+        second = segments.create_segment(
+            session, _principal(session, world), world.ids["project_id"], name="Second"
+        )
+        session.commit()
+        ids = {**world.ids, "segment2_id": str(second.id), "email": world.owner_email}
+        for who in sorted(PRINCIPALS, key=lambda w: w == "owner"):
+            before = fingerprint(use_engine)
+            page = entry.page.format(**ids)
+            root, state = _tab(state_cls, world.tokens[who], page)
+            for load in entry.load:
+                _run(state_cls, state, load)
+            _run(
+                state_cls,
+                state,
+                name,
+                [a.format(**ids) if isinstance(a, str) else a for a in entry.args],
+            )
+            if name == "drag_start":
+                _run(state_cls, state, "drop_on_segment", [ids["segment2_id"]])
+            for follow_up in entry.then:
+                _run(state_cls, state, follow_up)
+            changed = fingerprint(use_engine) != before
+            leaked = SECRET in json.dumps(root.dict(), default=str)
+            got = CHANGES if changed else (UNCHANGED if leaked else NOTHING)
+            if entry.expected[who] == UNCHANGED and got == NOTHING:
+                got = UNCHANGED  # the owner's view need not show a secret
+            checked += 1
+            if got != entry.expected[who]:
+                failures.append(
+                    f"{state_cls.__name__}.{name} as {who}: {got}, documented {entry.expected[who]}"
+                )
+    assert checked >= 15 * len(PRINCIPALS)
+    assert not failures, "\n".join(failures)
+
+
+def _principal(session: Session, world: World):
+    from promptrepo.services.sessions import resolve_session
+
+    return resolve_session(session, world.tokens["owner"])
