@@ -293,6 +293,18 @@ async def admit(token: str, entry_key: str | None = None) -> Admission:
     return await _count_and_fetch(principal, rpm, entry_key)
 
 
+async def identify(token: str) -> Principal:
+    """Authenticate `token` without counting it against the rate limit (for the few routes a
+    signed-in owner must always reach, such as revoking an abused key)."""
+    raw = await run_in_threadpool(cache.get, principal_cache_key(token))
+    decoded = _decode_principal(raw) if raw else None
+    if decoded is None:
+        decoded = await _load_principal_once(token)
+    if decoded is None:
+        raise NotAuthenticated("Invalid or expired credentials.")
+    return decoded[0]
+
+
 async def _admit_cached(keys: list[str]) -> Admission | None:
     """The one-round-trip path; None when the principal is not cached."""
     result = await _run_gate_script(keys, [repr(time.time()), WINDOW_SECONDS, CACHE_FORMAT])

@@ -49,6 +49,8 @@ class AuthFormState(AppState):
     errors: dict[str, str] = {}
     notice: str = ""
     submitting: bool = False
+    # The password reset went through: the page explains that sessions and API keys ended.
+    reset_done: bool = False
 
     @rx.var
     def next_path(self) -> str:
@@ -92,6 +94,7 @@ class AuthFormState(AppState):
         self.form_error = ""
         self.notice = ""
         self.submitting = False
+        self.reset_done = False
         principal = self._principal_and_theme()
         path = self.router.url.path.rstrip("/") or "/"
         if principal is not None and path in (routes.LOGIN, routes.SIGNUP):
@@ -201,7 +204,4 @@ class AuthFormState(AppState):
         self.submitting = False
         self.auth_token = ""
         self._set_user(None)
-        yield [
-            rx.redirect(routes.LOGIN),
-            rx.toast.success("Your password is changed. Log in with the new one."),
-        ]
+        self.reset_done = True  # the page now says what ended and where to make new keys

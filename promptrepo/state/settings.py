@@ -11,6 +11,7 @@ from promptrepo import routes
 from promptrepo.db import session_scope
 from promptrepo.services import accounts
 from promptrepo.services.errors import ServiceError
+from promptrepo.state.api_keys import ApiKeysState
 from promptrepo.state.auth import field_errors
 from promptrepo.state.base import AppState
 
@@ -100,6 +101,7 @@ class SettingsState(AppState):
             self.saving_password = False
             yield clear
             return
+        revoke_keys = form_data.get("revoke_api_keys") in ("on", "true", True)
         try:
             principal = self.require_principal()
             with session_scope(acting_as=principal.user_id) as session:
@@ -109,6 +111,7 @@ class SettingsState(AppState):
                     current_password=form_data.get("current_password", ""),
                     new_password=new_password,
                     keep_token=self.auth_token,
+                    revoke_api_keys=revoke_keys,
                 )
         except ServiceError as exc:
             self.password_errors = field_errors(exc)
@@ -119,7 +122,11 @@ class SettingsState(AppState):
         self.saving_password = False
         yield [
             *clear,
-            rx.toast.success("Password changed. Your other sessions were logged out."),
+            rx.toast.success(
+                "Password changed. Your other sessions were logged out"
+                + (" and every API key was revoked." if revoke_keys else ".")
+            ),
+            *([ApiKeysState.load_api_keys] if revoke_keys else []),
         ]
 
     @rx.event

@@ -211,3 +211,26 @@ def test_nul_characters_are_422_not_500(api: TestClient, owner: Caller) -> None:
     assert response.json()["errors"][0]["loc"] == ["body", "name"]
     searched = api.get("/api/v1/projects?search=%00", headers=owner.headers)
     assert searched.status_code in (200, 422)
+
+
+def test_an_abused_key_never_locks_the_owner_out_of_listing_and_revoking_keys(
+    api: TestClient, session: Session
+) -> None:
+    """The key's callers use up the account's window; the owner's session still lists and
+    revokes keys (never 429), while the key itself stays limited."""
+    caller = make_caller(session, plan="free")
+    statuses = [
+        api.get("/api/v1/projects", headers=caller.write_headers).status_code for _ in range(61)
+    ]
+    assert statuses[-1] == 429
+    assert api.get("/api/v1/projects", headers=caller.headers).status_code == 429
+    assert api.get("/api/v1/api-keys", headers=caller.write_headers).status_code == 429
+    for _ in range(5):
+        listed = api.get("/api/v1/api-keys", headers=caller.headers)
+        assert listed.status_code == 200, listed.text
+    abused = next(k for k in listed.json()["items"] if k["name"] == "write")
+    revoked = api.delete(f"/api/v1/api-keys/{abused['id']}", headers=caller.headers)
+    assert revoked.status_code == 204, revoked.text
+    assert api.get("/api/v1/projects", headers=caller.write_headers).status_code == 401
+    # the exemption does not make a key valid that is not
+    assert api.get("/api/v1/api-keys", headers=bearer("prs_not-a-session")).status_code == 401
