@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     api_bench_body_file: str | None = None
 
     db_pool_size: int = Field(default=10, ge=1)
+    # GET /api/metrics answers only `Authorization: Bearer <METRICS_TOKEN>` (unset: 404).
+    metrics_token: str | None = None
     # PostgreSQL roles (see ARCHITECTURE.md, "Database roles"). DATABASE_URL is the owner's
     # login: migrations run as it and create the two roles below. The app itself logs in as
     # APP_DATABASE_URL (row-level security for the acting user) and, only for the named
