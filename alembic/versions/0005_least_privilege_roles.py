@@ -205,6 +205,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Back to 0003's state: 0002's policies for `promptrepo_user` (as a NOLOGIN role the app
+    switches to), no forced security, no system role rights. For development databases."""
     if op.get_bind().dialect.name != "postgresql":
         return
     for table, rights in APP_RIGHTS.items():
@@ -215,6 +217,18 @@ def downgrade() -> None:
             op.execute(f"DROP POLICY IF EXISTS {table}_user_{command} ON {table}")
         op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
         op.execute(f"REVOKE ALL ON {table} FROM {SYSTEM}")
+        if table not in OLD_TABLES:
+            op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
+    for table, (read, write) in OLD_TABLES.items():
+        op.execute(f"CREATE POLICY {table}_read ON {table} FOR SELECT TO {APP} USING ({read})")
+        op.execute(
+            f"CREATE POLICY {table}_insert ON {table} FOR INSERT TO {APP} WITH CHECK ({write})"
+        )
+        op.execute(
+            f"CREATE POLICY {table}_update ON {table} FOR UPDATE TO {APP} "
+            f"USING ({write}) WITH CHECK ({write})"
+        )
+        op.execute(f"CREATE POLICY {table}_delete ON {table} FOR DELETE TO {APP} USING ({write})")
     op.execute("DROP FUNCTION IF EXISTS app_session_principal(text)")
     op.execute("DROP FUNCTION IF EXISTS app_profile_name(uuid)")
     op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP}")
@@ -222,6 +236,17 @@ def downgrade() -> None:
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA public "
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {APP}"
     )
-    op.execute(f"ALTER ROLE {APP} NOLOGIN")
-    # 0002's policies come back only by re-running 0002 on a fresh database; a downgrade
-    # past this point is for development databases.
+
+
+# Migration 0002's policies (restored by a downgrade): table -> (read, write).
+OLD_TABLES = {
+    t: (APP_RIGHTS[t]["SELECT"], APP_RIGHTS[t]["DELETE"])
+    for t in ("segments", "prompts", "validators", "versions", "version_labels")
+}
+OLD_TABLES.update(
+    {
+        "projects": ("is_public OR user_id = app_user_id()", OWN),
+        "api_keys": (OWN, OWN),
+        "billing": (OWN, OWN),
+    }
+)
