@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from promptrepo.db import session_scope
+from promptrepo.db import system_scope
 from promptrepo.services import accounts, admin, analytics
 from promptrepo.services.errors import ServiceError
 from promptrepo.services.principal import require_admin
@@ -37,7 +37,7 @@ class AdminUsersState(AppState):
 
     def _fetch(self) -> None:
         actor = require_admin(self.principal())
-        with session_scope() as session:
+        with system_scope("admin") as session:
             result = admin.list_users(
                 session, actor, search=self.search, status=self.status, page=self.page
             )
@@ -94,7 +94,7 @@ class AdminUsersState(AppState):
         self.pending_action = ""
         try:
             actor = require_admin(self.principal())
-            with session_scope() as session:
+            with system_scope("admin") as session:
                 if action == "suspend":
                     accounts.suspend_user(session, actor, user_id)
                 elif action == "unsuspend":
@@ -124,7 +124,7 @@ class AdminAnalyticsState(AppState):
             return rx.redirect(f"/login?next={self.router.url.path}")
         if not principal.is_admin:
             return rx.redirect("/dashboard")
-        with session_scope() as session:
+        with system_scope("admin") as session:
             result = analytics.get_analytics(session, principal)
         t = result.totals
         self.totals = {

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from promptrepo.backup import BackupError
-from promptrepo.db import migrate, session_scope
+from promptrepo.db import migrate, system_scope
 from promptrepo.services import accounts
 from promptrepo.services.errors import ServiceError
 from promptrepo.services.passwords import password_problem
@@ -44,7 +44,7 @@ def _ask_password() -> str:
 
 
 def cmd_make_admin(args: argparse.Namespace) -> int:
-    with session_scope() as session:
+    with system_scope("cli") as session:
         email = accounts.normalise_email(args.email)
         if accounts.find_profile_by_email(session, email) is not None:
             accounts.set_role(session, None, email, "admin")
@@ -64,7 +64,7 @@ def cmd_make_admin(args: argparse.Namespace) -> int:
 
 def _cmd_suspension(suspended: bool):
     def run(args: argparse.Namespace) -> int:
-        with session_scope() as session:
+        with system_scope("cli") as session:
             profile = accounts.set_suspended_by_email(session, args.email, suspended=suspended)
         state = "suspended: their sessions and API keys stopped" if suspended else "active again"
         print(f"{profile.email} is {state}.")

@@ -17,7 +17,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
-from promptrepo.settings import ROOT_DIR, settings
+from promptrepo.settings import APP_ROLE, ROOT_DIR, SYSTEM_ROLE, derived_role_url, settings
 
 
 def build_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -46,7 +46,27 @@ def build_engine(url: str, *, pool_size: int = 10) -> Engine:
 
 @lru_cache(maxsize=1)
 def get_engine() -> Engine:
-    return build_engine(settings.database_url, pool_size=settings.db_pool_size)
+    """The app's engine: on PostgreSQL it logs in as the row-level-security role (APP_ROLE)."""
+    return build_engine(settings.role_database_url("app"), pool_size=settings.db_pool_size)
+
+
+def get_system_engine() -> Engine:
+    """The engine of the named system paths (SYSTEM_ROLE); the app's own engine on SQLite.
+
+    SYSTEM_DATABASE_URL if set, else the app engine's server and database as SYSTEM_ROLE.
+    """
+    app_url = get_engine().url
+    if app_url.get_backend_name() != "postgresql":
+        return get_engine()
+    url = settings.system_database_url or derived_role_url(
+        app_url.render_as_string(hide_password=False), SYSTEM_ROLE, settings.db_system_password
+    )
+    return _engine_for(url)
+
+
+@lru_cache(maxsize=4)
+def _engine_for(url: str) -> Engine:
+    return build_engine(url, pool_size=max(2, settings.db_pool_size // 2))
 
 
 _AFTER_COMMIT = "promptrepo_after_commit"
@@ -77,33 +97,89 @@ def _forget_after_commit(session: Session, _previous_transaction) -> None:
         session.info.pop(_AFTER_COMMIT, None)
 
 
-RLS_ROLE = "promptrepo_user"
+RLS_ROLE = APP_ROLE
+_ACTING_AS = "promptrepo_acting_as"
+
+# The system paths: the only code that may read or write across users, through
+# `system_scope(purpose)` as SYSTEM_ROLE. Each is listed in ARCHITECTURE.md with why (a test
+# checks); everything else runs as APP_ROLE under row-level security for the acting user.
+SYSTEM_PATHS: dict[str, str] = {
+    "sign-in": "sign-in, sign-up and sign-out: finds the account of an e-mail address (or a "
+    "token) before anyone is signed in, and creates the profile, credentials and billing row",
+    "password-reset": "finds the account of an e-mail address or a reset token's owner, "
+    "sets the password and ends the account's sessions and keys",
+    "token": "resolves an API key, a session token or a Supabase token to its user and plan "
+    "(api/gate.py)",
+    "serving": "the prompt-serving read (api/serving.py), which applies the access rule in "
+    "its own query and runs outside any transaction",
+    "stripe-webhook": "stores a Stripe event and applies it to the billing row of its customer",
+    "billing-checkout": "stores a user's Stripe customer id and applies a checkout's outcome "
+    "(users may read their billing row but never write it)",
+    "admin": "the admin section lists and changes every account (the caller is re-checked "
+    "as an admin first)",
+    "cli": "operator commands (create an admin, suspend a user)",
+}
 
 
 def act_as(session: Session, user_id: uuid.UUID | None) -> None:
-    """On PostgreSQL, put the current transaction under row-level security for `user_id`.
+    """On PostgreSQL, put the session under row-level security for `user_id` (None: nobody).
 
-    The policies (migration 0002) then let it see only that user's rows and public projects.
-    Lasts until the transaction ends; a no-op on SQLite.
+    The policies (migration 0005) then let it see only that user's rows and public projects.
+    The app's own connections log in as APP_ROLE already; a connection that logged in as
+    someone else (the owner, in tests and benchmarks) switches to it for the transaction.
+    The acting user is set per transaction (`set_config(..., true)`) and set again at the
+    start of every later transaction of this session. A no-op on SQLite.
     """
     if session.get_bind().dialect.name != "postgresql":
         return
-    session.execute(text(f"SET LOCAL ROLE {RLS_ROLE}"))
-    session.execute(
-        text("SELECT set_config('app.user_id', :uid, true)"), {"uid": str(user_id or "")}
-    )
+    session.info[_ACTING_AS] = str(user_id or "")
+    if not event.contains(session, "after_begin", _apply_acting_as):
+        event.listen(session, "after_begin", _apply_acting_as)
+    if session.in_transaction():
+        _apply_acting_as(session, None, session.connection())
+    else:
+        session.connection()  # begins, which applies it
+
+
+def _apply_acting_as(session: Session, _transaction, connection) -> None:
+    user_id = session.info.get(_ACTING_AS)
+    if user_id is None:
+        return
+    if connection.engine.url.username != APP_ROLE:
+        connection.exec_driver_sql(f"SET LOCAL ROLE {APP_ROLE}")
+    connection.execute(text("SELECT set_config('app.user_id', :uid, true)"), {"uid": user_id})
 
 
 @contextmanager
 def session_scope(*, acting_as: uuid.UUID | None = None) -> Iterator[Session]:
     """A session that commits when the block succeeds and rolls back otherwise.
 
-    With `acting_as`, PostgreSQL's row-level security also confines it to what that user
-    may see (defence in depth behind the checks in services/access.py).
+    On PostgreSQL it runs as APP_ROLE under row-level security: with `acting_as` it sees what
+    that user may see (defence in depth behind the checks in services/access.py); without,
+    only what anyone may see (public projects), until `act_as` names a user.
     """
     with Session(get_engine(), expire_on_commit=False) as session:
         if acting_as is not None:
             act_as(session, acting_as)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+@contextmanager
+def system_scope(purpose: str) -> Iterator[Session]:
+    """A session for one of the named system paths (SYSTEM_PATHS), which must cross users.
+
+    On PostgreSQL it logs in as SYSTEM_ROLE, which the policies let read and write every row;
+    on SQLite it is an ordinary session. Commits when the block succeeds.
+    """
+    if purpose not in SYSTEM_PATHS:
+        raise ValueError(f"unknown system path {purpose!r}: add it to db.SYSTEM_PATHS")
+    with Session(get_system_engine(), expire_on_commit=False) as session:
+        session.info["system_path"] = purpose
         try:
             yield session
             session.commit()
@@ -129,3 +205,30 @@ def migrate(url: str | None = None) -> None:
 
     logging.getLogger("alembic").setLevel(logging.WARNING)
     command.upgrade(alembic_config(url), "head")
+    set_role_passwords(url or settings.database_url)
+
+
+def set_role_passwords(owner_url: str) -> None:
+    """Give the app's two login roles the passwords in settings (PostgreSQL; idempotent).
+
+    Run by `migrate()` as the owner, so a changed DB_APP_PASSWORD / DB_SYSTEM_PASSWORD (or the
+    password inside APP_DATABASE_URL / SYSTEM_DATABASE_URL) applies at the next deploy. Without
+    a configured password the role keeps whatever it has (none: for trust or peer auth).
+    """
+    if make_url(owner_url).get_backend_name() != "postgresql":
+        return
+    engine = build_engine(owner_url, pool_size=1)
+    try:
+        with engine.begin() as conn:
+            for role, explicit, password in (
+                (APP_ROLE, settings.app_database_url, settings.db_app_password),
+                (SYSTEM_ROLE, settings.system_database_url, settings.db_system_password),
+            ):
+                url = make_url(explicit or derived_role_url(owner_url, role, password))
+                if url.password:
+                    password = conn.exec_driver_sql(
+                        "SELECT quote_literal(%s)", (str(url.password),)
+                    ).scalar_one()
+                    conn.exec_driver_sql(f'ALTER ROLE "{url.username}" PASSWORD {password}')
+    finally:
+        engine.dispose()

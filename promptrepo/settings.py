@@ -100,6 +100,17 @@ class Settings(BaseSettings):
     api_bench_body_file: str | None = None
 
     db_pool_size: int = Field(default=10, ge=1)
+    # GET /api/metrics answers only `Authorization: Bearer <METRICS_TOKEN>` (unset: 404).
+    metrics_token: str | None = None
+    # PostgreSQL roles (see ARCHITECTURE.md, "Database roles"). DATABASE_URL is the owner's
+    # login: migrations run as it and create the two roles below. The app itself logs in as
+    # APP_DATABASE_URL (row-level security for the acting user) and, only for the named
+    # system paths in db.SYSTEM_PATHS, as SYSTEM_DATABASE_URL. Unset, each is DATABASE_URL with
+    # the role's name as user and DB_APP_PASSWORD / DB_SYSTEM_PASSWORD as password.
+    app_database_url: str | None = None
+    system_database_url: str | None = None
+    db_app_password: str | None = None
+    db_system_password: str | None = None
 
     # Rendering (services/render_pool.py): every render and its validators run in worker
     # processes; one still busy after RENDER_TIMEOUT_SECONDS is killed and replaced (422).
@@ -158,6 +169,32 @@ class Settings(BaseSettings):
     @cached_property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def role_database_url(self, role: Literal["app", "system"]) -> str:
+        """The URL the app logs in with as `role` (the owner's URL itself on SQLite)."""
+        explicit = self.app_database_url if role == "app" else self.system_database_url
+        if explicit:
+            return explicit
+        return derived_role_url(
+            self.database_url,
+            APP_ROLE if role == "app" else SYSTEM_ROLE,
+            self.db_app_password if role == "app" else self.db_system_password,
+        )
+
+
+# The login roles the app uses on PostgreSQL (created by migration 0005).
+APP_ROLE = "promptrepo_user"
+SYSTEM_ROLE = "promptrepo_system"
+
+
+def derived_role_url(owner_url: str, role: str, password: str | None) -> str:
+    """`owner_url` with `role` (and `password`) as its user; unchanged for SQLite."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(owner_url)
+    if url.get_backend_name() != "postgresql":
+        return owner_url
+    return url.set(username=role, password=password).render_as_string(hide_password=False)
 
 
 settings = Settings()

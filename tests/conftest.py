@@ -20,6 +20,7 @@ from sqlmodel import Session, SQLModel
 
 import promptrepo.models  # noqa: F401
 from promptrepo.db import build_engine, migrate
+from promptrepo.settings import APP_ROLE, derived_role_url
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get(
@@ -70,7 +71,19 @@ def pg_database_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def pg_engine(pg_database_url: str) -> Iterator[Engine]:
+    """The owner's engine (what migrations use): tests seed data through it."""
     engine = build_engine(pg_database_url, pool_size=5)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_app_engine(pg_database_url: str) -> Iterator[Engine]:
+    """The same database as the app logs in to it: the row-level-security role."""
+    from promptrepo.settings import settings
+
+    url = derived_role_url(pg_database_url, APP_ROLE, settings.db_app_password)
+    engine = build_engine(url, pool_size=5)
     yield engine
     engine.dispose()
 
@@ -105,11 +118,18 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-def use_engine(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
-    """Make the app's own `get_engine()`/`session_scope()` use this test's database."""
+def use_engine(
+    request: pytest.FixtureRequest, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> Engine:
+    """Make the app's own `get_engine()`/`session_scope()`/`system_scope()` use this test's
+    database, logged in as the app logs in (on PostgreSQL: the row-level-security role and
+    the system role). Returns the owner's engine, for seeding and checking."""
     import promptrepo.db as db
 
-    monkeypatch.setattr(db, "get_engine", lambda: engine)
+    app_engine = engine
+    if engine.dialect.name == "postgresql":
+        app_engine = request.getfixturevalue("pg_app_engine")
+    monkeypatch.setattr(db, "get_engine", lambda: app_engine)
     return engine
 
 

@@ -6,7 +6,12 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from promptrepo.api.deps import CurrentPrincipal, SessionDep, WritePrincipal
+from promptrepo.api.deps import (
+    CurrentPrincipal,
+    SessionDep,
+    WritePrincipal,
+    session_exempt_from_rate_limit,
+)
 from promptrepo.api.pagination import PAGINATION_DOC, PageDep, paginate
 from promptrepo.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, ApiKeyPage
 from promptrepo.services import api_keys
@@ -15,6 +20,7 @@ router = APIRouter(prefix="/api/v1/api-keys", tags=["api keys"])
 
 
 @router.get("", response_model=ApiKeyPage, summary="List your API keys", description=PAGINATION_DOC)
+@session_exempt_from_rate_limit
 def list_keys(session: SessionDep, principal: CurrentPrincipal, page: PageDep) -> dict:
     """Your active keys, newest first. The secrets are never shown again."""
     return paginate(
@@ -41,6 +47,7 @@ def create_key(body: ApiKeyCreate, session: SessionDep, principal: WritePrincipa
 
 
 @router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke an API key")
+@session_exempt_from_rate_limit
 def revoke_key(key_id: uuid.UUID, session: SessionDep, principal: WritePrincipal) -> Response:
     """Revoke one of your keys; it stops working on the next request."""
     api_keys.revoke_api_key(session, principal, key_id)

@@ -7,14 +7,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from promptrepo.api.errors import problem
-from promptrepo.db import session_scope
+from promptrepo.db import system_scope
 from promptrepo.services import billing
 
 router = APIRouter(tags=["billing"])
 
 
 def _receive(payload: bytes, signature: str | None) -> tuple[str, str | None]:
-    with session_scope() as session:
+    with system_scope("stripe-webhook") as session:
         stored = billing.receive_webhook(session, payload, signature)
         return stored.id, stored.error
 

@@ -16,8 +16,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from promptrepo.api import gate
-from promptrepo.db import act_as, session_scope
-from promptrepo.services import rate_limits
+from promptrepo.db import act_as, session_scope, system_scope
+from promptrepo.services import api_keys, rate_limits
 from promptrepo.services.errors import NotAuthenticated
 from promptrepo.services.principal import Principal, require_write
 from promptrepo.settings import settings
@@ -47,6 +47,14 @@ async def limit_anonymous(request: Request) -> None:
 AnonymousLimit = Annotated[None, Depends(limit_anonymous)]
 
 
+def session_exempt_from_rate_limit(endpoint):
+    """Mark a route that a signed-in user (session token, not an API key) always reaches:
+    listing and revoking API keys must work while an abused key has used up the account's
+    per-minute budget. Calls with an API key are still counted."""
+    endpoint.session_exempt_from_rate_limit = True
+    return endpoint
+
+
 async def optional_principal(request: Request, credentials: BearerCredentials) -> Principal | None:
     """The caller, or None without an Authorization header. Bad credentials are a 401."""
     if credentials is None:
@@ -56,8 +64,13 @@ async def optional_principal(request: Request, credentials: BearerCredentials) -
         return None
     if credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("Use 'Authorization: Bearer <token>'.")
+    token = credentials.credentials
+    if getattr(request.scope.get("endpoint"), "session_exempt_from_rate_limit", False) and (
+        not token.startswith(api_keys.KEY_PREFIX)
+    ):
+        return await gate.identify(token)
     try:
-        admission = await gate.admit(credentials.credentials)
+        admission = await gate.admit(token)
     except gate.ApiRateLimited as exc:
         request.state.ratelimit = exc.status
         raise
@@ -96,9 +109,9 @@ def get_session(principal: OptionalPrincipal) -> Iterator[Session]:
 
 
 def get_plain_session() -> Iterator[Session]:
-    """A session acting for nobody in particular: sign-up and sign-in, which create or look
-    up accounts before there is a caller."""
-    with session_scope() as session:
+    """A session for sign-up, sign-in and sign-out, which create or look up accounts before
+    there is a caller: the "sign-in" system path (db.SYSTEM_PATHS)."""
+    with system_scope("sign-in") as session:
         yield session
 
 

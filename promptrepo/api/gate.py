@@ -158,10 +158,10 @@ def _decode_principal(raw: str) -> tuple[Principal, int] | None:
 
 def _load_principal(token: str) -> tuple[Principal, int] | None:
     """The database path: resolve the token, find the plan's limit, cache both."""
-    from promptrepo.db import session_scope
+    from promptrepo.db import system_scope
 
     generation = cache.generation()
-    with session_scope() as session:
+    with system_scope("token") as session:
         if token.startswith(api_keys.KEY_PREFIX):
             principal = api_keys.principal_from_api_key(session, token)
         else:
@@ -314,6 +314,18 @@ async def _admit_through_redis(token: str, entry_key: str | None) -> Admission:
     # The principal could not be cached (an invalidation ran meanwhile): admit it uncached.
     principal, rpm = loaded
     return await _count_and_fetch(principal, rpm, entry_key)
+
+
+async def identify(token: str) -> Principal:
+    """Authenticate `token` without counting it against the rate limit (for the few routes a
+    signed-in owner must always reach, such as revoking an abused key)."""
+    raw = await run_in_threadpool(cache.get, principal_cache_key(token))
+    decoded = _decode_principal(raw) if raw else None
+    if decoded is None:
+        decoded = await _load_principal_once(token)
+    if decoded is None:
+        raise NotAuthenticated("Invalid or expired credentials.")
+    return decoded[0]
 
 
 async def _admit_cached(keys: list[str]) -> Admission | None:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import hmac
+from typing import Annotated
+
+from fastapi import APIRouter, Header
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from promptrepo.settings import settings
 
 router = APIRouter(tags=["health"])
 
@@ -31,9 +36,19 @@ async def ready() -> JSONResponse:
 
 
 @router.get("/api/metrics", include_in_schema=False)
-async def metrics() -> Response:
-    """Prometheus metrics: of every worker of this server when PROMETHEUS_MULTIPROC_DIR is
-    set (promptrepo.serve sets it), else of the worker that answers."""
+async def metrics(authorization: Annotated[str | None, Header()] = None) -> Response:
+    """Prometheus metrics, for a scraper that sends `Authorization: Bearer <METRICS_TOKEN>`.
+
+    Without METRICS_TOKEN configured the route does not exist (404): route names and request
+    counts are not for the public. Of every worker of this server when
+    PROMETHEUS_MULTIPROC_DIR is set (promptrepo.serve sets it), else of the worker that answers.
+    """
+    expected = settings.metrics_token
+    if not expected:
+        return Response(status_code=404)
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), expected):
+        return Response(status_code=401, headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
     from promptrepo.observability import metrics_registry
 
     return Response(generate_latest(metrics_registry()), media_type=CONTENT_TYPE_LATEST)

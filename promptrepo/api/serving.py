@@ -31,7 +31,7 @@ from sqlmodel import select
 from promptrepo import db
 from promptrepo.api import serving_db
 from promptrepo.api.schemas import MAX_VERSION
-from promptrepo.db import session_scope
+from promptrepo.db import system_scope
 from promptrepo.models import PRODUCTION_LABEL, Project, Prompt, Segment, Version, VersionLabel
 from promptrepo.services import cache, versions
 from promptrepo.services.errors import ServiceError, ValidationFailed
@@ -228,7 +228,7 @@ def load(
 
     Returns the entry and its project's id (for the cache tag); the caller stores it.
     """
-    with session_scope() as session:
+    with system_scope("serving") as session:
         if session.get_bind().dialect.name == "postgresql":
             # A read: no BEGIN/COMMIT round trips.
             session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
@@ -294,7 +294,7 @@ async def load_and_cache(
 
     if generation is None:
         generation = await run_in_threadpool(cache.generation)
-    engine = db.get_engine()
+    engine = db.get_system_engine()  # a named system path: see db.SYSTEM_PATHS
     found = None
     if engine.dialect.name == "postgresql":
         found = await read_published_async(engine, principal, prompt_id, label, version)

@@ -251,8 +251,46 @@ def forgot_password() -> rx.Component:
     route=routes.RESET_PASSWORD, title="Choose a new password · PromptRepo", on_load=S.open_form
 )
 def reset_password() -> rx.Component:
+    return rx.cond(S.reset_done, reset_password_done(), reset_password_form())
+
+
+def reset_password_done() -> rx.Component:
+    return card(
+        rx.callout.root(
+            rx.callout.icon(rx.icon("shield-check")),
+            rx.callout.text(
+                "Every session of your account has been signed out and every API key "
+                "revoked, in case someone else had them. Programs that used a key need a new one."
+            ),
+            color_scheme="green",
+            id="reset-done",
+        ),
+        rx.link(
+            "Log in with the new password",
+            href=f"{routes.LOGIN}?next={routes.SETTINGS}",
+            id="reset-login",
+            size="3",
+            weight="medium",
+        ),
+        rx.link(
+            "Make new API keys (Settings → API keys)",
+            href=f"{routes.SETTINGS}#api-keys-section",
+            id="reset-new-keys",
+            size="2",
+        ),
+        heading="Your password is changed",
+    )
+
+
+def reset_password_form() -> rx.Component:
     return card(
         form_alert(S.form_error, id="reset-error"),
+        rx.text(
+            "Setting a new password signs out every session and revokes every API key of "
+            "your account.",
+            size="2",
+            color_scheme="gray",
+        ),
         rx.form(
             rx.vstack(
                 field(

@@ -147,6 +147,12 @@ def password_section() -> rx.Component:
                     required=True,
                     error=S.password_errors["new_password_confirm"],
                 ),
+                rx.checkbox(
+                    "Also revoke all my API keys (programs using them stop working)",
+                    name="revoke_api_keys",
+                    id="revoke-api-keys",
+                    size="2",
+                ),
                 rx.button(
                     "Change password",
                     type="submit",

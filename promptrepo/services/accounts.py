@@ -151,10 +151,12 @@ def change_password(
     current_password: str,
     new_password: str,
     keep_token: str | None = None,
+    revoke_api_keys: bool = False,
 ) -> None:
     """Change the acting user's password after checking the current one.
 
-    Every other session is logged out; the session whose token is `keep_token` stays.
+    Every other session is logged out; the session whose token is `keep_token` stays. With
+    `revoke_api_keys`, every API key of the account is revoked too.
     """
     profile = get_profile(session, principal)
     # Check the current password under the account's lock: of two concurrent changes from
@@ -174,7 +176,18 @@ def change_password(
         raise _invalid("new_password", "Choose a password different from the current one.")
     set_password(session, profile.id, new_password)
     sessions.revoke_all_sessions(session, profile.id, except_token=keep_token)
-    audit.record(session, profile.id, "account.password_changed", "profile", profile.id)
+    if revoke_api_keys:
+        from promptrepo.services import api_keys
+
+        api_keys.revoke_all_api_keys(session, profile.id)
+    audit.record(
+        session,
+        profile.id,
+        "account.password_changed",
+        "profile",
+        profile.id,
+        api_keys_revoked=revoke_api_keys,
+    )
 
 
 def set_password(session: Session, user_id: uuid.UUID, new_password: str) -> None:

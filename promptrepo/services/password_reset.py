@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from promptrepo import routes
 from promptrepo.models import Credential, Profile
 from promptrepo.observability import get_logger
-from promptrepo.services import accounts, audit, mail, passwords, rate_limits, sessions
+from promptrepo.services import accounts, api_keys, audit, mail, passwords, rate_limits, sessions
 from promptrepo.services.errors import RateLimited, ValidationFailed
 from promptrepo.services.locks import lock_user
 from promptrepo.settings import settings
@@ -122,7 +122,7 @@ def _invalid(message: str) -> ValidationFailed:
 
 
 def reset_password(session: Session, token: str, new_password: str) -> Profile:
-    """Set a new password from a reset link; every session of the user is logged out.
+    """Set a new password from a reset link; every session and API key of the user ends.
 
     Raises ValidationFailed when the link is invalid, expired or already used, or when the
     new password breaks the rules.
@@ -147,7 +147,9 @@ def reset_password(session: Session, token: str, new_password: str) -> Profile:
         raise _invalid("This reset link has already been used. Ask for a new one.")
     passwords.validate_password(new_password)
     accounts.set_password(session, user_id, new_password)
+    # Whoever knew the old password may have signed in or made keys: end all of it.
     sessions.revoke_all_sessions(session, user_id)
+    api_keys.revoke_all_api_keys(session, user_id)
     audit.record(session, user_id, "account.password_reset", "profile", user_id)
     from promptrepo.services.auth import clear_failures
 

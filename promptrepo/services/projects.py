@@ -158,9 +158,7 @@ def _summary_page(
     ]
     query = sa.select(*columns)
     if with_owner:
-        query = query.add_columns(Profile.name.label("owner_name")).join(
-            Profile, Profile.id == Project.user_id
-        )
+        query = query.add_columns(owner_name_of(session, Project.user_id).label("owner_name"))
     rows = session.execute(
         query.where(*where).order_by(*order_by).offset((page - 1) * per_page).limit(per_page)
     ).all()
@@ -290,6 +288,18 @@ def list_public_projects(
     return _summary_page(session, where, order_by, page, per_page, with_owner=True)
 
 
+def owner_name_of(session: Session, user_id) -> sa.ColumnElement:
+    """The display name of the user `user_id` (a column or a value), for showing projects.
+
+    On PostgreSQL the app may not read other users' profiles, so the name comes from the
+    SECURITY DEFINER function `app_profile_name` (migration 0005): the name only, and only of
+    the acting user or of someone who has a public project.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.func.coalesce(sa.func.app_profile_name(user_id), "")
+    return sa.select(Profile.name).where(Profile.id == user_id).scalar_subquery()
+
+
 # --------------------------------------------------------------------------- detail
 def get_project_detail(
     session: Session, principal: Principal | None, project_id: uuid.UUID | str
@@ -299,7 +309,7 @@ def get_project_detail(
     Readable by its owner, and by anyone (signed out too) when public; otherwise NotFound.
     """
     project = access.get_project(session, principal, project_id)
-    owner_name = session.exec(select(Profile.name).where(Profile.id == project.user_id)).one()
+    owner_name = session.execute(sa.select(owner_name_of(session, project.user_id))).scalar_one()
     segments = session.exec(
         select(Segment)
         .where(Segment.project_id == project.id)

@@ -11,6 +11,7 @@ import secrets
 import uuid
 from datetime import timedelta
 
+from sqlalchemy import text
 from sqlmodel import Session, select, update
 
 from promptrepo.db import after_commit
@@ -72,6 +73,16 @@ def resolve_session(session: Session, token: str | None) -> Principal | None:
     """The principal behind a session token, or None if it is unknown, expired or revoked."""
     if not token or not token.startswith(TOKEN_PREFIX):
         return None
+    if session.get_bind().dialect.name == "postgresql":
+        # Before it knows its user, the app role may see no session row: the lookup goes
+        # through the SECURITY DEFINER function of migration 0005, which answers the same.
+        found = session.execute(
+            text("SELECT id, email, name, role FROM app_session_principal(:h)"),
+            {"h": hash_token(token)},
+        ).first()
+        if found is None:
+            return None
+        return Principal(user_id=found.id, email=found.email, name=found.name, role=found.role)
     row = session.exec(
         select(AuthSession, Profile)
         .join(Profile, Profile.id == AuthSession.user_id)

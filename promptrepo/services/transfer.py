@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -151,15 +152,38 @@ def _fence(content: str) -> str:
     return "`" * max(3, longest + 1)
 
 
+_HTML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_MARKDOWN_PUNCTUATION = frozenset(string.punctuation) - set(_HTML_ENTITIES)
+
+
+def escape_markdown(text: str) -> str:
+    """`text` as literal Markdown: every ASCII punctuation mark backslash-escaped (CommonMark
+    allows that for all of them) and `&`, `<`, `>` as entities, so no emphasis, link, image,
+    heading, list, table or raw HTML can come out of a user's words. Lines stay lines."""
+    return "\n".join(
+        "".join(
+            _HTML_ENTITIES.get(c) or ("\\" + c if c in _MARKDOWN_PUNCTUATION else c) for c in line
+        )
+        for line in text.splitlines()
+    )
+
+
+def _heading(level: int, text: str) -> str:
+    return "#" * level + " " + escape_markdown(" ".join(text.split()))
+
+
 def document_to_markdown(doc: dict[str, Any]) -> str:
-    lines = [f"# {doc['name']}", ""]
+    """The export as Markdown. Names and the description are escaped (`escape_markdown`);
+    prompt texts go verbatim into a fenced block longer than any backtick run inside them,
+    where Markdown renders nothing."""
+    lines = [_heading(1, doc["name"]), ""]
     if doc["description"]:
-        lines += [doc["description"], ""]
+        lines += [escape_markdown(doc["description"]), ""]
     for segment in doc["segments"]:
-        lines += [f"## {segment['name']}", ""]
+        lines += [_heading(2, segment["name"]), ""]
         for prompt in segment["prompts"]:
             fence = _fence(prompt["content"])
-            lines += [f"### {prompt['name']}", "", fence + "text", prompt["content"], fence, ""]
+            lines += [_heading(3, prompt["name"]), "", fence + "text", prompt["content"], fence, ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

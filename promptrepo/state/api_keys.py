@@ -74,7 +74,7 @@ class ApiKeysState(AppState):
 
     def _reload(self) -> None:
         principal = self.require_principal()
-        with session_scope() as session:
+        with session_scope(acting_as=principal.user_id) as session:
             self.keys = [_row(k) for k in api_keys.list_api_keys(session, principal)]
 
     @rx.event
@@ -85,7 +85,7 @@ class ApiKeysState(AppState):
         yield
         try:
             principal = self.require_principal()
-            with session_scope() as session:
+            with session_scope(acting_as=principal.user_id) as session:
                 key, secret = api_keys.create_api_key(
                     session,
                     principal,
@@ -126,7 +126,7 @@ class ApiKeysState(AppState):
     def revoke_api_key(self) -> Iterator:
         try:
             principal = self.require_principal()
-            with session_scope() as session:
+            with session_scope(acting_as=principal.user_id) as session:
                 api_keys.revoke_api_key(session, principal, self.revoke_id)
             self._reload()
         except ServiceError as exc:

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import reflex as rx
 
 from promptrepo import routes
-from promptrepo.db import session_scope
+from promptrepo.db import system_scope
 from promptrepo.services import auth
 from promptrepo.services.errors import ServiceError
 from promptrepo.state.base import AppState
@@ -37,6 +37,8 @@ class AuthFormState(AppState):
     errors: dict[str, str] = {}
     notice: str = ""
     submitting: bool = False
+    # The password reset went through: the page explains that sessions and API keys ended.
+    reset_done: bool = False
 
     @rx.var
     def next_path(self) -> str:
@@ -67,6 +69,7 @@ class AuthFormState(AppState):
         self.form_error = ""
         self.notice = ""
         self.submitting = False
+        self.reset_done = False
         principal = self._principal_and_theme()
         path = self.router.url.path.rstrip("/") or "/"
         if principal is not None and path in (routes.LOGIN, routes.SIGNUP):
@@ -129,7 +132,7 @@ class AuthFormState(AppState):
         self.notice = ""
         yield
         try:
-            with session_scope() as session:
+            with system_scope("password-reset") as session:
                 self.notice = auth.request_password_reset(
                     session, form_data.get("email", ""), client_ip=self._client()[0]
                 )
@@ -151,7 +154,7 @@ class AuthFormState(AppState):
             yield [rx.set_value("reset-password", ""), rx.set_value("reset-password-confirm", "")]
             return
         try:
-            with session_scope() as session:
+            with system_scope("password-reset") as session:
                 auth.reset_password(
                     session, self.router.url.query_parameters.get("token", ""), password
                 )
@@ -161,7 +164,4 @@ class AuthFormState(AppState):
         self.submitting = False
         # The reset ended every session, the cookie's too: this tab is signed out.
         self._set_user(None)
-        yield [
-            rx.redirect(routes.LOGIN),
-            rx.toast.success("Your password is changed. Log in with the new one."),
-        ]
+        self.reset_done = True  # the page now says what ended and where to make new keys

@@ -11,7 +11,7 @@ import hashlib
 import reflex as rx
 
 from promptrepo import routes
-from promptrepo.db import session_scope
+from promptrepo.db import act_as, session_scope
 from promptrepo.models import Profile
 from promptrepo.services.errors import NotAuthenticated
 from promptrepo.services.principal import Principal
@@ -82,6 +82,8 @@ class AppState(rx.State):
         """principal() plus the stored theme, in one session (for on_load handlers)."""
         with session_scope() as session:
             principal = resolve_session(session, self.auth_token)
+            if principal is not None:
+                act_as(session, principal.user_id)
             profile = session.get(Profile, principal.user_id) if principal else None
             self._set_theme(profile.theme_preference if profile else None)
         self._set_user(principal)

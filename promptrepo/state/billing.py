@@ -7,7 +7,7 @@ import json
 
 import reflex as rx
 
-from promptrepo.db import session_scope
+from promptrepo.db import session_scope, system_scope
 from promptrepo.services import billing
 from promptrepo.services.errors import ServiceError
 from promptrepo.services.plans import PLANS
@@ -31,7 +31,7 @@ class BillingState(AppState):
 
     def _refresh(self) -> None:
         principal = self.require_principal()
-        with session_scope() as session:
+        with session_scope(acting_as=principal.user_id) as session:
             overview = billing.get_overview(session, principal)
         self.plan_id = overview.plan.id
         self.plan_name = overview.plan.name
@@ -80,8 +80,9 @@ class BillingState(AppState):
         self.busy, self.error = plan_id, ""
         yield
         try:
-            with session_scope() as session:
-                url = billing.start_checkout(session, self.require_principal(), plan_id)
+            principal = self.require_principal()
+            with system_scope("billing-checkout") as session:
+                url = billing.start_checkout(session, principal, plan_id)
         except ServiceError as exc:
             self.busy, self.error = "", exc.message
             return
@@ -92,8 +93,9 @@ class BillingState(AppState):
         self.busy, self.error = "portal", ""
         yield
         try:
-            with session_scope() as session:
-                url = billing.open_portal(session, self.require_principal())
+            principal = self.require_principal()
+            with system_scope("billing-checkout") as session:
+                url = billing.open_portal(session, principal)
         except ServiceError as exc:
             self.busy, self.error = "", exc.message
             return

@@ -64,5 +64,5 @@ class PricingState(AppState):
         if principal is None:
             self.current_plan_id = ""
             return
-        with session_scope() as session:
+        with session_scope(acting_as=principal.user_id) as session:
             self.current_plan_id = plan_for_user(session, principal.user_id).id

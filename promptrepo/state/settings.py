@@ -11,6 +11,7 @@ from promptrepo import routes
 from promptrepo.db import session_scope
 from promptrepo.services import accounts
 from promptrepo.services.errors import ServiceError
+from promptrepo.state.api_keys import ApiKeysState
 from promptrepo.state.auth import field_errors
 from promptrepo.state.base import AppState
 
@@ -38,7 +39,7 @@ class SettingsState(AppState):
         self.delete_open = False
         try:
             principal = self.require_principal()
-            with session_scope() as session:
+            with session_scope(acting_as=principal.user_id) as session:
                 profile = accounts.get_profile(session, principal)
                 self.name_input = profile.name
                 self.theme_preference = profile.theme_preference
@@ -57,7 +58,7 @@ class SettingsState(AppState):
         yield
         try:
             principal = self.require_principal()
-            with session_scope() as session:
+            with session_scope(acting_as=principal.user_id) as session:
                 profile = accounts.update_profile(
                     session, principal, name=form_data.get("name", self.name_input)
                 )
@@ -75,7 +76,7 @@ class SettingsState(AppState):
         """Store the theme preference; components/theme.py applies it in the browser at once."""
         try:
             principal = self.require_principal()
-            with session_scope() as session:
+            with session_scope(acting_as=principal.user_id) as session:
                 profile = accounts.update_profile(session, principal, theme_preference=theme)
         except ServiceError as exc:
             self.profile_error = exc.message
@@ -100,15 +101,17 @@ class SettingsState(AppState):
             self.saving_password = False
             yield clear
             return
+        revoke_keys = form_data.get("revoke_api_keys") in ("on", "true", True)
         try:
             principal = self.require_principal()
-            with session_scope() as session:
+            with session_scope(acting_as=principal.user_id) as session:
                 accounts.change_password(
                     session,
                     principal,
                     current_password=form_data.get("current_password", ""),
                     new_password=new_password,
                     keep_token=self.auth_token,
+                    revoke_api_keys=revoke_keys,
                 )
         except ServiceError as exc:
             self.password_errors = field_errors(exc)
@@ -119,7 +122,11 @@ class SettingsState(AppState):
         self.saving_password = False
         yield [
             *clear,
-            rx.toast.success("Password changed. Your other sessions were logged out."),
+            rx.toast.success(
+                "Password changed. Your other sessions were logged out"
+                + (" and every API key was revoked." if revoke_keys else ".")
+            ),
+            *([ApiKeysState.load_api_keys] if revoke_keys else []),
         ]
 
     @rx.event
@@ -134,7 +141,7 @@ class SettingsState(AppState):
         yield
         try:
             principal = self.require_principal()
-            with session_scope() as session:
+            with session_scope(acting_as=principal.user_id) as session:
                 accounts.delete_account(
                     session, principal, confirmation=form_data.get("confirmation", "")
                 )

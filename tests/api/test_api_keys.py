@@ -144,9 +144,10 @@ def test_rate_limit_headers_and_429_per_plan(api: TestClient, session: Session) 
     assert response.headers["RateLimit-Limit"] == "60"
     assert response.headers["RateLimit-Remaining"] == "59"
     assert 0 <= int(response.headers["RateLimit-Reset"]) <= 60
-    # the session token and the keys share the account's window
+    # the session token and the keys share the account's window (listing keys with the
+    # session is not counted: see the abused-key test below)
     for _ in range(59):
-        assert api.get("/api/v1/api-keys", headers=caller.headers).status_code == 200
+        assert api.get("/api/v1/me", headers=caller.headers).status_code == 200
     refused = api.get("/api/v1/api-keys", headers=caller.write_headers)
     assert refused.status_code == 429
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
@@ -211,3 +212,26 @@ def test_nul_characters_are_422_not_500(api: TestClient, owner: Caller) -> None:
     assert response.json()["errors"][0]["loc"] == ["body", "name"]
     searched = api.get("/api/v1/projects?search=%00", headers=owner.headers)
     assert searched.status_code in (200, 422)
+
+
+def test_an_abused_key_never_locks_the_owner_out_of_listing_and_revoking_keys(
+    api: TestClient, session: Session
+) -> None:
+    """The key's callers use up the account's window; the owner's session still lists and
+    revokes keys (never 429), while the key itself stays limited."""
+    caller = make_caller(session, plan="free")
+    statuses = [
+        api.get("/api/v1/projects", headers=caller.write_headers).status_code for _ in range(61)
+    ]
+    assert statuses[-1] == 429
+    assert api.get("/api/v1/projects", headers=caller.headers).status_code == 429
+    assert api.get("/api/v1/api-keys", headers=caller.write_headers).status_code == 429
+    for _ in range(5):
+        listed = api.get("/api/v1/api-keys", headers=caller.headers)
+        assert listed.status_code == 200, listed.text
+    abused = next(k for k in listed.json()["items"] if k["name"] == "write")
+    revoked = api.delete(f"/api/v1/api-keys/{abused['id']}", headers=caller.headers)
+    assert revoked.status_code == 204, revoked.text
+    assert api.get("/api/v1/projects", headers=caller.write_headers).status_code == 401
+    # the exemption does not make a key valid that is not
+    assert api.get("/api/v1/api-keys", headers=bearer("prs_not-a-session")).status_code == 401

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 import uuid
 
+import httpx
 from playwright.sync_api import Browser, Page, expect
 
+from promptrepo.services import api_keys
 from promptrepo.services.accounts import set_password
 from tests.factories import make_user
 
@@ -134,7 +136,10 @@ def test_forgot_password_link_from_the_log_sets_a_new_password(
     with app_server.session() as session:
         user = make_user(session, email=email, name="Reset Me")
         set_password(session, user.user_id, PASSWORD)
+        _, intruders_key = api_keys.create_api_key(session, user, name="intruder", scope="write")
         session.commit()
+    me = base_url + "/api/v1/me"
+    assert httpx.get(me, headers={"Authorization": f"Bearer {intruders_key}"}).status_code == 200
     page.goto(base_url + "/forgot-password")
     expect(page.locator("#forgot-submit")).to_be_enabled()
     page.locator("#forgot-email").fill(email)
@@ -153,8 +158,16 @@ def test_forgot_password_link_from_the_log_sets_a_new_password(
     page.goto(link)
     page.locator("#reset-password").fill("a brand new passphrase")
     page.locator("#reset-password-confirm").fill("a brand new passphrase")
+    expect(page.get_by_text("revokes every API key")).to_be_visible()  # said beforehand
     page.locator("#reset-submit").click()
-    expect(page).to_have_url(re.compile(r"/login/?$"))
+    # The page says what ended and where to make new keys; the intruder's key is dead.
+    expect(page.locator("#reset-done")).to_contain_text("every API key revoked")
+    expect(page.locator("#reset-new-keys")).to_have_attribute(
+        "href", "/settings#api-keys-section"
+    )
+    assert httpx.get(me, headers={"Authorization": f"Bearer {intruders_key}"}).status_code == 401
+    page.locator("#reset-login").click()
+    expect(page).to_have_url(re.compile(r"/login/?\?next=/settings$"))
 
     _login(page, base_url, email, "a brand new passphrase")
     expect(page).to_have_url(re.compile(r"/dashboard/?$"))
@@ -174,6 +187,7 @@ def test_change_password_then_delete_account_with_typed_confirmation(
     with app_server.session() as session:
         user = make_user(session, email=email, name="Del")
         set_password(session, user.user_id, PASSWORD)
+        _, key = api_keys.create_api_key(session, user, name="ci", scope="read")
         session.commit()
     _login(page, base_url, email, PASSWORD)
     expect(page).to_have_url(re.compile(r"/dashboard/?$"))
@@ -188,8 +202,11 @@ def test_change_password_then_delete_account_with_typed_confirmation(
     page.locator("#current-password").fill(PASSWORD)
     page.locator("#new-password").fill("a brand new passphrase")
     page.locator("#new-password-confirm").fill("a brand new passphrase")
+    page.locator("#revoke-api-keys").click()  # "also revoke API keys"
     page.locator("#change-password").click()
-    expect(page.get_by_text("Password changed.")).to_be_visible()
+    expect(page.get_by_text("every API key was revoked")).to_be_visible()
+    me = base_url + "/api/v1/me"
+    assert httpx.get(me, headers={"Authorization": f"Bearer {key}"}).status_code == 401
     expect(page.locator("#user-menu")).to_contain_text("Del")  # this session stays
 
     page.locator("#delete-account-open").click()

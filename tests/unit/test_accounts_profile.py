@@ -121,6 +121,26 @@ def test_password_change_logs_out_every_other_session(session: Session, kv_backe
     assert auth.sign_in(session, email=principal.email, password=NEW_PASSWORD)[0] == principal
 
 
+@pytest.mark.parametrize("revoke", [False, True])
+def test_password_change_revokes_api_keys_only_when_asked(session: Session, revoke: bool) -> None:
+    from promptrepo.services import api_keys
+
+    principal, here = signed_up(session)
+    _, key = api_keys.create_api_key(session, principal, name="ci", scope="read")
+    session.commit()
+    accounts.change_password(
+        session,
+        principal,
+        current_password=PASSWORD,
+        new_password=NEW_PASSWORD,
+        keep_token=here,
+        revoke_api_keys=revoke,
+    )
+    session.commit()
+    assert (api_keys.principal_from_api_key(session, key) is None) == revoke
+    assert auth.principal_from_token(session, here) == principal  # this session stays
+
+
 def test_delete_account_needs_typed_confirmation_and_removes_the_users_data(
     session: Session,
 ) -> None:

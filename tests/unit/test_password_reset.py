@@ -169,3 +169,23 @@ def test_send_mail_uses_smtp_when_configured(smtp: Inbox) -> None:
     [message] = smtp.wait_for(1)
     assert message["From"] == settings.mail_from
     assert message.get_payload(decode=True).decode().strip() == "Body text"
+
+
+def test_a_reset_revokes_every_api_key_and_session(session: Session, smtp: Inbox) -> None:
+    """Keys an intruder made with the old password stop working once the owner resets it."""
+    from promptrepo.services import api_keys
+
+    principal, old_session = signed_up(session)
+    _, intruders_key = api_keys.create_api_key(session, principal, name="intruder", scope="write")
+    _, own_key = api_keys.create_api_key(session, principal, name="mine", scope="read")
+    session.commit()
+    assert api_keys.principal_from_api_key(session, intruders_key) is not None
+    auth.request_password_reset(session, principal.email)
+    session.commit()
+    [message] = smtp.wait_for(1)
+    auth.reset_password(session, token_from(message), NEW_PASSWORD)
+    session.commit()
+    assert api_keys.principal_from_api_key(session, intruders_key) is None
+    assert api_keys.principal_from_api_key(session, own_key) is None
+    assert auth.principal_from_token(session, old_session) is None
+    assert api_keys.list_api_keys(session, principal) == []

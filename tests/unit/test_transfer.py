@@ -83,6 +83,45 @@ def test_markdown_export_lists_segments_and_prompts_in_order(session: Session) -
     assert "````text\nTicket: {{ text }} ```code```\n````" in md
 
 
+HOSTILE = [
+    '<img src=x onerror="alert(1)">',
+    "[click me](javascript:alert(1))",
+    "![pixel](https://evil.example/p.png)",
+    "**bold** _it_ `code` ~~gone~~",
+    "# not a heading\n- not a list\n1. nor this\n> nor a quote\n---",
+    "| a | b |\n|---|---|\n| c | d |",
+    "<script>alert(1)</script> &amp; &lt;b&gt;",
+    "<https://auto.link> www.example.com\\",
+]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_markdown_export_escapes_every_user_written_field(session: Session, hostile: str) -> None:
+    """Rendered by a CommonMark renderer (raw HTML allowed), names and the description come
+    out as the literal text the user typed: no tags, links, images or structure of theirs."""
+    from markdown_it import MarkdownIt
+
+    owner = make_user(session)
+    one_line = " ".join(hostile.split())
+    project = projects.create_project(session, owner, name=one_line[:100], description=hostile)
+    seg = segments.create_segment(session, owner, project.id, name=one_line[:100])
+    prompts.create_prompt(session, owner, seg.id, name=one_line[:100], content=hostile)
+    md = transfer.export_project(session, owner, project.id, "markdown")
+    tokens = MarkdownIt("commonmark").parse(md)
+    blocks = [t.type for t in tokens if t.level == 0 and t.nesting >= 0]
+    assert blocks == ["heading_open", "paragraph_open", "heading_open", "heading_open", "fence"], (
+        blocks
+    )
+    inline = [t for t in tokens if t.type == "inline"]
+    for token in inline:  # nothing but text inside: no emphasis, link, image, code or HTML
+        assert {c.type for c in token.children} <= {"text", "softbreak"}, token.children
+    texts = ["".join(c.content if c.type == "text" else "\n" for c in t.children) for t in inline]
+    assert texts == [one_line[:100], hostile, one_line[:100], one_line[:100]]
+    assert [t.content for t in tokens if t.type == "fence"] == [hostile + "\n"]
+    html = MarkdownIt("commonmark").render(md)
+    assert "<img" not in html and "<script" not in html and "<a " not in html
+
+
 BAD_FILES = [
     ("", [[]], "empty"),
     ("{not json", [[]], "Not valid JSON"),
