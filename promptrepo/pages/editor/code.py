@@ -1,0 +1,94 @@
+"""The template column: the code editor, its syntax error and the validator badges."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from promptrepo.pages.editor.common import MONO
+from promptrepo.state.editor import DraftState, EditorState, ValidatorRow
+
+
+def badge_for(row: ValidatorRow) -> rx.Component:
+    # A native title (not a tooltip portal) so the message is in the DOM and read out.
+    return rx.badge(
+        rx.cond(row.passed, rx.icon("check", size=12), rx.icon("x", size=12)),
+        row.type,
+        color_scheme=rx.cond(row.skipped, "gray", rx.cond(row.passed, "green", "red")),
+        variant="soft",
+        title=row.message,
+        aria_label=row.type + ": " + row.message,
+        custom_attrs={
+            "data-passed": rx.cond(row.skipped, "skipped", rx.cond(row.passed, "true", "false"))
+        },
+        class_name="validator-badge",
+    )
+
+
+def editor_column() -> rx.Component:
+    return rx.vstack(
+        rx.el.label(
+            "Template",
+            rx.text(
+                " — Jinja2: {{ variable }}, {% if … %}…{% endif %}, {% for … %}",
+                as_="span",
+                color=rx.color("gray", 11),
+                weight="regular",
+            ),
+            html_for="prompt-content",
+            font_weight="500",
+            font_size="0.9rem",
+        ),
+        rx.text_area(
+            default_value=DraftState.content_initial,
+            key=DraftState.editor_key.to_string(),
+            on_change=DraftState.edit_content,
+            id="prompt-content",
+            read_only=~EditorState.can_write,
+            spell_check=False,
+            width="100%",
+            min_height="60vh",
+            resize="vertical",
+            font_family=MONO,
+            font_size="0.85rem",
+            line_height="1.5",
+            placeholder="Write your prompt. Use {{ name }} for variables.",
+            aria_describedby="syntax-error",
+        ),
+        rx.cond(
+            DraftState.syntax_error,
+            rx.callout(
+                rx.vstack(
+                    rx.text(
+                        "Line ",
+                        DraftState.syntax_line.to_string(),
+                        ": ",
+                        DraftState.syntax_error,
+                        weight="medium",
+                    ),
+                    rx.code(DraftState.syntax_line_text, font_family=MONO, white_space="pre-wrap"),
+                    spacing="1",
+                ),
+                icon="triangle-alert",
+                color_scheme="red",
+                id="syntax-error",
+                role="alert",
+                width="100%",
+            ),
+        ),
+        rx.hstack(
+            rx.text("Validators:", size="1", color=rx.color("gray", 11)),
+            rx.cond(
+                DraftState.validator_rows.length() > 0,
+                rx.foreach(DraftState.validator_rows, badge_for),
+                rx.text("none yet", size="1", color=rx.color("gray", 11)),
+            ),
+            wrap="wrap",
+            spacing="2",
+            align="center",
+            id="validator-badges",
+        ),
+        spacing="2",
+        width="100%",
+        flex="3",
+        min_width="min(100%, 28rem)",
+    )

@@ -1,0 +1,383 @@
+"""The History tab: versions, publish and roll back, labels, compare; the version viewer."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from promptrepo.pages.editor.common import MONO
+from promptrepo.pages.editor.diff import diff_view
+from promptrepo.state.editor import EditorState, HistoryState, VersionRow
+
+
+def label_badge(label: rx.Var) -> rx.Component:
+    return rx.badge(
+        label,
+        color_scheme=rx.cond(
+            label == "production", "green", rx.cond(label == "staging", "blue", "gray")
+        ),
+        variant=rx.cond(label == "production", "solid", "soft"),
+    )
+
+
+def version_row(row: VersionRow) -> rx.Component:
+    n = row.number
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.text("v", n.to_string(), weight="bold"),
+                rx.foreach(row.labels, label_badge),
+                rx.spacer(),
+                rx.text(row.created, size="1", color=rx.color("gray", 11)),
+                width="100%",
+                align="center",
+                wrap="wrap",
+            ),
+            rx.text(
+                rx.cond(row.message, row.message, "No message"),
+                " · ",
+                rx.cond(row.author, row.author, "unknown author"),
+                size="1",
+                color=rx.color("gray", 11),
+            ),
+            rx.hstack(
+                rx.button(
+                    "View",
+                    size="1",
+                    variant="soft",
+                    on_click=HistoryState.view_version(n),
+                    id=f"view-{n}",
+                ),
+                rx.cond(
+                    n > 1,
+                    rx.button(
+                        "Diff with previous",
+                        size="1",
+                        variant="soft",
+                        on_click=HistoryState.compare_with_previous(n),
+                        id=f"diff-prev-{n}",
+                    ),
+                ),
+                rx.cond(
+                    EditorState.can_write,
+                    rx.fragment(
+                        rx.cond(
+                            row.is_published,
+                            rx.fragment(),
+                            rx.cond(
+                                (HistoryState.production_version > n),
+                                rx.button(
+                                    rx.icon("undo-2", size=12),
+                                    "Roll back to this",
+                                    size="1",
+                                    color_scheme="orange",
+                                    on_click=HistoryState.rollback(n),
+                                    id=f"rollback-{n}",
+                                ),
+                                rx.button(
+                                    rx.icon("rocket", size=12),
+                                    "Publish",
+                                    size="1",
+                                    color_scheme="green",
+                                    on_click=HistoryState.publish(n),
+                                    id=f"publish-{n}",
+                                ),
+                            ),
+                        ),
+                        rx.alert_dialog.root(
+                            rx.alert_dialog.trigger(
+                                rx.button(
+                                    "Restore into draft",
+                                    size="1",
+                                    variant="soft",
+                                    color_scheme="gray",
+                                    id=f"restore-{n}",
+                                )
+                            ),
+                            rx.alert_dialog.content(
+                                rx.alert_dialog.title("Restore version ", n.to_string(), "?"),
+                                rx.alert_dialog.description(
+                                    "The draft's text, variables and validators are replaced by "
+                                    "this version's. Save the current draft as a version first if "
+                                    "you want to come back to it."
+                                ),
+                                rx.hstack(
+                                    rx.alert_dialog.cancel(
+                                        rx.button("Cancel", variant="soft", color_scheme="gray")
+                                    ),
+                                    rx.alert_dialog.action(
+                                        rx.button(
+                                            "Restore",
+                                            on_click=HistoryState.restore_version(n),
+                                            id=f"confirm-restore-{n}",
+                                        )
+                                    ),
+                                    justify="end",
+                                    margin_top="1rem",
+                                ),
+                            ),
+                        ),
+                        rx.alert_dialog.root(
+                            rx.alert_dialog.trigger(
+                                rx.icon_button(
+                                    rx.icon("trash-2", size=12),
+                                    size="1",
+                                    variant="ghost",
+                                    color_scheme="red",
+                                    aria_label="Delete version",
+                                    id=f"delete-{n}",
+                                )
+                            ),
+                            rx.alert_dialog.content(
+                                rx.alert_dialog.title("Delete version ", n.to_string(), "?"),
+                                rx.alert_dialog.description(
+                                    "This cannot be undone. A version that carries a label cannot be deleted."
+                                ),
+                                rx.hstack(
+                                    rx.alert_dialog.cancel(
+                                        rx.button("Cancel", variant="soft", color_scheme="gray")
+                                    ),
+                                    rx.alert_dialog.action(
+                                        rx.button(
+                                            "Delete",
+                                            color_scheme="red",
+                                            on_click=HistoryState.delete_version(n),
+                                            id=f"confirm-delete-{n}",
+                                        )
+                                    ),
+                                    justify="end",
+                                    margin_top="1rem",
+                                ),
+                            ),
+                        ),
+                    ),
+                ),
+                wrap="wrap",
+                spacing="2",
+            ),
+            spacing="1",
+            width="100%",
+        ),
+        width="100%",
+        size="1",
+        id=f"version-{n}",
+    )
+
+
+def history_tab() -> rx.Component:
+    return rx.vstack(
+        rx.cond(
+            HistoryState.publish_errors.length() > 0,
+            rx.callout(
+                rx.vstack(
+                    rx.text(HistoryState.publish_error_title, weight="medium"),
+                    rx.el.ul(
+                        rx.foreach(HistoryState.publish_errors, lambda e: rx.el.li(e)),
+                        padding_left="1.2rem",
+                        margin="0",
+                    ),
+                    rx.button(
+                        "Dismiss",
+                        size="1",
+                        variant="ghost",
+                        on_click=HistoryState.dismiss_publish_errors,
+                    ),
+                    spacing="1",
+                ),
+                icon="shield-alert",
+                color_scheme="red",
+                id="publish-errors",
+                role="alert",
+                width="100%",
+            ),
+        ),
+        rx.cond(
+            HistoryState.history_message,
+            rx.text(
+                HistoryState.history_message,
+                size="1",
+                color=rx.color("green", 11),
+                id="history-message",
+            ),
+        ),
+        rx.hstack(
+            rx.text("Published: ", size="2"),
+            rx.cond(
+                HistoryState.production_version > 0,
+                rx.badge(
+                    "v",
+                    HistoryState.production_version.to_string(),
+                    color_scheme="green",
+                    id="production-version",
+                ),
+                rx.badge("nothing yet", color_scheme="gray", id="production-version"),
+            ),
+            align="center",
+        ),
+        rx.cond(
+            HistoryState.version_rows.length() > 0,
+            rx.vstack(
+                rx.foreach(HistoryState.version_rows, version_row),
+                rx.hstack(
+                    rx.button(
+                        "Newer",
+                        size="1",
+                        variant="soft",
+                        disabled=~HistoryState.has_newer_versions,
+                        on_click=HistoryState.versions_page(-1),
+                    ),
+                    rx.text(HistoryState.versions_page_label, size="1"),
+                    rx.button(
+                        "Older",
+                        size="1",
+                        variant="soft",
+                        disabled=~HistoryState.has_older_versions,
+                        on_click=HistoryState.versions_page(1),
+                    ),
+                    align="center",
+                ),
+                spacing="2",
+                width="100%",
+                id="versions-list",
+            ),
+            rx.text(
+                "No versions yet. Use “Save version” to snapshot the draft.",
+                size="2",
+                id="no-versions",
+            ),
+        ),
+        rx.cond(
+            HistoryState.version_rows.length() > 0,
+            rx.vstack(
+                rx.heading("Compare versions", size="2", as_="h3"),
+                rx.hstack(
+                    rx.select(
+                        HistoryState.version_numbers,
+                        value=HistoryState.diff_from,
+                        on_change=HistoryState.set_diff_from,
+                        size="1",
+                        id="diff-from",
+                    ),
+                    rx.text("→", size="2"),
+                    rx.select(
+                        HistoryState.version_numbers,
+                        value=HistoryState.diff_to,
+                        on_change=HistoryState.set_diff_to,
+                        size="1",
+                        id="diff-to",
+                    ),
+                    rx.button(
+                        "Show diff", size="1", on_click=HistoryState.show_diff, id="show-diff"
+                    ),
+                    align="center",
+                    wrap="wrap",
+                ),
+                rx.cond(
+                    EditorState.can_write,
+                    rx.vstack(
+                        rx.heading("Labels", size="2", as_="h3"),
+                        rx.hstack(
+                            rx.foreach(
+                                HistoryState.label_rows,
+                                lambda lr: rx.badge(
+                                    lr.name,
+                                    " → v",
+                                    lr.version.to_string(),
+                                    rx.icon(
+                                        "x",
+                                        size=12,
+                                        cursor="pointer",
+                                        on_click=HistoryState.remove_label(lr.name),
+                                        aria_label="Remove label",
+                                    ),
+                                    variant="soft",
+                                    color_scheme=rx.cond(lr.name == "production", "green", "gray"),
+                                ),
+                            ),
+                            wrap="wrap",
+                        ),
+                        rx.hstack(
+                            rx.input(
+                                value=HistoryState.label_name_input,
+                                on_change=HistoryState.set_label_name_input,
+                                placeholder="staging, canary…",
+                                size="1",
+                                id="label-name",
+                                max_length=36,
+                            ),
+                            rx.select(
+                                HistoryState.version_numbers,
+                                value=HistoryState.label_version_input,
+                                on_change=HistoryState.set_label_version_input,
+                                placeholder="version",
+                                size="1",
+                                id="label-version",
+                            ),
+                            rx.button(
+                                "Set label",
+                                size="1",
+                                variant="soft",
+                                on_click=HistoryState.apply_label,
+                                id="set-label",
+                            ),
+                            align="center",
+                            wrap="wrap",
+                        ),
+                        rx.cond(
+                            HistoryState.label_error,
+                            rx.text(
+                                HistoryState.label_error,
+                                size="1",
+                                color=rx.color("red", 11),
+                                role="alert",
+                            ),
+                        ),
+                        rx.text(
+                            "production = published (validators must pass); rollback moves it back. "
+                            "Names: lowercase letters, digits, _ . - (at most 36).",
+                            size="1",
+                            color=rx.color("gray", 11),
+                        ),
+                        spacing="2",
+                        width="100%",
+                    ),
+                ),
+                spacing="2",
+                width="100%",
+            ),
+        ),
+        diff_view(
+            HistoryState.diff_title, HistoryState.diff_extra, HistoryState.diff_rows, "diff-view"
+        ),
+        spacing="3",
+        width="100%",
+        id="history-panel",
+    )
+
+
+def view_version_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Version ", HistoryState.view_number.to_string()),
+            rx.dialog.description(HistoryState.view_summary, size="2"),
+            rx.el.pre(
+                HistoryState.view_content,
+                white_space="pre-wrap",
+                font_family=MONO,
+                font_size="0.8rem",
+                max_height="60vh",
+                overflow_y="auto",
+                padding="0.75rem",
+                background=rx.color("gray", 2),
+                border_radius="6px",
+                id="view-version-content",
+            ),
+            rx.hstack(
+                rx.dialog.close(rx.button("Close", variant="soft")),
+                justify="end",
+                margin_top="1rem",
+            ),
+            max_width="900px",
+        ),
+        open=HistoryState.view_open,
+        on_open_change=HistoryState.set_view_open,
+    )
