@@ -139,7 +139,11 @@ def render_project(
                 continue
             try:
                 text, _ = versions.render_and_validate(
-                    resolved.content, resolved.variables, [], body.variables
+                    resolved.content,
+                    resolved.variables,
+                    [],
+                    body.variables,
+                    resolved.template_dialect,
                 )
             except ValidationFailed as exc:
                 raise ValidationFailed(

@@ -60,6 +60,7 @@ def _copy_content(
             content=prompt.content,
             variables=dict(prompt.variables or {}),
             order=order,
+            template_dialect=prompt.template_dialect,
         )
         prompt_map[prompt.id] = copy.id
         prompt_rows.append(copy)
@@ -85,6 +86,7 @@ def _copy_content(
             commit_message=version.commit_message,
             author_id=version.author_id or author_fallback,
             is_published=True,
+            template_dialect=version.template_dialect,
         )
         version_rows.append(new_version)
         label_rows.append(

@@ -21,7 +21,15 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
-from promptrepo.models import PRODUCTION_LABEL, Profile, Prompt, Version, VersionLabel, utcnow
+from promptrepo.models import (
+    PRODUCTION_LABEL,
+    LabelEvent,
+    Profile,
+    Prompt,
+    Version,
+    VersionLabel,
+    utcnow,
+)
 from promptrepo.services import access, audit, changes, drafts, templates, validators
 from promptrepo.services import variables as variable_specs
 from promptrepo.services.errors import Conflict, NotFound, ValidationFailed
@@ -31,6 +39,7 @@ STAGING_LABEL = "staging"
 LABEL_RE = re.compile(r"^[a-z0-9_.-]{1,36}$")
 MAX_COMMIT_MESSAGE = 500
 MAX_PAGE_SIZE = 100
+MAX_REASON = 500
 
 
 # --------------------------------------------------------------------------- result types
@@ -74,6 +83,9 @@ class LabelInfo:
     version_id: str
     updated_at: datetime
     updated_by: str | None
+    # publishing: required variables without example or default that the checks filled
+    # with typed placeholders
+    placeholders: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -150,6 +162,7 @@ class ResolvedPrompt:
     variables: dict[str, Any]
     validators: list[dict[str, Any]] = field(default_factory=list)
     project_id: str = ""
+    template_dialect: str = templates.PLAIN_DIALECT
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -159,6 +172,7 @@ class ResolvedPrompt:
             "labels": self.labels,
             "content": self.content,
             "variables": self.variables,
+            "template_dialect": self.template_dialect,
         }
 
 
@@ -193,7 +207,15 @@ def check_label_name(label: str) -> str:
     return label
 
 
-def _version_row(session: Session, prompt_id: uuid.UUID, number: int) -> Version:
+def _clean_reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if len(reason) > MAX_REASON:
+        message = f"The reason is {len(reason)} characters long; the limit is {MAX_REASON}."
+        raise ValidationFailed(message, errors=[{"loc": ["reason"], "msg": message}])
+    return reason
+
+
+def version_row(session: Session, prompt_id: uuid.UUID, number: int) -> Version:
     try:
         number = int(number)
     except (TypeError, ValueError):
@@ -239,8 +261,10 @@ def render_and_validate(
     spec: dict[str, Any],
     validator_list: list[Any],
     values: dict[str, Any],
+    dialect: str = templates.PLAIN_DIALECT,
 ) -> tuple[str, list[validators.ValidatorResult]]:
-    """Render `content` with `values` checked against `spec`, then run the validators on it.
+    """Render `content` (written in `dialect`) with `values` checked against `spec`, then run
+    the validators on it.
 
     Raises ValidationFailed (naming the variable or the line) when the render itself fails.
     """
@@ -248,24 +272,79 @@ def render_and_validate(
     if analysis.error is not None:
         templates.compile_template(content)  # raises, naming the line
     context = variable_specs.build_context(spec, values, analysis.variables)
-    text = templates.render_template(content, context)
+    text = templates.render_template(templates.dialect_source(content, dialect), context)
     return text, validators.run_validators(text, validator_list, context)
 
 
-def publish_failures(content: str, spec: dict[str, Any], validator_list: list[Any]) -> list[dict]:
-    """Why this content cannot be published (empty when it can): rendered with each variable's
-    example/default value, it must render and pass every validator."""
+@dataclass
+class ReleaseCheck:
+    """A version's checks before it may be published: the render and every validator, with
+    each variable's example or default, and typed placeholders for required variables that
+    have neither (`filled`)."""
+
+    failures: list[dict[str, Any]]
+    results: list[validators.ValidatorResult]
+    filled: list[str]
+    render_error: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def release_check(
+    content: str,
+    spec: dict[str, Any],
+    validator_list: list[Any],
+    dialect: str = templates.PLAIN_DIALECT,
+) -> ReleaseCheck:
+    """Render `content` as publishing does and run its validators (see ReleaseCheck)."""
+    analysis = templates.analyze(content)
+    values, filled = variable_specs.check_values(spec, analysis.variables)
     try:
-        _, results = render_and_validate(
-            content, spec, validator_list, variable_specs.sample_values(spec)
-        )
+        _, results = render_and_validate(content, spec, validator_list, values, dialect)
     except ValidationFailed as exc:
-        return [{"loc": ["render"], "type": "render", "msg": exc.message}]
-    return [
+        return ReleaseCheck(
+            failures=[{"loc": ["render"], "type": "render", "msg": exc.message}],
+            results=[],
+            filled=filled,
+            render_error=exc.message,
+        )
+    failures = [
         {"loc": ["validators", index], "type": r.type, "msg": r.message}
         for index, r in enumerate(results)
         if not r.passed
     ]
+    return ReleaseCheck(failures=failures, results=results, filled=filled)
+
+
+def publish_failures(content: str, spec: dict[str, Any], validator_list: list[Any]) -> list[dict]:
+    """Why this content cannot be published (empty when it can): it must render and pass
+    every validator, with examples/defaults and typed placeholders (`release_check`)."""
+    return release_check(content, spec, validator_list).failures
+
+
+def publish_refusal(version: Version, check: ReleaseCheck | None = None) -> ValidationFailed | None:
+    """The error refusing to publish `version`, or None when its checks pass."""
+    if check is None:
+        check = release_check(
+            version.content, version.variables, version.validators, version.template_dialect
+        )
+    failures = check.failures
+    if not failures:
+        return None
+    count = len(failures)
+    return ValidationFailed(
+        f"Version {version.version} cannot be published: "
+        + ("it does not render: " if failures[0]["type"] == "render" else "")
+        + (
+            failures[0]["msg"]
+            if failures[0]["type"] == "render"
+            else f"{count} validator{'s' if count > 1 else ''} failed: "
+            + "; ".join(f"{f['type']}: {f['msg']}" for f in failures)
+        ),
+        errors=failures,
+    )
 
 
 # --------------------------------------------------------------------------- versions
@@ -318,6 +397,7 @@ def create_version(
         validators=validators.snapshot(validators._validators_of(session, prompt.id)),
         commit_message=message,
         author_id=principal.user_id,
+        template_dialect=prompt.template_dialect,
     )
     session.add(version)
     try:
@@ -375,7 +455,7 @@ def get_version(
 ) -> VersionDetail:
     """One version with its content, variables and validators."""
     prompt, _ = access.get_prompt(session, principal, prompt_id)
-    version = _version_row(session, prompt.id, number)
+    version = version_row(session, prompt.id, number)
     author = session.get(Profile, version.author_id) if version.author_id else None
     info = _info(version, _labels_by_version(session, prompt.id), author.name if author else None)
     return VersionDetail(
@@ -441,8 +521,8 @@ def diff_versions(
 ) -> VersionDiff:
     """What changed from version `from_n` to version `to_n`: content hunks, variables, validators."""
     prompt, _ = access.get_prompt(session, principal, prompt_id)
-    old = _version_row(session, prompt.id, from_n)
-    new = _version_row(session, prompt.id, to_n)
+    old = version_row(session, prompt.id, from_n)
+    new = version_row(session, prompt.id, to_n)
     return VersionDiff(
         prompt_id=str(prompt.id),
         from_version=old.version,
@@ -462,10 +542,10 @@ def restore_version(
     base_revision: int | None,
     force: bool = False,
 ) -> Prompt:
-    """Copy version `number` (content, variables, validators) into the draft, via save_draft."""
+    """Copy version `number` (content, variables, validators, dialect) into the draft."""
     prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
     assert principal is not None
-    version = _version_row(session, prompt.id, number)
+    version = version_row(session, prompt.id, number)
     prompt = drafts.save_draft(
         session,
         principal,
@@ -476,6 +556,9 @@ def restore_version(
         force=force,
     )
     validators.replace_validators(session, prompt.id, version.validators)
+    # The draft renders as the version did (a version from before dialects stays "jinja2").
+    prompt.template_dialect = version.template_dialect
+    session.add(prompt)
     audit.record(
         session,
         principal.user_id,
@@ -495,7 +578,7 @@ def delete_version(
     """Delete a version; refused (Conflict) while any label points at it."""
     prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
     assert principal is not None
-    version = _version_row(session, prompt.id, number)
+    version = version_row(session, prompt.id, number)
     labels = _labels_by_version(session, prompt.id).get(version.id, [])
     if labels:
         raise Conflict(
@@ -557,28 +640,24 @@ def set_label(
     version_number: int,
     *,
     action: str | None = None,
+    reason: str = "",
 ) -> LabelInfo:
     """Point `label` at a version. Moving `production` publishes it: refused with
-    ValidationFailed listing each failure when the version does not pass its validators."""
+    ValidationFailed listing each failure when the version does not pass its validators.
+    The move is recorded in the label's history (`label_events`) with `reason`."""
     prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
     assert principal is not None
     label = check_label_name(label)
-    version = _version_row(session, prompt.id, version_number)
+    version = version_row(session, prompt.id, version_number)
+    reason = _clean_reason(reason)
+    placeholders: list[str] = []
     if label == PRODUCTION_LABEL:
-        failures = publish_failures(version.content, version.variables, version.validators)
-        if failures:
-            count = len(failures)
-            raise ValidationFailed(
-                f"Version {version.version} cannot be published: "
-                + ("it does not render: " if failures[0]["type"] == "render" else "")
-                + (
-                    failures[0]["msg"]
-                    if failures[0]["type"] == "render"
-                    else f"{count} validator{'s' if count > 1 else ''} failed: "
-                    + "; ".join(f"{f['type']}: {f['msg']}" for f in failures)
-                ),
-                errors=failures,
-            )
+        check = release_check(
+            version.content, version.variables, version.validators, version.template_dialect
+        )
+        if not check.passed:
+            raise publish_refusal(version, check)
+        placeholders = check.filled
     existing = session.exec(
         select(VersionLabel).where(VersionLabel.prompt_id == prompt.id, VersionLabel.name == label)
     ).first()
@@ -594,6 +673,17 @@ def set_label(
         existing.updated_by = principal.user_id
         existing.updated_at = utcnow()
     session.add(existing)
+    if previous != version.version:
+        session.add(
+            LabelEvent(
+                prompt_id=prompt.id,
+                label=label,
+                from_version=previous,
+                to_version=version.version,
+                actor_id=principal.user_id,
+                reason=reason,
+            )
+        )
     session.flush()
     if label == PRODUCTION_LABEL:
         _sync_published(session, prompt.id, version.id)
@@ -615,15 +705,23 @@ def set_label(
         version_id=str(version.id),
         updated_at=existing.updated_at,
         updated_by=str(principal.user_id),
+        placeholders=placeholders,
     )
 
 
 def remove_label(
-    session: Session, principal: Principal | None, prompt_id: uuid.UUID | str, label: str
+    session: Session,
+    principal: Principal | None,
+    prompt_id: uuid.UUID | str,
+    label: str,
+    *,
+    reason: str = "",
 ) -> None:
-    """Remove a label; removing `production` unpublishes the prompt."""
+    """Remove a label; removing `production` unpublishes the prompt. Recorded in the
+    label's history with `reason`."""
     prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
     assert principal is not None
+    reason = _clean_reason(reason)
     existing = session.exec(
         select(VersionLabel).where(VersionLabel.prompt_id == prompt.id, VersionLabel.name == label)
     ).first()
@@ -631,6 +729,16 @@ def remove_label(
         raise NotFound(f"This prompt has no label {label!r}.")
     version = session.get(Version, existing.version_id)
     session.delete(existing)
+    session.add(
+        LabelEvent(
+            prompt_id=prompt.id,
+            label=label,
+            from_version=version.version if version else None,
+            to_version=None,
+            actor_id=principal.user_id,
+            reason=reason,
+        )
+    )
     session.flush()
     if label == PRODUCTION_LABEL:
         _sync_published(session, prompt.id, None)
@@ -651,8 +759,10 @@ def rollback(
     principal: Principal | None,
     prompt_id: uuid.UUID | str,
     version_number: int,
+    *,
+    reason: str = "",
 ) -> LabelInfo:
-    """Move `production` back to an older version (one click in the editor)."""
+    """Move `production` back to an older version."""
     prompt, _ = access.get_prompt(session, principal, prompt_id, write=True)
     current = session.exec(
         select(Version.version)
@@ -674,6 +784,7 @@ def rollback(
         PRODUCTION_LABEL,
         version_number,
         action="version.rolled_back",
+        reason=reason,
     )
 
 
@@ -701,9 +812,10 @@ def resolve(
             variables=prompt.variables or {},
             validators=validators.snapshot(validators._validators_of(session, prompt.id)),
             project_id=str(project.id),
+            template_dialect=prompt.template_dialect,
         )
     if version is not None:
-        row = _version_row(session, prompt.id, version)
+        row = version_row(session, prompt.id, version)
     else:
         label = check_label_name(label or PRODUCTION_LABEL)
         row = session.exec(
@@ -725,6 +837,7 @@ def resolve(
         variables=row.variables or {},
         validators=row.validators or [],
         project_id=str(project.id),
+        template_dialect=row.template_dialect,
     )
 
 
@@ -750,6 +863,10 @@ def render_prompt(
         draft=draft,
     )
     text, results = render_and_validate(
-        resolved.content, resolved.variables, resolved.validators, values or {}
+        resolved.content,
+        resolved.variables,
+        resolved.validators,
+        values or {},
+        resolved.template_dialect,
     )
     return RenderResult(text=text, version=resolved.version, validators=results)

@@ -7,6 +7,7 @@ a second one → view the diff → roll back to the first published version.
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import httpx
@@ -40,6 +41,18 @@ def _open(page: Page, context: BrowserContext, app_server: AppServer, content: s
 
 def _wait_saved(page: Page) -> None:
     expect(page.locator("#save-status")).to_have_attribute("data-state", "saved", timeout=10_000)
+
+
+def _wait_stored(app_server: AppServer, prompt_id: uuid.UUID, content: str) -> None:
+    """Wait (up to 10 s) until the draft stored in the database is `content`."""
+    stored = None
+    for _ in range(100):
+        with app_server.session() as s:
+            stored = s.get(Prompt, prompt_id).content
+        if stored == content:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the stored draft is {stored!r}, not {content!r}")
 
 
 def _save_version(page: Page, message: str, number: int) -> None:
@@ -83,10 +96,14 @@ def test_write_preview_validate_publish_diff_and_roll_back(
     # Save version 1 and try to publish it: refused, with the reason.
     _save_version(page, "first draft", 1)
     page.locator("#publish-1").click()
-    errors = page.locator("#publish-errors")
-    expect(errors).to_be_visible()
-    expect(errors).to_contain_text("contains")
-    expect(errors).to_contain_text("JSON")
+    refusal = page.locator("#promote-refusal")
+    expect(refusal).to_be_visible()
+    expect(refusal).to_contain_text("contains")
+    expect(refusal).to_contain_text("JSON")
+    expect(page.locator("#promote-confirm")).to_be_disabled()
+    expect(page.locator("#promote-checks [data-passed=false]")).to_contain_text("contains")
+    page.keyboard.press("Escape")
+    expect(page.locator("#promote-dialog")).to_have_count(0)
     expect(page.locator("#production-version")).to_have_text("nothing yet")
 
     # Fix the prompt (its example now asks for JSON): the badge turns green.
@@ -99,6 +116,10 @@ def test_write_preview_validate_publish_diff_and_roll_back(
     # Save version 2 and publish it.
     _save_version(page, "ask for JSON", 2)
     page.locator("#publish-2").click()
+    expect(page.locator("#promote-summary")).to_contain_text("production points at no version")
+    expect(page.locator("#promote-diff [data-kind=added]")).to_contain_text("Reply in {{ format }}")
+    page.locator("#promote-reason").fill("first release")
+    page.locator("#promote-confirm").click()
     expect(page.locator("#production-version")).to_have_text("v2")
     expect(page.locator("#version-2")).to_contain_text("production")
 
@@ -109,7 +130,7 @@ def test_write_preview_validate_publish_diff_and_roll_back(
     expect(page.locator("#preview-text")).to_have_text("Hello Ada! Reply in JSON. Be brief.")
     _wait_saved(page)
     _save_version(page, "be brief", 3)
-    page.locator("#publish-3").click()
+    _promote_with_keyboard(page, "#diff-prev-3", "publish-3", "shorter answers")
     expect(page.locator("#production-version")).to_have_text("v3")
 
     # View the diff between the two published versions.
@@ -119,8 +140,31 @@ def test_write_preview_validate_publish_diff_and_roll_back(
     expect(diff.locator(".diff-add")).to_contain_text("Be brief.")
     expect(diff.locator(".diff-remove")).to_contain_text("Reply in {{ format }}.")
 
-    # Roll back to the first published version.
-    page.locator("#rollback-2").click()
+    # Roll back to the first published version, by keyboard only; the dialog shows what is
+    # being replaced and the label's history.
+    page.locator("#diff-prev-2").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "rollback-2"
+    page.keyboard.press("Enter")
+    dialog = page.locator("#promote-dialog")
+    expect(dialog).to_contain_text("Roll production back to version 2")
+    expect(page.locator("#promote-summary")).to_contain_text("production points at v3 today")
+    expect(page.locator("#promote-diff [data-kind=changed] .side-old")).to_contain_text("Be brief.")
+    history = page.locator("#promote-history")
+    expect(history).to_contain_text("v2 → v3")
+    expect(history).to_contain_text("shorter answers")
+    expect(history).to_contain_text("first release")
+    _tab_to(page, "promote-reason")
+    page.keyboard.type("v3 is too terse")
+    _tab_to(page, "promote-confirm")
+    page.keyboard.press("Enter")
+    expect(page.locator("#production-version")).to_have_text("v2")
+    expect(dialog).to_have_count(0)
+
+    # Removing production asks first too, and says what it does.
+    page.locator("#remove-label-production").click()
+    expect(page.locator("#promote-summary")).to_contain_text("unpublished")
+    page.keyboard.press("Escape")
     expect(page.locator("#production-version")).to_have_text("v2")
 
     # "Use in code" shows the request a program makes, and it works as shown.
@@ -148,6 +192,29 @@ def test_write_preview_validate_publish_diff_and_roll_back(
         "version.published",
         "version.rolled_back",
     } <= actions
+
+
+def _tab_to(page: Page, element_id: str, limit: int = 25) -> None:
+    """Press Tab until the element with this id has the focus (keyboard-only navigation)."""
+    for _ in range(limit):
+        if page.evaluate("document.activeElement && document.activeElement.id") == element_id:
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached #{element_id}")
+
+
+def _promote_with_keyboard(page: Page, start: str, trigger_id: str, reason: str) -> None:
+    """From the element `start`, Tab to the trigger, open the Promote dialog with Enter, type
+    the reason and confirm, without the mouse."""
+    page.locator(start).focus()
+    _tab_to(page, trigger_id)
+    page.keyboard.press("Enter")
+    expect(page.locator("#promote-dialog")).to_be_visible()
+    _tab_to(page, "promote-reason")
+    page.keyboard.type(reason)
+    _tab_to(page, "promote-confirm")
+    page.keyboard.press("Enter")
+    expect(page.locator("#promote-dialog")).to_have_count(0)
 
 
 def _owner(session, prompt_id):
@@ -257,6 +324,8 @@ def test_variable_types_validator_edit_delete_and_labels(
     expect(page.locator("#history-panel")).to_contain_text("lowercase letters")
     page.locator("#label-name").fill("canary")
     page.locator("#set-label").click()
+    expect(page.locator("#promote-dialog")).to_contain_text("Label version 1 as canary")
+    page.locator("#promote-confirm").click()
     expect(page.locator("#version-1")).to_contain_text("canary")
     # A labelled version cannot be deleted.
     page.locator("#delete-1").click()
@@ -282,7 +351,12 @@ def test_a_draft_saved_elsewhere_is_announced_live_and_can_be_reloaded(
     if not app_server.redis_url:
         pytest.skip("live fan-out between processes needs the Redis set-up")
     prompt_id = _open(page, context, app_server, content="Mine")
-    expect(page.locator("#save-status")).to_have_attribute("data-state", "saved")
+    _wait_saved(page)
+    # Unsaved edits in this tab (the autosave cannot run before the other save lands).
+    editor = page.locator("#prompt-content")
+    editor.click()
+    editor.press("Control+End")
+    editor.press_sequentially(" and more", delay=5)
     # Another client (e.g. the API) saves the draft; the app announces it on the project.
     with app_server.session() as s:
         owner = _owner(s, prompt_id)
@@ -294,13 +368,48 @@ def test_a_draft_saved_elsewhere_is_announced_live_and_can_be_reloaded(
     message = {"topic": project_topic(project_id), "project_id": str(project_id)}
     client.publish(CHANNEL_PREFIX + project_topic(project_id), json.dumps(message))
     client.close()
-    # Without typing anything, the editor says so and keeps the local text until asked.
+    # The editor says so and keeps the local text until asked.
     expect(page.locator("#conflict-callout")).to_be_visible(timeout=10_000)
-    expect(page.locator("#prompt-content")).to_have_value("Mine")
+    expect(editor).to_have_value("Mine and more")
     page.locator("#conflict-reload").click()
     page.locator("#confirm-conflict-reload").click()
-    expect(page.locator("#prompt-content")).to_have_value("Theirs")
+    expect(editor).to_have_value("Theirs")
     expect(page.locator("#save-status")).to_have_attribute("data-state", "saved")
+
+
+def test_an_idle_tab_takes_the_other_tabs_edits_without_a_conflict(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    """The same prompt in two tabs, edits in one: the idle tab follows them silently."""
+    prompt_id = _open(page, context, app_server, content="Hello")
+    other = context.new_page()
+    other.goto(page.url)
+    expect(other.locator("#prompt-content")).to_have_value("Hello", timeout=30_000)
+    _wait_saved(other)
+
+    editor = page.locator("#prompt-content")
+    for round_ in (1, 2):
+        editor.click()
+        editor.press("Control+End")
+        editor.press_sequentially(f" edit {round_}", delay=5)
+        _wait_saved(page)
+        expected = "Hello edit 1" + (" edit 2" if round_ == 2 else "")
+        expect(other.locator("#prompt-content")).to_have_value(expected, timeout=10_000)
+        expect(other.locator("#preview-text")).to_have_text(expected)
+        expect(other.locator("#save-status")).to_have_attribute("data-state", "saved")
+        expect(other.locator("#conflict-callout")).to_have_count(0)
+        expect(page.locator("#conflict-callout")).to_have_count(0)
+
+    # The idle tab can edit on top of the text it took, and that saves without a conflict.
+    other_editor = other.locator("#prompt-content")
+    other_editor.click()
+    other_editor.press("Control+End")
+    other_editor.press_sequentially("!", delay=5)
+    _wait_stored(app_server, prompt_id, "Hello edit 1 edit 2!")
+    _wait_saved(other)
+    expect(other.locator("#conflict-callout")).to_have_count(0)
+    expect(editor).to_have_value("Hello edit 1 edit 2!", timeout=10_000)
+    other.close()
 
 
 def _owner_project(session, prompt_id):

@@ -1,6 +1,7 @@
 """The prompt editor: /projects/[project_id]/prompts/[prompt_id].
 
-One module per part of the page: header (status, name, Use in code, versions, conflicts),
+One module per part of the page: header (status, name, Use in code, versions, conflicts), promote (the dialog every
+label move goes through),
 code (the template column), and the side panel's tabs: preview, variables, validators,
 history. The browser-side guards (Ctrl/Cmd+S, leave warning, local backup) are
 assets/editor.js.
@@ -16,6 +17,7 @@ from promptrepo.pages.editor.code import editor_column
 from promptrepo.pages.editor.header import conflict_dialog, header
 from promptrepo.pages.editor.history import history_tab, view_version_dialog
 from promptrepo.pages.editor.preview import preview_tab
+from promptrepo.pages.editor.promote import promote_dialog
 from promptrepo.pages.editor.validators import validators_tab
 from promptrepo.pages.editor.variables import variables_tab
 from promptrepo.state.base import AppState
@@ -74,6 +76,7 @@ def editor_body() -> rx.Component:
             align="start",
         ),
         view_version_dialog(),
+        promote_dialog(),
         conflict_dialog(),
         rx.script(src="/editor.js"),
         spacing="3",

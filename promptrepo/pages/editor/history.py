@@ -6,7 +6,7 @@ import reflex as rx
 
 from promptrepo.pages.editor.common import MONO
 from promptrepo.pages.editor.diff import diff_view
-from promptrepo.state.editor import EditorState, HistoryState, VersionRow
+from promptrepo.state.editor import EditorState, HistoryState, PromoteState, VersionRow
 
 
 def label_badge(label: rx.Var) -> rx.Component:
@@ -70,7 +70,7 @@ def version_row(row: VersionRow) -> rx.Component:
                                     "Roll back to this",
                                     size="1",
                                     color_scheme="orange",
-                                    on_click=HistoryState.rollback(n),
+                                    on_click=PromoteState.open_promote("production", n),
                                     id=f"rollback-{n}",
                                 ),
                                 rx.button(
@@ -78,7 +78,7 @@ def version_row(row: VersionRow) -> rx.Component:
                                     "Publish",
                                     size="1",
                                     color_scheme="green",
-                                    on_click=HistoryState.publish(n),
+                                    on_click=PromoteState.open_promote("production", n),
                                     id=f"publish-{n}",
                                 ),
                             ),
@@ -278,19 +278,28 @@ def history_tab() -> rx.Component:
                         rx.hstack(
                             rx.foreach(
                                 HistoryState.label_rows,
-                                lambda lr: rx.badge(
-                                    lr.name,
-                                    " → v",
-                                    lr.version.to_string(),
-                                    rx.icon(
-                                        "x",
-                                        size=12,
-                                        cursor="pointer",
-                                        on_click=HistoryState.remove_label(lr.name),
-                                        aria_label="Remove label",
+                                lambda lr: rx.hstack(
+                                    rx.badge(
+                                        lr.name,
+                                        " → v",
+                                        lr.version.to_string(),
+                                        variant="soft",
+                                        color_scheme=rx.cond(
+                                            lr.name == "production", "green", "gray"
+                                        ),
                                     ),
-                                    variant="soft",
-                                    color_scheme=rx.cond(lr.name == "production", "green", "gray"),
+                                    rx.icon_button(
+                                        rx.icon("x", size=12),
+                                        size="1",
+                                        variant="ghost",
+                                        color_scheme="gray",
+                                        on_click=PromoteState.open_promote(lr.name, 0),
+                                        aria_label="Remove label " + lr.name,
+                                        title="Remove label " + lr.name,
+                                        id="remove-label-" + lr.name,
+                                    ),
+                                    spacing="1",
+                                    align="center",
                                 ),
                             ),
                             wrap="wrap",
@@ -300,6 +309,7 @@ def history_tab() -> rx.Component:
                                 value=HistoryState.label_name_input,
                                 on_change=HistoryState.set_label_name_input,
                                 placeholder="staging, canary…",
+                                aria_label="Label name",
                                 size="1",
                                 id="label-name",
                                 max_length=36,
@@ -309,6 +319,7 @@ def history_tab() -> rx.Component:
                                 value=HistoryState.label_version_input,
                                 on_change=HistoryState.set_label_version_input,
                                 placeholder="version",
+                                aria_label="Version for the label",
                                 size="1",
                                 id="label-version",
                             ),
@@ -316,7 +327,7 @@ def history_tab() -> rx.Component:
                                 "Set label",
                                 size="1",
                                 variant="soft",
-                                on_click=HistoryState.apply_label,
+                                on_click=PromoteState.apply_label,
                                 id="set-label",
                             ),
                             align="center",
@@ -332,8 +343,9 @@ def history_tab() -> rx.Component:
                             ),
                         ),
                         rx.text(
-                            "production = published (validators must pass); rollback moves it back. "
-                            "Names: lowercase letters, digits, _ . - (at most 36).",
+                            "production = published (validators must pass). Every move opens a "
+                            "preview to confirm. Names: lowercase letters, digits, _ . - "
+                            "(at most 36).",
                             size="1",
                             color=rx.color("gray", 11),
                         ),

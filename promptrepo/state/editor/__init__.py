@@ -6,11 +6,13 @@ wire the UI.
         ├── VariablesState       typed variable specs
         ├── ValidatorsState      the validator form; add, edit, delete
         └── HistoryState         versions, labels, diffs
+            └── PromoteState     the Promote dialog: every label move goes through it
 """
 
 from promptrepo.state.editor.base import EditorState, guarded
 from promptrepo.state.editor.draft import AUTOSAVE_DELAY_SECONDS, DraftState
 from promptrepo.state.editor.history import VERSIONS_PAGE_SIZE, HistoryState
+from promptrepo.state.editor.promote import PromoteState
 from promptrepo.state.editor.rows import DiffRow, LabelRow, ValidatorRow, VariableRow, VersionRow
 from promptrepo.state.editor.validators import ValidatorsState
 from promptrepo.state.editor.variables import VariablesState
@@ -23,6 +25,7 @@ __all__ = [
     "EditorState",
     "HistoryState",
     "LabelRow",
+    "PromoteState",
     "ValidatorRow",
     "ValidatorsState",
     "VariableRow",

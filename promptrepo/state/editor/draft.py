@@ -36,7 +36,6 @@ from promptrepo.state.live import follow
 
 AUTOSAVE_DELAY_SECONDS = 0.8
 AUTOSAVE_STALE_SECONDS = 30.0
-PLACEHOLDER = "⟨{name}⟩"
 
 
 class DraftState(EditorState):
@@ -47,6 +46,7 @@ class DraftState(EditorState):
     editor_key: int = 0
     _content: str = ""
     _revision: int = 0
+    _dialect: str = templates.PLAIN_DIALECT
     save_status: str = "saved"  # saved | unsaved | saving | error | conflict
     save_message: str = ""
     _dirty_at: float = 0.0
@@ -107,6 +107,7 @@ class DraftState(EditorState):
         self.content_initial = prompt.content
         self.editor_key += 1
         self._revision = prompt.revision
+        self._dialect = prompt.template_dialect
         self._spec = dict(prompt.variables or {})
         self._detected = []
         self.save_status = "saved"
@@ -116,21 +117,6 @@ class DraftState(EditorState):
     def _load_validators(self, session: Session, principal: Principal | None) -> None:
         rows = validators.list_validators(session, principal, self.editor_prompt_id)
         self._validators = [{"id": str(v.id), "type": v.type, "config": v.config} for v in rows]
-
-    def _preview_values(self) -> tuple[dict[str, Any], list[str]]:
-        """Example/default values; string variables without one show a placeholder."""
-        values = variable_specs.sample_values(self._spec)
-        placeholders = []
-        for name in self._detected:
-            item = self._spec.get(name) or {}
-            if (
-                name not in values
-                and item.get("required", True)
-                and item.get("type", "string") == "string"
-            ):
-                values[name] = PLACEHOLDER.format(name=name)
-                placeholders.append(name)
-        return values, placeholders
 
     def _recompute(self, *, force_rows: bool = False) -> None:
         """Analyse, render and validate the current text (no database)."""
@@ -170,10 +156,18 @@ class DraftState(EditorState):
             self.preview_error = f"Line {self.syntax_line}: {self.syntax_error}"
             self._set_validators_not_run()
             return
-        values, placeholders = self._preview_values()
+        invalid = [row for row in self.variable_rows if row.error and row.used]
+        if invalid:
+            # Never show text rendered with an old value as if it were the new one.
+            self.preview_error = "Invalid value — " + "; ".join(
+                f"{row.name}: {row.error}" for row in invalid
+            )
+            self._set_validators_not_run("Not run: a variable's value is invalid")
+            return
+        values, unset = variable_specs.preview_values(self._spec, self._detected)
         try:
             text, results = versions.render_and_validate(
-                self._content, self._spec, self._validators, values
+                self._content, self._spec, self._validators, values, self._dialect
             )
         except ValidationFailed as exc:
             self.preview_error = exc.message
@@ -181,8 +175,10 @@ class DraftState(EditorState):
             return
         self.preview_error = ""
         self.preview_note = (
-            "No example value yet for " + ", ".join(placeholders) + " (shown as ⟨name⟩)."
-            if placeholders
+            "No example or default yet for "
+            + ", ".join(unset)
+            + ": shown unset (text as “(unset)”, false, 0, the first option or {})."
+            if unset
             else ""
         )
         self.preview_text = text
@@ -195,12 +191,12 @@ class DraftState(EditorState):
         )
         self._set_validator_rows(results)
 
-    def _set_validators_not_run(self) -> None:
+    def _set_validators_not_run(
+        self, message: str = "Not run: the template does not render"
+    ) -> None:
         self._set_validator_rows(
             [
-                validators.ValidatorResult(
-                    v["type"], False, "Not run: the template does not render", v["id"]
-                )
+                validators.ValidatorResult(v["type"], False, message, v["id"])
                 for v in self._validators
             ],
             skipped=True,
@@ -351,20 +347,24 @@ class DraftState(EditorState):
                 return
             self._load_validators(session, principal)
             history.load_history(session, principal)
-            # Never swap the text under the user's cursor: a newer draft from elsewhere is
-            # offered through the conflict choices (compare / reload / overwrite).
-            if prompt.revision > self._revision and self.save_status in (
-                "saved",
-                "unsaved",
-                "error",
-            ):
-                self._enter_conflict(
-                    drafts.DraftConflict(
-                        f"This prompt was saved elsewhere (revision {prompt.revision}).",
-                        prompt=prompt,
-                    )
-                )
+            if prompt.revision > self._revision:
+                self._take_newer_draft(prompt)
         self._render_preview()
+
+    def _take_newer_draft(self, prompt) -> None:
+        """A newer draft was saved elsewhere. With no unsaved edits in this tab there is
+        nothing to lose: show it at once. With unsaved edits, never swap the text under the
+        user's cursor: offer the conflict choices (compare / reload / overwrite). While a
+        save is under way its answer decides (a conflict if the base was stale)."""
+        if self.save_status == "saved":
+            self._apply_draft(prompt)
+        elif self.save_status in ("unsaved", "error"):
+            self._enter_conflict(
+                drafts.DraftConflict(
+                    f"This prompt was saved elsewhere (revision {prompt.revision}).",
+                    prompt=prompt,
+                )
+            )
 
     # ------------------------------------------------------------------ typing
     @rx.event

@@ -1,5 +1,5 @@
-"""HistoryState: versions (save, view, restore, delete), labels (publish, roll back, move,
-remove) and the diff between two versions."""
+"""HistoryState: versions (save, view, restore, delete), the labels' list and the diff
+between two versions. Moving labels (publish, roll back, move, remove) is PromoteState's."""
 
 from __future__ import annotations
 
@@ -269,30 +269,6 @@ class HistoryState(DraftState):
 
     @rx.event
     @guarded
-    def publish(self, number: int):
-        return self._label_action(
-            lambda s, p: versions.set_label(s, p, self.editor_prompt_id, PRODUCTION_LABEL, number),
-            f"Version {number} is published (production).",
-        )
-
-    @rx.event
-    @guarded
-    def rollback(self, number: int):
-        return self._label_action(
-            lambda s, p: versions.rollback(s, p, self.editor_prompt_id, number),
-            f"Rolled production back to version {number}.",
-        )
-
-    @rx.event
-    @guarded
-    def remove_label(self, label: str):
-        return self._label_action(
-            lambda s, p: versions.remove_label(s, p, self.editor_prompt_id, label),
-            f"Label {label} removed.",
-        )
-
-    @rx.event
-    @guarded
     def delete_version(self, number: int):
         return self._label_action(
             lambda s, p: versions.delete_version(s, p, self.editor_prompt_id, number),
@@ -308,29 +284,6 @@ class HistoryState(DraftState):
     def set_label_version_input(self, value: str):
         self.label_version_input = value
         self.label_error = ""
-
-    @rx.event
-    @guarded
-    def apply_label(self):
-        label = self.label_name_input.strip()
-        try:
-            number = int(self.label_version_input)
-        except ValueError:
-            self.label_error = "Pick a version."
-            return None
-        if not label:
-            self.label_error = "Type a label name (e.g. staging)."
-            return None
-        try:
-            versions.check_label_name(label)
-        except ValidationFailed as exc:
-            self.label_error = exc.message
-            return None
-        self.label_name_input = ""
-        return self._label_action(
-            lambda s, p: versions.set_label(s, p, self.editor_prompt_id, label, number),
-            f"Label {label} → version {number}.",
-        )
 
     @rx.event
     def dismiss_publish_errors(self):
