@@ -27,15 +27,16 @@ if (!window.__promptEditorGuard) {
     var m = window.location.pathname.match(/^\/projects\/[^/]+\/prompts\/([^/]+)/);
     return m ? PREFIX + m[1] : null;
   };
-  document.addEventListener('input', function (event) {
-    var area = event.target;
+  // The code editor (components/code_editor.jsx) announces each edit the user makes.
+  window.addEventListener('prompt-editor-change', function (event) {
+    var view = window.__promptEditorView;
     var key = promptKey();
-    if (area && area.id === 'prompt-content' && !area.readOnly && key) {
+    if (view && !view.state.readOnly && key) {
       try {
-        localStorage.setItem(key, JSON.stringify({text: area.value, at: Date.now()}));
+        localStorage.setItem(key, JSON.stringify({text: event.detail, at: Date.now()}));
       } catch (e) { /* storage full or disabled: the server copy still applies */ }
     }
-  }, true);
+  });
   new MutationObserver(function (mutations) {
     mutations.forEach(function (m) {
       if (m.target.id === 'save-status' && m.oldValue && m.oldValue !== 'saved' &&
@@ -47,7 +48,7 @@ if (!window.__promptEditorGuard) {
   }).observe(document.documentElement, {
     attributes: true, attributeFilter: ['data-state'], attributeOldValue: true, subtree: true
   });
-  var offerBackup = function (area, key, kept) {
+  var offerBackup = function (view, key, kept) {
     var box = document.createElement('div');
     box.id = 'local-backup';
     box.setAttribute('role', 'alert');
@@ -70,11 +71,10 @@ if (!window.__promptEditorGuard) {
         'background:transparent;color:inherit;cursor:pointer';
     });
     restore.addEventListener('click', function () {
-      var setter = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value').set;
-      setter.call(area, kept.text);
-      area.dispatchEvent(new Event('input', {bubbles: true}));
+      // A user edit as far as the editor is concerned: it goes to the server like typing.
+      view.dispatch({changes: {from: 0, to: view.state.doc.length, insert: kept.text}});
       box.remove();
-      area.focus();
+      view.focus();
     });
     discard.addEventListener('click', function () {
       localStorage.removeItem(key);
@@ -83,21 +83,23 @@ if (!window.__promptEditorGuard) {
     box.appendChild(text);
     box.appendChild(restore);
     box.appendChild(discard);
-    area.parentNode.insertBefore(box, area);
+    view.dom.parentNode.insertBefore(box, view.dom);
   };
   window.setInterval(function () {
-    var area = document.getElementById('prompt-content');
+    var view = window.__promptEditorView;
     var key = promptKey();
-    if (!area || !key || area.readOnly || area.getAttribute('data-backup-checked')) { return; }
-    area.setAttribute('data-backup-checked', '1');
+    if (!view || !key || !view.dom.isConnected || view.state.readOnly || view.__backupChecked) {
+      return;
+    }
+    view.__backupChecked = true;
     var old = document.getElementById('local-backup');
     if (old) { old.remove(); }
     var kept = null;
     try { kept = JSON.parse(localStorage.getItem(key) || 'null'); } catch (e) { kept = null; }
-    if (!kept || typeof kept.text !== 'string' || kept.text === area.value) {
+    if (!kept || typeof kept.text !== 'string' || kept.text === view.state.doc.toString()) {
       localStorage.removeItem(key);
       return;
     }
-    offerBackup(area, key, kept);
+    offerBackup(view, key, kept);
   }, 400);
 }

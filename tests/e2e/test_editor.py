@@ -39,6 +39,15 @@ def _open(page: Page, context: BrowserContext, app_server: AppServer, content: s
     return prompt_id
 
 
+def _expect_editor_text(page: Page, text: str, timeout: float = 10_000) -> None:
+    """Wait until the code editor's document is exactly `text`."""
+    page.wait_for_function(
+        "t => window.__promptEditorView && window.__promptEditorView.state.doc.toString() === t",
+        arg=text,
+        timeout=timeout,
+    )
+
+
 def _wait_saved(page: Page) -> None:
     expect(page.locator("#save-status")).to_have_attribute("data-state", "saved", timeout=10_000)
 
@@ -257,7 +266,7 @@ def test_conflict_keeps_the_users_text_and_offers_overwrite(
     editor.press("Control+End")
     editor.press_sequentially(" and mine", delay=5)
     expect(page.locator("#conflict-callout")).to_be_visible(timeout=10_000)
-    expect(editor).to_have_value("Original and mine")
+    _expect_editor_text(page, "Original and mine")
     page.locator("#conflict-compare").click()
     expect(page.locator("#conflict-diff")).to_contain_text("Changed elsewhere")
     page.keyboard.press("Escape")
@@ -280,21 +289,40 @@ def test_outsider_sees_not_found(page: Page, context: BrowserContext, app_server
 def test_variable_types_validator_edit_delete_and_labels(
     page: Page, context: BrowserContext, app_server: AppServer
 ) -> None:
-    prompt_id = _open(page, context, app_server, content="Count: {{ count }}")
+    prompt_id = _open(
+        page,
+        context,
+        app_server,
+        content="Count: {{ count }}{% if vip %} VIP{% endif %} {{ tier }}",
+    )
 
-    # A typed variable: a bad default is refused with its name, a good one renders.
+    # The typed table: each type gets its own control (number field, switch, select).
     page.locator("#tab-variables").click()
     page.locator("#var-type-count").click()
     page.get_by_role("option", name="number").click()
-    page.locator("#var-default-count").fill("lots")
-    expect(page.locator("#var-error-count")).to_contain_text("expected a number")
     page.locator("#var-default-count").fill("41")
-    expect(page.locator("#var-error-count")).to_have_count(0)
+    page.locator("#var-type-vip").click()
+    page.get_by_role("option", name="boolean").click()
+    page.locator("#var-example-vip").click()  # a switch
+    expect(page.locator("#var-example-vip")).to_have_attribute("data-state", "checked")
+    page.locator("#var-type-tier").click()
+    page.get_by_role("option", name="enum").click()
+    expect(page.locator("#var-error-tier")).to_contain_text("at least one option")
+    page.locator("#var-options-tier").fill("gold, silver")
+    expect(page.locator("#var-error-tier")).to_have_count(0)
+    page.locator("#var-example-tier").select_option("silver")
     page.locator("#tab-preview").click()
-    expect(page.locator("#preview-text")).to_have_text("Count: 41")
+    expect(page.locator("#preview-text")).to_have_text("Count: 41 VIP silver")
     _wait_saved(page)
     with app_server.session() as s:
-        assert s.get(Prompt, prompt_id).variables["count"]["default"] == 41
+        stored = s.get(Prompt, prompt_id).variables
+        assert stored["count"]["default"] == 41
+        assert stored["vip"]["example"] is True
+        assert stored["tier"] == {
+            **stored["tier"],
+            "options": ["gold", "silver"],
+            "example": "silver",
+        }
 
     # Add a custom validator, edit it, then delete it after confirming.
     page.locator("#tab-validators").click()
@@ -370,10 +398,10 @@ def test_a_draft_saved_elsewhere_is_announced_live_and_can_be_reloaded(
     client.close()
     # The editor says so and keeps the local text until asked.
     expect(page.locator("#conflict-callout")).to_be_visible(timeout=10_000)
-    expect(editor).to_have_value("Mine and more")
+    _expect_editor_text(page, "Mine and more")
     page.locator("#conflict-reload").click()
     page.locator("#confirm-conflict-reload").click()
-    expect(editor).to_have_value("Theirs")
+    _expect_editor_text(page, "Theirs")
     expect(page.locator("#save-status")).to_have_attribute("data-state", "saved")
 
 
@@ -384,7 +412,7 @@ def test_an_idle_tab_takes_the_other_tabs_edits_without_a_conflict(
     prompt_id = _open(page, context, app_server, content="Hello")
     other = context.new_page()
     other.goto(page.url)
-    expect(other.locator("#prompt-content")).to_have_value("Hello", timeout=30_000)
+    _expect_editor_text(other, "Hello", timeout=30_000)
     _wait_saved(other)
 
     editor = page.locator("#prompt-content")
@@ -394,7 +422,7 @@ def test_an_idle_tab_takes_the_other_tabs_edits_without_a_conflict(
         editor.press_sequentially(f" edit {round_}", delay=5)
         _wait_saved(page)
         expected = "Hello edit 1" + (" edit 2" if round_ == 2 else "")
-        expect(other.locator("#prompt-content")).to_have_value(expected, timeout=10_000)
+        _expect_editor_text(other, expected, timeout=10_000)
         expect(other.locator("#preview-text")).to_have_text(expected)
         expect(other.locator("#save-status")).to_have_attribute("data-state", "saved")
         expect(other.locator("#conflict-callout")).to_have_count(0)
@@ -408,7 +436,7 @@ def test_an_idle_tab_takes_the_other_tabs_edits_without_a_conflict(
     _wait_stored(app_server, prompt_id, "Hello edit 1 edit 2!")
     _wait_saved(other)
     expect(other.locator("#conflict-callout")).to_have_count(0)
-    expect(editor).to_have_value("Hello edit 1 edit 2!", timeout=10_000)
+    _expect_editor_text(page, "Hello edit 1 edit 2!", timeout=10_000)
     other.close()
 
 
@@ -430,15 +458,92 @@ def test_text_kept_in_the_browser_is_offered_back_after_a_lost_save(
     )
     page.reload()
     expect(page.locator("#local-backup")).to_be_visible(timeout=30_000)
-    expect(page.locator("#prompt-content")).to_have_value("Server text")
+    _expect_editor_text(page, "Server text")
     page.locator("#restore-local").click()
-    expect(page.locator("#prompt-content")).to_have_value("Typed but never saved")
+    _expect_editor_text(page, "Typed but never saved")
     expect(page.locator("#preview-text")).to_have_text("Typed but never saved")
     _wait_saved(page)
     with app_server.session() as s:
         assert s.get(Prompt, prompt_id).content == "Typed but never saved"
     # Once saved, nothing is offered again.
     page.reload()
-    expect(page.locator("#prompt-content")).to_have_value("Typed but never saved")
+    _expect_editor_text(page, "Typed but never saved")
     page.wait_for_timeout(1000)
     expect(page.locator("#local-backup")).to_have_count(0)
+
+
+def test_the_preview_is_honest_about_invalid_and_unset_values(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    content = "Hi {{ name }}\n{% if vip %}\nVIP line\n{% endif %}\nAt most {{ max_words }} words."
+    _open(page, context, app_server, content=content)
+    preview = page.locator("#preview-text")
+    # Nothing set: text shows as (unset), an unset condition is false, and block-tag lines
+    # leave no blank lines (new prompts trim them).
+    expect(preview).to_have_js_property("textContent", "Hi (unset)\nAt most (unset) words.")
+    expect(page.locator("#preview-note")).to_contain_text("name, vip, max_words")
+
+    # A typed variable with an invalid example: the preview says so instead of showing old text.
+    page.locator("#tab-variables").click()
+    page.locator("#var-type-max_words").click()
+    page.get_by_role("option", name="number").click()
+    page.locator("#tab-preview").click()
+    expect(preview).to_have_js_property("textContent", "Hi (unset)\nAt most 0 words.")
+    page.locator("#example-max_words").fill("lots")
+    expect(page.locator("#preview-error")).to_contain_text("max_words")
+    expect(page.locator("#preview-error")).to_contain_text("expected a number")
+    page.locator("#example-max_words").fill("50")
+    expect(page.locator("#preview-error")).to_have_count(0)
+    expect(preview).to_have_js_property("textContent", "Hi (unset)\nAt most 50 words.")
+
+    # A boolean set to true takes its branch; the lines around it stay tidy.
+    page.locator("#tab-variables").click()
+    page.locator("#var-type-vip").click()
+    page.get_by_role("option", name="boolean").click()
+    page.locator("#var-example-vip").fill("true")
+    page.locator("#tab-preview").click()
+    expect(preview).to_have_js_property("textContent", "Hi (unset)\nVIP line\nAt most 50 words.")
+
+
+def test_the_code_editor_highlights_completes_and_marks_the_failing_line(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    prompt_id = _open(page, context, app_server, content="Dear {{ customer }},\n")
+    editor = page.locator("#prompt-content")
+    # Line numbers and Jinja highlighting (the variable is a token of its own).
+    expect(page.locator("#template-editor .cm-lineNumbers")).to_contain_text("1")
+    expect(editor.locator("span", has_text="customer").first).to_be_visible()
+    # The content is named by the label, for screen readers.
+    assert editor.get_attribute("aria-labelledby") == "template-label"
+
+    # Completion offers the prompt's variables, and Jinja's filters after a pipe.
+    editor.click()
+    editor.press("Control+End")
+    editor.press_sequentially("{{ cus", delay=5)
+    editor.press("Control+Space")
+    completions = page.locator(".cm-tooltip-autocomplete")
+    expect(completions).to_contain_text("customer")
+    editor.press("Enter")
+    editor.press_sequentially(" | upp", delay=5)
+    expect(completions).to_contain_text("upper")
+    editor.press("Enter")
+    editor.press_sequentially(" }}", delay=5)
+    _expect_editor_text(page, "Dear {{ customer }},\n{{ customer | upper }}")
+
+    # A syntax error marks its line in the editor as well as below it.
+    editor.press("Enter")
+    editor.press_sequentially("{% if vip %}", delay=5)
+    expect(page.locator("#syntax-error")).to_contain_text("Line 3")
+    expect(page.locator("#template-editor [data-error-line='3']")).to_have_count(1)
+
+    # Ctrl+S saves at once, from inside the editor.
+    editor.press("Backspace")
+    editor.press("Backspace")
+    editor.press_sequentially("%}{% endif %}", delay=5)
+    expect(page.locator("#syntax-error")).to_have_count(0)
+    editor.press("Control+s")
+    _wait_stored(
+        app_server,
+        prompt_id,
+        "Dear {{ customer }},\n{{ customer | upper }}\n{% if vip %}{% endif %}",
+    )

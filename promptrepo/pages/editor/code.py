@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from promptrepo.components.code_editor import code_editor
 from promptrepo.pages.editor.common import MONO
 from promptrepo.state.editor import DraftState, EditorState, ValidatorRow
 
@@ -29,30 +30,37 @@ def editor_column() -> rx.Component:
         rx.el.label(
             "Template",
             rx.text(
-                " — Jinja2: {{ variable }}, {% if … %}…{% endif %}, {% for … %}",
+                " — Jinja2: {{ variable }}, {% if … %}…{% endif %}, {% for … %}; "
+                "Ctrl+Space completes variables and filters",
                 as_="span",
                 color=rx.color("gray", 11),
                 weight="regular",
             ),
-            html_for="prompt-content",
+            id="template-label",
             font_weight="500",
             font_size="0.9rem",
         ),
-        rx.text_area(
-            default_value=DraftState.content_initial,
-            key=DraftState.editor_key.to_string(),
-            on_change=DraftState.edit_content,
-            id="prompt-content",
-            read_only=~EditorState.can_write,
-            spell_check=False,
+        rx.box(
+            code_editor(
+                value=DraftState.content_initial,
+                key=DraftState.editor_key.to_string(),
+                on_change=DraftState.edit_content,
+                variables=DraftState.variable_names,
+                error_line=DraftState.syntax_line,
+                error_message=DraftState.syntax_error,
+                read_only=~EditorState.can_write,
+                content_id="prompt-content",
+                labelled_by="template-label",
+                described_by="syntax-error",
+                placeholder="Write your prompt. Use {{ name }} for variables.",
+            ),
+            id="template-editor",
             width="100%",
             min_height="60vh",
-            resize="vertical",
-            font_family=MONO,
-            font_size="0.85rem",
-            line_height="1.5",
-            placeholder="Write your prompt. Use {{ name }} for variables.",
-            aria_describedby="syntax-error",
+            border=f"1px solid {rx.color('gray', 6)}",
+            border_radius="6px",
+            overflow="hidden",
+            custom_attrs={"data-readonly": rx.cond(EditorState.can_write, "false", "true")},
         ),
         rx.cond(
             DraftState.syntax_error,

@@ -21,6 +21,14 @@ from promptrepo.settings import settings
 from promptrepo.state.base import AppState
 
 
+def public_base(page_origin: str) -> str:
+    """Where programs reach this app: PUBLIC_URL when it is configured, else the origin the
+    page was opened at (its default, localhost:3000, is wrong anywhere else)."""
+    if "public_url" in settings.model_fields_set or not page_origin:
+        return settings.public_url.rstrip("/")
+    return page_origin.rstrip("/")
+
+
 def guarded(handler: Callable) -> Callable:
     """Turn a handler's errors into what the user sees: signed out (or the session revoked)
     → the login page, coming back here; any other ServiceError → a toast with its message.
@@ -72,8 +80,10 @@ class EditorState(AppState):
 
     @rx.var
     def api_snippet(self) -> str:
-        """How a program fetches the published version of this prompt."""
-        url = f"{settings.public_url.rstrip('/')}/api/v1/prompts/{self.editor_prompt_id}/resolve"
+        """How a program fetches the published version of this prompt: on PUBLIC_URL when it
+        is configured, else on the address this page was opened at."""
+        base = public_base(self.router.headers.origin)
+        url = f"{base}/api/v1/prompts/{self.editor_prompt_id}/resolve"
         return f'curl -H "Authorization: Bearer $PROMPTREPO_API_KEY" \\\n  {url}'
 
     def route_ids(self) -> tuple[str, str]:

@@ -82,6 +82,11 @@ class DraftState(EditorState):
     _server_variables: dict[str, Any] = {}
 
     @rx.var
+    def variable_names(self) -> list[str]:
+        """Names the code editor completes."""
+        return [row.name for row in self.variable_rows]
+
+    @rx.var
     def failing_count(self) -> int:
         return sum(1 for row in self.validator_rows if not row.passed and not row.skipped)
 

@@ -18,6 +18,7 @@ class VariableRow:
     example: str = ""
     description: str = ""
     options: str = ""
+    option_list: list[str] = dataclasses.field(default_factory=list)
     used: bool = True
     error: str = ""
 
@@ -81,6 +82,7 @@ def row_from_spec(name: str, item: dict[str, Any], used: bool) -> VariableRow:
         example=variable_specs.value_to_text(item, item.get("example")),
         description=item.get("description", "") or "",
         options=", ".join(item.get("options") or []),
+        option_list=list(item.get("options") or []),
         used=used,
     )
 

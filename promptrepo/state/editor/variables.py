@@ -22,6 +22,7 @@ class VariablesState(DraftState):
             if row.name != name:
                 continue
             row = dataclasses.replace(row, **changes)
+            row.option_list = [o.strip() for o in row.options.split(",") if o.strip()]
             try:
                 item = spec_from_row(row)
             except (ValueError, TypeError) as exc:
@@ -47,6 +48,13 @@ class VariablesState(DraftState):
         if not self.can_write or field not in EDITABLE_FIELDS:
             return None
         return self._update_row(name, **{field: value})
+
+    @rx.event
+    def set_var_flag(self, name: str, field: str, checked: bool):
+        """A boolean variable's default or example, from its switch."""
+        if not self.can_write or field not in ("default", "example"):
+            return None
+        return self._update_row(name, **{field: "true" if checked else "false"})
 
     @rx.event
     def set_var_required(self, name: str, value: bool):
