@@ -11,6 +11,7 @@ anyone clicks — why it would be refused. `promote` applies it through `version
 from __future__ import annotations
 
 import difflib
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -49,13 +50,40 @@ class LabelEventInfo:
 
 @dataclass
 class SideBySideRow:
-    """One line of a side-by-side diff: `old` on the left, `new` on the right."""
+    """One line of a side-by-side diff: `old` on the left, `new` on the right. A changed
+    line also comes as words (`old_words`, `new_words`: (text, changed) pairs)."""
 
     kind: str  # "same" | "changed" | "removed" | "added"
     old_number: int | None
     old: str
     new_number: int | None
     new: str
+    old_words: list[tuple[str, bool]] = field(default_factory=list)
+    new_words: list[tuple[str, bool]] = field(default_factory=list)
+
+
+_WORDS = re.compile(r"\s+|\w+|[^\w\s]")
+
+
+def word_diff(old: str, new: str) -> tuple[list[tuple[str, bool]], list[tuple[str, bool]]]:
+    """Two versions of a line as (text, changed) runs: words, spaces and punctuation that
+    differ are marked; neighbouring runs of the same kind are merged."""
+    a, b = _WORDS.findall(old), _WORDS.findall(new)
+    left: list[tuple[str, bool]] = []
+    right: list[tuple[str, bool]] = []
+
+    def add(parts: list[tuple[str, bool]], text: str, changed: bool) -> None:
+        if not text:
+            return
+        if parts and parts[-1][1] == changed:
+            parts[-1] = (parts[-1][0] + text, changed)
+        else:
+            parts.append((text, changed))
+
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        add(left, "".join(a[i1:i2]), tag != "equal")
+        add(right, "".join(b[j1:j2]), tag != "equal")
+    return left, right
 
 
 @dataclass
@@ -100,15 +128,16 @@ def side_by_side(old: str, new: str) -> list[SideBySideRow]:
             left = i1 + k < i2
             right = j1 + k < j2
             kind = "changed" if left and right else ("removed" if left else "added")
-            rows.append(
-                SideBySideRow(
-                    kind,
-                    i1 + k + 1 if left else None,
-                    a[i1 + k] if left else "",
-                    j1 + k + 1 if right else None,
-                    b[j1 + k] if right else "",
-                )
+            row = SideBySideRow(
+                kind,
+                i1 + k + 1 if left else None,
+                a[i1 + k] if left else "",
+                j1 + k + 1 if right else None,
+                b[j1 + k] if right else "",
             )
+            if kind == "changed":
+                row.old_words, row.new_words = word_diff(row.old, row.new)
+            rows.append(row)
     return rows
 
 

@@ -86,6 +86,7 @@ class LabelInfo:
     # publishing: required variables without example or default that the checks filled
     # with typed placeholders
     placeholders: list[str] = field(default_factory=list)
+    updated_by_name: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -606,8 +607,9 @@ def list_labels(
     """The prompt's labels and the version each points at."""
     prompt, _ = access.get_prompt(session, principal, prompt_id)
     rows = session.exec(
-        select(VersionLabel, Version.version)
+        select(VersionLabel, Version.version, Profile.name)
         .join(Version, Version.id == VersionLabel.version_id)
+        .join(Profile, Profile.id == VersionLabel.updated_by, isouter=True)
         .where(VersionLabel.prompt_id == prompt.id)
     ).all()
     result = [
@@ -617,8 +619,9 @@ def list_labels(
             version_id=str(label.version_id),
             updated_at=label.updated_at,
             updated_by=str(label.updated_by) if label.updated_by else None,
+            updated_by_name=mover,
         )
-        for label, number in rows
+        for label, number, mover in rows
     ]
     result.sort(key=lambda li: (li.name != PRODUCTION_LABEL, li.name != STAGING_LABEL, li.name))
     return result

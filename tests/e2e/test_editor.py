@@ -144,10 +144,13 @@ def test_write_preview_validate_publish_diff_and_roll_back(
 
     # View the diff between the two published versions.
     page.locator("#diff-prev-3").click()
+    expect(page.locator("#diff-view-title")).to_contain_text("Version 2 → 3")
     diff = page.locator("#diff-view")
-    expect(diff).to_contain_text("Version 2 → 3")
-    expect(diff.locator(".diff-add")).to_contain_text("Be brief.")
-    expect(diff.locator(".diff-remove")).to_contain_text("Reply in {{ format }}.")
+    expect(diff.locator("[data-kind=changed] .side-old")).to_contain_text("Reply in {{ format }}.")
+    expect(diff.locator(".word-new-changed")).to_have_text(" Be brief.")
+    # The environments bar says where production points and who moved it.
+    expect(page.locator("#environments")).to_contain_text("production → v3")
+    expect(page.locator("#environments")).to_contain_text("Eve Editor")
 
     # Roll back to the first published version, by keyboard only; the dialog shows what is
     # being replaced and the label's history.
@@ -500,7 +503,7 @@ def test_the_preview_is_honest_about_invalid_and_unset_values(
     page.locator("#tab-variables").click()
     page.locator("#var-type-vip").click()
     page.get_by_role("option", name="boolean").click()
-    page.locator("#var-example-vip").fill("true")
+    page.locator("#var-example-vip").click()  # a switch: on
     page.locator("#tab-preview").click()
     expect(preview).to_have_js_property("textContent", "Hi (unset)\nVIP line\nAt most 50 words.")
 
@@ -508,11 +511,12 @@ def test_the_preview_is_honest_about_invalid_and_unset_values(
 def test_the_code_editor_highlights_completes_and_marks_the_failing_line(
     page: Page, context: BrowserContext, app_server: AppServer
 ) -> None:
-    prompt_id = _open(page, context, app_server, content="Dear {{ customer }},\n")
+    start = "{% if vip %}Dear{% endif %} {{ customer }},\n"
+    prompt_id = _open(page, context, app_server, content=start)
     editor = page.locator("#prompt-content")
-    # Line numbers and Jinja highlighting (the variable is a token of its own).
+    # Line numbers and Jinja highlighting (keywords are tokens of their own).
     expect(page.locator("#template-editor .cm-lineNumbers")).to_contain_text("1")
-    expect(editor.locator("span", has_text="customer").first).to_be_visible()
+    expect(editor.locator("span", has_text="endif").first).to_be_visible()
     # The content is named by the label, for screen readers.
     assert editor.get_attribute("aria-labelledby") == "template-label"
 
@@ -528,7 +532,7 @@ def test_the_code_editor_highlights_completes_and_marks_the_failing_line(
     expect(completions).to_contain_text("upper")
     editor.press("Enter")
     editor.press_sequentially(" }}", delay=5)
-    _expect_editor_text(page, "Dear {{ customer }},\n{{ customer | upper }}")
+    _expect_editor_text(page, start + "{{ customer | upper }}")
 
     # A syntax error marks its line in the editor as well as below it.
     editor.press("Enter")
@@ -542,8 +546,4 @@ def test_the_code_editor_highlights_completes_and_marks_the_failing_line(
     editor.press_sequentially("%}{% endif %}", delay=5)
     expect(page.locator("#syntax-error")).to_have_count(0)
     editor.press("Control+s")
-    _wait_stored(
-        app_server,
-        prompt_id,
-        "Dear {{ customer }},\n{{ customer | upper }}\n{% if vip %}{% endif %}",
-    )
+    _wait_stored(app_server, prompt_id, start + "{{ customer | upper }}\n{% if vip %}{% endif %}")

@@ -128,3 +128,11 @@ def test_a_too_long_reason_is_refused_and_moves_nothing(session: Session, world)
         releases.promote(session, owner, prompt.id, "production", 2, reason="x" * 501)
     session.rollback()
     assert releases.label_history(session, owner, prompt.id) == []
+
+
+def test_changed_lines_come_with_the_words_that_changed() -> None:
+    old_words, new_words = releases.word_diff("Reply in prose, briefly.", "Reply in JSON, briefly.")
+    assert old_words == [("Reply in ", False), ("prose", True), (", briefly.", False)]
+    assert new_words == [("Reply in ", False), ("JSON", True), (", briefly.", False)]
+    row = releases.side_by_side("Hi there", "Hi you")[0]
+    assert row.kind == "changed" and row.new_words == [("Hi ", False), ("you", True)]

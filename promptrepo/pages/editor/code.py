@@ -98,5 +98,7 @@ def editor_column() -> rx.Component:
         spacing="2",
         width="100%",
         flex="3",
+        # History takes the whole width: its two panes need it.
+        display=rx.cond(EditorState.active_tab == "history", "none", "flex"),
         min_width="min(100%, 28rem)",
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from promptrepo.pages.editor.common import MONO
-from promptrepo.pages.editor.diff import diff_view
-from promptrepo.state.editor import EditorState, HistoryState, PromoteState, VersionRow
+from promptrepo.pages.editor.side_by_side import side_by_side_diff
+from promptrepo.state.editor import EditorState, HistoryState, LabelRow, PromoteState, VersionRow
 
 
 def label_badge(label: rx.Var) -> rx.Component:
@@ -163,8 +163,8 @@ def version_row(row: VersionRow) -> rx.Component:
     )
 
 
-def history_tab() -> rx.Component:
-    return rx.vstack(
+def messages() -> rx.Component:
+    return rx.fragment(
         rx.cond(
             HistoryState.publish_errors.length() > 0,
             rx.callout(
@@ -199,20 +199,128 @@ def history_tab() -> rx.Component:
                 id="history-message",
             ),
         ),
-        rx.hstack(
-            rx.text("Published: ", size="2"),
-            rx.cond(
-                HistoryState.production_version > 0,
-                rx.badge(
-                    "v",
-                    HistoryState.production_version.to_string(),
-                    color_scheme="green",
-                    id="production-version",
-                ),
-                rx.badge("nothing yet", color_scheme="gray", id="production-version"),
+    )
+
+
+def environment(label: LabelRow) -> rx.Component:
+    return rx.hstack(
+        rx.badge(
+            label.name,
+            " → v",
+            label.version.to_string(),
+            variant=rx.cond(label.name == "production", "solid", "soft"),
+            color_scheme=rx.cond(
+                label.name == "production",
+                "green",
+                rx.cond(label.name == "staging", "blue", "gray"),
             ),
-            align="center",
         ),
+        rx.text(
+            rx.cond(label.moved_by, label.moved_by, "unknown"),
+            " · ",
+            label.moved_at,
+            size="1",
+            color=rx.color("gray", 11),
+        ),
+        rx.cond(
+            EditorState.can_write,
+            rx.icon_button(
+                rx.icon("x", size=12),
+                size="1",
+                variant="ghost",
+                color_scheme="gray",
+                on_click=PromoteState.open_promote(label.name, 0),
+                aria_label="Remove label " + label.name,
+                title="Remove label " + label.name,
+                id="remove-label-" + label.name,
+            ),
+        ),
+        spacing="1",
+        align="center",
+        padding="0.25rem 0.5rem",
+        border=f"1px solid {rx.color('gray', 5)}",
+        border_radius="6px",
+        class_name="environment",
+    )
+
+
+def environments_bar() -> rx.Component:
+    """Where each label points, who moved it and when."""
+    return rx.hstack(
+        rx.text("Published: ", size="2"),
+        rx.cond(
+            HistoryState.production_version > 0,
+            rx.badge(
+                "v",
+                HistoryState.production_version.to_string(),
+                color_scheme="green",
+                id="production-version",
+            ),
+            rx.badge("nothing yet", color_scheme="gray", id="production-version"),
+        ),
+        rx.foreach(HistoryState.label_rows, environment),
+        align="center",
+        wrap="wrap",
+        spacing="2",
+        width="100%",
+        id="environments",
+    )
+
+
+def label_form() -> rx.Component:
+    return rx.cond(
+        EditorState.can_write & (HistoryState.version_rows.length() > 0),
+        rx.vstack(
+            rx.heading("Point a label", size="2", as_="h3"),
+            rx.hstack(
+                rx.input(
+                    value=HistoryState.label_name_input,
+                    on_change=HistoryState.set_label_name_input,
+                    placeholder="staging, canary…",
+                    aria_label="Label name",
+                    size="1",
+                    id="label-name",
+                    max_length=36,
+                ),
+                rx.select(
+                    HistoryState.version_numbers,
+                    value=HistoryState.label_version_input,
+                    on_change=HistoryState.set_label_version_input,
+                    placeholder="version",
+                    aria_label="Version for the label",
+                    size="1",
+                    id="label-version",
+                ),
+                rx.button(
+                    "Set label",
+                    size="1",
+                    variant="soft",
+                    on_click=PromoteState.apply_label,
+                    id="set-label",
+                ),
+                align="center",
+                wrap="wrap",
+            ),
+            rx.cond(
+                HistoryState.label_error,
+                rx.text(
+                    HistoryState.label_error, size="1", color=rx.color("red", 11), role="alert"
+                ),
+            ),
+            rx.text(
+                "production = published (validators must pass). Every move opens a preview "
+                "to confirm. Names: lowercase letters, digits, _ . - (at most 36).",
+                size="1",
+                color=rx.color("gray", 11),
+            ),
+            spacing="2",
+            width="100%",
+        ),
+    )
+
+
+def versions_pane() -> rx.Component:
+    return rx.vstack(
         rx.cond(
             HistoryState.version_rows.length() > 0,
             rx.vstack(
@@ -245,120 +353,87 @@ def history_tab() -> rx.Component:
                 id="no-versions",
             ),
         ),
-        rx.cond(
-            HistoryState.version_rows.length() > 0,
-            rx.vstack(
-                rx.heading("Compare versions", size="2", as_="h3"),
-                rx.hstack(
-                    rx.select(
-                        HistoryState.version_numbers,
-                        value=HistoryState.diff_from,
-                        on_change=HistoryState.set_diff_from,
-                        size="1",
-                        id="diff-from",
-                    ),
-                    rx.text("→", size="2"),
-                    rx.select(
-                        HistoryState.version_numbers,
-                        value=HistoryState.diff_to,
-                        on_change=HistoryState.set_diff_to,
-                        size="1",
-                        id="diff-to",
-                    ),
-                    rx.button(
-                        "Show diff", size="1", on_click=HistoryState.show_diff, id="show-diff"
-                    ),
-                    align="center",
-                    wrap="wrap",
+        label_form(),
+        spacing="3",
+        flex="1",
+        min_width="min(100%, 20rem)",
+    )
+
+
+def compare_pane() -> rx.Component:
+    return rx.cond(
+        HistoryState.version_rows.length() > 0,
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Compare", size="2", as_="h3"),
+                rx.select(
+                    HistoryState.version_numbers,
+                    value=HistoryState.diff_from,
+                    on_change=HistoryState.set_diff_from,
+                    size="1",
+                    id="diff-from",
+                    aria_label="Compare from version",
                 ),
-                rx.cond(
-                    EditorState.can_write,
-                    rx.vstack(
-                        rx.heading("Labels", size="2", as_="h3"),
-                        rx.hstack(
-                            rx.foreach(
-                                HistoryState.label_rows,
-                                lambda lr: rx.hstack(
-                                    rx.badge(
-                                        lr.name,
-                                        " → v",
-                                        lr.version.to_string(),
-                                        variant="soft",
-                                        color_scheme=rx.cond(
-                                            lr.name == "production", "green", "gray"
-                                        ),
-                                    ),
-                                    rx.icon_button(
-                                        rx.icon("x", size=12),
-                                        size="1",
-                                        variant="ghost",
-                                        color_scheme="gray",
-                                        on_click=PromoteState.open_promote(lr.name, 0),
-                                        aria_label="Remove label " + lr.name,
-                                        title="Remove label " + lr.name,
-                                        id="remove-label-" + lr.name,
-                                    ),
-                                    spacing="1",
-                                    align="center",
-                                ),
-                            ),
-                            wrap="wrap",
-                        ),
-                        rx.hstack(
-                            rx.input(
-                                value=HistoryState.label_name_input,
-                                on_change=HistoryState.set_label_name_input,
-                                placeholder="staging, canary…",
-                                aria_label="Label name",
-                                size="1",
-                                id="label-name",
-                                max_length=36,
-                            ),
-                            rx.select(
-                                HistoryState.version_numbers,
-                                value=HistoryState.label_version_input,
-                                on_change=HistoryState.set_label_version_input,
-                                placeholder="version",
-                                aria_label="Version for the label",
-                                size="1",
-                                id="label-version",
-                            ),
-                            rx.button(
-                                "Set label",
-                                size="1",
-                                variant="soft",
-                                on_click=PromoteState.apply_label,
-                                id="set-label",
-                            ),
-                            align="center",
-                            wrap="wrap",
-                        ),
-                        rx.cond(
-                            HistoryState.label_error,
-                            rx.text(
-                                HistoryState.label_error,
-                                size="1",
-                                color=rx.color("red", 11),
-                                role="alert",
-                            ),
-                        ),
-                        rx.text(
-                            "production = published (validators must pass). Every move opens a "
-                            "preview to confirm. Names: lowercase letters, digits, _ . - "
-                            "(at most 36).",
-                            size="1",
-                            color=rx.color("gray", 11),
-                        ),
-                        spacing="2",
-                        width="100%",
-                    ),
+                rx.text("→", size="2"),
+                rx.select(
+                    HistoryState.version_numbers,
+                    value=HistoryState.diff_to,
+                    on_change=HistoryState.set_diff_to,
+                    size="1",
+                    id="diff-to",
+                    aria_label="Compare to version",
                 ),
-                spacing="2",
-                width="100%",
+                rx.button("Show diff", size="1", on_click=HistoryState.show_diff, id="show-diff"),
+                align="center",
+                wrap="wrap",
             ),
+            rx.cond(
+                HistoryState.diff_title,
+                rx.vstack(
+                    rx.text(
+                        HistoryState.diff_title, weight="medium", size="2", id="diff-view-title"
+                    ),
+                    rx.foreach(
+                        HistoryState.diff_extra,
+                        lambda t: rx.text(t, size="1", color=rx.color("gray", 11)),
+                    ),
+                    side_by_side_diff(
+                        HistoryState.compare_rows,
+                        "v" + HistoryState.compare_old.to_string(),
+                        "v" + HistoryState.compare_new.to_string(),
+                        "diff-view",
+                    ),
+                    spacing="1",
+                    width="100%",
+                ),
+                rx.text(
+                    "Pick two versions, or use “Diff with previous” on a version.",
+                    size="1",
+                    color=rx.color("gray", 11),
+                ),
+            ),
+            spacing="2",
+            flex="2",
+            min_width="min(100%, 26rem)",
+            id="compare-pane",
         ),
-        diff_view(
-            HistoryState.diff_title, HistoryState.diff_extra, HistoryState.diff_rows, "diff-view"
+    )
+
+
+def history_tab() -> rx.Component:
+    """Two panes: the versions on the left, the comparison of any two on the right; above
+    them, where every label points."""
+    return rx.vstack(
+        messages(),
+        environments_bar(),
+        rx.flex(
+            versions_pane(),
+            compare_pane(),
+            direction="row",
+            wrap="wrap",
+            gap="1.25rem",
+            width="100%",
+            align="start",
         ),
         spacing="3",
         width="100%",

@@ -6,79 +6,25 @@ from __future__ import annotations
 
 import reflex as rx
 
-from promptrepo.pages.editor.common import MONO
+from promptrepo.pages.editor.side_by_side import side_by_side_diff
 from promptrepo.state.editor import PromoteState
-from promptrepo.state.editor.promote import CheckRow, LabelMoveRow, SideBySideLine
-
-
-def _cell(number, text, kind: str, side: str) -> rx.Component:
-    changed = (kind == "changed") | (kind == ("removed" if side == "old" else "added"))
-    return rx.el.td(
-        rx.el.span(
-            number,
-            color=rx.color("gray", 10),
-            display="inline-block",
-            width="2.2rem",
-            text_align="right",
-            padding_right="0.5rem",
-            user_select="none",
-        ),
-        rx.el.span(text),
-        white_space="pre-wrap",
-        word_break="break-word",
-        vertical_align="top",
-        width="50%",
-        background=rx.cond(
-            changed, rx.color("red", 3) if side == "old" else rx.color("green", 3), "transparent"
-        ),
-        class_name=f"side-{side}",
-    )
-
-
-def side_by_side_line(row: SideBySideLine) -> rx.Component:
-    return rx.el.tr(
-        _cell(row.old_number, row.old, row.kind, "old"),
-        _cell(row.new_number, row.new, row.kind, "new"),
-        custom_attrs={"data-kind": row.kind},
-    )
+from promptrepo.state.editor.promote import CheckRow, LabelMoveRow
 
 
 def side_by_side() -> rx.Component:
-    return rx.box(
-        rx.el.table(
-            rx.el.thead(
-                rx.el.tr(
-                    rx.el.th(
-                        rx.cond(
-                            PromoteState.promote_current > 0,
-                            "Live now: v" + PromoteState.promote_current.to_string(),
-                            "Live now: nothing",
-                        ),
-                        text_align="left",
-                    ),
-                    rx.el.th(
-                        rx.cond(
-                            PromoteState.promote_target > 0,
-                            "After: v" + PromoteState.promote_target.to_string(),
-                            "After: nothing (label removed)",
-                        ),
-                        text_align="left",
-                    ),
-                )
-            ),
-            rx.el.tbody(rx.foreach(PromoteState.promote_rows, side_by_side_line)),
-            width="100%",
-            style={"borderCollapse": "collapse", "tableLayout": "fixed"},
+    return side_by_side_diff(
+        PromoteState.promote_rows,
+        rx.cond(
+            PromoteState.promote_current > 0,
+            "Live now: v" + PromoteState.promote_current.to_string(),
+            "Live now: nothing",
         ),
-        font_family=MONO,
-        font_size="0.75rem",
-        border=f"1px solid {rx.color('gray', 5)}",
-        border_radius="6px",
-        padding="0.5rem",
-        max_height="35vh",
-        overflow="auto",
-        width="100%",
-        id="promote-diff",
+        rx.cond(
+            PromoteState.promote_target > 0,
+            "After: v" + PromoteState.promote_target.to_string(),
+            "After: nothing (label removed)",
+        ),
+        "promote-diff",
     )
 
 

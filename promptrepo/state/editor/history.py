@@ -11,12 +11,17 @@ from sqlmodel import Session
 
 from promptrepo.formatting import format_timestamp
 from promptrepo.models import PRODUCTION_LABEL
-from promptrepo.services import drafts, versions
+from promptrepo.services import drafts, releases, versions
 from promptrepo.services.errors import NotAuthenticated, ServiceError, ValidationFailed
 from promptrepo.services.principal import Principal
 from promptrepo.state.editor.base import guarded
 from promptrepo.state.editor.draft import DraftState
-from promptrepo.state.editor.rows import DiffRow, LabelRow, VersionRow, diff_rows
+from promptrepo.state.editor.rows import (
+    LabelRow,
+    SideBySideLine,
+    VersionRow,
+    side_by_side_lines,
+)
 
 VERSIONS_PAGE_SIZE = 10
 
@@ -39,7 +44,9 @@ class HistoryState(DraftState):
     view_summary: str = ""
     diff_from: str = ""
     diff_to: str = ""
-    diff_rows: list[DiffRow] = []
+    compare_rows: list[SideBySideLine] = []
+    compare_old: int = 0
+    compare_new: int = 0
     diff_title: str = ""
     diff_extra: list[str] = []
     label_name_input: str = ""
@@ -73,7 +80,7 @@ class HistoryState(DraftState):
         self.publish_errors = []
         self.publish_error_title = ""
         self.history_message = ""
-        self.diff_rows = []
+        self.compare_rows = []
         self.diff_title = ""
         self.diff_extra = []
         self.versions_offset = 0
@@ -102,7 +109,15 @@ class HistoryState(DraftState):
             for item in page.items
         ]
         labels = versions.list_labels(session, principal, self.editor_prompt_id)
-        self.label_rows = [LabelRow(name=li.name, version=li.version) for li in labels]
+        self.label_rows = [
+            LabelRow(
+                name=li.name,
+                version=li.version,
+                moved_by=li.updated_by_name or "",
+                moved_at=format_timestamp(li.updated_at),
+            )
+            for li in labels
+        ]
         self.production_version = next(
             (li.version for li in labels if li.name == PRODUCTION_LABEL), 0
         )
@@ -207,7 +222,10 @@ class HistoryState(DraftState):
                 int(self.diff_from),
                 int(self.diff_to),
             )
-        self.diff_rows = diff_rows(diff.content)
+            old = versions.get_version(session, principal, self.editor_prompt_id, diff.from_version)
+            new = versions.get_version(session, principal, self.editor_prompt_id, diff.to_version)
+        self.compare_rows = side_by_side_lines(releases.side_by_side(old.content, new.content))
+        self.compare_old, self.compare_new = old.version, new.version
         self.diff_title = (
             f"Version {diff.from_version} → {diff.to_version}: "
             f"+{diff.content.added} −{diff.content.removed} lines"

@@ -15,15 +15,7 @@ from promptrepo.services import releases
 from promptrepo.services.errors import NotAuthenticated, ServiceError, ValidationFailed
 from promptrepo.state.editor.base import guarded
 from promptrepo.state.editor.history import HistoryState
-
-
-@dataclasses.dataclass
-class SideBySideLine:
-    kind: str = "same"  # same | changed | removed | added
-    old_number: str = ""
-    old: str = ""
-    new_number: str = ""
-    new: str = ""
+from promptrepo.state.editor.rows import SideBySideLine, side_by_side_lines
 
 
 @dataclasses.dataclass
@@ -104,16 +96,7 @@ class PromoteState(HistoryState):
         self.promote_kind = preview.kind
         self.promote_current = preview.current_version or 0
         self.promote_target = preview.target_version or 0
-        self.promote_rows = [
-            SideBySideLine(
-                kind=row.kind,
-                old_number=str(row.old_number or ""),
-                old=row.old,
-                new_number=str(row.new_number or ""),
-                new=row.new,
-            )
-            for row in preview.rows
-        ]
+        self.promote_rows = side_by_side_lines(preview.rows)
         self.promote_checks = [CheckRow(c.type, c.passed, c.message) for c in preview.checks]
         self.promote_checks_required = preview.checks_required
         self.promote_placeholders = (

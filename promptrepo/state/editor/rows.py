@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from promptrepo.services import releases, versions
 from promptrepo.services import variables as variable_specs
-from promptrepo.services import versions
 
 
 @dataclasses.dataclass
@@ -55,6 +55,40 @@ class DiffRow:
 class LabelRow:
     name: str = ""
     version: int = 0
+    moved_by: str = ""
+    moved_at: str = ""
+
+
+@dataclasses.dataclass
+class WordPart:
+    text: str = ""
+    changed: bool = False
+
+
+@dataclasses.dataclass
+class SideBySideLine:
+    kind: str = "same"  # same | changed | removed | added
+    old_number: str = ""
+    old: str = ""
+    new_number: str = ""
+    new: str = ""
+    old_words: list[WordPart] = dataclasses.field(default_factory=list)
+    new_words: list[WordPart] = dataclasses.field(default_factory=list)
+
+
+def side_by_side_lines(rows: list[releases.SideBySideRow]) -> list[SideBySideLine]:
+    return [
+        SideBySideLine(
+            kind=row.kind,
+            old_number=str(row.old_number or ""),
+            old=row.old,
+            new_number=str(row.new_number or ""),
+            new=row.new,
+            old_words=[WordPart(text, changed) for text, changed in row.old_words],
+            new_words=[WordPart(text, changed) for text, changed in row.new_words],
+        )
+        for row in rows
+    ]
 
 
 def diff_rows(diff: versions.TextDiff) -> list[DiffRow]:
