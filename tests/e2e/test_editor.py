@@ -547,3 +547,38 @@ def test_the_code_editor_highlights_completes_and_marks_the_failing_line(
     expect(page.locator("#syntax-error")).to_have_count(0)
     editor.press("Control+s")
     _wait_stored(app_server, prompt_id, start + "{{ customer | upper }}\n{% if vip %}{% endif %}")
+
+
+UNNAMED_CONTROLS_JS = """
+root => [...root.querySelectorAll(
+  'input, textarea, select, button, [role=textbox], [role=combobox], [role=switch], [role=checkbox]'
+)].filter(el => el.getClientRects().length > 0 && el.type !== 'hidden'
+  && !el.closest('[aria-hidden=true]')).filter(el => {
+  const byIds = (el.getAttribute('aria-labelledby') || '').split(/\\s+/).filter(Boolean)
+    .map(id => (document.getElementById(id) || {}).textContent || '').join(' ');
+  const byLabel = el.labels ? [...el.labels].map(l => l.textContent).join(' ') : '';
+  const ownText = ['BUTTON'].includes(el.tagName) ? el.textContent : '';
+  const name = [el.getAttribute('aria-label'), byIds, byLabel, el.getAttribute('title'), ownText]
+    .map(v => (v || '').trim()).find(Boolean);
+  return !name;
+}).map(el => el.id || el.outerHTML.slice(0, 120))
+"""
+
+
+def test_every_control_in_the_editor_has_an_accessible_name(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    """A screen reader can name every field and button, in every tab and in the Promote dialog."""
+    _open(page, context, app_server, content="Hi {{ name }}{% if vip %}!{% endif %} {{ n }}")
+    editor_root = page.locator("#prompt-editor")
+    page.locator("#tab-variables").click()
+    page.locator("#var-type-vip").click()
+    page.get_by_role("option", name="boolean").click()
+    _save_version(page, "v1", 1)
+    for tab in ("preview", "variables", "validators", "history"):
+        page.locator(f"#tab-{tab}").click()
+        assert editor_root.evaluate(UNNAMED_CONTROLS_JS) == [], tab
+    page.locator("#publish-1").click()
+    dialog = page.locator("#promote-dialog")
+    expect(dialog).to_be_visible()
+    assert dialog.evaluate(UNNAMED_CONTROLS_JS) == []
