@@ -16,6 +16,7 @@ from promptrepo.api import create_api
 from promptrepo.api.security_headers import security_headers
 from promptrepo.api.static_headers import static_headers
 from promptrepo.pages.not_found import not_found
+from promptrepo.state.live import register_app
 
 app = rx.App(
     # The API first (its routes win over the frontend), then the static files' headers, then
@@ -25,3 +26,4 @@ app = rx.App(
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
 )
 app.add_page(not_found, route="404", title="Page not found · PromptRepo")
+register_app(app)

@@ -18,7 +18,7 @@ from promptrepo.api.schemas import (
     ProjectRenderOut,
     ProjectUpdate,
 )
-from promptrepo.services import projects, versions
+from promptrepo.services import forks, projects, versions
 from promptrepo.services.errors import NotFound, ValidationFailed
 from promptrepo.services.projects import ProjectDetail, ProjectSummary
 
@@ -105,7 +105,7 @@ def fork_project(
 ):
     """Copy someone's public project (segments, prompts, validators, published versions) into
     your account; the original's fork count grows by one."""
-    return projects.fork_project(session, principal, project_id, name=body.name if body else None)
+    return forks.fork_project(session, principal, project_id, name=body.name if body else None)
 
 
 @router.post(
@@ -139,7 +139,11 @@ def render_project(
                 continue
             try:
                 text, _ = versions.render_and_validate(
-                    resolved.content, resolved.variables, [], body.variables
+                    resolved.content,
+                    resolved.variables,
+                    [],
+                    body.variables,
+                    resolved.template_dialect,
                 )
             except ValidationFailed as exc:
                 raise ValidationFailed(

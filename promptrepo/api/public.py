@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from promptrepo.api.deps import OptionalPrincipal, SessionDep
 from promptrepo.api.pagination import PAGINATION_DOC, Page, PageDep, paginate_pages
-from promptrepo.services import projects
+from promptrepo.services import gallery, projects
 from promptrepo.services.projects import ProjectDetail, ProjectSummary
 
 router = APIRouter(prefix="/api/v1/public", tags=["public gallery"])
@@ -33,7 +33,7 @@ def list_public_projects(
     """Every user's public projects with their owner's name, most forked first."""
 
     def fetch(number: int, per_page: int):
-        result = projects.list_public_projects(
+        result = gallery.list_public_projects(
             session, search=search, sort=sort, page=number, per_page=per_page
         )
         return result.items, result.total

@@ -240,6 +240,7 @@ class LabelSet(StrictInput):
     version: int = Field(
         ge=1, le=MAX_VERSION, description="The version number the label should point at."
     )
+    reason: str = Field(default="", max_length=500, description="Why, kept in the label's history.")
 
 
 class LabelOut(BaseModel):
@@ -248,6 +249,21 @@ class LabelOut(BaseModel):
     version_id: uuid.UUID
     updated_at: datetime
     updated_by: uuid.UUID | None = None
+    placeholders: list[str] = Field(
+        default_factory=list,
+        description="Publishing: required variables with no example or default, which the "
+        "checks rendered with typed placeholders.",
+    )
+
+
+class LabelEventOut(BaseModel):
+    label: str
+    from_version: int | None
+    to_version: int | None
+    actor_id: uuid.UUID | None = None
+    actor_name: str | None = None
+    reason: str
+    created_at: datetime
 
 
 class DiffOut(BaseModel):

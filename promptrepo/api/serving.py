@@ -141,6 +141,7 @@ def _published_row_query(by_version: bool):
             Version.variables,
             Version.validators,
             labels,
+            Version.template_dialect,
         )
         .join(Segment, Segment.id == Prompt.segment_id)
         .join(Project, Project.id == Segment.project_id)
@@ -184,7 +185,18 @@ def _found(
 ) -> tuple[versions.ResolvedPrompt, str, bool] | None:
     if row is None:
         return None
-    name, project_id, owner_id, is_public, number, content, variables, validators_, labels = row
+    (
+        name,
+        project_id,
+        owner_id,
+        is_public,
+        number,
+        content,
+        variables,
+        validators_,
+        labels,
+        dialect,
+    ) = row
     if not (is_public or owner_id == principal.user_id):
         return None
     names = sorted(
@@ -200,6 +212,7 @@ def _found(
         variables=variables or {},
         validators=validators_ or [],
         project_id=str(project_id),
+        template_dialect=dialect,
     )
     return resolved, str(owner_id), bool(is_public)
 

@@ -13,6 +13,7 @@ from promptrepo.api.pagination import PAGINATION_DOC, Page, PageDep, encode_curs
 from promptrepo.api.schemas import (
     MAX_VERSION,
     DiffOut,
+    LabelEventOut,
     LabelOut,
     LabelSet,
     Problem,
@@ -24,7 +25,7 @@ from promptrepo.api.schemas import (
     VersionDetailOut,
     VersionInfoOut,
 )
-from promptrepo.services import versions
+from promptrepo.services import releases, templates, versions
 from promptrepo.services.errors import NotAuthenticated
 
 router = APIRouter(prefix="/api/v1/prompts", tags=["versions"])
@@ -107,8 +108,29 @@ def set_label(
     prompt_id: uuid.UUID, label: str, body: LabelSet, session: SessionDep, principal: WritePrincipal
 ) -> dict:
     """Move `label` to `version`. Moving `production` publishes: refused with 422 listing each
-    failing validator when the version does not pass them. API clients see the change at once."""
-    return versions.set_label(session, principal, prompt_id, label, body.version).to_dict()
+    failing validator when the version does not pass them. Required variables with no example
+    or default are checked with typed placeholders, listed in `placeholders`. The move and its
+    `reason` go into the label's history. API clients see the change at once."""
+    return versions.set_label(
+        session, principal, prompt_id, label, body.version, reason=body.reason
+    ).to_dict()
+
+
+@router.get(
+    "/{prompt_id}/labels/{label}/history",
+    response_model=list[LabelEventOut],
+    summary="A label's moves, newest first",
+)
+def label_history(
+    prompt_id: uuid.UUID,
+    label: str,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> list:
+    """Who moved the label from which version to which, when and why."""
+    events = releases.label_history(session, principal, prompt_id, label, limit=limit)
+    return [event.to_dict() for event in events]
 
 
 @router.get("/{prompt_id}/labels", response_model=list[LabelOut], summary="List a prompt's labels")
@@ -210,7 +232,12 @@ async def render(
     served = await _admit_for_entry(request, credentials, prompt_id, body.label, body.version)
     resolved = served.resolved
     text, results = await versions.render_and_validate_async(
-        resolved["content"], resolved["variables"], served.validators, body.variables
+        resolved["content"],
+        resolved["variables"],
+        served.validators,
+        body.variables,
+        # entries cached before dialects existed lack it: they are all "jinja2"
+        resolved.get("template_dialect", templates.PLAIN_DIALECT),
     )
     return {
         "text": text,

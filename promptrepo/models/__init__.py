@@ -5,7 +5,7 @@ from promptrepo.models.billing import Billing, StripeEvent
 from promptrepo.models.common import utcnow
 from promptrepo.models.projects import Project, Prompt, Segment, Validator
 from promptrepo.models.users import ApiKey, AuthSession, Credential, Identity, Profile
-from promptrepo.models.versions import PRODUCTION_LABEL, Version, VersionLabel
+from promptrepo.models.versions import PRODUCTION_LABEL, LabelEvent, Version, VersionLabel
 
 __all__ = [
     "PRODUCTION_LABEL",
@@ -15,6 +15,7 @@ __all__ = [
     "Billing",
     "Credential",
     "Identity",
+    "LabelEvent",
     "Profile",
     "Project",
     "Prompt",

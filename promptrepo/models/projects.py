@@ -57,7 +57,12 @@ class Prompt(SQLModel, table=True):
     """A prompt's working draft. `revision` grows with every save (optimistic concurrency)."""
 
     __tablename__ = "prompts"
-    __table_args__ = (sa.Index("ix_prompts_segment_order", "segment_id", "order"),)
+    __table_args__ = (
+        sa.Index("ix_prompts_segment_order", "segment_id", "order"),
+        sa.CheckConstraint(
+            "template_dialect IN ('jinja2', 'jinja2-trim')", name="template_dialect_known"
+        ),
+    )
 
     id: uuid.UUID = id_field()
     segment_id: uuid.UUID = fk_field("segments.id")
@@ -66,6 +71,9 @@ class Prompt(SQLModel, table=True):
     variables: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
     order: int = Field(default=0)
     revision: int = Field(default=1)
+    # how whitespace around block tags renders (services/templates.py: dialects); new
+    # prompts trim, prompts made before dialects keep "jinja2" (migration 0006)
+    template_dialect: str = Field(default="jinja2-trim", max_length=16)
     created_at: datetime = created_field()
     updated_at: datetime = updated_field()
 

@@ -19,6 +19,9 @@ class Version(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("prompt_id", "version", name="uq_versions_prompt_version"),
         sa.CheckConstraint("version >= 1", name="version_positive"),
+        sa.CheckConstraint(
+            "template_dialect IN ('jinja2', 'jinja2-trim')", name="template_dialect_known"
+        ),
     )
 
     id: uuid.UUID = id_field()
@@ -31,6 +34,8 @@ class Version(SQLModel, table=True):
     author_id: uuid.UUID | None = fk_field("profiles.id", ondelete="SET NULL", nullable=True)
     is_published: bool = Field(default=False)
     created_at: datetime = created_field()
+    # the prompt's dialect when the version was made, so it renders the same forever
+    template_dialect: str = Field(default="jinja2", max_length=16)
 
 
 class VersionLabel(SQLModel, table=True):
@@ -47,3 +52,26 @@ class VersionLabel(SQLModel, table=True):
     name: str = Field(max_length=36)
     updated_by: uuid.UUID | None = fk_field("profiles.id", ondelete="SET NULL", nullable=True)
     updated_at: datetime = updated_field()
+
+
+class LabelEvent(SQLModel, table=True):
+    """One move of a label (append-only): who pointed it from which version to which, when
+    and why. `from_version` is None when the label was created, `to_version` None when it
+    was removed. Version numbers, not ids, so the history outlives deleted versions."""
+
+    __tablename__ = "label_events"
+    __table_args__ = (
+        sa.Index("ix_label_events_prompt_label_created", "prompt_id", "label", "created_at"),
+        sa.CheckConstraint(
+            "from_version IS NOT NULL OR to_version IS NOT NULL", name="label_event_moves"
+        ),
+    )
+
+    id: uuid.UUID = id_field()
+    prompt_id: uuid.UUID = fk_field("prompts.id")
+    label: str = Field(max_length=36)
+    from_version: int | None = Field(default=None)
+    to_version: int | None = Field(default=None)
+    actor_id: uuid.UUID | None = fk_field("profiles.id", ondelete="SET NULL", nullable=True)
+    reason: str = Field(default="", max_length=500)
+    created_at: datetime = created_field()

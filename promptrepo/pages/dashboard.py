@@ -5,17 +5,10 @@ from __future__ import annotations
 import reflex as rx
 
 from promptrepo import routes
+from promptrepo.components.badges import visibility_badge
 from promptrepo.components.dialogs import confirm_delete_dialog, error_callout
 from promptrepo.components.template import template
 from promptrepo.state.dashboard import IMPORT_MAX_BYTES, UPLOAD_ID, DashboardState, ProjectRow
-
-
-def visibility_badge(is_public) -> rx.Component:
-    return rx.cond(
-        is_public,
-        rx.badge(rx.icon("globe", size=12), "Public", color_scheme="green", variant="soft"),
-        rx.badge(rx.icon("lock", size=12), "Private", color_scheme="gray", variant="soft"),
-    )
 
 
 def limit_callout() -> rx.Component:

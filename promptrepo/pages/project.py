@@ -7,11 +7,11 @@ delete; anyone may read a public project, and signed-in visitors may fork it.
 import reflex as rx
 
 from promptrepo import routes
+from promptrepo.components.badges import visibility_badge
 from promptrepo.components.dialogs import confirm_delete_dialog, error_callout
 from promptrepo.components.dnd import drag_div
 from promptrepo.components.forms import copy_button
 from promptrepo.components.template import template
-from promptrepo.pages.dashboard import visibility_badge
 from promptrepo.state.project import ProjectState, PromptView, SegmentView
 
 OWNER = ProjectState.is_owner

@@ -1,4 +1,5 @@
-"""Projects: list, create, update, delete, duplicate, fork, the public gallery and the detail view.
+"""Projects: the owner's list, create, update, delete, and the detail view. The public gallery
+is `services/gallery.py`; copies (duplicate, fork) are `services/forks.py`.
 
 A project is an ordered composition: segments in order, prompts in order inside each segment.
 Every function checks the acting principal through `services/access.py` (another user's
@@ -19,25 +20,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from promptrepo.models import (
-    PRODUCTION_LABEL,
     Profile,
     Project,
     Prompt,
     Segment,
-    Validator,
-    Version,
-    VersionLabel,
 )
 from promptrepo.services import access, audit, plans
 from promptrepo.services.changes import project_changed
 from promptrepo.services.errors import Conflict, NotFound, ValidationFailed
 from promptrepo.services.ordering import clean_name, lock_project, lock_user
 from promptrepo.services.principal import Principal, require_user, require_write
+from promptrepo.services.project_tree import load_project_tree
 
 DESCRIPTION_MAX = 2000
 MAX_PER_PAGE = 100
 ProjectSort = Literal["updated", "name"]
-GallerySort = Literal["popular", "updated", "name"]
 
 
 # --------------------------------------------------------------------------- read models
@@ -105,7 +102,7 @@ class ProjectDetail(BaseModel):
 
 
 # --------------------------------------------------------------------------- helpers
-def _like_pattern(search: str) -> str:
+def like_pattern(search: str) -> str:
     escaped = search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -132,7 +129,7 @@ def _count_columns():
     return segment_count.label("segment_count"), prompt_count.label("prompt_count")
 
 
-def _summary_page(
+def summary_page(
     session: Session,
     where: list,
     order_by: list,
@@ -199,7 +196,7 @@ def _name_taken(
     return session.exec(query).first() is not None
 
 
-def _ensure_name_free(
+def ensure_name_free(
     session: Session, user_id: uuid.UUID, name: str, exclude: uuid.UUID | None = None
 ) -> None:
     if _name_taken(session, user_id, name, exclude):
@@ -220,7 +217,7 @@ def available_name(session: Session, user_id: uuid.UUID, wanted: str, suffix: st
         n += 1
 
 
-def _flush_new_project(session: Session, project: Project) -> None:
+def flush_new_project(session: Session, project: Project) -> None:
     """Insert `project`; a concurrent insert of the same name becomes a clear Conflict."""
     try:
         with session.begin_nested():
@@ -249,43 +246,12 @@ def list_projects(
     principal = require_user(principal)
     where = [Project.user_id == principal.user_id]
     if search.strip():
-        where.append(Project.name.ilike(_like_pattern(search), escape="\\"))
+        where.append(Project.name.ilike(like_pattern(search), escape="\\"))
     if sort == "name":
         order_by = [sa.func.lower(Project.name), Project.id]
     else:
         order_by = [Project.updated_at.desc(), Project.id]
-    return _summary_page(session, where, order_by, page, per_page, with_owner=False)
-
-
-def list_public_projects(
-    session: Session,
-    *,
-    search: str = "",
-    sort: GallerySort = "popular",
-    page: int = 1,
-    per_page: int = 20,
-) -> ProjectPage:
-    """Public projects of every user, with their owner's name; private ones never appear.
-
-    `search` matches the name or the description; `sort` is "popular" (most forked),
-    "updated" or "name".
-    """
-    where: list = [Project.is_public.is_(True)]
-    if search.strip():
-        pattern = _like_pattern(search)
-        where.append(
-            sa.or_(
-                Project.name.ilike(pattern, escape="\\"),
-                Project.description.ilike(pattern, escape="\\"),
-            )
-        )
-    if sort == "name":
-        order_by = [sa.func.lower(Project.name), Project.id]
-    elif sort == "updated":
-        order_by = [Project.updated_at.desc(), Project.id]
-    else:
-        order_by = [Project.fork_count.desc(), Project.updated_at.desc(), Project.id]
-    return _summary_page(session, where, order_by, page, per_page, with_owner=True)
+    return summary_page(session, where, order_by, page, per_page, with_owner=False)
 
 
 def owner_name_of(session: Session, user_id) -> sa.ColumnElement:
@@ -310,26 +276,7 @@ def get_project_detail(
     """
     project = access.get_project(session, principal, project_id)
     owner_name = session.execute(sa.select(owner_name_of(session, project.user_id))).scalar_one()
-    segments = session.exec(
-        select(Segment)
-        .where(Segment.project_id == project.id)
-        .order_by(Segment.order, Segment.created_at, Segment.id)
-    ).all()
-    prompts = session.exec(
-        select(Prompt)
-        .join(Segment, Segment.id == Prompt.segment_id)
-        .where(Segment.project_id == project.id)
-        .order_by(Prompt.order, Prompt.created_at, Prompt.id)
-    ).all()
-    published = dict(
-        session.exec(
-            select(VersionLabel.prompt_id, Version.version)
-            .join(Version, Version.id == VersionLabel.version_id)
-            .join(Prompt, Prompt.id == VersionLabel.prompt_id)
-            .join(Segment, Segment.id == Prompt.segment_id)
-            .where(Segment.project_id == project.id, VersionLabel.name == PRODUCTION_LABEL)
-        ).all()
-    )
+    tree = load_project_tree(session, project, published="numbers")
     forked_from_name = None
     if project.forked_from_id is not None:
         origin = session.get(Project, project.forked_from_id)
@@ -338,9 +285,8 @@ def get_project_detail(
         )
         if origin is not None and (origin.is_public or is_own):
             forked_from_name = origin.name
-    by_segment: dict[uuid.UUID, list[PromptItem]] = {s.id: [] for s in segments}
-    for p in prompts:
-        by_segment[p.segment_id].append(
+    by_segment = {
+        segment_id: [
             PromptItem(
                 id=str(p.id),
                 name=p.name,
@@ -348,9 +294,12 @@ def get_project_detail(
                 content=p.content,
                 revision=p.revision,
                 updated_at=p.updated_at,
-                published_version=published.get(p.id),
+                published_version=tree.published_numbers.get(p.id),
             )
-        )
+            for p in prompts
+        ]
+        for segment_id, prompts in tree.prompts_by_segment().items()
+    }
     return ProjectDetail(
         id=str(project.id),
         name=project.name,
@@ -366,7 +315,7 @@ def get_project_detail(
         updated_at=project.updated_at,
         segments=[
             SegmentDetail(id=str(s.id), name=s.name, order=s.order, prompts=by_segment[s.id])
-            for s in segments
+            for s in tree.segments
         ],
     )
 
@@ -407,12 +356,12 @@ def create_project(
     name = clean_name(name, what="project")
     description = _clean_description(description)
     lock_user(session, principal.user_id)
-    _ensure_name_free(session, principal.user_id, name)
+    ensure_name_free(session, principal.user_id, name)
     plans.ensure_can_add_projects(session, principal.user_id)
     project = Project(
         user_id=principal.user_id, name=name, description=description, is_public=bool(is_public)
     )
-    _flush_new_project(session, project)
+    flush_new_project(session, project)
     project_changed(session, project, kind="created")
     audit.record(session, principal.user_id, "project.create", "project", project.id, name=name)
     return project
@@ -434,7 +383,7 @@ def update_project(
     if name is not None:
         new_name = clean_name(name, what="project")
         if new_name != project.name:
-            _ensure_name_free(session, project.user_id, new_name, exclude=project.id)
+            ensure_name_free(session, project.user_id, new_name, exclude=project.id)
             project.name = new_name
             changed = True
     if description is not None:
@@ -485,105 +434,6 @@ def delete_project(
             project_changed(session, origin, kind="fork_deleted", touch=False)
 
 
-def _copy_content(
-    session: Session, source: Project, target: Project, *, author_fallback: uuid.UUID
-) -> int:
-    """Copy `source`'s segments, prompts, validators and published versions into `target`.
-
-    Four reads whatever the size of the project. Returns the number of prompts copied.
-    """
-    segments = session.exec(
-        select(Segment)
-        .where(Segment.project_id == source.id)
-        .order_by(Segment.order, Segment.created_at, Segment.id)
-    ).all()
-    prompts = session.exec(
-        select(Prompt)
-        .join(Segment, Segment.id == Prompt.segment_id)
-        .where(Segment.project_id == source.id)
-        .order_by(Prompt.order, Prompt.created_at, Prompt.id)
-    ).all()
-    prompt_ids = [p.id for p in prompts]
-    validators = (
-        session.exec(
-            select(Validator)
-            .where(Validator.prompt_id.in_(prompt_ids))
-            .order_by(Validator.order, Validator.created_at)
-        ).all()
-        if prompt_ids
-        else []
-    )
-    published = (
-        session.exec(
-            select(VersionLabel, Version)
-            .join(Version, Version.id == VersionLabel.version_id)
-            .where(VersionLabel.prompt_id.in_(prompt_ids), VersionLabel.name == PRODUCTION_LABEL)
-        ).all()
-        if prompt_ids
-        else []
-    )
-    segment_map: dict[uuid.UUID, uuid.UUID] = {}
-    segment_rows: list = []
-    for index, segment in enumerate(segments):
-        copy = Segment(project_id=target.id, name=segment.name, order=index)
-        segment_map[segment.id] = copy.id
-        segment_rows.append(copy)
-    prompt_rows: list = []
-    prompt_map: dict[uuid.UUID, uuid.UUID] = {}
-    counters: dict[uuid.UUID, int] = {}
-    for prompt in prompts:
-        order = counters.get(prompt.segment_id, 0)
-        counters[prompt.segment_id] = order + 1
-        copy = Prompt(
-            segment_id=segment_map[prompt.segment_id],
-            name=prompt.name,
-            content=prompt.content,
-            variables=dict(prompt.variables or {}),
-            order=order,
-        )
-        prompt_map[prompt.id] = copy.id
-        prompt_rows.append(copy)
-    validator_rows: list = []
-    for validator in validators:
-        validator_rows.append(
-            Validator(
-                prompt_id=prompt_map[validator.prompt_id],
-                type=validator.type,
-                config=dict(validator.config or {}),
-                order=validator.order,
-            )
-        )
-    version_rows: list = []
-    label_rows: list = []
-    for label, version in published:
-        new_version = Version(
-            prompt_id=prompt_map[label.prompt_id],
-            version=version.version,
-            content=version.content,
-            variables=dict(version.variables or {}),
-            validators=list(version.validators or []),
-            commit_message=version.commit_message,
-            author_id=version.author_id or author_fallback,
-            is_published=True,
-        )
-        version_rows.append(new_version)
-        label_rows.append(
-            VersionLabel(
-                prompt_id=new_version.prompt_id,
-                version_id=new_version.id,
-                name=PRODUCTION_LABEL,
-                updated_by=author_fallback,
-            )
-        )
-    # The models declare no relationships, so the unit of work cannot order the inserts:
-    # flush parents before children, level by level.
-    for rows in (segment_rows, prompt_rows, validator_rows, version_rows, label_rows):
-        if rows:
-            session.add_all(rows)
-            session.flush()
-    return len(prompts)
-
-
 def refresh_fork_count(session: Session, project_id: uuid.UUID) -> int:
     """Set a project's fork_count to the number of its existing forks, and return it.
 
@@ -612,101 +462,6 @@ def refresh_fork_count(session: Session, project_id: uuid.UUID) -> int:
     return count or 0
 
 
-def _count_source_prompts(session: Session, project_id: uuid.UUID) -> int:
-    return session.execute(
-        sa.select(sa.func.count(Prompt.id))
-        .join(Segment, Segment.id == Prompt.segment_id)
-        .where(Segment.project_id == project_id)
-    ).scalar_one()
-
-
-def duplicate_project(
-    session: Session,
-    principal: Principal | None,
-    project_id: uuid.UUID | str,
-    *,
-    name: str | None = None,
-) -> Project:
-    """Copy one of the principal's own projects (content and published versions), private.
-
-    The copy is named `name` or "<name> (copy)"; plan limits apply to it like to any new
-    project, and nothing is created when they refuse.
-    """
-    source = access.get_project(session, principal, project_id, write=True)
-    principal = require_write(principal)
-    lock_user(session, principal.user_id)
-    if name is not None:
-        new_name = clean_name(name, what="project")
-        _ensure_name_free(session, principal.user_id, new_name)
-    else:
-        new_name = available_name(session, principal.user_id, source.name, "copy")
-    plans.ensure_can_add_projects(session, principal.user_id)
-    plans.ensure_can_add_prompts(
-        session, principal.user_id, _count_source_prompts(session, source.id)
-    )
-    copy = Project(
-        user_id=principal.user_id,
-        name=new_name,
-        description=source.description,
-        is_public=False,
-    )
-    _flush_new_project(session, copy)
-    _copy_content(session, source, copy, author_fallback=principal.user_id)
-    project_changed(session, copy, kind="created")
-    audit.record(
-        session, principal.user_id, "project.duplicate", "project", copy.id, source=str(source.id)
-    )
-    return copy
-
-
-def fork_project(
-    session: Session,
-    principal: Principal | None,
-    project_id: uuid.UUID | str,
-    *,
-    name: str | None = None,
-) -> Project:
-    """Fork someone else's public project into the principal's account.
-
-    Copies segments, prompts (content and variables), validators and each prompt's published
-    version (the one labelled `production`, with that label); records `forked_from_id` and
-    adds one to the original's `fork_count`. Plan limits apply; nothing is half-created.
-    """
-    principal = require_write(principal)
-    source = access.get_project(session, principal, project_id)
-    if source.user_id == principal.user_id:
-        raise Conflict("This project is already yours: duplicate it instead of forking it.")
-    lock_user(session, principal.user_id)
-    new_name = (
-        clean_name(name, what="project")
-        if name is not None
-        else available_name(session, principal.user_id, source.name, "fork")
-    )
-    if name is not None:
-        _ensure_name_free(session, principal.user_id, new_name)
-    plans.ensure_can_add_projects(session, principal.user_id)
-    plans.ensure_can_add_prompts(
-        session, principal.user_id, _count_source_prompts(session, source.id)
-    )
-    fork = Project(
-        user_id=principal.user_id,
-        name=new_name,
-        description=source.description,
-        is_public=False,
-        forked_from_id=source.id,
-    )
-    _flush_new_project(session, fork)
-    _copy_content(session, source, fork, author_fallback=principal.user_id)
-    refresh_fork_count(session, source.id)
-    session.refresh(source, ["fork_count"])
-    project_changed(session, fork, kind="created")
-    project_changed(session, source, kind="forked", touch=False)
-    audit.record(
-        session, principal.user_id, "project.fork", "project", fork.id, source=str(source.id)
-    )
-    return fork
-
-
 def get_owned_project(
     session: Session, principal: Principal | None, project_id: uuid.UUID | str
 ) -> Project:
@@ -727,11 +482,8 @@ __all__ = [
     "compose_text",
     "create_project",
     "delete_project",
-    "duplicate_project",
-    "fork_project",
     "get_project_detail",
     "list_projects",
-    "list_public_projects",
     "lock_project",
     "update_project",
 ]

@@ -351,7 +351,11 @@ def configure(config: PoolConfig | None = None) -> RenderPool:
 
 
 def render_and_validate(
-    content: str, spec: dict[str, Any], validator_list: list[Any], values: dict[str, Any]
+    content: str,
+    spec: dict[str, Any],
+    validator_list: list[Any],
+    values: dict[str, Any],
+    dialect: str = "jinja2",
 ) -> tuple[str, list[ValidatorResult]]:
     """Render `content` with `values` checked against `spec`, then run the validators on the
     text, in a worker process under the render budget. Blocks the calling thread.
@@ -364,7 +368,13 @@ def render_and_validate(
         type_, config, vid = _as_pair(validator)
         validators.append({"type": type_, "config": config, "id": vid})
     answer = pool().run(
-        {"content": content, "spec": spec, "validators": validators, "values": values}
+        {
+            "content": content,
+            "spec": spec,
+            "validators": validators,
+            "values": values,
+            "dialect": dialect,
+        }
     )
     if not answer["ok"]:
         raise ValidationFailed(answer["message"], errors=answer.get("errors") or [])
@@ -373,9 +383,15 @@ def render_and_validate(
 
 
 async def render_and_validate_async(
-    content: str, spec: dict[str, Any], validator_list: list[Any], values: dict[str, Any]
+    content: str,
+    spec: dict[str, Any],
+    validator_list: list[Any],
+    values: dict[str, Any],
+    dialect: str = "jinja2",
 ) -> tuple[str, list[ValidatorResult]]:
     """`render_and_validate` for async code: the event loop keeps serving while it runs."""
     loop = asyncio.get_running_loop()
-    call = functools.partial(render_and_validate, content, spec, validator_list, values)
+    call = functools.partial(
+        render_and_validate, content, spec, validator_list, values, dialect
+    )
     return await loop.run_in_executor(_executor, call)

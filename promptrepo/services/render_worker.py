@@ -32,7 +32,11 @@ _HEADER = struct.Struct(">I")
 
 
 def render_and_validate_here(
-    content: str, spec: dict[str, Any], validator_list: list[Any], values: dict[str, Any]
+    content: str,
+    spec: dict[str, Any],
+    validator_list: list[Any],
+    values: dict[str, Any],
+    dialect: str = templates.PLAIN_DIALECT,
 ) -> tuple[str, list[validator_rules.ValidatorResult]]:
     """Render `content` with `values` checked against `spec`, then run the validators on it
     (in this process, with the sandbox's limits but no wall-clock budget)."""
@@ -40,7 +44,7 @@ def render_and_validate_here(
     if analysis.error is not None:
         templates.compile_template(content)  # raises, naming the line
     context = variable_specs.build_context(spec, values, analysis.variables)
-    text = templates.render_template(content, context)
+    text = templates.render_template(templates.dialect_source(content, dialect), context)
     return text, validator_rules.run_validators(text, validator_list, context)
 
 
@@ -48,7 +52,11 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
     """One request → its answer; a template's failure is an answer, never a crash."""
     try:
         text, results = render_and_validate_here(
-            request["content"], request["spec"], request["validators"], request["values"]
+            request["content"],
+            request["spec"],
+            request["validators"],
+            request["values"],
+            request.get("dialect", templates.PLAIN_DIALECT),
         )
     except ValidationFailed as exc:
         return {"ok": False, "message": exc.message, "errors": exc.errors}

@@ -680,3 +680,39 @@ def text_stats(text: str) -> dict[str, int]:
         "lines": text.count("\n") + 1 if text else 0,
         "tokens": math.ceil(len(text) / 4),
     }
+
+
+# --------------------------------------------------------------------------- dialects
+# How whitespace around block tags renders. Stored with each prompt and version, so a
+# version renders the same forever:
+# - "jinja2": as written (every version saved before dialects existed);
+# - "jinja2-trim" (new prompts): Jinja's trim_blocks + lstrip_blocks, so lines holding only
+#   `{% if %}`/`{% endif %}` leave no blank lines behind.
+# A trimmed template is rendered by the environment above from an equivalent source: the
+# tokens of a trim_blocks/lstrip_blocks lexer (which drops the indentation before a block
+# tag) with the newline each block tag swallowed removed. So the sandbox, the limits and the
+# compile cache above apply unchanged to both dialects.
+PLAIN_DIALECT = "jinja2"
+TRIM_DIALECT = "jinja2-trim"
+TEMPLATE_DIALECTS = (PLAIN_DIALECT, TRIM_DIALECT)
+
+_trimming_lexer_env = _make_environment()
+_trimming_lexer_env.trim_blocks = True
+_trimming_lexer_env.lstrip_blocks = True
+_TAG_ENDS = {"block_end", "comment_end", "raw_end"}
+
+
+@lru_cache(maxsize=TEMPLATE_CACHE_SIZE)
+def dialect_source(content: str, dialect: str = PLAIN_DIALECT) -> str:
+    """The source the plain environment renders for `content` written in `dialect`."""
+    if dialect != TRIM_DIALECT:
+        return content
+    parts: list[str] = []
+    try:
+        for _, kind, value in _trimming_lexer_env.lexer.tokeniter(content, None):
+            if kind in _TAG_ENDS and value.endswith("\n"):
+                value = value[:-2] if value.endswith("\r\n") else value[:-1]
+            parts.append(value)
+    except TemplateSyntaxError:
+        return content  # rendering reports the error, with its line, from the original
+    return "".join(parts)

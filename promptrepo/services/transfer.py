@@ -28,7 +28,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from promptrepo.models import Project, Prompt, Segment, Validator
 from promptrepo.models.projects import VALIDATOR_TYPES
@@ -37,6 +37,7 @@ from promptrepo.services.changes import project_changed
 from promptrepo.services.errors import ValidationFailed
 from promptrepo.services.ordering import lock_user
 from promptrepo.services.principal import Principal, require_write
+from promptrepo.services.project_tree import load_project_tree
 from promptrepo.services.projects import DESCRIPTION_MAX, available_name
 from promptrepo.services.prompts import CONTENT_MAX
 
@@ -94,44 +95,28 @@ def project_document(
 ) -> dict[str, Any]:
     """The project as a plain dict in the export format (readable projects only)."""
     project = access.get_project(session, principal, project_id)
-    segments = session.exec(
-        select(Segment)
-        .where(Segment.project_id == project.id)
-        .order_by(Segment.order, Segment.created_at, Segment.id)
-    ).all()
-    prompts = session.exec(
-        select(Prompt)
-        .join(Segment, Segment.id == Prompt.segment_id)
-        .where(Segment.project_id == project.id)
-        .order_by(Prompt.order, Prompt.created_at, Prompt.id)
-    ).all()
-    validators = session.exec(
-        select(Validator)
-        .join(Prompt, Prompt.id == Validator.prompt_id)
-        .join(Segment, Segment.id == Prompt.segment_id)
-        .where(Segment.project_id == project.id)
-        .order_by(Validator.order, Validator.created_at, Validator.id)
-    ).all()
-    validators_by_prompt: dict[uuid.UUID, list[dict[str, Any]]] = {}
-    for v in validators:
-        validators_by_prompt.setdefault(v.prompt_id, []).append(
-            {"type": v.type, "config": _sorted(v.config or {})}
-        )
-    prompts_by_segment: dict[uuid.UUID, list[dict[str, Any]]] = {s.id: [] for s in segments}
-    for p in prompts:
-        prompts_by_segment[p.segment_id].append(
+    tree = load_project_tree(session, project, validators=True)
+    validators_by_prompt = {
+        prompt_id: [{"type": v.type, "config": _sorted(v.config or {})} for v in rows]
+        for prompt_id, rows in tree.validators_by_prompt().items()
+    }
+    prompts_by_segment = {
+        segment_id: [
             {
                 "name": p.name,
                 "content": p.content,
                 "variables": _sorted(p.variables or {}),
                 "validators": validators_by_prompt.get(p.id, []),
             }
-        )
+            for p in prompts
+        ]
+        for segment_id, prompts in tree.prompts_by_segment().items()
+    }
     return {
         "format_version": FORMAT_VERSION,
         "name": project.name,
         "description": project.description,
-        "segments": [{"name": s.name, "prompts": prompts_by_segment[s.id]} for s in segments],
+        "segments": [{"name": s.name, "prompts": prompts_by_segment[s.id]} for s in tree.segments],
     }
 
 

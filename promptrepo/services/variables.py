@@ -316,3 +316,70 @@ def value_from_text(spec: dict[str, Any], text: str) -> Any:
     if text == "":
         return None
     return coerce_value(spec, text, from_text=True)
+
+
+def placeholder_value(name: str, item: dict[str, Any]) -> Any:
+    """A typed stand-in for a variable with no example or default, for release checks:
+    `⟨name⟩` for a string, 0, false, the first option of an enum, {} for JSON."""
+    kind = item.get("type", "string")
+    if kind == "number":
+        return 0
+    if kind == "boolean":
+        return False
+    if kind == "enum":
+        options = item.get("options") or []
+        return options[0] if options else f"⟨{name}⟩"
+    if kind == "json":
+        return {}
+    return f"⟨{name}⟩"
+
+
+def check_values(
+    spec: dict[str, Any], used_names: Iterable[str]
+) -> tuple[dict[str, Any], list[str]]:
+    """What release checks render with: each variable's example, else its default, else —
+    for a required variable the template uses — a typed placeholder. Returns the values and
+    the names filled with placeholders (so the checks can say so)."""
+    values = sample_values(spec)
+    filled: list[str] = []
+    for name in used_names:
+        item = (spec or {}).get(name)
+        if name in values:
+            continue
+        if item is None:
+            values[name] = placeholder_value(name, {})
+            filled.append(name)
+        elif item.get("required", True):
+            values[name] = placeholder_value(name, item)
+            filled.append(name)
+    return values, filled
+
+
+class UnsetText(str):
+    """What a preview shows for a required text variable nobody has given a value: the text
+    `(unset)`, false in a condition, so `{% if name %}` never takes its branch by accident."""
+
+    def __new__(cls) -> UnsetText:
+        return super().__new__(cls, "(unset)")
+
+    def __bool__(self) -> bool:
+        return False
+
+
+def preview_values(
+    spec: dict[str, Any], used_names: Iterable[str]
+) -> tuple[dict[str, Any], list[str]]:
+    """What the editor's preview renders with: each variable's example, else its default,
+    else — for a required variable the template uses — its type's empty value (`(unset)` for
+    text, 0, false, the first option of an enum, {} for JSON). Returns the values and the
+    names shown unset."""
+    values = sample_values(spec)
+    unset: list[str] = []
+    for name in used_names:
+        item = (spec or {}).get(name) or {}
+        if name in values or not item.get("required", True):
+            continue
+        kind = item.get("type", "string")
+        values[name] = UnsetText() if kind == "string" else placeholder_value(name, item)
+        unset.append(name)
+    return values, unset

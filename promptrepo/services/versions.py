@@ -21,7 +21,15 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
-from promptrepo.models import PRODUCTION_LABEL, Profile, Prompt, Version, VersionLabel, utcnow
+from promptrepo.models import (
+    PRODUCTION_LABEL,
+    LabelEvent,
+    Profile,
+    Prompt,
+    Version,
+    VersionLabel,
+    utcnow,
+)
 from promptrepo.services import access, audit, changes, drafts, render_pool, templates, validators
 from promptrepo.services import variables as variable_specs
 from promptrepo.services.errors import Conflict, NotFound, ValidationFailed
@@ -32,6 +40,7 @@ STAGING_LABEL = "staging"
 LABEL_RE = re.compile(r"^[a-z0-9_.-]{1,36}$")
 MAX_COMMIT_MESSAGE = 500
 MAX_PAGE_SIZE = 100
+MAX_REASON = 500
 
 
 # --------------------------------------------------------------------------- result types
@@ -75,6 +84,10 @@ class LabelInfo:
     version_id: str
     updated_at: datetime
     updated_by: str | None
+    # publishing: required variables without example or default that the checks filled
+    # with typed placeholders
+    placeholders: list[str] = field(default_factory=list)
+    updated_by_name: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -151,6 +164,7 @@ class ResolvedPrompt:
     variables: dict[str, Any]
     validators: list[dict[str, Any]] = field(default_factory=list)
     project_id: str = ""
+    template_dialect: str = templates.PLAIN_DIALECT
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -160,6 +174,7 @@ class ResolvedPrompt:
             "labels": self.labels,
             "content": self.content,
             "variables": self.variables,
+            "template_dialect": self.template_dialect,
         }
 
 
@@ -194,7 +209,15 @@ def check_label_name(label: str) -> str:
     return label
 
 
-def _version_row(session: Session, prompt_id: uuid.UUID, number: int) -> Version:
+def _clean_reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if len(reason) > MAX_REASON:
+        message = f"The reason is {len(reason)} characters long; the limit is {MAX_REASON}."
+        raise ValidationFailed(message, errors=[{"loc": ["reason"], "msg": message}])
+    return reason
+
+
+def version_row(session: Session, prompt_id: uuid.UUID, number: int) -> Version:
     try:
         number = int(number)
     except (TypeError, ValueError):
@@ -243,20 +266,75 @@ render_and_validate = render_pool.render_and_validate
 render_and_validate_async = render_pool.render_and_validate_async
 
 
-def publish_failures(content: str, spec: dict[str, Any], validator_list: list[Any]) -> list[dict]:
-    """Why this content cannot be published (empty when it can): rendered with each variable's
-    example/default value, it must render and pass every validator."""
+@dataclass
+class ReleaseCheck:
+    """A version's checks before it may be published: the render and every validator, with
+    each variable's example or default, and typed placeholders for required variables that
+    have neither (`filled`)."""
+
+    failures: list[dict[str, Any]]
+    results: list[validators.ValidatorResult]
+    filled: list[str]
+    render_error: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def release_check(
+    content: str,
+    spec: dict[str, Any],
+    validator_list: list[Any],
+    dialect: str = templates.PLAIN_DIALECT,
+) -> ReleaseCheck:
+    """Render `content` as publishing does and run its validators (see ReleaseCheck)."""
+    analysis = templates.analyze(content)
+    values, filled = variable_specs.check_values(spec, analysis.variables)
     try:
-        _, results = render_and_validate(
-            content, spec, validator_list, variable_specs.sample_values(spec)
-        )
+        _, results = render_and_validate(content, spec, validator_list, values, dialect)
     except ValidationFailed as exc:
-        return [{"loc": ["render"], "type": "render", "msg": exc.message}]
-    return [
+        return ReleaseCheck(
+            failures=[{"loc": ["render"], "type": "render", "msg": exc.message}],
+            results=[],
+            filled=filled,
+            render_error=exc.message,
+        )
+    failures = [
         {"loc": ["validators", index], "type": r.type, "msg": r.message}
         for index, r in enumerate(results)
         if not r.passed
     ]
+    return ReleaseCheck(failures=failures, results=results, filled=filled)
+
+
+def publish_failures(content: str, spec: dict[str, Any], validator_list: list[Any]) -> list[dict]:
+    """Why this content cannot be published (empty when it can): it must render and pass
+    every validator, with examples/defaults and typed placeholders (`release_check`)."""
+    return release_check(content, spec, validator_list).failures
+
+
+def publish_refusal(version: Version, check: ReleaseCheck | None = None) -> ValidationFailed | None:
+    """The error refusing to publish `version`, or None when its checks pass."""
+    if check is None:
+        check = release_check(
+            version.content, version.variables, version.validators, version.template_dialect
+        )
+    failures = check.failures
+    if not failures:
+        return None
+    count = len(failures)
+    return ValidationFailed(
+        f"Version {version.version} cannot be published: "
+        + ("it does not render: " if failures[0]["type"] == "render" else "")
+        + (
+            failures[0]["msg"]
+            if failures[0]["type"] == "render"
+            else f"{count} validator{'s' if count > 1 else ''} failed: "
+            + "; ".join(f"{f['type']}: {f['msg']}" for f in failures)
+        ),
+        errors=failures,
+    )
 
 
 # --------------------------------------------------------------------------- versions
@@ -305,6 +383,7 @@ def create_version(
         validators=validators.snapshot(validators._validators_of(session, prompt.id)),
         commit_message=message,
         author_id=principal.user_id,
+        template_dialect=prompt.template_dialect,
     )
     session.add(version)
     try:
@@ -362,7 +441,7 @@ def get_version(
 ) -> VersionDetail:
     """One version with its content, variables and validators."""
     prompt, _ = access.get_prompt(session, principal, prompt_id)
-    version = _version_row(session, prompt.id, number)
+    version = version_row(session, prompt.id, number)
     author = session.get(Profile, version.author_id) if version.author_id else None
     info = _info(version, _labels_by_version(session, prompt.id), author.name if author else None)
     return VersionDetail(
@@ -428,8 +507,8 @@ def diff_versions(
 ) -> VersionDiff:
     """What changed from version `from_n` to version `to_n`: content hunks, variables, validators."""
     prompt, _ = access.get_prompt(session, principal, prompt_id)
-    old = _version_row(session, prompt.id, from_n)
-    new = _version_row(session, prompt.id, to_n)
+    old = version_row(session, prompt.id, from_n)
+    new = version_row(session, prompt.id, to_n)
     return VersionDiff(
         prompt_id=str(prompt.id),
         from_version=old.version,
@@ -449,11 +528,11 @@ def restore_version(
     base_revision: int | None,
     force: bool = False,
 ) -> Prompt:
-    """Copy version `number` (content, variables, validators) into the draft, via save_draft."""
+    """Copy version `number` (content, variables, validators, dialect) into the draft."""
     prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
     prompt, project = lock_prompt(session, prompt, project)
     assert principal is not None
-    version = _version_row(session, prompt.id, number)
+    version = version_row(session, prompt.id, number)
     prompt = drafts.save_draft(
         session,
         principal,
@@ -464,6 +543,9 @@ def restore_version(
         force=force,
     )
     validators.replace_validators(session, prompt.id, version.validators)
+    # The draft renders as the version did (a version from before dialects stays "jinja2").
+    prompt.template_dialect = version.template_dialect
+    session.add(prompt)
     audit.record(
         session,
         principal.user_id,
@@ -484,7 +566,7 @@ def delete_version(
     prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
     prompt, project = lock_prompt(session, prompt, project)
     assert principal is not None
-    version = _version_row(session, prompt.id, number)
+    version = version_row(session, prompt.id, number)
     labels = _labels_by_version(session, prompt.id).get(version.id, [])
     if labels:
         raise Conflict(
@@ -512,8 +594,9 @@ def list_labels(
     """The prompt's labels and the version each points at."""
     prompt, _ = access.get_prompt(session, principal, prompt_id)
     rows = session.exec(
-        select(VersionLabel, Version.version)
+        select(VersionLabel, Version.version, Profile.name)
         .join(Version, Version.id == VersionLabel.version_id)
+        .join(Profile, Profile.id == VersionLabel.updated_by, isouter=True)
         .where(VersionLabel.prompt_id == prompt.id)
     ).all()
     result = [
@@ -523,8 +606,9 @@ def list_labels(
             version_id=str(label.version_id),
             updated_at=label.updated_at,
             updated_by=str(label.updated_by) if label.updated_by else None,
+            updated_by_name=mover,
         )
-        for label, number in rows
+        for label, number, mover in rows
     ]
     result.sort(key=lambda li: (li.name != PRODUCTION_LABEL, li.name != STAGING_LABEL, li.name))
     return result
@@ -546,29 +630,25 @@ def set_label(
     version_number: int,
     *,
     action: str | None = None,
+    reason: str = "",
 ) -> LabelInfo:
     """Point `label` at a version. Moving `production` publishes it: refused with
-    ValidationFailed listing each failure when the version does not pass its validators."""
+    ValidationFailed listing each failure when the version does not pass its validators.
+    The move is recorded in the label's history (`label_events`) with `reason`."""
     prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
     prompt, project = lock_prompt(session, prompt, project)
     assert principal is not None
     label = check_label_name(label)
-    version = _version_row(session, prompt.id, version_number)
+    version = version_row(session, prompt.id, version_number)
+    reason = _clean_reason(reason)
+    placeholders: list[str] = []
     if label == PRODUCTION_LABEL:
-        failures = publish_failures(version.content, version.variables, version.validators)
-        if failures:
-            count = len(failures)
-            raise ValidationFailed(
-                f"Version {version.version} cannot be published: "
-                + ("it does not render: " if failures[0]["type"] == "render" else "")
-                + (
-                    failures[0]["msg"]
-                    if failures[0]["type"] == "render"
-                    else f"{count} validator{'s' if count > 1 else ''} failed: "
-                    + "; ".join(f"{f['type']}: {f['msg']}" for f in failures)
-                ),
-                errors=failures,
-            )
+        check = release_check(
+            version.content, version.variables, version.validators, version.template_dialect
+        )
+        if not check.passed:
+            raise publish_refusal(version, check)
+        placeholders = check.filled
     existing = session.exec(
         select(VersionLabel).where(VersionLabel.prompt_id == prompt.id, VersionLabel.name == label)
     ).first()
@@ -584,6 +664,17 @@ def set_label(
         existing.updated_by = principal.user_id
         existing.updated_at = utcnow()
     session.add(existing)
+    if previous != version.version:
+        session.add(
+            LabelEvent(
+                prompt_id=prompt.id,
+                label=label,
+                from_version=previous,
+                to_version=version.version,
+                actor_id=principal.user_id,
+                reason=reason,
+            )
+        )
     session.flush()
     if label == PRODUCTION_LABEL:
         _sync_published(session, prompt.id, version.id)
@@ -605,16 +696,24 @@ def set_label(
         version_id=str(version.id),
         updated_at=existing.updated_at,
         updated_by=str(principal.user_id),
+        placeholders=placeholders,
     )
 
 
 def remove_label(
-    session: Session, principal: Principal | None, prompt_id: uuid.UUID | str, label: str
+    session: Session,
+    principal: Principal | None,
+    prompt_id: uuid.UUID | str,
+    label: str,
+    *,
+    reason: str = "",
 ) -> None:
-    """Remove a label; removing `production` unpublishes the prompt."""
+    """Remove a label; removing `production` unpublishes the prompt. Recorded in the
+    label's history with `reason`."""
     prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
     prompt, project = lock_prompt(session, prompt, project)
     assert principal is not None
+    reason = _clean_reason(reason)
     existing = session.exec(
         select(VersionLabel).where(VersionLabel.prompt_id == prompt.id, VersionLabel.name == label)
     ).first()
@@ -622,6 +721,16 @@ def remove_label(
         raise NotFound(f"This prompt has no label {label!r}.")
     version = session.get(Version, existing.version_id)
     session.delete(existing)
+    session.add(
+        LabelEvent(
+            prompt_id=prompt.id,
+            label=label,
+            from_version=version.version if version else None,
+            to_version=None,
+            actor_id=principal.user_id,
+            reason=reason,
+        )
+    )
     session.flush()
     if label == PRODUCTION_LABEL:
         _sync_published(session, prompt.id, None)
@@ -642,8 +751,10 @@ def rollback(
     principal: Principal | None,
     prompt_id: uuid.UUID | str,
     version_number: int,
+    *,
+    reason: str = "",
 ) -> LabelInfo:
-    """Move `production` back to an older version (one click in the editor)."""
+    """Move `production` back to an older version."""
     prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
     prompt, project = lock_prompt(session, prompt, project)
     current = session.exec(
@@ -666,6 +777,7 @@ def rollback(
         PRODUCTION_LABEL,
         version_number,
         action="version.rolled_back",
+        reason=reason,
     )
 
 
@@ -693,9 +805,10 @@ def resolve(
             variables=prompt.variables or {},
             validators=validators.snapshot(validators._validators_of(session, prompt.id)),
             project_id=str(project.id),
+            template_dialect=prompt.template_dialect,
         )
     if version is not None:
-        row = _version_row(session, prompt.id, version)
+        row = version_row(session, prompt.id, version)
     else:
         label = check_label_name(label or PRODUCTION_LABEL)
         row = session.exec(
@@ -717,6 +830,7 @@ def resolve(
         variables=row.variables or {},
         validators=row.validators or [],
         project_id=str(project.id),
+        template_dialect=row.template_dialect,
     )
 
 
@@ -742,6 +856,10 @@ def render_prompt(
         draft=draft,
     )
     text, results = render_and_validate(
-        resolved.content, resolved.variables, resolved.validators, values or {}
+        resolved.content,
+        resolved.variables,
+        resolved.validators,
+        values or {},
+        resolved.template_dialect,
     )
     return RenderResult(text=text, version=resolved.version, validators=results)

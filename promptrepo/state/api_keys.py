@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 import reflex as rx
 
 from promptrepo.db import session_scope
+from promptrepo.formatting import format_timestamp
 from promptrepo.models import ApiKey
 from promptrepo.services import api_keys
 from promptrepo.services.errors import ServiceError
@@ -30,18 +30,14 @@ class KeyRow:
     last_used: str = ""
 
 
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
-
-
 def _row(key: ApiKey) -> KeyRow:
     return KeyRow(
         id=str(key.id),
         name=key.name,
         prefix=key.prefix,
         scope=key.scope,
-        created=_when(key.created_at),
-        last_used=_when(key.last_used_at),
+        created=format_timestamp(key.created_at, "never"),
+        last_used=format_timestamp(key.last_used_at, "never"),
     )
 
 

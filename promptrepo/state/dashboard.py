@@ -6,12 +6,12 @@ user's fan-out topic and refresh when any of their projects changes anywhere.
 """
 
 import dataclasses
-from datetime import datetime
 
 import reflex as rx
 
 from promptrepo import routes
-from promptrepo.services import projects, transfer
+from promptrepo.formatting import format_when
+from promptrepo.services import forks, projects, transfer
 from promptrepo.services.changes import user_topic
 from promptrepo.services.errors import PlanLimitReached, ServiceError
 from promptrepo.services.principal import Principal
@@ -22,10 +22,6 @@ from promptrepo.state.scope import user_session
 PER_PAGE = 20
 UPLOAD_ID = "import-upload"
 IMPORT_MAX_BYTES = transfer.MAX_DOCUMENT_BYTES
-
-
-def format_when(moment: datetime) -> str:
-    return moment.strftime("%d %b %Y, %H:%M UTC")
 
 
 @dataclasses.dataclass
@@ -281,7 +277,7 @@ class DashboardState(AppState):
         principal = self.require_principal()
         try:
             with user_session(principal) as session:
-                copy = projects.duplicate_project(session, principal, project_id)
+                copy = forks.duplicate_project(session, principal, project_id)
         except PlanLimitReached as exc:
             self._open("")
             self.limit_message = exc.message

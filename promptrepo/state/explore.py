@@ -5,10 +5,10 @@ import dataclasses
 import reflex as rx
 
 from promptrepo import routes
-from promptrepo.services import projects
+from promptrepo.formatting import format_when
+from promptrepo.services import forks, gallery
 from promptrepo.services.errors import PlanLimitReached, ServiceError
 from promptrepo.state.base import AppState
-from promptrepo.state.dashboard import format_when
 from promptrepo.state.scope import user_session
 
 PER_PAGE = 18
@@ -40,7 +40,7 @@ class ExploreState(AppState):
 
     def _load_page(self) -> None:
         with user_session(None) as session:
-            result = projects.list_public_projects(
+            result = gallery.list_public_projects(
                 session,
                 search=self.search,
                 sort=self.sort if self.sort in ("popular", "updated", "name") else "popular",
@@ -96,7 +96,7 @@ class ExploreState(AppState):
             return rx.redirect(f"{routes.LOGIN}?next={routes.EXPLORE}")
         try:
             with user_session(principal) as session:
-                fork = projects.fork_project(session, principal, project_id)
+                fork = forks.fork_project(session, principal, project_id)
         except PlanLimitReached as exc:
             self.limit_message = exc.message
             return None

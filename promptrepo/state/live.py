@@ -33,16 +33,27 @@ log = get_logger(__name__)
 HEARTBEAT_SECONDS = 5.0
 
 
+# The running rx.App, handed over by the app module (`register_app`) so that this module
+# does not import the app module: imports flow down, pages → state → services.
+_app: Any = None
+
+
+def register_app(app: Any) -> None:
+    """Tell live views which app's websockets to consult (called once by the app module)."""
+    global _app
+    _app = app
+
+
 def client_connected(token: str) -> bool:
     """Whether the tab with this client token still has a websocket (on any worker we know of).
 
     Reads the app's token manager (with Redis it learns about other workers' sockets through
     keyspace notifications); if that cannot be read, assume connected.
     """
+    if _app is None:
+        return True
     try:
-        from promptrepo.promptrepo import app
-
-        namespace = app.event_namespace
+        namespace = _app.event_namespace
         if namespace is None:
             return True
         return token in namespace._token_manager.token_to_socket

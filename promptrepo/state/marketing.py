@@ -8,8 +8,8 @@ import reflex as rx
 
 from promptrepo import routes
 from promptrepo.db import session_scope
+from promptrepo.services.gallery import list_public_projects
 from promptrepo.services.plans import plan_for_user
-from promptrepo.services.projects import list_public_projects
 from promptrepo.state.base import AppState
 
 TEASER_SIZE = 6

@@ -14,12 +14,12 @@ import reflex as rx
 from sqlmodel import Session
 
 from promptrepo import routes
-from promptrepo.services import projects, prompts, segments, transfer
+from promptrepo.formatting import format_when
+from promptrepo.services import forks, projects, prompts, segments, transfer
 from promptrepo.services.changes import project_topic
 from promptrepo.services.errors import NotFound, PlanLimitReached, ServiceError
 from promptrepo.services.principal import Principal
 from promptrepo.state.base import AppState
-from promptrepo.state.dashboard import format_when
 from promptrepo.state.live import follow, new_follower_id
 from promptrepo.state.scope import user_session
 
@@ -360,7 +360,7 @@ class ProjectState(AppState):
             return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
         try:
             with user_session(principal) as session:
-                fork = projects.fork_project(session, principal, self.current_id)
+                fork = forks.fork_project(session, principal, self.current_id)
         except PlanLimitReached as exc:
             self.limit_message = exc.message
             return None

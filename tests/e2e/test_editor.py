@@ -7,6 +7,7 @@ a second one → view the diff → roll back to the first published version.
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import httpx
@@ -38,8 +39,29 @@ def _open(page: Page, context: BrowserContext, app_server: AppServer, content: s
     return prompt_id
 
 
+def _expect_editor_text(page: Page, text: str, timeout: float = 10_000) -> None:
+    """Wait until the code editor's document is exactly `text`."""
+    page.wait_for_function(
+        "t => window.__promptEditorView && window.__promptEditorView.state.doc.toString() === t",
+        arg=text,
+        timeout=timeout,
+    )
+
+
 def _wait_saved(page: Page) -> None:
     expect(page.locator("#save-status")).to_have_attribute("data-state", "saved", timeout=10_000)
+
+
+def _wait_stored(app_server: AppServer, prompt_id: uuid.UUID, content: str) -> None:
+    """Wait (up to 10 s) until the draft stored in the database is `content`."""
+    stored = None
+    for _ in range(100):
+        with app_server.session() as s:
+            stored = s.get(Prompt, prompt_id).content
+        if stored == content:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the stored draft is {stored!r}, not {content!r}")
 
 
 def _save_version(page: Page, message: str, number: int) -> None:
@@ -83,10 +105,14 @@ def test_write_preview_validate_publish_diff_and_roll_back(
     # Save version 1 and try to publish it: refused, with the reason.
     _save_version(page, "first draft", 1)
     page.locator("#publish-1").click()
-    errors = page.locator("#publish-errors")
-    expect(errors).to_be_visible()
-    expect(errors).to_contain_text("contains")
-    expect(errors).to_contain_text("JSON")
+    refusal = page.locator("#promote-refusal")
+    expect(refusal).to_be_visible()
+    expect(refusal).to_contain_text("contains")
+    expect(refusal).to_contain_text("JSON")
+    expect(page.locator("#promote-confirm")).to_be_disabled()
+    expect(page.locator("#promote-checks [data-passed=false]")).to_contain_text("contains")
+    page.keyboard.press("Escape")
+    expect(page.locator("#promote-dialog")).to_have_count(0)
     expect(page.locator("#production-version")).to_have_text("nothing yet")
 
     # Fix the prompt (its example now asks for JSON): the badge turns green.
@@ -99,6 +125,10 @@ def test_write_preview_validate_publish_diff_and_roll_back(
     # Save version 2 and publish it.
     _save_version(page, "ask for JSON", 2)
     page.locator("#publish-2").click()
+    expect(page.locator("#promote-summary")).to_contain_text("production points at no version")
+    expect(page.locator("#promote-diff [data-kind=added]")).to_contain_text("Reply in {{ format }}")
+    page.locator("#promote-reason").fill("first release")
+    page.locator("#promote-confirm").click()
     expect(page.locator("#production-version")).to_have_text("v2")
     expect(page.locator("#version-2")).to_contain_text("production")
 
@@ -109,18 +139,44 @@ def test_write_preview_validate_publish_diff_and_roll_back(
     expect(page.locator("#preview-text")).to_have_text("Hello Ada! Reply in JSON. Be brief.")
     _wait_saved(page)
     _save_version(page, "be brief", 3)
-    page.locator("#publish-3").click()
+    _promote_with_keyboard(page, "#diff-prev-3", "publish-3", "shorter answers")
     expect(page.locator("#production-version")).to_have_text("v3")
 
     # View the diff between the two published versions.
     page.locator("#diff-prev-3").click()
+    expect(page.locator("#diff-view-title")).to_contain_text("Version 2 → 3")
     diff = page.locator("#diff-view")
-    expect(diff).to_contain_text("Version 2 → 3")
-    expect(diff.locator(".diff-add")).to_contain_text("Be brief.")
-    expect(diff.locator(".diff-remove")).to_contain_text("Reply in {{ format }}.")
+    expect(diff.locator("[data-kind=changed] .side-old")).to_contain_text("Reply in {{ format }}.")
+    expect(diff.locator(".word-new-changed")).to_have_text(" Be brief.")
+    # The environments bar says where production points and who moved it.
+    expect(page.locator("#environments")).to_contain_text("production → v3")
+    expect(page.locator("#environments")).to_contain_text("Eve Editor")
 
-    # Roll back to the first published version.
-    page.locator("#rollback-2").click()
+    # Roll back to the first published version, by keyboard only; the dialog shows what is
+    # being replaced and the label's history.
+    page.locator("#diff-prev-2").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "rollback-2"
+    page.keyboard.press("Enter")
+    dialog = page.locator("#promote-dialog")
+    expect(dialog).to_contain_text("Roll production back to version 2")
+    expect(page.locator("#promote-summary")).to_contain_text("production points at v3 today")
+    expect(page.locator("#promote-diff [data-kind=changed] .side-old")).to_contain_text("Be brief.")
+    history = page.locator("#promote-history")
+    expect(history).to_contain_text("v2 → v3")
+    expect(history).to_contain_text("shorter answers")
+    expect(history).to_contain_text("first release")
+    _tab_to(page, "promote-reason")
+    page.keyboard.type("v3 is too terse")
+    _tab_to(page, "promote-confirm")
+    page.keyboard.press("Enter")
+    expect(page.locator("#production-version")).to_have_text("v2")
+    expect(dialog).to_have_count(0)
+
+    # Removing production asks first too, and says what it does.
+    page.locator("#remove-label-production").click()
+    expect(page.locator("#promote-summary")).to_contain_text("unpublished")
+    page.keyboard.press("Escape")
     expect(page.locator("#production-version")).to_have_text("v2")
 
     # "Use in code" shows the request a program makes, and it works as shown.
@@ -148,6 +204,29 @@ def test_write_preview_validate_publish_diff_and_roll_back(
         "version.published",
         "version.rolled_back",
     } <= actions
+
+
+def _tab_to(page: Page, element_id: str, limit: int = 25) -> None:
+    """Press Tab until the element with this id has the focus (keyboard-only navigation)."""
+    for _ in range(limit):
+        if page.evaluate("document.activeElement && document.activeElement.id") == element_id:
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached #{element_id}")
+
+
+def _promote_with_keyboard(page: Page, start: str, trigger_id: str, reason: str) -> None:
+    """From the element `start`, Tab to the trigger, open the Promote dialog with Enter, type
+    the reason and confirm, without the mouse."""
+    page.locator(start).focus()
+    _tab_to(page, trigger_id)
+    page.keyboard.press("Enter")
+    expect(page.locator("#promote-dialog")).to_be_visible()
+    _tab_to(page, "promote-reason")
+    page.keyboard.type(reason)
+    _tab_to(page, "promote-confirm")
+    page.keyboard.press("Enter")
+    expect(page.locator("#promote-dialog")).to_have_count(0)
 
 
 def _owner(session, prompt_id):
@@ -190,7 +269,7 @@ def test_conflict_keeps_the_users_text_and_offers_overwrite(
     editor.press("Control+End")
     editor.press_sequentially(" and mine", delay=5)
     expect(page.locator("#conflict-callout")).to_be_visible(timeout=10_000)
-    expect(editor).to_have_value("Original and mine")
+    _expect_editor_text(page, "Original and mine")
     page.locator("#conflict-compare").click()
     expect(page.locator("#conflict-diff")).to_contain_text("Changed elsewhere")
     page.keyboard.press("Escape")
@@ -213,21 +292,40 @@ def test_outsider_sees_not_found(page: Page, context: BrowserContext, app_server
 def test_variable_types_validator_edit_delete_and_labels(
     page: Page, context: BrowserContext, app_server: AppServer
 ) -> None:
-    prompt_id = _open(page, context, app_server, content="Count: {{ count }}")
+    prompt_id = _open(
+        page,
+        context,
+        app_server,
+        content="Count: {{ count }}{% if vip %} VIP{% endif %} {{ tier }}",
+    )
 
-    # A typed variable: a bad default is refused with its name, a good one renders.
+    # The typed table: each type gets its own control (number field, switch, select).
     page.locator("#tab-variables").click()
     page.locator("#var-type-count").click()
     page.get_by_role("option", name="number").click()
-    page.locator("#var-default-count").fill("lots")
-    expect(page.locator("#var-error-count")).to_contain_text("expected a number")
     page.locator("#var-default-count").fill("41")
-    expect(page.locator("#var-error-count")).to_have_count(0)
+    page.locator("#var-type-vip").click()
+    page.get_by_role("option", name="boolean").click()
+    page.locator("#var-example-vip").click()  # a switch
+    expect(page.locator("#var-example-vip")).to_have_attribute("data-state", "checked")
+    page.locator("#var-type-tier").click()
+    page.get_by_role("option", name="enum").click()
+    expect(page.locator("#var-error-tier")).to_contain_text("at least one option")
+    page.locator("#var-options-tier").fill("gold, silver")
+    expect(page.locator("#var-error-tier")).to_have_count(0)
+    page.locator("#var-example-tier").select_option("silver")
     page.locator("#tab-preview").click()
-    expect(page.locator("#preview-text")).to_have_text("Count: 41")
+    expect(page.locator("#preview-text")).to_have_text("Count: 41 VIP silver")
     _wait_saved(page)
     with app_server.session() as s:
-        assert s.get(Prompt, prompt_id).variables["count"]["default"] == 41
+        stored = s.get(Prompt, prompt_id).variables
+        assert stored["count"]["default"] == 41
+        assert stored["vip"]["example"] is True
+        assert stored["tier"] == {
+            **stored["tier"],
+            "options": ["gold", "silver"],
+            "example": "silver",
+        }
 
     # Add a custom validator, edit it, then delete it after confirming.
     page.locator("#tab-validators").click()
@@ -257,6 +355,8 @@ def test_variable_types_validator_edit_delete_and_labels(
     expect(page.locator("#history-panel")).to_contain_text("lowercase letters")
     page.locator("#label-name").fill("canary")
     page.locator("#set-label").click()
+    expect(page.locator("#promote-dialog")).to_contain_text("Label version 1 as canary")
+    page.locator("#promote-confirm").click()
     expect(page.locator("#version-1")).to_contain_text("canary")
     # A labelled version cannot be deleted.
     page.locator("#delete-1").click()
@@ -282,7 +382,12 @@ def test_a_draft_saved_elsewhere_is_announced_live_and_can_be_reloaded(
     if not app_server.redis_url:
         pytest.skip("live fan-out between processes needs the Redis set-up")
     prompt_id = _open(page, context, app_server, content="Mine")
-    expect(page.locator("#save-status")).to_have_attribute("data-state", "saved")
+    _wait_saved(page)
+    # Unsaved edits in this tab (the autosave cannot run before the other save lands).
+    editor = page.locator("#prompt-content")
+    editor.click()
+    editor.press("Control+End")
+    editor.press_sequentially(" and more", delay=5)
     # Another client (e.g. the API) saves the draft; the app announces it on the project.
     with app_server.session() as s:
         owner = _owner(s, prompt_id)
@@ -294,13 +399,48 @@ def test_a_draft_saved_elsewhere_is_announced_live_and_can_be_reloaded(
     message = {"topic": project_topic(project_id), "project_id": str(project_id)}
     client.publish(CHANNEL_PREFIX + project_topic(project_id), json.dumps(message))
     client.close()
-    # Without typing anything, the editor says so and keeps the local text until asked.
+    # The editor says so and keeps the local text until asked.
     expect(page.locator("#conflict-callout")).to_be_visible(timeout=10_000)
-    expect(page.locator("#prompt-content")).to_have_value("Mine")
+    _expect_editor_text(page, "Mine and more")
     page.locator("#conflict-reload").click()
     page.locator("#confirm-conflict-reload").click()
-    expect(page.locator("#prompt-content")).to_have_value("Theirs")
+    _expect_editor_text(page, "Theirs")
     expect(page.locator("#save-status")).to_have_attribute("data-state", "saved")
+
+
+def test_an_idle_tab_takes_the_other_tabs_edits_without_a_conflict(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    """The same prompt in two tabs, edits in one: the idle tab follows them silently."""
+    prompt_id = _open(page, context, app_server, content="Hello")
+    other = context.new_page()
+    other.goto(page.url)
+    _expect_editor_text(other, "Hello", timeout=30_000)
+    _wait_saved(other)
+
+    editor = page.locator("#prompt-content")
+    for round_ in (1, 2):
+        editor.click()
+        editor.press("Control+End")
+        editor.press_sequentially(f" edit {round_}", delay=5)
+        _wait_saved(page)
+        expected = "Hello edit 1" + (" edit 2" if round_ == 2 else "")
+        _expect_editor_text(other, expected, timeout=10_000)
+        expect(other.locator("#preview-text")).to_have_text(expected)
+        expect(other.locator("#save-status")).to_have_attribute("data-state", "saved")
+        expect(other.locator("#conflict-callout")).to_have_count(0)
+        expect(page.locator("#conflict-callout")).to_have_count(0)
+
+    # The idle tab can edit on top of the text it took, and that saves without a conflict.
+    other_editor = other.locator("#prompt-content")
+    other_editor.click()
+    other_editor.press("Control+End")
+    other_editor.press_sequentially("!", delay=5)
+    _wait_stored(app_server, prompt_id, "Hello edit 1 edit 2!")
+    _wait_saved(other)
+    expect(other.locator("#conflict-callout")).to_have_count(0)
+    _expect_editor_text(page, "Hello edit 1 edit 2!", timeout=10_000)
+    other.close()
 
 
 def _owner_project(session, prompt_id):
@@ -321,15 +461,124 @@ def test_text_kept_in_the_browser_is_offered_back_after_a_lost_save(
     )
     page.reload()
     expect(page.locator("#local-backup")).to_be_visible(timeout=30_000)
-    expect(page.locator("#prompt-content")).to_have_value("Server text")
+    _expect_editor_text(page, "Server text")
     page.locator("#restore-local").click()
-    expect(page.locator("#prompt-content")).to_have_value("Typed but never saved")
+    _expect_editor_text(page, "Typed but never saved")
     expect(page.locator("#preview-text")).to_have_text("Typed but never saved")
     _wait_saved(page)
     with app_server.session() as s:
         assert s.get(Prompt, prompt_id).content == "Typed but never saved"
     # Once saved, nothing is offered again.
     page.reload()
-    expect(page.locator("#prompt-content")).to_have_value("Typed but never saved")
+    _expect_editor_text(page, "Typed but never saved")
     page.wait_for_timeout(1000)
     expect(page.locator("#local-backup")).to_have_count(0)
+
+
+def test_the_preview_is_honest_about_invalid_and_unset_values(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    content = "Hi {{ name }}\n{% if vip %}\nVIP line\n{% endif %}\nAt most {{ max_words }} words."
+    _open(page, context, app_server, content=content)
+    preview = page.locator("#preview-text")
+    # Nothing set: text shows as (unset), an unset condition is false, and block-tag lines
+    # leave no blank lines (new prompts trim them).
+    expect(preview).to_have_js_property("textContent", "Hi (unset)\nAt most (unset) words.")
+    expect(page.locator("#preview-note")).to_contain_text("name, vip, max_words")
+
+    # A typed variable with an invalid example: the preview says so instead of showing old text.
+    page.locator("#tab-variables").click()
+    page.locator("#var-type-max_words").click()
+    page.get_by_role("option", name="number").click()
+    page.locator("#tab-preview").click()
+    expect(preview).to_have_js_property("textContent", "Hi (unset)\nAt most 0 words.")
+    page.locator("#example-max_words").fill("lots")
+    expect(page.locator("#preview-error")).to_contain_text("max_words")
+    expect(page.locator("#preview-error")).to_contain_text("expected a number")
+    page.locator("#example-max_words").fill("50")
+    expect(page.locator("#preview-error")).to_have_count(0)
+    expect(preview).to_have_js_property("textContent", "Hi (unset)\nAt most 50 words.")
+
+    # A boolean set to true takes its branch; the lines around it stay tidy.
+    page.locator("#tab-variables").click()
+    page.locator("#var-type-vip").click()
+    page.get_by_role("option", name="boolean").click()
+    page.locator("#var-example-vip").click()  # a switch: on
+    page.locator("#tab-preview").click()
+    expect(preview).to_have_js_property("textContent", "Hi (unset)\nVIP line\nAt most 50 words.")
+
+
+def test_the_code_editor_highlights_completes_and_marks_the_failing_line(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    start = "{% if vip %}Dear{% endif %} {{ customer }},\n"
+    prompt_id = _open(page, context, app_server, content=start)
+    editor = page.locator("#prompt-content")
+    # Line numbers and Jinja highlighting (keywords are tokens of their own).
+    expect(page.locator("#template-editor .cm-lineNumbers")).to_contain_text("1")
+    expect(editor.locator("span", has_text="endif").first).to_be_visible()
+    # The content is named by the label, for screen readers.
+    assert editor.get_attribute("aria-labelledby") == "template-label"
+
+    # Completion offers the prompt's variables, and Jinja's filters after a pipe.
+    editor.click()
+    editor.press("Control+End")
+    editor.press_sequentially("{{ cus", delay=5)
+    editor.press("Control+Space")
+    completions = page.locator(".cm-tooltip-autocomplete")
+    expect(completions).to_contain_text("customer")
+    editor.press("Enter")
+    editor.press_sequentially(" | upp", delay=5)
+    expect(completions).to_contain_text("upper")
+    editor.press("Enter")
+    editor.press_sequentially(" }}", delay=5)
+    _expect_editor_text(page, start + "{{ customer | upper }}")
+
+    # A syntax error marks its line in the editor as well as below it.
+    editor.press("Enter")
+    editor.press_sequentially("{% if vip %}", delay=5)
+    expect(page.locator("#syntax-error")).to_contain_text("Line 3")
+    expect(page.locator("#template-editor [data-error-line='3']")).to_have_count(1)
+
+    # Ctrl+S saves at once, from inside the editor.
+    editor.press("Backspace")
+    editor.press("Backspace")
+    editor.press_sequentially("%}{% endif %}", delay=5)
+    expect(page.locator("#syntax-error")).to_have_count(0)
+    editor.press("Control+s")
+    _wait_stored(app_server, prompt_id, start + "{{ customer | upper }}\n{% if vip %}{% endif %}")
+
+
+UNNAMED_CONTROLS_JS = """
+root => [...root.querySelectorAll(
+  'input, textarea, select, button, [role=textbox], [role=combobox], [role=switch], [role=checkbox]'
+)].filter(el => el.getClientRects().length > 0 && el.type !== 'hidden'
+  && !el.closest('[aria-hidden=true]')).filter(el => {
+  const byIds = (el.getAttribute('aria-labelledby') || '').split(/\\s+/).filter(Boolean)
+    .map(id => (document.getElementById(id) || {}).textContent || '').join(' ');
+  const byLabel = el.labels ? [...el.labels].map(l => l.textContent).join(' ') : '';
+  const ownText = ['BUTTON'].includes(el.tagName) ? el.textContent : '';
+  const name = [el.getAttribute('aria-label'), byIds, byLabel, el.getAttribute('title'), ownText]
+    .map(v => (v || '').trim()).find(Boolean);
+  return !name;
+}).map(el => el.id || el.outerHTML.slice(0, 120))
+"""
+
+
+def test_every_control_in_the_editor_has_an_accessible_name(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    """A screen reader can name every field and button, in every tab and in the Promote dialog."""
+    _open(page, context, app_server, content="Hi {{ name }}{% if vip %}!{% endif %} {{ n }}")
+    editor_root = page.locator("#prompt-editor")
+    page.locator("#tab-variables").click()
+    page.locator("#var-type-vip").click()
+    page.get_by_role("option", name="boolean").click()
+    _save_version(page, "v1", 1)
+    for tab in ("preview", "variables", "validators", "history"):
+        page.locator(f"#tab-{tab}").click()
+        assert editor_root.evaluate(UNNAMED_CONTROLS_JS) == [], tab
+    page.locator("#publish-1").click()
+    dialog = page.locator("#promote-dialog")
+    expect(dialog).to_be_visible()
+    assert dialog.evaluate(UNNAMED_CONTROLS_JS) == []

@@ -18,7 +18,7 @@ from promptrepo.models import (
     Version,
     VersionLabel,
 )
-from promptrepo.services import projects, prompts, segments
+from promptrepo.services import forks, gallery, projects, prompts, segments
 from promptrepo.services.errors import (
     Conflict,
     NotAuthenticated,
@@ -212,15 +212,15 @@ def test_gallery_lists_public_projects_with_owner_and_never_private(session: Ses
     projects.create_project(session, alice, name="Secret")
     projects.create_project(session, bob, name="Bob's open", is_public=True)
     session.commit()
-    page = projects.list_public_projects(session, sort="name")
+    page = gallery.list_public_projects(session, sort="name")
     assert [(p.name, p.owner_name) for p in page.items] == [
         ("Bob's open", "Bob"),
         ("Open", "Alice"),
     ]
-    assert [p.name for p in projects.list_public_projects(session, search="helpful").items] == [
+    assert [p.name for p in gallery.list_public_projects(session, search="helpful").items] == [
         "Open"
     ]
-    assert projects.list_public_projects(session, search="Secret").total == 0
+    assert gallery.list_public_projects(session, search="Secret").total == 0
 
 
 # --------------------------------------------------------------------------- ordering
@@ -320,7 +320,7 @@ def test_fork_copies_content_validators_and_published_version(session: Session) 
     }
     _publish(session, uuid.UUID(p1.id), "published text")
 
-    fork = projects.fork_project(session, bob, original.id)
+    fork = forks.fork_project(session, bob, original.id)
     session.commit()
     assert fork.user_id == bob.user_id and fork.forked_from_id == original.id
     assert not fork.is_public and fork.name == "Shared"
@@ -338,9 +338,9 @@ def test_fork_copies_content_validators_and_published_version(session: Session) 
     assert [(v.version, v.content) for v in versions] == [(2, "published text")]
     session.refresh(original)
     assert original.fork_count == 1
-    assert projects.list_public_projects(session).items[0].fork_count == 1
+    assert gallery.list_public_projects(session).items[0].fork_count == 1
 
-    second = projects.fork_project(session, bob, original.id)
+    second = forks.fork_project(session, bob, original.id)
     session.commit()
     assert second.name == "Shared (fork)"
     projects.delete_project(session, bob, second.id)
@@ -357,7 +357,7 @@ def test_fork_respects_plan_limits_and_creates_nothing(session: Session) -> None
     session.add_all(Prompt(segment_id=seg.id, name=f"p{i}", order=i) for i in range(101))
     session.commit()
     with pytest.raises(PlanLimitReached):
-        projects.fork_project(session, bob, original.id)
+        forks.fork_project(session, bob, original.id)
     session.rollback()
     assert session.exec(select(func.count()).select_from(Project)).one() == 1
     session.refresh(original)
@@ -370,17 +370,17 @@ def test_cannot_fork_private_or_own_project(session: Session) -> None:
     public = projects.create_project(session, alice, name="Public", is_public=True)
     session.commit()
     with pytest.raises(NotFound):
-        projects.fork_project(session, bob, private.id)
+        forks.fork_project(session, bob, private.id)
     with pytest.raises(Conflict):
-        projects.fork_project(session, alice, public.id)
+        forks.fork_project(session, alice, public.id)
     with pytest.raises(NotAuthenticated):
-        projects.fork_project(session, None, public.id)
+        forks.fork_project(session, None, public.id)
 
 
 def test_duplicate_copies_into_a_private_copy(session: Session) -> None:
     owner = make_user(session)
     project = build_project(session, owner, is_public=True)
-    copy = projects.duplicate_project(session, owner, project.id)
+    copy = forks.duplicate_project(session, owner, project.id)
     session.commit()
     assert copy.name == "Demo (copy)" and not copy.is_public and copy.forked_from_id is None
     assert layout(session, owner, copy.id) == layout(session, owner, project.id)
@@ -399,8 +399,8 @@ def test_outsider_gets_not_found_from_every_service(session: Session) -> None:
         lambda p: projects.compose_project(session, p, project.id),
         lambda p: projects.update_project(session, p, project.id, name="x"),
         lambda p: projects.delete_project(session, p, project.id),
-        lambda p: projects.duplicate_project(session, p, project.id),
-        lambda p: projects.fork_project(session, p, project.id),
+        lambda p: forks.duplicate_project(session, p, project.id),
+        lambda p: forks.fork_project(session, p, project.id),
         lambda p: segments.list_segments(session, p, project.id),
         lambda p: segments.create_segment(session, p, project.id, name="x"),
         lambda p: segments.rename_segment(session, p, seg_id, "x"),

@@ -17,7 +17,7 @@ from sqlmodel import Session, func, select
 
 from promptrepo.db import act_as
 from promptrepo.models import Project
-from promptrepo.services import projects, prompts, segments, transfer
+from promptrepo.services import forks, gallery, projects, prompts, segments, transfer
 from promptrepo.services.errors import NotFound
 from promptrepo.services.principal import Principal
 from tests.conftest import truncate_all
@@ -62,7 +62,7 @@ def test_owner_builds_reorders_and_reads_a_project_under_rls(pg: Engine, users) 
         assert projects.compose_project(s, alice, project.id) == "one\n\ntwo"
         page = projects.list_projects(s, alice)
         assert (page.total, page.items[0].segment_count, page.items[0].prompt_count) == (1, 2, 2)
-        copy = projects.duplicate_project(s, alice, project.id)
+        copy = forks.duplicate_project(s, alice, project.id)
     with acting(pg, alice) as s:
         text = transfer.export_project(s, alice, copy.id, "json")
         imported = transfer.import_project(s, alice, text)
@@ -83,11 +83,11 @@ def test_fork_counts_on_someone_elses_project_under_rls(pg: Engine, users) -> No
         seg = segments.create_segment(s, alice, original.id, name="S")
         prompts.create_prompt(s, alice, seg.id, name="p", content="hello")
     with acting(pg, bob) as s:
-        fork = projects.fork_project(s, bob, original.id)
-        second = projects.fork_project(s, bob, original.id)
+        fork = forks.fork_project(s, bob, original.id)
+        second = forks.fork_project(s, bob, original.id)
     with acting(pg, None) as s:
-        gallery = projects.list_public_projects(s)
-        assert [(p.name, p.owner_name, p.fork_count) for p in gallery.items] == [
+        public = gallery.list_public_projects(s)
+        assert [(p.name, p.owner_name, p.fork_count) for p in public.items] == [
             ("Shared", "Alice", 2)
         ]
     with acting(pg, bob) as s:
@@ -106,5 +106,5 @@ def test_outsider_sees_nothing_private_under_rls(pg: Engine, users) -> None:
         with acting(pg, who) as s:
             with pytest.raises(NotFound):
                 projects.get_project_detail(s, who, private.id)
-            assert projects.list_public_projects(s).total == 0
+            assert gallery.list_public_projects(s).total == 0
             assert s.exec(select(func.count()).select_from(Project)).one() == 0

@@ -321,10 +321,40 @@ def test_publish_is_refused_listing_each_failing_validator(session: Session, wor
 
 def test_publish_refused_when_the_sample_render_fails(session: Session, world) -> None:
     owner, _, _, prompt = world
-    prompt = save(session, owner, prompt, content="Hi {{ who }}")
+    prompt = save(session, owner, prompt, content="Hi {{ 10 // 0 }}")
     versions.create_version(session, owner, prompt.id, commit_message="v1")
-    with pytest.raises(ValidationFailed, match="does not render.*'who'"):
+    with pytest.raises(ValidationFailed, match="does not render"):
         versions.set_label(session, owner, prompt.id, "production", 1)
+
+
+def test_required_variables_without_examples_are_checked_with_typed_placeholders(
+    session: Session, world
+) -> None:
+    owner, _, _, prompt = world
+    prompt = save(
+        session,
+        owner,
+        prompt,
+        content="Hello {{ customer }}{% if vip %}, VIP{% endif %} ({{ count + 1 }}, {{ tier }})",
+    )
+    spec = dict(prompt.variables)
+    spec["vip"] = {**spec["vip"], "type": "boolean"}
+    spec["count"] = {**spec["count"], "type": "number"}
+    spec["tier"] = {**spec["tier"], "type": "enum", "options": ["gold", "silver"]}
+    prompt = save(session, owner, prompt, variables=spec)
+    validators.add_validator(session, owner, prompt.id, type="contains", config={"text": "Hello"})
+    versions.create_version(session, owner, prompt.id, commit_message="v1")
+    check = versions.release_check(prompt.content, prompt.variables, [])
+    assert check.passed and check.filled == ["customer", "vip", "count", "tier"]
+    label = versions.set_label(session, owner, prompt.id, "production", 1)
+    session.commit()
+    assert label.placeholders == ["customer", "vip", "count", "tier"]
+    assert versions.resolve(session, owner, prompt.id).version == 1
+    # A failing validator still refuses, placeholders or not.
+    validators.add_validator(session, owner, prompt.id, type="contains", config={"text": "Bye"})
+    versions.create_version(session, owner, prompt.id, commit_message="v2")
+    with pytest.raises(ValidationFailed, match="1 validator failed"):
+        versions.set_label(session, owner, prompt.id, "production", 2)
 
 
 def _publishable_versions(session, owner, prompt, count):

@@ -1,0 +1,299 @@
+"""The editor's header: back link, save status, name, Use in code, Save version, and the
+conflict callout and dialog when the draft was saved elsewhere."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from promptrepo import routes
+from promptrepo.components.forms import copy_button
+from promptrepo.pages.editor.diff import diff_view
+from promptrepo.state.editor import DraftState, EditorState, HistoryState
+
+
+def save_status() -> rx.Component:
+    def badge(text: str, color: str, icon: str) -> rx.Component:
+        return rx.badge(rx.icon(icon, size=12), text, color_scheme=color, variant="soft")
+
+    state = rx.cond(EditorState.can_write, DraftState.save_status, "readonly")
+    return rx.box(
+        rx.match(
+            state,
+            ("saved", badge("All changes saved", "green", "check")),
+            ("unsaved", badge("Unsaved changes…", "gray", "pencil")),
+            ("saving", badge("Saving…", "blue", "loader")),
+            ("error", badge("Not saved", "red", "circle-alert")),
+            ("conflict", badge("Conflict", "orange", "git-compare")),
+            badge("Read only", "gray", "lock"),
+        ),
+        id="save-status",
+        custom_attrs={"data-state": state},
+        role="status",
+        aria_live="polite",
+    )
+
+
+def save_version_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.trigger(
+            rx.button(
+                rx.icon("git-commit-horizontal", size=16),
+                "Save version",
+                id="save-version-button",
+                disabled=~EditorState.can_write,
+            )
+        ),
+        rx.dialog.content(
+            rx.dialog.title("Save a version"),
+            rx.dialog.description(
+                "Snapshots the draft's text, variables and validators as the next version.",
+                size="2",
+            ),
+            rx.vstack(
+                rx.el.label("Commit message", html_for="commit-message", font_weight="500"),
+                rx.text_area(
+                    value=HistoryState.commit_message,
+                    on_change=HistoryState.set_commit_message,
+                    id="commit-message",
+                    placeholder="What changed and why",
+                    rows="3",
+                    width="100%",
+                    max_length=500,
+                ),
+                rx.cond(
+                    HistoryState.version_error,
+                    rx.callout(
+                        HistoryState.version_error,
+                        icon="circle-alert",
+                        color_scheme="red",
+                        id="version-error",
+                        role="alert",
+                        width="100%",
+                    ),
+                ),
+                rx.hstack(
+                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                    rx.button(
+                        "Save version",
+                        on_click=HistoryState.save_version,
+                        id="confirm-save-version",
+                    ),
+                    justify="end",
+                    width="100%",
+                ),
+                spacing="3",
+                width="100%",
+                margin_top="1rem",
+            ),
+        ),
+        open=HistoryState.version_dialog_open,
+        on_open_change=HistoryState.set_version_dialog_open,
+    )
+
+
+def header() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.link(
+                rx.hstack(rx.icon("arrow-left", size=14), EditorState.project_name, align="center"),
+                href=EditorState.project_url,
+                size="2",
+                id="back-to-project",
+            ),
+            rx.spacer(),
+            save_status(),
+            rx.cond(
+                EditorState.can_write,
+                rx.button(
+                    "Save",
+                    size="1",
+                    variant="ghost",
+                    on_click=DraftState.save_now,
+                    disabled=(DraftState.save_status != "unsaved")
+                    & (DraftState.save_status != "error"),
+                    title="Save the draft now (Ctrl+S); it also saves by itself as you pause",
+                    id="save-now",
+                ),
+            ),
+            width="100%",
+            align="center",
+        ),
+        rx.hstack(
+            rx.vstack(
+                rx.input(
+                    value=DraftState.name,
+                    on_change=DraftState.set_name,
+                    id="prompt-name",
+                    aria_label="Prompt name",
+                    size="3",
+                    max_length=100,
+                    read_only=~EditorState.can_write,
+                    width="100%",
+                    font_weight="600",
+                ),
+                rx.cond(
+                    DraftState.name_error,
+                    rx.text(
+                        DraftState.name_error, color=rx.color("red", 11), size="1", role="alert"
+                    ),
+                ),
+                spacing="1",
+                flex="1",
+                min_width="12rem",
+            ),
+            use_in_code(),
+            save_version_dialog(),
+            width="100%",
+            align="start",
+            wrap="wrap",
+        ),
+        rx.cond(
+            DraftState.save_status == "error",
+            rx.callout(
+                rx.hstack(
+                    rx.text(DraftState.save_message),
+                    rx.button("Retry", size="1", on_click=DraftState.save_now, id="retry-save"),
+                    align="center",
+                    wrap="wrap",
+                ),
+                icon="circle-alert",
+                color_scheme="red",
+                id="save-error",
+                width="100%",
+            ),
+        ),
+        rx.cond(DraftState.save_status == "conflict", conflict_callout()),
+        spacing="2",
+        width="100%",
+    )
+
+
+def use_in_code() -> rx.Component:
+    """A popover with the request a program makes to fetch this prompt's published version."""
+    return rx.popover.root(
+        rx.popover.trigger(
+            rx.button(
+                rx.icon("code", size=16), "Use in code", size="2", variant="soft", id="use-in-code"
+            ),
+        ),
+        rx.popover.content(
+            rx.vstack(
+                rx.text("Fetch the published version", weight="medium", size="2"),
+                rx.code_block(
+                    EditorState.api_snippet,
+                    language="bash",
+                    id="api-snippet",
+                    wrap_long_lines=True,
+                    width="100%",
+                ),
+                rx.text(
+                    "Add ?label=staging or ?version=3 for another one; POST …/render with "
+                    '{"variables": {…}} returns the text filled in. ',
+                    rx.link("Create an API key", href=routes.SETTINGS),
+                    " in Settings, or read the ",
+                    rx.link("API docs", href=routes.API_DOCS, is_external=True),
+                    ".",
+                    size="1",
+                    color=rx.color("gray", 11),
+                ),
+                copy_button(EditorState.api_snippet, id="copy-api-snippet", size="1"),
+                spacing="2",
+                align="start",
+            ),
+            max_width="34rem",
+        ),
+    )
+
+
+def conflict_callout() -> rx.Component:
+    return rx.callout(
+        rx.vstack(
+            rx.text(DraftState.save_message),
+            rx.hstack(
+                rx.button(
+                    "Compare",
+                    size="1",
+                    variant="soft",
+                    on_click=DraftState.compare_conflict,
+                    id="conflict-compare",
+                ),
+                rx.alert_dialog.root(
+                    rx.alert_dialog.trigger(
+                        rx.button(
+                            "Reload theirs",
+                            size="1",
+                            variant="soft",
+                            color_scheme="gray",
+                            id="conflict-reload",
+                        )
+                    ),
+                    rx.alert_dialog.content(
+                        rx.alert_dialog.title("Discard your changes?"),
+                        rx.alert_dialog.description(
+                            "This loads the draft saved elsewhere and throws away what you "
+                            "typed in this tab since your last save."
+                        ),
+                        rx.hstack(
+                            rx.alert_dialog.cancel(
+                                rx.button("Keep mine", variant="soft", color_scheme="gray")
+                            ),
+                            rx.alert_dialog.action(
+                                rx.button(
+                                    "Discard mine and reload",
+                                    color_scheme="red",
+                                    on_click=DraftState.reload_server_draft,
+                                    id="confirm-conflict-reload",
+                                )
+                            ),
+                            justify="end",
+                            margin_top="1rem",
+                        ),
+                    ),
+                ),
+                rx.button(
+                    "Overwrite with mine",
+                    size="1",
+                    color_scheme="orange",
+                    on_click=DraftState.overwrite_server_draft,
+                    id="conflict-overwrite",
+                ),
+                wrap="wrap",
+            ),
+            spacing="2",
+        ),
+        icon="git-compare",
+        color_scheme="orange",
+        id="conflict-callout",
+        width="100%",
+    )
+
+
+def conflict_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Your text vs. the draft saved elsewhere"),
+            rx.dialog.description(
+                "Lines marked + are yours, − are in the other draft. Nothing has been overwritten.",
+                size="2",
+            ),
+            diff_view(
+                DraftState.conflict_title,
+                DraftState.conflict_extra,
+                DraftState.conflict_rows,
+                "conflict-diff",
+            ),
+            rx.hstack(
+                rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray")),
+                rx.button(
+                    "Overwrite with mine",
+                    color_scheme="orange",
+                    on_click=DraftState.overwrite_server_draft,
+                ),
+                justify="end",
+                margin_top="1rem",
+            ),
+            max_width="900px",
+        ),
+        open=DraftState.conflict_open,
+        on_open_change=DraftState.set_conflict_open,
+    )

@@ -1,0 +1,275 @@
+"""Releases: every change to what programs receive — publish, roll back, move or remove a
+label — previewed the same way before it happens, then applied by `promote`.
+
+`promotion_preview` says what a move would do: the version being replaced and the one
+taking its place, a side-by-side diff, the release checks (validators, with typed
+placeholders for required variables without examples), the label's history, and — before
+anyone clicks — why it would be refused. `promote` applies it through `versions.set_label`
+/ `versions.remove_label`, which record each move in `label_events`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from promptrepo.models import PRODUCTION_LABEL, LabelEvent, Profile, Version, VersionLabel
+from promptrepo.services import access, versions
+from promptrepo.services.errors import ValidationFailed
+from promptrepo.services.principal import Principal
+
+HISTORY_LIMIT = 20
+
+
+@dataclass
+class LabelEventInfo:
+    label: str
+    from_version: int | None
+    to_version: int | None
+    actor_id: str | None
+    actor_name: str | None
+    reason: str
+    created_at: datetime
+
+    def to_dict(self) -> dict:
+        return {
+            "label": self.label,
+            "from_version": self.from_version,
+            "to_version": self.to_version,
+            "actor_id": self.actor_id,
+            "actor_name": self.actor_name,
+            "reason": self.reason,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+@dataclass
+class SideBySideRow:
+    """One line of a side-by-side diff: `old` on the left, `new` on the right. A changed
+    line also comes as words (`old_words`, `new_words`: (text, changed) pairs)."""
+
+    kind: str  # "same" | "changed" | "removed" | "added"
+    old_number: int | None
+    old: str
+    new_number: int | None
+    new: str
+    old_words: list[tuple[str, bool]] = field(default_factory=list)
+    new_words: list[tuple[str, bool]] = field(default_factory=list)
+
+
+_WORDS = re.compile(r"\s+|\w+|[^\w\s]")
+
+
+def word_diff(old: str, new: str) -> tuple[list[tuple[str, bool]], list[tuple[str, bool]]]:
+    """Two versions of a line as (text, changed) runs: words, spaces and punctuation that
+    differ are marked; neighbouring runs of the same kind are merged."""
+    a, b = _WORDS.findall(old), _WORDS.findall(new)
+    left: list[tuple[str, bool]] = []
+    right: list[tuple[str, bool]] = []
+
+    def add(parts: list[tuple[str, bool]], text: str, changed: bool) -> None:
+        if not text:
+            return
+        if parts and parts[-1][1] == changed:
+            parts[-1] = (parts[-1][0] + text, changed)
+        else:
+            parts.append((text, changed))
+
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        add(left, "".join(a[i1:i2]), tag != "equal")
+        add(right, "".join(b[j1:j2]), tag != "equal")
+    return left, right
+
+
+@dataclass
+class CheckLine:
+    type: str
+    passed: bool
+    message: str
+
+
+@dataclass
+class PromotionPreview:
+    label: str
+    kind: str  # "publish" | "rollback" | "move" | "create" | "remove"
+    current_version: int | None  # what the label points at now (None: nowhere yet)
+    target_version: int | None  # what it would point at (None: the label is removed)
+    rows: list[SideBySideRow]
+    checks: list[CheckLine]
+    checks_required: bool  # production: failing checks refuse the move
+    placeholders: list[str]
+    history: list[LabelEventInfo]
+    refusal: str = ""  # non-empty: the move would be refused, and why
+    refusal_details: list[str] = field(default_factory=list)
+
+    @property
+    def allowed(self) -> bool:
+        return not self.refusal
+
+
+def side_by_side(old: str, new: str) -> list[SideBySideRow]:
+    """The two texts line by line, aligned: equal lines side by side, replaced lines paired."""
+    a, b = old.splitlines(), new.splitlines()
+    rows: list[SideBySideRow] = []
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            rows.extend(
+                SideBySideRow("same", i1 + k + 1, a[i1 + k], j1 + k + 1, b[j1 + k])
+                for k in range(i2 - i1)
+            )
+            continue
+        for k in range(max(i2 - i1, j2 - j1)):
+            left = i1 + k < i2
+            right = j1 + k < j2
+            kind = "changed" if left and right else ("removed" if left else "added")
+            row = SideBySideRow(
+                kind,
+                i1 + k + 1 if left else None,
+                a[i1 + k] if left else "",
+                j1 + k + 1 if right else None,
+                b[j1 + k] if right else "",
+            )
+            if kind == "changed":
+                row.old_words, row.new_words = word_diff(row.old, row.new)
+            rows.append(row)
+    return rows
+
+
+def label_history(
+    session: Session,
+    principal: Principal | None,
+    prompt_id: uuid.UUID | str,
+    label: str | None = None,
+    *,
+    limit: int = HISTORY_LIMIT,
+) -> list[LabelEventInfo]:
+    """The newest moves of the prompt's labels (or of one label), with who made them."""
+    prompt, _ = access.get_prompt(session, principal, prompt_id)
+    query = (
+        select(LabelEvent, Profile.name)
+        .join(Profile, Profile.id == LabelEvent.actor_id, isouter=True)
+        .where(LabelEvent.prompt_id == prompt.id)
+    )
+    if label is not None:
+        query = query.where(LabelEvent.label == label)
+    rows = session.exec(
+        query.order_by(LabelEvent.created_at.desc(), LabelEvent.id).limit(max(1, min(limit, 100)))
+    ).all()
+    return [
+        LabelEventInfo(
+            label=event.label,
+            from_version=event.from_version,
+            to_version=event.to_version,
+            actor_id=str(event.actor_id) if event.actor_id else None,
+            actor_name=name,
+            reason=event.reason,
+            created_at=event.created_at,
+        )
+        for event, name in rows
+    ]
+
+
+def _current(session: Session, prompt_id: uuid.UUID, label: str) -> Version | None:
+    return session.exec(
+        select(Version)
+        .join(VersionLabel, VersionLabel.version_id == Version.id)
+        .where(VersionLabel.prompt_id == prompt_id, VersionLabel.name == label)
+    ).first()
+
+
+def promotion_preview(
+    session: Session,
+    principal: Principal | None,
+    prompt_id: uuid.UUID | str,
+    label: str,
+    to_version: int | None,
+) -> PromotionPreview:
+    """What moving `label` to `to_version` (None: removing it) would do, and whether it is
+    allowed (see the module docstring). Readers may look; only the owner may promote."""
+    prompt, _ = access.get_prompt(session, principal, prompt_id)
+    label = versions.check_label_name(label)
+    current = _current(session, prompt.id, label)
+    target = versions.version_row(session, prompt.id, to_version) if to_version else None
+    history = label_history(session, principal, prompt.id, label)
+    refusal, details = "", []
+    if target is None:
+        kind = "remove"
+        if current is None:
+            refusal = f"This prompt has no label {label!r}."
+    elif current is None:
+        kind = "publish" if label == PRODUCTION_LABEL else "create"
+    elif label == PRODUCTION_LABEL:
+        kind = "rollback" if target.version < current.version else "publish"
+    else:
+        kind = "move"
+    if target is not None and current is not None and target.id == current.id:
+        refusal = f"{label} already points at version {target.version}."
+    checks: list[CheckLine] = []
+    placeholders: list[str] = []
+    if target is not None:
+        check = versions.release_check(
+            target.content, target.variables, target.validators, target.template_dialect
+        )
+        placeholders = check.filled
+        if check.render_error:
+            checks = [CheckLine("render", False, check.render_error)]
+        else:
+            checks = [CheckLine(r.type, r.passed, r.message) for r in check.results]
+        if label == PRODUCTION_LABEL and not check.passed and not refusal:
+            failing = [c for c in checks if not c.passed]
+            refusal = f"Version {target.version} cannot be published: " + (
+                "it does not render."
+                if check.render_error
+                else f"{len(failing)} validator{'s' if len(failing) > 1 else ''} failed."
+            )
+            details = [f"{c.type}: {c.message}" for c in failing]
+    rows = side_by_side(current.content if current else "", target.content if target else "")
+    return PromotionPreview(
+        label=label,
+        kind=kind,
+        current_version=current.version if current else None,
+        target_version=target.version if target else None,
+        rows=rows,
+        checks=checks,
+        checks_required=label == PRODUCTION_LABEL,
+        placeholders=placeholders,
+        history=history,
+        refusal=refusal,
+        refusal_details=details,
+    )
+
+
+def promote(
+    session: Session,
+    principal: Principal | None,
+    prompt_id: uuid.UUID | str,
+    label: str,
+    to_version: int | None,
+    *,
+    reason: str = "",
+) -> versions.LabelInfo | None:
+    """Move `label` to `to_version`, or remove it when `to_version` is None, recording the
+    move with `reason`. Publishing is refused (ValidationFailed) only by failing checks."""
+    prompt, _ = access.get_prompt(session, principal, prompt_id, write=True)
+    label = versions.check_label_name(label)
+    if to_version is None:
+        versions.remove_label(session, principal, prompt.id, label, reason=reason)
+        return None
+    current = _current(session, prompt.id, label)
+    if current is not None and current.version == int(to_version):
+        raise ValidationFailed(
+            f"{label} already points at version {to_version}.",
+            errors=[{"loc": ["version"], "msg": "already there"}],
+        )
+    action = None
+    if label == PRODUCTION_LABEL and current is not None and int(to_version) < current.version:
+        action = "version.rolled_back"
+    return versions.set_label(
+        session, principal, prompt.id, label, to_version, action=action, reason=reason
+    )

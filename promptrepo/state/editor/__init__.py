@@ -1,0 +1,35 @@
+"""The prompt editor's state, one substate per pane. The rules live in services/; these only
+wire the UI.
+
+    EditorState (base.py)        which prompt, who may write, the handler preamble
+    └── DraftState (draft.py)    working copy, preview and badges, autosave, conflicts
+        ├── VariablesState       typed variable specs
+        ├── ValidatorsState      the validator form; add, edit, delete
+        └── HistoryState         versions, labels, diffs
+            └── PromoteState     the Promote dialog: every label move goes through it
+"""
+
+from promptrepo.state.editor.base import EditorState, guarded
+from promptrepo.state.editor.draft import AUTOSAVE_DELAY_SECONDS, DraftState
+from promptrepo.state.editor.history import VERSIONS_PAGE_SIZE, HistoryState
+from promptrepo.state.editor.promote import PromoteState
+from promptrepo.state.editor.rows import DiffRow, LabelRow, ValidatorRow, VariableRow, VersionRow
+from promptrepo.state.editor.validators import ValidatorsState
+from promptrepo.state.editor.variables import VariablesState
+
+__all__ = [
+    "AUTOSAVE_DELAY_SECONDS",
+    "VERSIONS_PAGE_SIZE",
+    "DiffRow",
+    "DraftState",
+    "EditorState",
+    "HistoryState",
+    "LabelRow",
+    "PromoteState",
+    "ValidatorRow",
+    "ValidatorsState",
+    "VariableRow",
+    "VariablesState",
+    "VersionRow",
+    "guarded",
+]

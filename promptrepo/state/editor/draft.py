@@ -1,0 +1,519 @@
+"""DraftState: the prompt's working copy — text, name, variable specs — its live preview and
+badges, autosave, and the conflict flow when the draft was saved elsewhere.
+
+Per keystroke (`edit_content`) nothing touches the database: the text is kept in a
+backend-only var, the template is analysed (cached by content), rendered with the example
+values and checked by the validators; only the preview, the stats and the badges go back to
+the browser. Saving is debounced by a background task (`autosave`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+import reflex as rx
+from sqlmodel import Session
+
+from promptrepo.db import act_as, session_scope
+from promptrepo.services import access, drafts, templates, validators, versions
+from promptrepo.services import variables as variable_specs
+from promptrepo.services.changes import project_topic
+from promptrepo.services.errors import NotFound, ServiceError, ValidationFailed
+from promptrepo.services.principal import Principal
+from promptrepo.services.sessions import resolve_session
+from promptrepo.state.editor.base import EditorState, guarded
+from promptrepo.state.editor.rows import (
+    DiffRow,
+    ValidatorRow,
+    VariableRow,
+    diff_rows,
+    row_from_spec,
+)
+from promptrepo.state.live import follow
+
+AUTOSAVE_DELAY_SECONDS = 0.8
+AUTOSAVE_STALE_SECONDS = 30.0
+
+
+class DraftState(EditorState):
+    # the draft
+    name: str = ""
+    name_error: str = ""
+    content_initial: str = ""  # sent once per (re)load; the text area is uncontrolled
+    editor_key: int = 0
+    _content: str = ""
+    _revision: int = 0
+    _dialect: str = templates.PLAIN_DIALECT
+    save_status: str = "saved"  # saved | unsaved | saving | error | conflict
+    save_message: str = ""
+    _dirty_at: float = 0.0
+    _autosave_since: float = 0.0
+
+    # analysis and preview
+    syntax_error: str = ""
+    syntax_line: int = 0
+    syntax_line_text: str = ""
+    preview_text: str = ""
+    preview_error: str = ""
+    preview_note: str = ""
+    chars: int = 0
+    words: int = 0
+    lines: int = 0
+    tokens: int = 0
+
+    # what the preview is rendered with and checked against (edited by the substates)
+    variable_rows: list[VariableRow] = []
+    _spec: dict[str, Any] = {}
+    _detected: list[str] = []
+    validator_rows: list[ValidatorRow] = []
+    _validators: list[dict[str, Any]] = []
+
+    # conflict
+    conflict_open: bool = False
+    conflict_rows: list[DiffRow] = []
+    conflict_title: str = ""
+    conflict_extra: list[str] = []
+    _server_content: str = ""
+    _server_revision: int = 0
+    _server_name: str = ""
+    _server_variables: dict[str, Any] = {}
+
+    @rx.var
+    def variable_names(self) -> list[str]:
+        """Names the code editor completes."""
+        return [row.name for row in self.variable_rows]
+
+    @rx.var
+    def failing_count(self) -> int:
+        return sum(1 for row in self.validator_rows if not row.passed and not row.skipped)
+
+    # ------------------------------------------------------------------ helpers
+    def _note_edit(self) -> Any:
+        """Note an edit and make sure the autosave task runs."""
+        if not self.can_write:
+            return None
+        self._dirty_at = time.time()
+        if self.save_status in ("conflict",):
+            return None
+        self.save_status = "unsaved"
+        self.save_message = ""
+        now = time.time()
+        if not self._autosave_since or now - self._autosave_since > AUTOSAVE_STALE_SECONDS:
+            self._autosave_since = now
+            return DraftState.autosave
+        return None
+
+    def _apply_draft(self, prompt) -> None:
+        self.name = prompt.name
+        self._content = prompt.content
+        self.content_initial = prompt.content
+        self.editor_key += 1
+        self._revision = prompt.revision
+        self._dialect = prompt.template_dialect
+        self._spec = dict(prompt.variables or {})
+        self._detected = []
+        self.save_status = "saved"
+        self.save_message = ""
+        self._recompute(force_rows=True)
+
+    def _load_validators(self, session: Session, principal: Principal | None) -> None:
+        rows = validators.list_validators(session, principal, self.editor_prompt_id)
+        self._validators = [{"id": str(v.id), "type": v.type, "config": v.config} for v in rows]
+
+    def _recompute(self, *, force_rows: bool = False) -> None:
+        """Analyse, render and validate the current text (no database)."""
+        analysis = templates.analyze(self._content)
+        if analysis.error is not None:
+            self.syntax_error = analysis.error.message
+            self.syntax_line = analysis.error.line
+            self.syntax_line_text = analysis.error.line_text
+            if force_rows:  # opened with a syntax error: show the stored specs as they are
+                self._detected = list(self._spec)
+                self._rebuild_variable_rows()
+        else:
+            self.syntax_error = ""
+            self.syntax_line = 0
+            self.syntax_line_text = ""
+            detected = list(analysis.variables)
+            if detected != self._detected or force_rows:
+                self._detected = detected
+                self._spec = variable_specs.sync_with_content(self._spec, detected)
+                self._rebuild_variable_rows()
+        self._render_preview()
+
+    def _rebuild_variable_rows(self) -> None:
+        errors = {row.name: row for row in self.variable_rows if row.error}
+        rows = []
+        for name, item in self._spec.items():
+            if name in errors:  # keep what the user typed while it is invalid
+                row = errors[name]
+                row.used = name in self._detected
+                rows.append(row)
+            else:
+                rows.append(row_from_spec(name, item, name in self._detected))
+        self.variable_rows = rows
+
+    def _render_preview(self) -> None:
+        if self.syntax_error:
+            self.preview_error = f"Line {self.syntax_line}: {self.syntax_error}"
+            self._set_validators_not_run()
+            return
+        invalid = [row for row in self.variable_rows if row.error and row.used]
+        if invalid:
+            # Never show text rendered with an old value as if it were the new one.
+            self.preview_error = "Invalid value — " + "; ".join(
+                f"{row.name}: {row.error}" for row in invalid
+            )
+            self._set_validators_not_run("Not run: a variable's value is invalid")
+            return
+        values, unset = variable_specs.preview_values(self._spec, self._detected)
+        try:
+            text, results = versions.render_and_validate(
+                self._content, self._spec, self._validators, values, self._dialect
+            )
+        except ValidationFailed as exc:
+            self.preview_error = exc.message
+            self._set_validators_not_run()
+            return
+        self.preview_error = ""
+        self.preview_note = (
+            "No example or default yet for "
+            + ", ".join(unset)
+            + ": shown unset (text as “(unset)”, false, 0, the first option or {})."
+            if unset
+            else ""
+        )
+        self.preview_text = text
+        stats = templates.text_stats(text)
+        self.chars, self.words, self.lines, self.tokens = (
+            stats["chars"],
+            stats["words"],
+            stats["lines"],
+            stats["tokens"],
+        )
+        self._set_validator_rows(results)
+
+    def _set_validators_not_run(
+        self, message: str = "Not run: the template does not render"
+    ) -> None:
+        self._set_validator_rows(
+            [
+                validators.ValidatorResult(v["type"], False, message, v["id"])
+                for v in self._validators
+            ],
+            skipped=True,
+        )
+
+    def _set_validator_rows(
+        self, results: list[validators.ValidatorResult], *, skipped: bool = False
+    ) -> None:
+        by_id = {v["id"]: v for v in self._validators}
+        rows = []
+        for result in results:
+            v = by_id.get(result.validator_id or "", {})
+            rows.append(
+                ValidatorRow(
+                    id=result.validator_id or "",
+                    type=result.type,
+                    summary=validators.describe(result.type, v.get("config") or {}),
+                    passed=result.passed,
+                    message=result.message,
+                    skipped=skipped,
+                )
+            )
+        self.validator_rows = rows
+
+    def _save_now(self, principal: Principal, *, force: bool = False) -> bool:
+        """Save the draft synchronously (before a version, a restore...). False on conflict."""
+        name = self.name.strip()
+        try:
+            with session_scope(acting_as=principal.user_id) as session:
+                prompt = drafts.save_draft(
+                    session,
+                    principal,
+                    self.editor_prompt_id,
+                    base_revision=self._revision,
+                    content=self._content,
+                    name=name or None,
+                    variables=self._spec,
+                    force=force,
+                )
+                self._revision = prompt.revision
+                self._spec = dict(prompt.variables or {})
+        except drafts.DraftConflict as exc:
+            self._enter_conflict(exc)
+            return False
+        self.save_status = "saved"
+        self.save_message = ""
+        self.conflict_open = False
+        return True
+
+    def _flush(self, principal: Principal) -> bool:
+        """Save unsaved edits before an action that needs them stored; False on conflict."""
+        return self.save_status == "saved" or self._save_now(principal)
+
+    def _enter_conflict(self, exc: drafts.DraftConflict) -> None:
+        had_changes = self.save_status != "saved"
+        self.save_status = "conflict"
+        self.save_message = exc.message + (
+            " Your text is still here and has not been saved: compare, reload theirs or "
+            "overwrite with yours."
+            if had_changes
+            else " Reload it, or keep your text and overwrite it."
+        )
+        self._server_content = exc.current["content"]
+        self._server_revision = exc.current["revision"]
+        self._server_name = exc.current["name"]
+        self._server_variables = exc.current["variables"] or {}
+
+    # ------------------------------------------------------------------ loading
+    @rx.event
+    async def load_editor(self):
+        """on_load: check access, then load the draft, validators and history."""
+        from promptrepo.state.editor.history import HistoryState
+        from promptrepo.state.editor.validators import ValidatorsState
+
+        project_id, prompt_id = self.route_ids()
+        principal = self.principal()
+        if principal is None:
+            return self.to_login()
+        notice = None
+        if self.can_write and self.editor_prompt_id and self.save_status in ("unsaved", "error"):
+            # Opened another page before the autosave ran: save what was typed first.
+            try:
+                saved = self._save_now(principal)
+            except ServiceError as exc:
+                saved, self.save_message = False, exc.message
+            if not saved:
+                if self.editor_prompt_id == prompt_id:
+                    self.loaded = True  # keep the unsaved text and its conflict/error on screen
+                    return None
+                notice = rx.toast.warning(
+                    f"Your last edits to “{self.name}” could not be saved: {self.save_message}"
+                )
+        history = await self.get_state(HistoryState)
+        validator_form = await self.get_state(ValidatorsState)
+        self.editor_project_id, self.editor_prompt_id = project_id, prompt_id
+        self.loaded = False
+        self.load_error = ""
+        self.conflict_open = False
+        history.reset_view()
+        validator_form.vform_open = False
+        self.variable_rows = []
+        try:
+            with session_scope(acting_as=principal.user_id) as session:
+                prompt, project = access.get_prompt(session, principal, prompt_id)
+                if project_id and str(project.id) != project_id:
+                    raise NotFound("Prompt not found.")
+                self.editor_project_id = str(project.id)
+                self.project_name = project.name
+                self.can_write = project.user_id == principal.user_id and principal.can_write
+                self._load_validators(session, principal)
+                self._apply_draft(prompt)
+                history.load_history(session, principal)
+        except ServiceError as exc:
+            self.load_error = exc.message
+            return notice
+        self.loaded = True
+        return [notice, DraftState.watch] if notice else DraftState.watch
+
+    @rx.event(background=True, supersedes=True)
+    async def watch(self):
+        """Follow `project:<id>` while this tab shows the prompt: keep history, labels and
+        validators fresh, and surface a draft saved elsewhere as a conflict at once."""
+        async with self:
+            project_id, prompt_id = self.editor_project_id, self.editor_prompt_id
+        if not prompt_id:
+            return
+        await follow(
+            self,
+            project_topic(project_id),
+            refresh=self._refresh_from_elsewhere,
+            still_wanted=lambda: (
+                self.editor_prompt_id == prompt_id and self.route_ids()[1] == prompt_id
+            ),
+        )
+
+    async def _refresh_from_elsewhere(self) -> None:
+        from promptrepo.state.editor.history import HistoryState
+
+        principal = self.principal()
+        if principal is None:
+            return
+        history = await self.get_state(HistoryState)
+        with session_scope(acting_as=principal.user_id) as session:
+            try:
+                prompt, _ = access.get_prompt(session, principal, self.editor_prompt_id)
+            except NotFound:
+                self.load_error = "This prompt was deleted, or you can no longer see it."
+                return
+            self._load_validators(session, principal)
+            history.load_history(session, principal)
+            if prompt.revision > self._revision:
+                self._take_newer_draft(prompt)
+        self._render_preview()
+
+    def _take_newer_draft(self, prompt) -> None:
+        """A newer draft was saved elsewhere. With no unsaved edits in this tab there is
+        nothing to lose: show it at once. With unsaved edits, never swap the text under the
+        user's cursor: offer the conflict choices (compare / reload / overwrite). While a
+        save is under way its answer decides (a conflict if the base was stale)."""
+        if self.save_status == "saved":
+            self._apply_draft(prompt)
+        elif self.save_status in ("unsaved", "error"):
+            self._enter_conflict(
+                drafts.DraftConflict(
+                    f"This prompt was saved elsewhere (revision {prompt.revision}).",
+                    prompt=prompt,
+                )
+            )
+
+    # ------------------------------------------------------------------ typing
+    @rx.event
+    def edit_content(self, value: str):
+        """A keystroke: keep the text, refresh preview and badges, schedule the autosave."""
+        if not self.can_write:
+            return None
+        self._content = value
+        self._recompute()
+        return self._note_edit()
+
+    @rx.event
+    def set_name(self, value: str):
+        self.name = value
+        self.name_error = "" if value.strip() else "The prompt needs a name."
+        return self._note_edit()
+
+    @rx.event(background=True)
+    async def autosave(self):
+        """Save the draft once typing has paused for AUTOSAVE_DELAY_SECONDS."""
+        wait = AUTOSAVE_DELAY_SECONDS
+        while True:
+            # Sleep until the pause could be long enough; taking the state lock costs a
+            # round trip (Redis with several workers) that a keystroke would queue behind.
+            await asyncio.sleep(wait)
+            async with self:
+                if self.save_status != "unsaved" or not self.can_write:
+                    self._autosave_since = 0.0
+                    return
+                self._autosave_since = time.time()
+                idle = time.time() - self._dirty_at
+                if idle < AUTOSAVE_DELAY_SECONDS:
+                    wait = max(0.05, AUTOSAVE_DELAY_SECONDS - idle)
+                    continue
+                wait = AUTOSAVE_DELAY_SECONDS
+                started = self._dirty_at
+                payload = {
+                    "token": self.auth_token,
+                    "prompt_id": self.editor_prompt_id,
+                    "base_revision": self._revision,
+                    "content": self._content,
+                    "name": self.name.strip() or None,
+                    "variables": dict(self._spec),
+                }
+                self.save_status = "saving"
+            outcome = await asyncio.to_thread(_save_draft_payload, payload)
+            async with self:
+                kind, value = outcome
+                if self.editor_prompt_id != payload["prompt_id"]:
+                    # another prompt was opened meanwhile; its own load set its status
+                    self._autosave_since = 0.0
+                    return
+                if kind == "ok":
+                    self._revision = value.revision
+                    if self._dirty_at != started:
+                        self.save_status = "unsaved"  # typed while saving: go round again
+                        continue
+                    self.save_status = "saved"
+                    self.save_message = ""
+                elif kind == "conflict":
+                    self._enter_conflict(value)
+                else:
+                    self.save_status = "error"
+                    self.save_message = value
+                self._autosave_since = 0.0
+                return
+
+    @rx.event
+    def save_now(self):
+        """Save at once (the Save button, Ctrl/Cmd+S, or Retry after an error)."""
+        if not self.can_write or self.save_status not in ("unsaved", "error"):
+            return None  # nothing to save, a save is under way, or a conflict needs a choice
+        principal = self.principal()
+        if principal is None:
+            return self.to_login()
+        try:
+            if self._save_now(principal):
+                return rx.toast.success("Draft saved.")
+        except ServiceError as exc:
+            self.save_status = "error"
+            self.save_message = exc.message
+        return None
+
+    # ------------------------------------------------------------------ conflicts
+    @rx.event
+    def compare_conflict(self):
+        diff = versions.diff_texts(self._server_content, self._content)
+        self.conflict_rows = diff_rows(diff)
+        self.conflict_title = (
+            f"Saved elsewhere (revision {self._server_revision}) → your text: "
+            f"+{diff.added} −{diff.removed} lines"
+        )
+        self.conflict_extra = (
+            [f"Name elsewhere: {self._server_name!r}, yours: {self.name!r}"]
+            if self._server_name != self.name
+            else []
+        )
+        self.conflict_open = True
+
+    @rx.event
+    def set_conflict_open(self, value: bool):
+        self.conflict_open = value
+
+    @rx.event
+    @guarded
+    def reload_server_draft(self):
+        """Throw away this tab's changes and load the draft saved elsewhere."""
+        with self.acting() as (session, principal):
+            prompt, _ = access.get_prompt(session, principal, self.editor_prompt_id)
+            self._load_validators(session, principal)
+            self._apply_draft(prompt)
+        self.conflict_open = False
+        return rx.toast.info("Loaded the latest saved draft.")
+
+    @rx.event
+    @guarded
+    def overwrite_server_draft(self):
+        """Save this tab's text over the draft saved elsewhere."""
+        self._save_now(self.require_principal(), force=True)
+        self.conflict_open = False
+        return rx.toast.success("Your text replaced the other draft.")
+
+
+def _save_draft_payload(payload: dict[str, Any]) -> tuple[str, Any]:
+    """Run one autosave in a worker thread: ("ok", prompt) | ("conflict", exc) | ("error", msg)."""
+    try:
+        with session_scope() as session:
+            principal = resolve_session(session, payload["token"])
+            if principal is None:
+                return "error", "You were signed out; sign in again (your text stays here)."
+            act_as(session, principal.user_id)  # row-level security for the rest
+            prompt = drafts.save_draft(
+                session,
+                principal,
+                uuid.UUID(payload["prompt_id"]),
+                base_revision=payload["base_revision"],
+                content=payload["content"],
+                name=payload["name"],
+                variables=payload["variables"],
+            )
+        return "ok", prompt
+    except drafts.DraftConflict as exc:
+        return "conflict", exc
+    except ServiceError as exc:
+        return "error", exc.message
+    except Exception:  # the database is down, etc.: keep the text, say so, allow a retry
+        return "error", "Could not reach the database; your text is kept here. Retry to save."

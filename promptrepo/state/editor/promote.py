@@ -1,0 +1,192 @@
+"""PromoteState: the one dialog every change to what programs receive goes through —
+publish, roll back, move or remove a label. It shows what the move would do (the version
+being replaced, a side-by-side diff, the release checks, the label's history) and why it
+would be refused, before the click; `services/releases.py` decides and applies."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import reflex as rx
+
+from promptrepo.formatting import format_timestamp
+from promptrepo.models import PRODUCTION_LABEL
+from promptrepo.services import releases
+from promptrepo.services.errors import NotAuthenticated, ServiceError, ValidationFailed
+from promptrepo.state.editor.base import guarded
+from promptrepo.state.editor.history import HistoryState
+from promptrepo.state.editor.rows import SideBySideLine, side_by_side_lines
+
+
+@dataclasses.dataclass
+class CheckRow:
+    type: str = ""
+    passed: bool = False
+    message: str = ""
+
+
+@dataclasses.dataclass
+class LabelMoveRow:
+    when: str = ""
+    who: str = ""
+    move: str = ""
+    reason: str = ""
+
+
+def _version_name(number: int | None) -> str:
+    return f"v{number}" if number else "—"
+
+
+class PromoteState(HistoryState):
+    promote_open: bool = False
+    promote_label: str = ""
+    promote_target: int = 0  # 0: remove the label
+    promote_current: int = 0  # 0: the label points nowhere yet
+    promote_kind: str = ""
+    promote_rows: list[SideBySideLine] = []
+    promote_checks: list[CheckRow] = []
+    promote_checks_required: bool = False
+    promote_placeholders: str = ""
+    promote_history: list[LabelMoveRow] = []
+    promote_refusal: str = ""
+    promote_refusal_details: list[str] = []
+    promote_reason: str = ""
+    promote_error: str = ""
+
+    @rx.var
+    def promote_title(self) -> str:
+        label, target = self.promote_label, self.promote_target
+        return {
+            "publish": f"Publish version {target}",
+            "rollback": f"Roll production back to version {target}",
+            "move": f"Move {label} to version {target}",
+            "create": f"Label version {target} as {label}",
+            "remove": f"Remove the label {label}",
+        }.get(self.promote_kind, "Promote")
+
+    @rx.var
+    def promote_summary(self) -> str:
+        label = self.promote_label
+        now = f"v{self.promote_current}" if self.promote_current else "no version"
+        if self.promote_kind == "remove":
+            return (
+                f"{label} points at {now} today. Removing it makes programs asking for "
+                f"{label} get “not found”"
+                + (" — the prompt is unpublished." if label == PRODUCTION_LABEL else ".")
+            )
+        return (
+            f"{label} points at {now} today; programs asking for {label} get "
+            f"v{self.promote_target} once you confirm."
+        )
+
+    @rx.var
+    def promote_confirm_text(self) -> str:
+        return {
+            "publish": "Publish",
+            "rollback": "Roll back",
+            "remove": "Remove label",
+        }.get(self.promote_kind, "Move label")
+
+    @rx.var
+    def promote_allowed(self) -> bool:
+        return not self.promote_refusal
+
+    def _fill_preview(self, preview: releases.PromotionPreview) -> None:
+        self.promote_label = preview.label
+        self.promote_kind = preview.kind
+        self.promote_current = preview.current_version or 0
+        self.promote_target = preview.target_version or 0
+        self.promote_rows = side_by_side_lines(preview.rows)
+        self.promote_checks = [CheckRow(c.type, c.passed, c.message) for c in preview.checks]
+        self.promote_checks_required = preview.checks_required
+        self.promote_placeholders = (
+            "No example or default for "
+            + ", ".join(preview.placeholders)
+            + ": the checks used typed placeholders (text ⟨name⟩, 0, false, the first option, {})."
+            if preview.placeholders
+            else ""
+        )
+        self.promote_history = [
+            LabelMoveRow(
+                when=format_timestamp(event.created_at),
+                who=event.actor_name or "unknown",
+                move=f"{_version_name(event.from_version)} → {_version_name(event.to_version)}",
+                reason=event.reason,
+            )
+            for event in preview.history
+        ]
+        self.promote_refusal = preview.refusal
+        self.promote_refusal_details = preview.refusal_details
+
+    @rx.event
+    @guarded
+    def open_promote(self, label: str, version: int):
+        """Open the dialog for moving `label` to `version` (0: removing the label)."""
+        self.promote_error = ""
+        self.promote_reason = ""
+        with self.acting() as (session, principal):
+            preview = releases.promotion_preview(
+                session, principal, self.editor_prompt_id, label, int(version) or None
+            )
+        self._fill_preview(preview)
+        self.promote_open = True
+
+    @rx.event
+    def set_promote_open(self, value: bool):
+        self.promote_open = value
+
+    @rx.event
+    def set_promote_reason(self, value: str):
+        self.promote_reason = value
+        self.promote_error = ""
+
+    @rx.event
+    def apply_label(self):
+        """The "Set label" form: check the name and version, then open the dialog."""
+        label = self.label_name_input.strip()
+        try:
+            number = int(self.label_version_input)
+        except ValueError:
+            self.label_error = "Pick a version."
+            return None
+        if not label:
+            self.label_error = "Type a label name (e.g. staging)."
+            return None
+        try:
+            releases.versions.check_label_name(label)
+        except ValidationFailed as exc:
+            self.label_error = exc.message
+            return None
+        self.label_name_input = ""
+        return PromoteState.open_promote(label, number)
+
+    @rx.event
+    def confirm_promote(self):
+        label, target = self.promote_label, self.promote_target or None
+        try:
+            with self.acting() as (session, principal):
+                info = releases.promote(
+                    session,
+                    principal,
+                    self.editor_prompt_id,
+                    label,
+                    target,
+                    reason=self.promote_reason,
+                )
+                self.load_history(session, principal)
+        except NotAuthenticated:
+            return self.to_login()
+        except ServiceError as exc:  # shown in the dialog, which stays open
+            self.promote_error = exc.message
+            return None
+        messages = {
+            "publish": f"Version {target} is published (production).",
+            "rollback": f"Rolled production back to version {target}.",
+            "remove": f"Label {label} removed.",
+        }
+        success = messages.get(self.promote_kind, f"Label {label} → version {target}.")
+        if info is not None and info.placeholders:
+            success += " Checked with placeholders for " + ", ".join(info.placeholders) + "."
+        self.promote_open = False
+        self.history_message = success
+        return rx.toast.success(success)

@@ -1,0 +1,115 @@
+"""Template dialects (issue 15, item 3): new prompts trim the lines of block tags; versions
+keep the dialect they were made with, so existing ones render exactly as before (both DBs).
+Also the preview's values for variables nobody set."""
+
+import pytest
+from jinja2 import Environment
+from sqlmodel import Session
+
+from promptrepo.models import Version
+from promptrepo.services import drafts, forks, templates, variables, versions
+from promptrepo.services.variables import UnsetText
+from tests.factories import make_user
+from tests.prompt_factories import make_prompt
+
+BLOCKS = "Hello {{ name }}\n  {% if vip %}\n  VIP\n  {% endif %}\nBye\n"
+
+TEMPLATES = [
+    BLOCKS,
+    "{# note #}\n{% for i in items -%}\n {{ i }}{% endfor %}\n{% raw %}  {% if %}\n{% endraw %}\nend",
+    "a {{ 'with %} inside' }} b\n\t{%- if vip %}\n{% else %}\n z\n{% endif +%}\nq",
+    "  {% set v = {'a': 1} %}\n{{ v.a }}\r\n  {%+ if vip %}p{% endif %}\r\nx",
+    "{% macro m(x) %}\n  <{{ x }}>\n{% endmacro %}\n{{ m(1) }}\n",
+]
+
+
+@pytest.mark.parametrize("content", TEMPLATES)
+def test_the_trim_dialect_renders_like_jinjas_trim_and_lstrip_blocks(content: str) -> None:
+    reference = Environment(trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    context = {"name": "Ann", "vip": True, "items": [1, 2]}
+    expected = reference.from_string(content).render(context)
+    source = templates.dialect_source(content, templates.TRIM_DIALECT)
+    assert templates.render_template(source, context) == expected
+    # the plain dialect is the text as written
+    assert templates.dialect_source(content, templates.PLAIN_DIALECT) == content
+
+
+def test_new_prompts_trim_and_old_versions_render_as_before(session: Session) -> None:
+    owner = make_user(session)
+    _, prompt = make_prompt(session, owner)
+    assert prompt.template_dialect == templates.TRIM_DIALECT
+    prompt = drafts.save_draft(
+        session,
+        owner,
+        prompt.id,
+        base_revision=prompt.revision,
+        content=BLOCKS,
+        variables={"name": {"example": "Ann"}, "vip": {"type": "boolean", "example": True}},
+    )
+    versions.create_version(session, owner, prompt.id, commit_message="trimmed")
+    # A version made before dialects existed (what migration 0006 leaves them as).
+    session.add(Version(prompt_id=prompt.id, version=2, content=BLOCKS, variables=prompt.variables))
+    session.commit()
+    values = {"name": "Ann", "vip": True}
+    new = versions.render_prompt(session, owner, prompt.id, values=values, version=1)
+    old = versions.render_prompt(session, owner, prompt.id, values=values, version=2)
+    assert new.text == "Hello Ann\n  VIP\nBye\n"
+    assert old.text == "Hello Ann\n  \n  VIP\n  \nBye\n"
+    assert versions.resolve(session, owner, prompt.id, version=2).template_dialect == "jinja2"
+
+    # Restoring the old version brings its dialect back into the draft; forks keep both.
+    prompt = versions.restore_version(session, owner, prompt.id, 2, base_revision=prompt.revision)
+    assert prompt.template_dialect == templates.PLAIN_DIALECT
+    versions.set_label(session, owner, prompt.id, "production", 2)
+    session.commit()
+
+
+def test_forks_keep_each_prompts_and_versions_dialect(session: Session) -> None:
+    owner = make_user(session)
+    other = make_user(session)
+    project, prompt = make_prompt(session, owner, content=BLOCKS)
+    project.is_public = True
+    prompt.template_dialect = templates.PLAIN_DIALECT
+    session.add_all([project, prompt])
+    session.flush()
+    spec = {"name": {"example": "Ann"}, "vip": {"type": "boolean", "example": False}}
+    prompt = drafts.save_draft(
+        session, owner, prompt.id, base_revision=prompt.revision, variables=spec
+    )
+    versions.create_version(session, owner, prompt.id, commit_message="v1")
+    versions.set_label(session, owner, prompt.id, "production", 1)
+    session.commit()
+    fork = forks.fork_project(session, other, project.id)
+    session.commit()
+    from promptrepo.services import projects
+
+    copied = projects.get_project_detail(session, other, fork.id).segments[0].prompts[0]
+    resolved = versions.resolve(session, other, copied.id)
+    assert resolved.template_dialect == templates.PLAIN_DIALECT
+    draft = versions.resolve(session, other, copied.id, draft=True)
+    assert draft.template_dialect == templates.PLAIN_DIALECT
+
+
+def test_preview_values_never_make_an_unset_variable_true() -> None:
+    spec = {
+        "name": {"type": "string"},
+        "vip": {"type": "string"},
+        "flag": {"type": "boolean"},
+        "count": {"type": "number"},
+        "tier": {"type": "enum", "options": ["gold", "silver"]},
+        "extra": {"type": "string", "required": False},
+        "greeting": {"type": "string", "default": "Hi"},
+    }
+    names = list(spec)
+    values, unset = variables.preview_values(spec, names)
+    assert unset == ["name", "vip", "flag", "count", "tier"]
+    assert isinstance(values["name"], UnsetText) and not values["name"]
+    assert (values["flag"], values["count"], values["tier"]) == (False, 0, "gold")
+    assert "extra" not in values and values["greeting"] == "Hi"
+    text, _ = versions.render_and_validate(
+        "{{ greeting }} {{ name }}{% if vip %} (VIP){% endif %}{% if flag %}!{% endif %}",
+        spec,
+        [],
+        values,
+    )
+    assert text == "Hi (unset)"
