@@ -20,7 +20,7 @@ grants rights and adds policies (tests/unit/test_database_roles.py checks every 
 Passwords: `db.migrate()` sets them from settings after upgrading. SQLite: nothing happens.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 """
 
 from collections.abc import Sequence
@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

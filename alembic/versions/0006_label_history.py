@@ -12,7 +12,7 @@ updates a row (no UPDATE policy).
 new prompts get "jinja2-trim" from the model.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 """
 
 from collections.abc import Sequence
@@ -22,12 +22,13 @@ import sqlmodel
 
 from alembic import op
 
+from promptrepo.db_policies import secure_table
+
 revision: str = "0006"
-down_revision: str | None = "0003"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-ROLE = "promptrepo_user"
 READ = "app_can_read_project(app_prompt_project(prompt_id))"
 WRITE = "app_owns_project(app_prompt_project(prompt_id))"
 
@@ -85,25 +86,11 @@ def upgrade() -> None:
             ["prompt_id", "label", "created_at"],
             unique=False,
         )
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.execute("ALTER TABLE label_events ENABLE ROW LEVEL SECURITY")
-    op.execute(
-        f"CREATE POLICY label_events_read ON label_events FOR SELECT TO {ROLE} USING ({READ})"
-    )
-    op.execute(
-        f"CREATE POLICY label_events_insert ON label_events FOR INSERT TO {ROLE} "
-        f"WITH CHECK ({WRITE})"
-    )
-    op.execute(
-        f"CREATE POLICY label_events_delete ON label_events FOR DELETE TO {ROLE} USING ({WRITE})"
-    )
+    # Readers of the project read its history; only the owner adds to it; no UPDATE at all.
+    secure_table(op, "label_events", {"SELECT": READ, "INSERT": WRITE, "DELETE": WRITE})
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        for action in ("read", "insert", "delete"):
-            op.execute(f"DROP POLICY IF EXISTS label_events_{action} ON label_events")
     with op.batch_alter_table("label_events", schema=None) as batch_op:
         batch_op.drop_index("ix_label_events_prompt_label_created")
         batch_op.drop_index(batch_op.f("ix_label_events_actor_id"))

@@ -29,6 +29,7 @@ from promptrepo.models import (
     AuthSession,
     Credential,
     Identity,
+    LabelEvent,
     Project,
     Prompt,
     Segment,
@@ -65,6 +66,7 @@ BELONGS_TO_B = {
     "validators": f"prompt_id IN ({B_PROMPTS})",
     "versions": f"prompt_id IN ({B_PROMPTS})",
     "version_labels": f"prompt_id IN ({B_PROMPTS})",
+    "label_events": f"prompt_id IN ({B_PROMPTS})",
 }
 
 
@@ -102,6 +104,7 @@ def _seed_user(s: Session, name: str):
     s.add(version)
     s.flush()
     s.add(VersionLabel(prompt_id=prompt.id, version_id=version.id, name="production"))
+    s.add(LabelEvent(prompt_id=prompt.id, label="production", to_version=1, actor_id=uid))
     return user
 
 
