@@ -18,14 +18,13 @@ from promptrepo.api import (
     public,
     segments,
     seo,
-    serving_db,
     validators,
     versions,
 )
 from promptrepo.api.errors import install_error_handlers
 from promptrepo.api.middleware import ApiGuardMiddleware
 from promptrepo.api.pagination import PAGINATION_DOC
-from promptrepo.api.serving import ResolveFastPath
+from promptrepo.api.serving import ServingFastPath
 from promptrepo.observability import MetricsMiddleware, configure_logging
 from promptrepo.settings import settings
 
@@ -61,6 +60,8 @@ GIL_SWITCH_INTERVAL_SECONDS = 0.001
 async def _lifespan(_api: FastAPI):
     """On shutdown, close this event loop's serving connection (api/serving_db.py)."""
     yield
+    from promptrepo.services import serving_db
+
     await serving_db.close_for_this_loop()
 
 
@@ -88,7 +89,7 @@ def create_api() -> FastAPI:
         from promptrepo.api import bench
 
         api.include_router(bench.router)
-    api.add_middleware(ResolveFastPath)
+    api.add_middleware(ServingFastPath)
     api.add_middleware(ApiGuardMiddleware, max_body_bytes=settings.api_max_body_bytes)
     api.add_middleware(MetricsMiddleware)
     return api

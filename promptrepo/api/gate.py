@@ -27,10 +27,10 @@ from dataclasses import dataclass
 import jwt
 from fastapi.concurrency import run_in_threadpool
 
-from promptrepo.api.fastredis import FastRedis
-from promptrepo.services import api_keys, cache, plans, rate_limits
+from promptrepo.services import api_keys, cache, fastredis, plans, rate_limits
 from promptrepo.services import sessions as sessions_service
 from promptrepo.services.errors import NotAuthenticated, RateLimited
+from promptrepo.services.fastredis import FastRedis
 from promptrepo.services.principal import Principal
 from promptrepo.services.rate_limits import LimitStatus
 from promptrepo.services.redis_client import get_async_redis
@@ -215,44 +215,19 @@ def _status(limit: int, remaining: int, oldest: float, allowed: bool) -> LimitSt
 
 _script = None
 _GATE_SHA = hashlib.sha1(_GATE_LUA.encode()).hexdigest()
-_fast_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _fast_client() -> FastRedis | None:
     """This event loop's pipelined connection (None for URLs it does not speak)."""
-    loop = asyncio.get_running_loop()
-    url = settings.redis_url
-    entry = _fast_clients.get(loop)
-    if entry is None or entry[0] != url:
-        client = FastRedis.for_url(url)
-        if client is not None:
-            client.register(_GATE_LUA)
-        entry = (url, client)
-        _fast_clients[loop] = entry
-    return entry[1]
-
-
-_PUT_SHA = hashlib.sha1(cache.PUT_IF_GENERATION_LUA.encode()).hexdigest()
+    client = fastredis.for_this_loop(settings.redis_url)
+    if client is not None:
+        client.register(_GATE_LUA)
+    return client
 
 
 async def cache_put(key: str, value: str, *, tags: list[str], if_generation: int | None) -> None:
-    """`cache.put` from async code: over this loop's pipelined connection when Redis is set
-    (no thread, one round trip), else in process."""
-    if not settings.redis_url:  # in process: no I/O
-        cache.put(key, value, tags=tags, if_generation=if_generation)
-        return
-    fast = _fast_client()
-    if fast is None or if_generation is None:
-        await run_in_threadpool(
-            lambda: cache.put(key, value, tags=tags, if_generation=if_generation)
-        )
-        return
-    fast.register(cache.PUT_IF_GENERATION_LUA)
-    await fast.evalsha(
-        _PUT_SHA,
-        [cache.GENERATION_KEY, cache.KEY_PREFIX + key, *(cache.TAG_PREFIX + t for t in tags)],
-        [str(if_generation), settings.cache_ttl_seconds, value],
-    )
+    """`cache.put` from async code (see `cache.put_async`)."""
+    await cache.put_async(key, value, tags=tags, if_generation=if_generation)
 
 
 async def _run_gate_script(keys: list[str], args: list) -> list:
