@@ -45,7 +45,7 @@ PRINCIPAL_TTL_SECONDS = 60
 PRINCIPAL_TTL_JITTER = 0.25
 WINDOW_SECONDS = 60
 LIMIT_NAME = "api"
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 _GATE_LUA = """
 local raw = redis.call('GET', KEYS[1])
@@ -114,6 +114,8 @@ def _encode_principal(principal: Principal, rpm: int) -> str:
             "name": principal.name,
             "role": principal.role,
             "scope": principal.api_key_scope,
+            "pid": str(principal.api_key_project_id) if principal.api_key_project_id else None,
+            "pk": principal.api_key_public_key,
             "rpm": rpm,
         },
         separators=(",", ":"),
@@ -139,6 +141,8 @@ def _decode_principal(raw: str) -> tuple[Principal, int] | None:
                 name=data["name"],
                 role=data["role"],
                 api_key_scope=data["scope"],
+                api_key_project_id=uuid.UUID(data["pid"]) if data["pid"] else None,
+                api_key_public_key=data["pk"],
             ),
             int(data["rpm"]),
         )

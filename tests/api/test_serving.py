@@ -385,8 +385,7 @@ def test_outsider_cannot_resolve_render_or_list_private_prompt(
 def test_an_answer_read_while_a_publish_commits_is_not_cached(
     api: TestClient, owner: Caller, prompt: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from promptrepo.services import serving
-    from promptrepo.services import cache
+    from promptrepo.services import cache, serving
 
     pid = prompt["id"]
     assert _publish(api, owner, pid, _version(api, owner, pid)).status_code == 200
