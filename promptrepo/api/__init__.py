@@ -12,6 +12,7 @@ from promptrepo.api import (
     auth,
     billing,
     health,
+    langfuse,
     me,
     projects,
     prompts,
@@ -85,6 +86,7 @@ def create_api() -> FastAPI:
     for module in (auth, me, api_keys, projects, segments, prompts, validators, public):
         api.include_router(module.router)
     api.include_router(versions.router)
+    api.include_router(langfuse.router)
     if settings.api_bench_body_file:
         from promptrepo.api import bench
 

@@ -1,4 +1,4 @@
-"""ASGI middleware for /api/v1: the body-size limit and the RateLimit-* headers.
+"""ASGI middleware for /api/v1 and /api/public: the body-size limit and the RateLimit-* headers.
 
 Pure ASGI (no BaseHTTPMiddleware) so it costs next to nothing on the hot path, and it leaves
 every other path (Reflex pages, the websocket) untouched.
@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from promptrepo.api.errors import problem
 from promptrepo.api.gate import rate_limit_headers
 
-API_PREFIX = "/api/v1"
+API_PREFIXES = ("/api/v1", "/api/public")
 
 
 class ApiGuardMiddleware:
@@ -24,7 +24,7 @@ class ApiGuardMiddleware:
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX):
+        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIXES):
             await self.app(scope, receive, send)
             return
         limit = self.max_body_bytes
