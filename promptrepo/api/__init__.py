@@ -23,6 +23,7 @@ from promptrepo.api import (
     versions,
 )
 from promptrepo.api.errors import install_error_handlers
+from promptrepo.api.mcp import McpEndpoint
 from promptrepo.api.middleware import ApiGuardMiddleware
 from promptrepo.api.pagination import PAGINATION_DOC
 from promptrepo.api.serving import ServingFastPath
@@ -91,6 +92,7 @@ def create_api() -> FastAPI:
         from promptrepo.api import bench
 
         api.include_router(bench.router)
+    api.add_middleware(McpEndpoint)
     api.add_middleware(ServingFastPath)
     api.add_middleware(ApiGuardMiddleware, max_body_bytes=settings.api_max_body_bytes)
     api.add_middleware(MetricsMiddleware)

@@ -69,8 +69,10 @@ class Wanted:
         up in the key's project, which is known only after admission: the key names the key."""
         if self.prompt_id is not None:
             head = f"served:{self.prompt_id}"
-        else:
+        elif self.public_key is not None:
             head = f"served:n:{self.public_key}:{self.name}"
+        else:
+            head = f"served:n:p:{self.project_id}:{self.name}"
         if self.version is not None:
             return f"{head}:v:{self.version}"
         if self.latest:
@@ -492,6 +494,20 @@ async def serve(
     if served is not None and served.readable_by(principal):
         return served
     return await load_and_cache(principal, in_scope(principal, wanted), generation)
+
+
+async def fetch(principal: Principal | None, wanted: Wanted) -> Served:
+    """`serve` for callers admitted without the entry (MCP): one cache read, then serve."""
+
+    def read() -> tuple[str | None, int]:
+        generation = cache.generation()
+        return cache.get(wanted.key), generation
+
+    if settings.redis_url:
+        entry, generation = await anyio.to_thread.run_sync(read)
+    else:
+        entry, generation = read()
+    return await serve(principal, wanted, entry, None if entry else generation)
 
 
 # --------------------------------------------------------------------------- using it
