@@ -320,7 +320,7 @@ def _attempt(delivery: WebhookDelivery, hook: Webhook, client: httpx.Client) -> 
     log.info(
         "webhook_attempt",
         delivery_id=str(delivery.id),
-        event=delivery.event_type,
+        event_type=delivery.event_type,
         attempt=attempts,
         response_code=code,
         error=error,
