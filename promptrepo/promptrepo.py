@@ -12,9 +12,11 @@ import promptrepo.pages.home  # noqa: F401
 import promptrepo.pages.pricing  # noqa: F401
 import promptrepo.pages.project  # noqa: F401
 import promptrepo.pages.settings  # noqa: F401
+import promptrepo.pages.webhooks  # noqa: F401
 from promptrepo.api import create_api
 from promptrepo.api.static_headers import static_headers
 from promptrepo.pages.not_found import not_found
+from promptrepo.services.webhooks import run_worker as run_webhook_worker
 
 app = rx.App(
     # The API first (its routes win over the frontend), then the static files' headers.
@@ -23,3 +25,5 @@ app = rx.App(
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
 )
 app.add_page(not_found, route="404", title="Page not found · PromptRepo")
+# Each server process delivers due webhooks (services/webhooks.py; workers never send one twice).
+app.register_lifespan_task(run_webhook_worker)

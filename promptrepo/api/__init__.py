@@ -21,6 +21,7 @@ from promptrepo.api import (
     seo,
     validators,
     versions,
+    webhooks,
 )
 from promptrepo.api.errors import install_error_handlers
 from promptrepo.api.mcp import McpEndpoint
@@ -84,7 +85,7 @@ def create_api() -> FastAPI:
     api.include_router(seo.router)
     api.include_router(versions.serving_router)
     api.include_router(billing.router)
-    for module in (auth, me, api_keys, projects, segments, prompts, validators, public):
+    for module in (auth, me, api_keys, projects, segments, prompts, validators, public, webhooks):
         api.include_router(module.router)
     api.include_router(versions.router)
     api.include_router(langfuse.router)
