@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     api_bench_body_file: str | None = None
 
     db_pool_size: int = Field(default=10, ge=1)
+    # Benchmarks only: "redis-py" admits API calls with redis-py (hiredis parser) and `limits`'
+    # own moving window instead of the pipelined client and its one Lua script (bench_api
+    # compares both in one run).
+    api_gate_client: Literal["fast", "redis-py"] = "fast"
 
     # Webhooks (services/webhooks.py). URLs resolving to private, loopback or link-local
     # addresses are refused unless this is true (tests and self-hosted receivers).

@@ -129,7 +129,9 @@ async def put_async(key: str, value: str, *, tags: list[str], if_generation: int
         return
     from promptrepo.services import fastredis
 
-    fast = fastredis.for_this_loop(settings.redis_url)
+    fast = (
+        fastredis.for_this_loop(settings.redis_url) if settings.api_gate_client == "fast" else None
+    )
     if fast is None or if_generation is None:
         await anyio.to_thread.run_sync(
             lambda: put(key, value, tags=tags, if_generation=if_generation)

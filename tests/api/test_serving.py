@@ -475,3 +475,31 @@ def test_each_resolve_counts_once_against_the_limit(
     assert (miss.status_code, hit.status_code, missing.status_code) == (200, 200, 404)
     remaining = [int(r.headers["RateLimit-Remaining"]) for r in (miss, hit, missing)]
     assert remaining == [59, 58, 57]
+
+
+@pytest.mark.parametrize("gate_client", ["fast", "redis-py"])
+def test_both_gate_clients_count_serve_and_invalidate_alike(
+    api: TestClient,
+    owner: Caller,
+    prompt: dict,
+    kv_backend: str,
+    gate_client: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """bench_api compares the hand-written client with redis-py + `limits`: both must do the
+    same work (count each request once, serve the entry, see a publish at once)."""
+    from promptrepo.services import rate_limits
+    from promptrepo.settings import settings
+
+    monkeypatch.setattr(settings, "api_gate_client", gate_client)
+    pid = prompt["id"]
+    assert _publish(api, owner, pid, _version(api, owner, pid)).status_code == 200
+    rate_limits.clear("60/minute", "api", str(owner.principal.user_id))
+    first = api.get(f"/api/v1/prompts/{pid}/resolve", headers=owner.read_headers)
+    second = api.get(f"/api/v1/prompts/{pid}/resolve", headers=owner.read_headers)
+    assert first.json() == second.json() and first.json()["version"] == 1
+    assert [int(r.headers["RateLimit-Remaining"]) for r in (first, second)] == [59, 58]
+    _edit(api, owner, pid, "Changed {{ name }}")
+    assert _publish(api, owner, pid, _version(api, owner, pid)).status_code == 200
+    third = api.get(f"/api/v1/prompts/{pid}/resolve", headers=owner.read_headers)
+    assert third.json()["version"] == 2
