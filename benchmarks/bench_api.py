@@ -254,9 +254,60 @@ def seed(database_url: str) -> tuple[list[str], str, list[str], list[str]]:
     return tokens, prompt_ids[0], prompt_ids[1:], langfuse_auth
 
 
+def start_api_only(database_url: str, body_file: Path, **extra_env: str):
+    """BENCH_SERVER=api: the same ASGI API app the Reflex app mounts (create_api), served by
+    granian alone, for when the frontend cannot be built (its prerender times out on a
+    saturated machine). The API's code path is the same; Reflex's outer routing is absent."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "APP_ENV": "production",
+        "SECRET_KEY": uuid.uuid4().hex + uuid.uuid4().hex,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "API_BENCH_BODY_FILE": str(body_file),
+        "PUBLIC_URL": url,
+        "LOG_LEVEL": "WARNING",
+        **extra_env,
+    }
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "granian"),
+            "--interface",
+            "asgi",
+            "--factory",
+            "--workers",
+            WORKERS,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "promptrepo.api:create_api",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(url + "/api/health", timeout=2).status_code < 500:
+                return proc, url
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("granian did not start")
+        time.sleep(0.3)
+
+
 def start_server(
     workdir: Path, database_url: str, body_file: Path, **extra_env: str
 ) -> tuple[subprocess.Popen, str]:
+    if os.environ.get("BENCH_SERVER") == "api":
+        return start_api_only(database_url, body_file, **extra_env)
     if not workdir.exists():
         copy_app(workdir)
     port = free_port()
