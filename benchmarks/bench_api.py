@@ -6,8 +6,9 @@ wrk (Debian's package, installed here if missing) on loopback at 32 connections:
 
 1. side by side, in one run: a trivial route returning the same bytes as `resolve` with no
    auth, limit or cache (/api/v1/_bench/static, mounted only because API_BENCH_BODY_FILE is
-   set) vs. cached `GET /api/v1/prompts/{id}/resolve` (auth + rate limit + cache entry);
-   each is measured twice, alternating, and the better run of each is kept;
+   set) vs. cached `GET /api/v1/prompts/{id}/resolve` (auth + rate limit + cache entry) vs.
+   the Langfuse SDK's cached `get_prompt` request (`GET /api/public/v2/prompts/{name}`, HTTP
+   Basic with a project key); each is measured twice, alternating, and the better run kept;
 2. uncached `resolve`: the cache is flushed, then every request asks for a different
    published prompt, so each one takes the database path (principals stay cached).
 
@@ -20,6 +21,7 @@ never refuses a request, while still being counted on every request.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -55,6 +57,7 @@ DURATION = int(os.environ.get("DURATION", "10"))
 CONNECTIONS = int(os.environ.get("CONNECTIONS", "32"))
 WORKERS = os.environ.get("WORKERS", "2")
 CALLERS = 200
+LANGFUSE_PATH = "/api/public/v2/prompts/Main%2FGreeting"
 UNCACHED_PROMPTS = int(os.environ.get("UNCACHED_PROMPTS", "60000"))
 
 WRK_LUA = r"""
@@ -79,7 +82,7 @@ request = function()
   i = i + 1
   ti = ti % #tokens + 1
   local path = paths[(i - 1) % #paths + 1]
-  return wrk.format("GET", path, {["Authorization"] = "Bearer " .. tokens[ti]})
+  return wrk.format("GET", path, {["Authorization"] = tokens[ti]})
 end
 done = function(summary, latency, requests)
   io.write(string.format(
@@ -117,8 +120,10 @@ def drop_database(name: str) -> None:
     admin.dispose()
 
 
-def seed(database_url: str) -> tuple[list[str], str, list[str]]:
-    """200 enterprise users with a read key each; a public project of published prompts."""
+def seed(database_url: str) -> tuple[list[str], str, list[str], list[str]]:
+    """200 enterprise users with a read key each; a public project of published prompts; and
+    per user a project of their own with the same prompt published (`Main/Greeting`) and a
+    project key for it (the Langfuse-compatible route's credentials, as `Basic …`)."""
     from sqlmodel import Session
 
     from promptrepo.models import (
@@ -146,6 +151,7 @@ def seed(database_url: str) -> tuple[list[str], str, list[str]]:
         "max_words": {"type": "number", "default": 120},
     }
     tokens: list[str] = []
+    langfuse_auth: list[str] = []
     with Session(engine) as session:
         owner = Profile(email="owner@bench.local", name="Owner")
         session.add(owner)
@@ -159,6 +165,35 @@ def seed(database_url: str) -> tuple[list[str], str, list[str]]:
             principal = Principal(profile.id, profile.email, profile.name)
             _, secret = api_keys.create_api_key(session, principal, name="bench", scope="read")
             tokens.append(secret)
+            own = Project(user_id=profile.id, name="Own")
+            session.add(own)
+            session.flush()
+            own_segment = Segment(project_id=own.id, name="Main")
+            session.add(own_segment)
+            session.flush()
+            own_prompt = Prompt(segment_id=own_segment.id, name="Greeting", content=content)
+            session.add(own_prompt)
+            session.flush()
+            own_version = Version(
+                prompt_id=own_prompt.id,
+                version=1,
+                content=content,
+                variables=variables,
+                author_id=profile.id,
+                is_published=True,
+            )
+            session.add(own_version)
+            session.flush()
+            session.add(
+                VersionLabel(
+                    prompt_id=own_prompt.id, version_id=own_version.id, name=PRODUCTION_LABEL
+                )
+            )
+            key, project_secret = api_keys.create_api_key(
+                session, principal, name="langfuse", scope="read", project_id=own.id
+            )
+            pair = base64.b64encode(f"{key.public_key}:{project_secret}".encode()).decode()
+            langfuse_auth.append(f"Basic {pair}")
         project = Project(user_id=owner.id, name="Bench", is_public=True)
         session.add(project)
         session.flush()
@@ -216,11 +251,65 @@ def seed(database_url: str) -> tuple[list[str], str, list[str]]:
         conn.execute(text("VACUUM ANALYZE"))
     engine.dispose()
     prompt_ids = [str(row["id"]) for row in prompt_rows]
-    return tokens, prompt_ids[0], prompt_ids[1:]
+    return tokens, prompt_ids[0], prompt_ids[1:], langfuse_auth
 
 
-def start_server(workdir: Path, database_url: str, body_file: Path) -> tuple[subprocess.Popen, str]:
-    copy_app(workdir)
+def start_api_only(database_url: str, body_file: Path, **extra_env: str):
+    """BENCH_SERVER=api: the same ASGI API app the Reflex app mounts (create_api), served by
+    granian alone, for when the frontend cannot be built (its prerender times out on a
+    saturated machine). The API's code path is the same; Reflex's outer routing is absent."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "APP_ENV": "production",
+        "SECRET_KEY": uuid.uuid4().hex + uuid.uuid4().hex,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "API_BENCH_BODY_FILE": str(body_file),
+        "PUBLIC_URL": url,
+        "LOG_LEVEL": "WARNING",
+        **extra_env,
+    }
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "granian"),
+            "--interface",
+            "asgi",
+            "--factory",
+            "--workers",
+            WORKERS,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "promptrepo.api:create_api",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(url + "/api/health", timeout=2).status_code < 500:
+                return proc, url
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("granian did not start")
+        time.sleep(0.3)
+
+
+def start_server(
+    workdir: Path, database_url: str, body_file: Path, **extra_env: str
+) -> tuple[subprocess.Popen, str]:
+    if os.environ.get("BENCH_SERVER") == "api":
+        return start_api_only(database_url, body_file, **extra_env)
+    if not workdir.exists():
+        copy_app(workdir)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = app_env(
@@ -233,6 +322,7 @@ def start_server(workdir: Path, database_url: str, body_file: Path) -> tuple[sub
         API_BENCH_BODY_FILE=str(body_file),
         PUBLIC_URL=url,
         LOG_LEVEL="WARNING",
+        **extra_env,
     )
     proc = start_app(workdir, env, port, "--loglevel", "warning")
     wait_until_serving(url, proc, workdir / "server.log")
@@ -306,7 +396,7 @@ def main() -> None:
     try:
         migrate(database_url)
         t0 = time.perf_counter()
-        tokens, hot_prompt, cold_prompts = seed(database_url)
+        tokens, hot_prompt, cold_prompts, langfuse_auth = seed(database_url)
         print(
             f"seeded {CALLERS} callers and {len(cold_prompts) + 1} published prompts "
             f"in {time.perf_counter() - t0:.1f} s",
@@ -324,8 +414,13 @@ def main() -> None:
             body = response.content
             body_file.write_bytes(body)
             assert http.get("/api/v1/_bench/static").content == body
+            for auth in langfuse_auth:
+                response = http.get(LANGFUSE_PATH, headers={"Authorization": auth})
+                response.raise_for_status()
         tokens_file = tmp / "tokens.txt"
-        tokens_file.write_text("\n".join(tokens) + "\n")
+        tokens_file.write_text("".join(f"Bearer {token}\n" for token in tokens))
+        langfuse_file = tmp / "langfuse.txt"
+        langfuse_file.write_text("\n".join(langfuse_auth) + "\n")
         print(
             f"server: {url}, {WORKERS} workers, PostgreSQL + Redis; body {len(body)} bytes; "
             f"wrk {CONNECTIONS} connections x {DURATION} s",
@@ -334,14 +429,17 @@ def main() -> None:
 
         run_wrk(wrk, url, ["/api/v1/_bench/static"], tokens_file, tmp, duration=3)  # warm-up
         run_wrk(wrk, url, [resolve_path], tokens_file, tmp, duration=3)
-        bare_runs, cached_runs = [], []
+        run_wrk(wrk, url, [LANGFUSE_PATH], langfuse_file, tmp, duration=3)
+        bare_runs, cached_runs, langfuse_runs = [], [], []
         for _ in range(2):
             bare_runs.append(run_wrk(wrk, url, ["/api/v1/_bench/static"], tokens_file, tmp))
             cached_runs.append(run_wrk(wrk, url, [resolve_path], tokens_file, tmp))
+            langfuse_runs.append(run_wrk(wrk, url, [LANGFUSE_PATH], langfuse_file, tmp))
         bare = max(bare_runs, key=lambda r: r["rps"])
         cached = max(cached_runs, key=lambda r: r["rps"])
+        langfuse_get = max(langfuse_runs, key=lambda r: r["rps"])
 
-        results = {"bare": bare, "cached": cached}
+        results = {"bare": bare, "cached": cached, "langfuse": langfuse_get}
         # one connection: each request's own latency, without queueing behind 31 others
         results["bare_c1"] = run_wrk(
             wrk, url, ["/api/v1/_bench/static"], tokens_file, tmp, connections=1, duration=5
@@ -369,9 +467,23 @@ def main() -> None:
             result["repeats"] = max(0, result["requests"] - len(paths))
             results[label] = result
 
+        # The same app with the stock clients: redis-py (hiredis parser) and `limits`' own API
+        # instead of the hand-written pipelined client and the Lua copy of the moving window.
+        stop_app(proc)
+        proc = None
+        proc, url = start_server(tmp / "app", database_url, body_file, API_GATE_CLIENT="redis-py")
+        with httpx.Client(base_url=url, timeout=10) as http:
+            for token in tokens:
+                http.get(resolve_path, headers={"Authorization": f"Bearer {token}"})
+        run_wrk(wrk, url, [resolve_path], tokens_file, tmp, duration=3)
+        stock_runs = [run_wrk(wrk, url, [resolve_path], tokens_file, tmp) for _ in range(2)]
+        stock = max(stock_runs, key=lambda r: r["rps"])
+
         print()
         print(fmt("trivial route (no auth/limit/cache)", bare))
         print(fmt("resolve, cached", cached))
+        print(fmt("Langfuse get_prompt route, cached", langfuse_get))
+        print(fmt("resolve, cached, redis-py+hiredis+limits", stock))
         print(fmt(f"resolve, uncached ({CONNECTIONS} conns)", results["uncached"]))
         print(fmt("resolve, uncached (4 conns)", results["uncached_c4"]))
         print(fmt("trivial route (1 conn)", results["bare_c1"]))
@@ -379,6 +491,14 @@ def main() -> None:
         ratio = cached["rps"] / bare["rps"]
         print()
         print(f"cached/trivial throughput ratio: {ratio:.2f}  (target >= 0.5)")
+        print(
+            f"Langfuse route/REST resolve (cached) throughput ratio: "
+            f"{langfuse_get['rps'] / cached['rps']:.2f}  (target >= 0.9)"
+        )
+        print(
+            f"hand-written RESP client + Lua window / redis-py+hiredis+limits (cached resolve): "
+            f"{cached['rps'] / stock['rps']:.2f}  (keep the hand-written code if >= 1.3)"
+        )
         print(f"cached p99: {cached['p99_us'] / 1000:.2f} ms  (target <= 15 ms)")
         print(
             f"uncached p99 at {CONNECTIONS} connections: "
@@ -394,7 +514,12 @@ def main() -> None:
             f"load average at the end (1/5/15 min): {os.getloadavg()} on {os.cpu_count()} CPUs "
             "(other processes on the machine inflate every p99 above)"
         )
-        print("runs:", json.dumps({"bare": bare_runs, "cached": cached_runs}, indent=None))
+        print(
+            "runs:",
+            json.dumps(
+                {"bare": bare_runs, "cached": cached_runs, "langfuse": langfuse_runs}, indent=None
+            ),
+        )
     finally:
         if proc is not None:
             stop_app(proc)

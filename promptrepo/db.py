@@ -118,6 +118,8 @@ SYSTEM_PATHS: dict[str, str] = {
     "admin": "the admin section lists and changes every account (the caller is re-checked "
     "as an admin first)",
     "cli": "operator commands (create an admin, suspend a user)",
+    "webhooks": "the delivery worker claims due deliveries of every project and records each "
+    "attempt (services/webhooks.py)",
 }
 
 

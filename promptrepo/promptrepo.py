@@ -12,10 +12,12 @@ import promptrepo.pages.home  # noqa: F401
 import promptrepo.pages.pricing  # noqa: F401
 import promptrepo.pages.project  # noqa: F401
 import promptrepo.pages.settings  # noqa: F401
+import promptrepo.pages.webhooks  # noqa: F401
 from promptrepo.api import create_api
 from promptrepo.api.security_headers import security_headers
 from promptrepo.api.static_headers import static_headers
 from promptrepo.pages.not_found import not_found
+from promptrepo.services.webhooks import run_worker as run_webhook_worker
 from promptrepo.state.live import register_app
 
 app = rx.App(
@@ -27,3 +29,5 @@ app = rx.App(
 )
 app.add_page(not_found, route="404", title="Page not found · PromptRepo")
 register_app(app)
+# Each server process delivers due webhooks (services/webhooks.py; workers never send one twice).
+app.register_lifespan_task(run_webhook_worker)

@@ -120,6 +120,21 @@ class Settings(BaseSettings):
     render_worker_nice: int = Field(default=10, ge=0, le=19)  # requests keep the CPU first
     render_queue_seconds: float = Field(default=5.0, gt=0)  # wait for a free worker, then 429
 
+    # Benchmarks only: "redis-py" admits API calls with redis-py (hiredis parser) and `limits`'
+    # own moving window instead of the pipelined client and its one Lua script (bench_api
+    # compares both in one run).
+    api_gate_client: Literal["fast", "redis-py"] = "fast"
+
+    # Webhooks (services/webhooks.py). URLs resolving to private, loopback or link-local
+    # addresses are refused unless this is true (tests and self-hosted receivers).
+    webhook_allow_private: bool = False
+    # How often each worker looks for due deliveries (a new event also wakes it at once).
+    webhook_poll_seconds: float = Field(default=2.0, gt=0)
+    # Waits between attempts (Standard Webhooks' schedule); retried for 24 h in all.
+    webhook_retry_delays: list[float] = [5, 300, 1800, 7200, 18000, 36000]
+    webhook_retry_window_seconds: float = 24 * 3600
+    webhook_timeout_seconds: float = 10.0
+
     @model_validator(mode="after")
     def _secret_key_rules(self) -> Settings:
         if self.app_env == "production":

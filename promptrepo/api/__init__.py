@@ -13,20 +13,22 @@ from promptrepo.api import (
     billing,
     browser_session,
     health,
+    langfuse,
     me,
     projects,
     prompts,
     public,
     segments,
     seo,
-    serving_db,
     validators,
     versions,
+    webhooks,
 )
 from promptrepo.api.errors import install_error_handlers
+from promptrepo.api.mcp import McpEndpoint
 from promptrepo.api.middleware import ApiGuardMiddleware
 from promptrepo.api.pagination import PAGINATION_DOC
-from promptrepo.api.serving import ResolveFastPath
+from promptrepo.api.serving import ServingFastPath
 from promptrepo.observability import (
     MetricsMiddleware,
     RequestIdMiddleware,
@@ -67,6 +69,8 @@ GIL_SWITCH_INTERVAL_SECONDS = 0.001
 async def _lifespan(_api: FastAPI):
     """On shutdown, close this event loop's serving connection (api/serving_db.py)."""
     yield
+    from promptrepo.services import serving_db
+
     await serving_db.close_for_this_loop()
 
 
@@ -98,14 +102,17 @@ def create_api() -> FastAPI:
         prompts,
         validators,
         public,
+        webhooks,
     ):
         api.include_router(module.router)
     api.include_router(versions.router)
+    api.include_router(langfuse.router)
     if settings.api_bench_body_file:
         from promptrepo.api import bench
 
         api.include_router(bench.router)
-    api.add_middleware(ResolveFastPath)
+    api.add_middleware(McpEndpoint)
+    api.add_middleware(ServingFastPath)
     api.add_middleware(ApiGuardMiddleware, max_body_bytes=settings.api_max_body_bytes)
     api.add_middleware(MetricsMiddleware)
     api.add_middleware(RequestIdMiddleware)  # outermost: every answer and log line has the id

@@ -40,7 +40,9 @@ def list_keys(session: SessionDep, principal: CurrentPrincipal, page: PageDep) -
 )
 def create_key(body: ApiKeyCreate, session: SessionDep, principal: WritePrincipal) -> ApiKeyCreated:
     """Create a key; the `secret` in the answer is shown only this once."""
-    key, secret = api_keys.create_api_key(session, principal, name=body.name, scope=body.scope)
+    key, secret = api_keys.create_api_key(
+        session, principal, name=body.name, scope=body.scope, project_id=body.project_id
+    )
     return ApiKeyCreated.model_validate(
         {**ApiKeyOut.model_validate(key).model_dump(), "secret": secret}
     )

@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
-from promptrepo.api import serving
 from promptrepo.api.deps import CurrentPrincipal, SessionDep, WritePrincipal
 from promptrepo.api.pagination import PAGINATION_DOC, Page, PageDep, paginate_pages
 from promptrepo.api.schemas import (
@@ -18,7 +17,7 @@ from promptrepo.api.schemas import (
     ProjectRenderOut,
     ProjectUpdate,
 )
-from promptrepo.services import forks, projects, versions
+from promptrepo.services import forks, projects, serving, versions
 from promptrepo.services.errors import NotFound, ValidationFailed
 from promptrepo.services.projects import ProjectDetail, ProjectSummary
 

@@ -55,12 +55,21 @@ class ApiKeyCreate(StrictInput):
     scope: Literal["read", "write"] = Field(
         "read", description="`read`: GET requests only. `write`: everything you can do."
     )
+    project_id: uuid.UUID | None = Field(
+        None,
+        description="Limit the key to one of your projects (needed for the Langfuse-compatible "
+        "API under /api/public). Default: all your projects.",
+    )
 
 
 class ApiKeyOut(ApiModel):
     id: uuid.UUID
     name: str
     prefix: str = Field(description="The first characters of the secret, to recognise it.")
+    public_key: str = Field(
+        description="Names the key; not secret (the Langfuse SDK's LANGFUSE_PUBLIC_KEY)."
+    )
+    project_id: uuid.UUID | None = Field(None, description="The one project the key reaches.")
     scope: Literal["read", "write"]
     created_at: datetime
     last_used_at: datetime | None = Field(

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
-from promptrepo.api import gate, serving
+from promptrepo.api import serving as api_serving
 from promptrepo.api.deps import BearerCredentials, CurrentPrincipal, SessionDep, WritePrincipal
 from promptrepo.api.pagination import PAGINATION_DOC, Page, PageDep, encode_cursor
 from promptrepo.api.schemas import (
@@ -25,8 +25,9 @@ from promptrepo.api.schemas import (
     VersionDetailOut,
     VersionInfoOut,
 )
-from promptrepo.services import releases, templates, versions
+from promptrepo.services import releases, serving, versions
 from promptrepo.services.errors import NotAuthenticated
+from promptrepo.services.serving import Served
 
 router = APIRouter(prefix="/api/v1/prompts", tags=["versions"])
 serving_router = APIRouter(prefix="/api/v1/prompts", tags=["serving"])
@@ -164,31 +165,14 @@ def diff(
 
 
 # --------------------------------------------------------------------------- serving
-async def _admit_for_entry(
+async def _serve(
     request: Request, credentials, prompt_id: uuid.UUID, label: str | None, version: int | None
-):
-    """Authenticate, rate-limit and fetch the cached entry (one Redis round trip on a hit)."""
+) -> Served:
+    """Authenticate, rate-limit and serve (one Redis round trip on a cache hit)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("Authentication required: send 'Authorization: Bearer <token>'.")
-    label, version = serving.selector(label, version)
-    # The fast path (serving.ResolveFastPath) may have admitted this request already.
-    admission = request.scope.get("state", {}).pop(serving.ADMISSION_STATE, None)
-    try:
-        if isinstance(admission, Exception):
-            raise admission
-        if admission is None:
-            admission = await gate.admit(
-                credentials.credentials, serving.entry_key(prompt_id, label, version)
-            )
-    except gate.ApiRateLimited as exc:
-        request.state.ratelimit = exc.status
-        raise
-    request.state.ratelimit = admission.limit
-    served = serving.decode(admission.entry) if admission.entry else None
-    if served is None or not served.readable_by(admission.principal):
-        served = await serving.load_and_cache(
-            admission.principal, prompt_id, label, version, admission.generation
-        )
+    wanted = serving.by_id(prompt_id, label, version)
+    _, served = await api_serving.admit_and_serve(request, credentials.credentials, wanted)
     return served
 
 
@@ -210,11 +194,11 @@ async def resolve(
     """The content and variables under `label` (default `production`) or of `version`, with an
     `ETag`; send it back in `If-None-Match` to get 304 while nothing changed. An unknown label
     or version is 404 (never a silent fallback). Cached: a publish shows on the next request."""
-    served = await _admit_for_entry(request, credentials, prompt_id, label, version)
+    served = await _serve(request, credentials, prompt_id, label, version)
     headers = {"ETag": served.etag, "Cache-Control": "private, no-cache"}
     if serving.etag_matches(request.headers.get("if-none-match"), served.etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    return Response(served.body.encode(), media_type="application/json", headers=headers)
+    return Response(served.body_bytes, media_type="application/json", headers=headers)
 
 
 @serving_router.post(
@@ -229,18 +213,5 @@ async def render(
     """Render the version under `label` (default `production`) or `version` with `variables`
     and run its validators on the text. A missing required variable or a value of the wrong
     type is 422 naming it (`errors[].loc` = `["body", "variables", name]`)."""
-    served = await _admit_for_entry(request, credentials, prompt_id, body.label, body.version)
-    resolved = served.resolved
-    text, results = await versions.render_and_validate_async(
-        resolved["content"],
-        resolved["variables"],
-        served.validators,
-        body.variables,
-        # entries cached before dialects existed lack it: they are all "jinja2"
-        resolved.get("template_dialect", templates.PLAIN_DIALECT),
-    )
-    return {
-        "text": text,
-        "version": resolved["version"],
-        "validators": [{"type": r.type, "passed": r.passed, "message": r.message} for r in results],
-    }
+    served = await _serve(request, credentials, prompt_id, body.label, body.version)
+    return (await serving.render(served, body.variables)).to_dict()

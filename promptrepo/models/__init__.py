@@ -6,6 +6,7 @@ from promptrepo.models.common import utcnow
 from promptrepo.models.projects import Project, Prompt, Segment, Validator
 from promptrepo.models.users import ApiKey, AuthSession, Credential, Identity, Profile
 from promptrepo.models.versions import PRODUCTION_LABEL, LabelEvent, Version, VersionLabel
+from promptrepo.models.webhooks import Webhook, WebhookDelivery
 
 __all__ = [
     "PRODUCTION_LABEL",
@@ -24,5 +25,7 @@ __all__ = [
     "Validator",
     "Version",
     "VersionLabel",
+    "Webhook",
+    "WebhookDelivery",
     "utcnow",
 ]

@@ -106,6 +106,10 @@ class ApiKey(SQLModel, table=True):
     prefix: str = Field(max_length=16)
     key_hash: str = Field(max_length=64, unique=True)
     scope: str = Field(default="read", max_length=8)
+    # A project key reaches only this project (None: every project of the user).
+    project_id: uuid.UUID | None = fk_field("projects.id", nullable=True)
+    # Not a secret: names the key (HTTP Basic's user name for the Langfuse-compatible API).
+    public_key: str = Field(max_length=40, unique=True)
     created_at: datetime = created_field()
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

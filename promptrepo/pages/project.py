@@ -65,6 +65,12 @@ def header() -> rx.Component:
                     href=routes.EXPLORE,
                     size="2",
                 ),
+                rx.link(
+                    rx.hstack(rx.icon("webhook", size=14), "Webhooks", align="center"),
+                    href="/projects/" + ProjectState.current_id + "/webhooks",
+                    size="2",
+                    id="project-webhooks-link",
+                ),
             ),
             spacing="4",
         ),

@@ -9,8 +9,8 @@ from promptrepo.components.dialogs import confirm_delete_dialog
 from promptrepo.components.forms import copy_button, field, form_alert
 from promptrepo.components.template import template
 from promptrepo.services.passwords import MAX_LENGTH, MIN_LENGTH
+from promptrepo.state.api_keys import ALL_PROJECTS, KeyRow
 from promptrepo.state.api_keys import ApiKeysState as K
-from promptrepo.state.api_keys import KeyRow
 from promptrepo.state.base import AppState
 from promptrepo.state.settings import SettingsState as S
 
@@ -186,10 +186,43 @@ def new_secret_callout() -> rx.Component:
                     weight="medium",
                 ),
                 rx.hstack(
+                    rx.text("Secret key", size="2", width="6rem"),
                     rx.code(K.new_secret, id="new-api-key", word_break="break-all"),
                     copy_button(K.new_secret, id="copy-api-key", size="1"),
                     align="center",
                     wrap="wrap",
+                ),
+                rx.hstack(
+                    rx.text("Public key", size="2", width="6rem"),
+                    rx.code(K.new_public_key, id="new-public-key", word_break="break-all"),
+                    copy_button(K.new_public_key, id="copy-public-key", size="1"),
+                    align="center",
+                    wrap="wrap",
+                ),
+                rx.cond(
+                    K.new_key_project,
+                    rx.vstack(
+                        rx.text(
+                            "Using the Langfuse SDK? Point it at PromptRepo with this "
+                            "environment (prompts are named segment/prompt in “",
+                            K.new_key_project,
+                            "”):",
+                            size="2",
+                        ),
+                        rx.hstack(
+                            rx.code_block(K.langfuse_snippet, language="bash", id="langfuse-env"),
+                            copy_button(K.langfuse_snippet, id="copy-langfuse-env", size="1"),
+                            align="start",
+                            wrap="wrap",
+                        ),
+                        spacing="1",
+                        width="100%",
+                    ),
+                    rx.text(
+                        "For the Langfuse SDK or MCP by name, create a key for one project.",
+                        size="1",
+                        color=rx.color("gray", 11),
+                    ),
                 ),
                 rx.button(
                     "I have stored it",
@@ -215,7 +248,18 @@ def key_row(row: KeyRow) -> rx.Component:
             rx.code(row.prefix, "…", display=rx.breakpoints(initial="inline", md="none")),
             min_width=rx.breakpoints(initial="0", md="8rem"),
         ),
-        rx.table.cell(rx.code(row.prefix, "…"), display=WIDE_ONLY),
+        rx.table.cell(
+            rx.vstack(
+                rx.code(row.prefix, "…"),
+                rx.code(row.public_key, size="1", class_name="api-key-public"),
+                spacing="1",
+            ),
+            display=WIDE_ONLY,
+        ),
+        rx.table.cell(
+            rx.cond(row.project, rx.text(row.project, size="2"), rx.text("All", size="2")),
+            class_name="api-key-project",
+        ),
         rx.table.cell(
             rx.badge(
                 rx.cond(row.scope == "write", "read & write", "read only"),
@@ -242,7 +286,9 @@ def api_keys_section() -> rx.Component:
     return section(
         "API keys",
         "Programs use a key to fetch your prompts over the REST API "
-        "(Authorization: Bearer <key>; see /api/docs). Read-only keys cannot change anything.",
+        "(Authorization: Bearer <key>; see /api/docs), the Langfuse-compatible API "
+        "(/api/public, public key and secret) or MCP (/mcp). Read-only keys cannot change "
+        "anything; a project key reaches only its project.",
         form_alert(K.create_error, id="api-key-error"),
         rx.form(
             rx.hstack(
@@ -275,6 +321,25 @@ def api_keys_section() -> rx.Component:
                     ),
                     spacing="1",
                 ),
+                rx.vstack(
+                    rx.el.label(
+                        "Project", html_for="api-key-project", font_weight="500", font_size="0.9rem"
+                    ),
+                    rx.select.root(
+                        rx.select.trigger(id="api-key-project", aria_label="Project"),
+                        rx.select.content(
+                            rx.select.item("All my projects", value=ALL_PROJECTS),
+                            rx.foreach(
+                                K.project_choices,
+                                lambda p: rx.select.item(p.name, value=p.id),
+                            ),
+                        ),
+                        name="project",
+                        default_value=ALL_PROJECTS,
+                        size="3",
+                    ),
+                    spacing="1",
+                ),
                 rx.button(
                     "Create key",
                     type="submit",
@@ -298,6 +363,7 @@ def api_keys_section() -> rx.Component:
                     rx.table.row(
                         rx.table.column_header_cell("Name"),
                         rx.table.column_header_cell("Key", display=WIDE_ONLY),
+                        rx.table.column_header_cell("Project"),
                         rx.table.column_header_cell("Access"),
                         rx.table.column_header_cell("Created", display=WIDE_ONLY),
                         rx.table.column_header_cell("Last used", display=WIDE_ONLY),

@@ -1,7 +1,8 @@
 """Who may read or change what. Every service loads objects through these functions.
 
-Rules: the owner may read and write; anyone (even signed out) may read a public project and
-its contents; everything else is "not found", so a private thing's existence never leaks.
+Rules (`may_read`): the owner may read and write; anyone (even signed out) may read a public
+project and its contents; a project-scoped API key reaches only its project; everything else
+is "not found", so a private thing's existence never leaks.
 Writing needs a principal that can write (a session or a read-write API key).
 """
 
@@ -23,12 +24,23 @@ def _as_uuid(value: uuid.UUID | str, what: str) -> uuid.UUID:
         raise NotFound(f"{what} not found.") from None
 
 
+def may_read(
+    principal: Principal | None,
+    owner_id: uuid.UUID | str,
+    is_public: bool,
+    project_id: uuid.UUID | str,
+) -> bool:
+    """The read rule, for every channel (UI, REST, the serving cache, Langfuse API, MCP):
+    the owner or anyone for a public project, and a project-scoped API key only its project."""
+    if principal is not None and not principal.reaches_project(project_id):
+        return False
+    return is_public or (principal is not None and str(owner_id) == str(principal.user_id))
+
+
 def _check(project: Project | None, principal: Principal | None, write: bool, what: str) -> Project:
-    is_owner = (
-        project is not None and principal is not None and project.user_id == principal.user_id
-    )
-    if project is None or not (is_owner or project.is_public):
+    if project is None or not may_read(principal, project.user_id, project.is_public, project.id):
         raise NotFound(f"{what} not found.")
+    is_owner = principal is not None and project.user_id == principal.user_id
     if write:
         require_write(principal)
         if not is_owner:

@@ -1,7 +1,8 @@
 """API keys: a program's credential (`pr_…`), shown once, stored only as its SHA-256.
 
 A key acts for its owner with a scope: `read` (GET only) or `write` (everything the owner
-may do). Revoking a key or suspending its owner stops it on the next request: the cached
+may do), on all the owner's projects or on one (`project_id`). Its `public_key` (`pk-…`) names
+it without being secret: the Langfuse-compatible API takes `public_key:secret` as HTTP Basic. Revoking a key or suspending its owner stops it on the next request: the cached
 principal is dropped once the change commits.
 """
 
@@ -17,12 +18,13 @@ from sqlmodel import Session, select, update
 from promptrepo.db import after_commit
 from promptrepo.models import ApiKey, Profile, utcnow
 from promptrepo.models.users import API_KEY_SCOPES
-from promptrepo.services import audit, cache
+from promptrepo.services import access, audit, cache
 from promptrepo.services.errors import NotFound, PermissionDenied, ValidationFailed
 from promptrepo.services.locks import lock_user
 from promptrepo.services.principal import Principal, require_user, require_write
 
 KEY_PREFIX = "pr_"
+PUBLIC_KEY_PREFIX = "pk-"
 # How many characters of the secret are kept for display ("pr_AbC12…").
 DISPLAY_PREFIX_LEN = 10
 MAX_KEYS_PER_USER = 50
@@ -46,10 +48,16 @@ def _drop_cached_principal_after_commit(session: Session, key_hash: str) -> None
 
 
 def create_api_key(
-    session: Session, principal: Principal | None, *, name: str, scope: str = "read"
+    session: Session,
+    principal: Principal | None,
+    *,
+    name: str,
+    scope: str = "read",
+    project_id: uuid.UUID | str | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key for the principal; returns the row and the secret (shown once, never stored).
 
+    With `project_id` (one of the principal's projects) the key reaches only that project.
     Only a signed-in session may create keys (an API key cannot mint more keys).
     """
     principal = require_user(principal)
@@ -64,6 +72,8 @@ def create_api_key(
     if errors:
         raise ValidationFailed("The API key is invalid.", errors=errors)
     lock_user(session, principal.user_id)  # concurrent creates count one after another
+    if project_id is not None:
+        project_id = access.get_project(session, principal, project_id, write=True).id
     active = session.exec(
         select(ApiKey.id).where(ApiKey.user_id == principal.user_id, ApiKey.revoked_at.is_(None))
     ).all()
@@ -79,10 +89,20 @@ def create_api_key(
         prefix=secret[:DISPLAY_PREFIX_LEN],
         key_hash=hash_secret(secret),
         scope=scope,
+        project_id=project_id,
+        public_key=PUBLIC_KEY_PREFIX + secrets.token_hex(16),
     )
     session.add(key)
     session.flush()
-    audit.record(session, principal.user_id, "api_key.create", "api_key", key.id, scope=scope)
+    audit.record(
+        session,
+        principal.user_id,
+        "api_key.create",
+        "api_key",
+        key.id,
+        scope=scope,
+        project_id=str(project_id) if project_id else None,
+    )
     return key, secret
 
 
@@ -183,6 +203,8 @@ def principal_from_api_key(session: Session, secret: str | None) -> Principal | 
         name=profile.name,
         role=profile.role,
         api_key_scope=key.scope,
+        api_key_project_id=key.project_id,
+        api_key_public_key=key.public_key,
     )
 
 

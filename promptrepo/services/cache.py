@@ -16,10 +16,13 @@ cached before the outage outlives a change made during it.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
+
+import anyio
 
 from promptrepo.db import after_commit
 from promptrepo.observability import CACHE_LOOKUPS
@@ -212,6 +215,45 @@ def replay_undelivered_invalidations() -> None:
         _undelivered.clear()
     for kind, name in pending:
         _invalidate_shared(kind, name)
+
+
+_PUT_SHA = hashlib.sha1(PUT_IF_GENERATION_LUA.encode()).hexdigest()
+
+
+async def put_async(key: str, value: str, *, tags: list[str], if_generation: int | None) -> None:
+    """`put` from async code: over this event loop's pipelined Redis connection when REDIS_URL
+    is set (no thread, one round trip), in process without Redis (no I/O), else in a thread."""
+    if not settings.redis_url:
+        put(key, value, tags=tags, if_generation=if_generation)
+        return
+    if if_generation == OUTAGE_GENERATION or not redis_client.usable():
+        return  # read during a Redis outage: not cached
+    from promptrepo.services import fastredis
+
+    fast = (
+        fastredis.for_this_loop(settings.redis_url) if settings.api_gate_client == "fast" else None
+    )
+    if fast is None or if_generation is None:
+        await anyio.to_thread.run_sync(
+            lambda: put(key, value, tags=tags, if_generation=if_generation)
+        )
+        return
+    fast.register(PUT_IF_GENERATION_LUA)
+    try:
+        await fast.evalsha(
+            _PUT_SHA,
+            [GENERATION_KEY, KEY_PREFIX + key, *(TAG_PREFIX + t for t in tags)],
+            [str(if_generation), settings.cache_ttl_seconds, value],
+        )
+    except (*REDIS_ERRORS, fastredis.ReplyError) as exc:  # served anyway, just not cached
+        redis_client.report_failure(exc, "cache.put_async")
+
+
+async def generation_async() -> int:
+    """`generation()` from async code (a thread only when Redis is set)."""
+    if not settings.redis_url:
+        return _local_generation
+    return await anyio.to_thread.run_sync(generation)
 
 
 def delete(key: str) -> None:

@@ -8,6 +8,7 @@ view or API client ever sees a change that was rolled back.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import event
 from sqlmodel import Session
@@ -48,7 +49,39 @@ def project_changed(
     pending[str(project.id)] = (str(project.user_id), kind)
 
 
+PROMPT_EVENTS_TOPIC = "prompt-events"
+_EVENTS_KEY = "promptrepo_prompt_events"
+
+
+def prompt_event(session: Session, project: Project, event_type: str, **data: Any) -> None:
+    """A change programs outside may act on: `version.created`, `label.moved` (publish,
+    rollback, any label set or removed), `prompt.deleted`.
+
+    Webhook deliveries are queued in this transaction (services/webhooks.py: durable, sent
+    only if the change commits); after the commit the event is published on
+    `prompt-events` (MCP sessions tell their clients the prompt list changed)."""
+    from promptrepo.services import webhooks
+
+    message = {
+        "type": event_type,
+        "project_id": str(project.id),
+        "owner_id": str(project.user_id),
+        "timestamp": utcnow().isoformat(),
+        "data": {k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in data.items()},
+    }
+    webhooks.enqueue(session, project.id, message)
+    session.info.setdefault(_EVENTS_KEY, []).append(message)
+    if not event.contains(session, "after_commit", _after_commit):
+        event.listen(session, "after_commit", _after_commit)
+        event.listen(session, "after_rollback", _after_rollback)
+
+
 def _after_commit(session: Session) -> None:
+    for prompt_event_ in session.info.pop(_EVENTS_KEY, []):
+        try:
+            events.publish(PROMPT_EVENTS_TOPIC, prompt_event_)
+        except Exception:
+            log.exception("prompt_event_publish_failed", type=prompt_event_["type"])
     pending: dict[str, tuple[str, str]] = session.info.pop(_PENDING_KEY, {})
     for project_id, (owner_id, kind) in pending.items():
         try:
@@ -62,3 +95,4 @@ def _after_commit(session: Session) -> None:
 
 def _after_rollback(session: Session) -> None:
     session.info.pop(_PENDING_KEY, None)
+    session.info.pop(_EVENTS_KEY, None)

@@ -16,10 +16,18 @@ class Principal:
     role: str = "user"
     # "read" or "write" for API keys; None for a signed-in session (full access).
     api_key_scope: str | None = None
+    # A project-scoped API key reaches only this project (None: every project of the user).
+    api_key_project_id: uuid.UUID | None = None
+    # The key's public id (`pk-…`), checked against HTTP Basic's user name (Langfuse API).
+    api_key_public_key: str | None = None
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    def reaches_project(self, project_id: uuid.UUID | str) -> bool:
+        """False when a project-scoped API key asks about another project."""
+        return self.api_key_project_id is None or str(self.api_key_project_id) == str(project_id)
 
     @property
     def can_write(self) -> bool:

@@ -245,6 +245,8 @@ def list_projects(
     """
     principal = require_user(principal)
     where = [Project.user_id == principal.user_id]
+    if principal.api_key_project_id is not None:  # a project key sees its project only
+        where.append(Project.id == principal.api_key_project_id)
     if search.strip():
         where.append(Project.name.ilike(like_pattern(search), escape="\\"))
     if sort == "name":

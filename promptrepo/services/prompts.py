@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from promptrepo.models import Prompt, Segment
-from promptrepo.services import access, plans
+from promptrepo.services import access, changes, plans
 from promptrepo.services.changes import project_changed
 from promptrepo.services.errors import NotFound, ValidationFailed
 from promptrepo.services.locks import lock_prompt
@@ -158,4 +158,5 @@ def delete_prompt(
     session.expunge(prompt)
     renumber(session, prompts_in_order(session, segment_id))
     project_changed(session, project)
+    changes.prompt_event(session, project, "prompt.deleted", prompt_id=prompt.id, name=prompt.name)
     session.flush()

@@ -401,6 +401,14 @@ def create_version(
         revision=prompt.revision,
     )
     changes.project_changed(session, project)
+    changes.prompt_event(
+        session,
+        project,
+        "version.created",
+        prompt_id=prompt.id,
+        name=prompt.name,
+        version=version.version,
+    )
     return version
 
 
@@ -690,6 +698,16 @@ def set_label(
         previous_version=previous,
     )
     changes.project_changed(session, project)
+    changes.prompt_event(
+        session,
+        project,
+        "label.moved",
+        prompt_id=prompt.id,
+        name=prompt.name,
+        label=label,
+        version=version.version,
+        previous_version=previous,
+    )
     return LabelInfo(
         name=label,
         version=version.version,
@@ -744,6 +762,16 @@ def remove_label(
         version=version.version if version else None,
     )
     changes.project_changed(session, project)
+    changes.prompt_event(
+        session,
+        project,
+        "label.moved",
+        prompt_id=prompt.id,
+        name=prompt.name,
+        label=label,
+        version=None,
+        previous_version=version.version if version else None,
+    )
 
 
 def rollback(

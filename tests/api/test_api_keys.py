@@ -235,3 +235,41 @@ def test_an_abused_key_never_locks_the_owner_out_of_listing_and_revoking_keys(
     assert api.get("/api/v1/projects", headers=caller.write_headers).status_code == 401
     # the exemption does not make a key valid that is not
     assert api.get("/api/v1/api-keys", headers=bearer("prs_not-a-session")).status_code == 401
+
+
+def test_a_project_key_has_a_public_key_and_reaches_only_its_project(
+    api: TestClient, owner: Caller
+) -> None:
+    mine = api.post("/api/v1/projects", json={"name": "Mine"}, headers=owner.headers).json()
+    other = api.post("/api/v1/projects", json={"name": "Other"}, headers=owner.headers).json()
+    created = api.post(
+        "/api/v1/api-keys",
+        json={"name": "langfuse", "scope": "write", "project_id": mine["id"]},
+        headers=owner.headers,
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["public_key"].startswith("pk-") and body["project_id"] == mine["id"]
+    assert body["public_key"] not in body["secret"]
+    listed = api.get("/api/v1/api-keys", headers=owner.headers).json()["items"]
+    assert {k["public_key"] for k in listed} >= {body["public_key"]}
+    key = bearer(body["secret"])
+    assert api.get(f"/api/v1/projects/{mine['id']}", headers=key).status_code == 200
+    # the owner's other project is "not found" to this key, in listings too
+    assert api.get(f"/api/v1/projects/{other['id']}", headers=key).status_code == 404
+    assert [p["id"] for p in api.get("/api/v1/projects", headers=key).json()["items"]] == [
+        mine["id"]
+    ]
+
+
+def test_a_key_for_someone_elses_project_is_refused(
+    api: TestClient, owner: Caller, outsider: Caller
+) -> None:
+    theirs = api.post("/api/v1/projects", json={"name": "T"}, headers=outsider.headers).json()
+    refused = api.post(
+        "/api/v1/api-keys",
+        json={"name": "sneaky", "project_id": theirs["id"]},
+        headers=owner.headers,
+    )
+    assert refused.status_code == 404
+    assert api.get("/api/v1/api-keys", headers=owner.headers).json()["items"][0]["name"] != "sneaky"

@@ -385,21 +385,20 @@ def test_outsider_cannot_resolve_render_or_list_private_prompt(
 def test_an_answer_read_while_a_publish_commits_is_not_cached(
     api: TestClient, owner: Caller, prompt: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from promptrepo.api import serving
-    from promptrepo.services import cache
+    from promptrepo.services import cache, serving
 
     pid = prompt["id"]
     assert _publish(api, owner, pid, _version(api, owner, pid)).status_code == 200
-    real_served = serving._served  # runs after the database read, on either path
+    real_served = serving.served_entry  # runs after the database read, on either path
 
     def read_racing_a_publish(*args, **kwargs):
         result = real_served(*args, **kwargs)
         cache.invalidate_project(prompt["project_id"])  # a publish commits meanwhile
         return result
 
-    monkeypatch.setattr(serving, "_served", read_racing_a_publish)
+    monkeypatch.setattr(serving, "served_entry", read_racing_a_publish)
     assert api.get(f"/api/v1/prompts/{pid}/resolve", headers=owner.headers).status_code == 200
-    monkeypatch.setattr(serving, "_served", real_served)
+    monkeypatch.setattr(serving, "served_entry", real_served)
     assert cache.get(f"served:{pid}:l:production") is None  # not put back: it may be stale
     assert api.get(f"/api/v1/prompts/{pid}/resolve", headers=owner.headers).status_code == 200
     assert cache.get(f"served:{pid}:l:production") is not None
@@ -414,14 +413,15 @@ def test_serving_read_agrees_with_the_versions_service(
 
     from sqlmodel import Session
 
-    from promptrepo.api import serving, serving_db
-    from promptrepo.services import versions
+    from promptrepo.services import serving, serving_db, versions
     from tests.support.run_async import run_async
 
     def read_async(principal, label, number):
         async def read():
             try:
-                return await serving.read_published_async(use_engine, principal, pid, label, number)
+                return await serving.read_published_async(
+                    use_engine, principal, serving.Wanted(pid, label, number)
+                )
             finally:
                 await serving_db.close_for_this_loop()
 
@@ -438,21 +438,25 @@ def test_serving_read_agrees_with_the_versions_service(
     assert _publish(api, owner, prompt["id"], 2).status_code == 200
     with Session(use_engine) as session:
         for label, number in (("production", None), ("staging", None), (None, 1), (None, 2)):
-            found = serving.read_published(session, owner.principal, pid, label, number)
+            wanted = serving.Wanted(pid, label, number)
+            found = serving.read_published(session, owner.principal, wanted)
             reference = versions.resolve(session, owner.principal, pid, label=label, version=number)
             assert found is not None
-            assert found[0].to_dict() == reference.to_dict()
-            assert found[0].validators == reference.validators
-            assert found[0].project_id == reference.project_id
+            assert found.resolved.to_dict() == reference.to_dict()
+            assert found.resolved.validators == reference.validators
+            assert found.resolved.project_id == reference.project_id
             if on_postgresql:
                 assert read_async(owner.principal, label, number) == found
-        assert found[0].version == 2 and found[0].labels == ["production", "staging", "beta"]
+        assert found.resolved.version == 2
+        assert found.resolved.labels == ["production", "staging", "beta"]
         for label, number in (("nope", None), (None, 9)):
-            assert serving.read_published(session, owner.principal, pid, label, number) is None
+            wanted = serving.Wanted(pid, label, number)
+            assert serving.read_published(session, owner.principal, wanted) is None
             if on_postgresql:
                 assert read_async(owner.principal, label, number) is None
         # private to others
-        assert serving.read_published(session, outsider.principal, pid, "production", None) is None
+        wanted = serving.Wanted(pid, "production")
+        assert serving.read_published(session, outsider.principal, wanted) is None
         if on_postgresql:
             assert read_async(outsider.principal, "production", None) is None
 
@@ -471,3 +475,31 @@ def test_each_resolve_counts_once_against_the_limit(
     assert (miss.status_code, hit.status_code, missing.status_code) == (200, 200, 404)
     remaining = [int(r.headers["RateLimit-Remaining"]) for r in (miss, hit, missing)]
     assert remaining == [59, 58, 57]
+
+
+@pytest.mark.parametrize("gate_client", ["fast", "redis-py"])
+def test_both_gate_clients_count_serve_and_invalidate_alike(
+    api: TestClient,
+    owner: Caller,
+    prompt: dict,
+    kv_backend: str,
+    gate_client: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """bench_api compares the hand-written client with redis-py + `limits`: both must do the
+    same work (count each request once, serve the entry, see a publish at once)."""
+    from promptrepo.services import rate_limits
+    from promptrepo.settings import settings
+
+    monkeypatch.setattr(settings, "api_gate_client", gate_client)
+    pid = prompt["id"]
+    assert _publish(api, owner, pid, _version(api, owner, pid)).status_code == 200
+    rate_limits.clear("60/minute", "api", str(owner.principal.user_id))
+    first = api.get(f"/api/v1/prompts/{pid}/resolve", headers=owner.read_headers)
+    second = api.get(f"/api/v1/prompts/{pid}/resolve", headers=owner.read_headers)
+    assert first.json() == second.json() and first.json()["version"] == 1
+    assert [int(r.headers["RateLimit-Remaining"]) for r in (first, second)] == [59, 58]
+    _edit(api, owner, pid, "Changed {{ name }}")
+    assert _publish(api, owner, pid, _version(api, owner, pid)).status_code == 200
+    third = api.get(f"/api/v1/prompts/{pid}/resolve", headers=owner.read_headers)
+    assert third.json()["version"] == 2

@@ -67,6 +67,8 @@ BELONGS_TO_B = {
     "versions": f"prompt_id IN ({B_PROMPTS})",
     "version_labels": f"prompt_id IN ({B_PROMPTS})",
     "label_events": f"prompt_id IN ({B_PROMPTS})",
+    "webhooks": f"project_id IN ({B_PROJECTS})",
+    "webhook_deliveries": f"project_id IN ({B_PROJECTS})",
 }
 
 

@@ -101,3 +101,36 @@ def test_owner_can_work_normally_under_row_level_security(pg: Engine, world) -> 
         s.commit()
     with Session(pg) as s:
         assert s.get(Project, private.id).description == "edited"
+
+
+def test_webhooks_and_their_deliveries_are_private_to_the_projects_owner(pg: Engine, world) -> None:
+    """Even on a public project: the secret signs deliveries, the log shows receivers' answers."""
+    from promptrepo.models import Webhook, WebhookDelivery
+
+    owner, outsider, _, public, _ = world
+    with Session(pg) as s:
+        hook = Webhook(project_id=public.id, url="https://example.com/h", secret="whsec_x")
+        s.add(hook)
+        s.flush()
+        s.add(
+            WebhookDelivery(
+                webhook_id=hook.id, project_id=public.id, message_id="msg_1", event_type="x"
+            )
+        )
+        s.commit()
+    with Session(pg) as s:
+        act_as(s, owner.user_id)
+        assert len(s.exec(select(Webhook)).all()) == 1
+        assert len(s.exec(select(WebhookDelivery)).all()) == 1
+    with Session(pg) as s:
+        act_as(s, outsider.user_id)
+        assert s.exec(select(Webhook)).all() == []
+        assert s.exec(select(WebhookDelivery)).all() == []
+        with pytest.raises(ProgrammingError):
+            s.execute(
+                text(
+                    "INSERT INTO webhooks (id, project_id, url, events, secret, created_at) "
+                    "VALUES (gen_random_uuid(), :p, 'https://evil', '[]', 's', now())"
+                ),
+                {"p": public.id},
+            )

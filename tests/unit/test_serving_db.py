@@ -8,7 +8,7 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
-from promptrepo.api import serving_db
+from promptrepo.services import serving_db
 from tests.support.run_async import run_async
 
 PLUS_ONE = "SELECT %(n)s::int + 1"

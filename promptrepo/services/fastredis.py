@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import weakref
 from collections import deque
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -196,3 +197,16 @@ class FastRedis:
         if self._protocol is not None and self._protocol.transport is not None:
             self._protocol.transport.close()
         self._protocol = None
+
+
+_by_loop: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def for_this_loop(url: str | None) -> FastRedis | None:
+    """This event loop's pipelined connection to `url` (None for URLs it does not speak)."""
+    loop = asyncio.get_running_loop()
+    entry = _by_loop.get(loop)
+    if entry is None or entry[0] != url:
+        entry = (url, FastRedis.for_url(url))
+        _by_loop[loop] = entry
+    return entry[1]

@@ -1,0 +1,282 @@
+"""The MCP server at /mcp (streamable HTTP, the official `mcp` SDK's low-level Server).
+
+Every HTTP request to /mcp is authenticated with `Authorization: Bearer <API key>` through
+`gate.admit` (so the plan's rate limit counts it), and the handlers act as that key:
+- `prompts/list`: the published prompts the key can read, with arguments from the typed
+  variables (services/mcp_prompts.py), cursor-paged;
+- `prompts/get`: the `production` version through the one serving path (services/serving.py,
+  cached), rendered with the arguments; a missing or ill-typed argument is an MCP
+  invalid-params error naming it;
+- `completion/complete`: an enum argument's options;
+- `notifications/prompts/list_changed` to the sessions that can read a prompt whose label
+  moved (changes.prompt_event publishes on `prompt-events` after the commit).
+
+One session manager per event loop, started with the loop's first MCP request (Reflex does not
+run a mounted app's lifespan).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import weakref
+from typing import Any
+
+import anyio
+from mcp import types
+from mcp.server.lowlevel.server import NotificationOptions, Server
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.shared.exceptions import MCPError
+
+from promptrepo.api import gate
+from promptrepo.db import session_scope
+from promptrepo.observability import get_logger
+from promptrepo.services import events, mcp_prompts, serving
+from promptrepo.services.changes import PROMPT_EVENTS_TOPIC
+from promptrepo.services.errors import NotAuthenticated, RateLimited, ServiceError
+from promptrepo.services.principal import Principal
+
+log = get_logger(__name__)
+MCP_PATH = "/mcp"
+PRINCIPAL_STATE = "mcp_principal"
+MAX_TRACKED_SESSIONS = 10_000
+
+
+def _principal(ctx) -> Principal:
+    request = ctx.request
+    principal = request.scope.get("state", {}).get(PRINCIPAL_STATE) if request else None
+    if principal is None:  # cannot happen behind McpEndpoint
+        raise MCPError(types.INVALID_REQUEST, "Not authenticated.")
+    return principal
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode()
+
+
+def _offset(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        return max(0, int(json.loads(base64.urlsafe_b64decode(cursor.encode()))["o"]))
+    except (ValueError, KeyError, TypeError):
+        raise MCPError(types.INVALID_PARAMS, "Invalid cursor.") from None
+
+
+class _Sessions:
+    """The MCP sessions of this event loop and whose prompts they may list."""
+
+    def __init__(self) -> None:
+        # the connection-scoped ServerSession → its caller; dropped when sending to it fails
+        self.sessions: dict[Any, Principal] = {}
+
+    def remember(self, session, principal: Principal) -> None:
+        self.sessions.pop(session, None)
+        self.sessions[session] = principal
+        while len(self.sessions) > MAX_TRACKED_SESSIONS:  # the oldest-used first
+            self.sessions.pop(next(iter(self.sessions)))
+
+    async def notify(self, event: dict[str, Any]) -> None:
+        if event.get("type") not in ("label.moved", "prompt.deleted"):
+            return
+        for session, principal in list(self.sessions.items()):
+            if str(principal.user_id) != event.get("owner_id") or not principal.reaches_project(
+                event.get("project_id", "")
+            ):
+                continue
+            try:
+                await session.send_prompt_list_changed()
+            except Exception:  # the client went away
+                self.sessions.pop(session, None)
+
+
+def build_server(sessions: _Sessions) -> Server:
+    async def on_list_prompts(ctx, params: types.PaginatedRequestParams | None):
+        principal = _principal(ctx)
+        sessions.remember(ctx.session, principal)
+        offset = _offset(params.cursor if params else None)
+
+        def read():
+            with session_scope(acting_as=principal.user_id) as session:
+                return mcp_prompts.list_published(session, principal, offset=offset)
+
+        items, total = await anyio.to_thread.run_sync(read)
+        next_offset = offset + len(items)
+        return types.ListPromptsResult(
+            prompts=[
+                types.Prompt(
+                    name=item.name,
+                    description=item.description,
+                    arguments=[
+                        types.PromptArgument(
+                            name=a.name, description=a.description or None, required=a.required
+                        )
+                        for a in item.arguments
+                    ],
+                )
+                for item in items
+            ],
+            next_cursor=_cursor(next_offset) if next_offset < total else None,
+        )
+
+    async def _served(principal: Principal, name: str) -> serving.Served:
+        def find():
+            with session_scope(acting_as=principal.user_id) as session:
+                return mcp_prompts.wanted(session, principal, name)
+
+        try:
+            wanted = await anyio.to_thread.run_sync(find)
+            return await serving.fetch(principal, wanted)
+        except ServiceError as exc:
+            raise MCPError(types.INVALID_PARAMS, exc.message) from None
+
+    async def on_get_prompt(ctx, params: types.GetPromptRequestParams):
+        principal = _principal(ctx)
+        sessions.remember(ctx.session, principal)
+        served = await _served(principal, params.name)
+        try:
+            rendered = await serving.render(served, dict(params.arguments or {}))
+        except ServiceError as exc:
+            names = [e["loc"][-1] for e in exc.errors if e.get("loc")]
+            message = exc.message
+            if names and not any(str(n) in message for n in names):
+                message = f"{message} (argument: {', '.join(map(str, names))})"
+            raise MCPError(types.INVALID_PARAMS, message, data={"errors": exc.errors}) from None
+        failed = [r for r in rendered.validators if not r.passed]
+        description = f"{params.name} v{rendered.version} (production)"
+        if failed:
+            description += "; validators failed: " + "; ".join(r.message for r in failed)
+        return types.GetPromptResult(
+            description=description,
+            messages=[
+                types.PromptMessage(
+                    role="user", content=types.TextContent(type="text", text=rendered.text)
+                )
+            ],
+        )
+
+    async def on_completion(ctx, params: types.CompleteRequestParams):
+        principal = _principal(ctx)
+        values: list[str] = []
+        if isinstance(params.ref, types.PromptReference):
+            served = await _served(principal, params.ref.name)
+            values = mcp_prompts.complete(
+                mcp_prompts.spec_of(served), params.argument.name, params.argument.value
+            )
+        return types.CompleteResult(
+            completion=types.Completion(values=values, total=len(values), has_more=False)
+        )
+
+    return Server(
+        "PromptRepo",
+        version="1.0.0",
+        instructions="Prompts published in PromptRepo; arguments fill their variables.",
+        on_list_prompts=on_list_prompts,
+        on_get_prompt=on_get_prompt,
+        on_completion=on_completion,
+    )
+
+
+class _LoopState:
+    def __init__(self) -> None:
+        self.sessions = _Sessions()
+        server = build_server(self.sessions)
+        self.manager = StreamableHTTPSessionManager(app=server)
+        # list_changed is announced: the capability says the server sends it
+        server.create_initialization_options = _with_list_changed(server)
+        self.ready = asyncio.Event()
+        self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        async with self.manager.run():
+            listener = asyncio.get_running_loop().create_task(self._listen())
+            self.ready.set()
+            try:
+                await asyncio.Event().wait()
+            finally:
+                listener.cancel()
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                async for event in events.subscribe([PROMPT_EVENTS_TOPIC]):
+                    await self.sessions.notify(event)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("mcp_event_listener_failed")
+                await asyncio.sleep(1)
+
+
+def _with_list_changed(server: Server):
+    original = server.create_initialization_options
+
+    def create_initialization_options(notification_options=None, *args, **kwargs):
+        return original(NotificationOptions(prompts_changed=True), *args, **kwargs)
+
+    return create_initialization_options
+
+
+_by_loop: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+async def _state() -> _LoopState:
+    loop = asyncio.get_running_loop()
+    state = _by_loop.get(loop)
+    if state is None:
+        state = _by_loop[loop] = _LoopState()
+    await state.ready.wait()
+    return state
+
+
+async def _json_error(send, status: int, message: str, headers=()) -> None:
+    body = json.dumps(
+        {"jsonrpc": "2.0", "id": None, "error": {"code": -32001, "message": message}}
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class McpEndpoint:
+    """ASGI middleware: /mcp goes to the MCP session manager (after authentication), anything
+    else to the wrapped app."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["path"].rstrip("/") != MCP_PATH:
+            await self.app(scope, receive, send)
+            return
+        authorization = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value.decode("latin-1")
+        token = gate.bearer_token(authorization)
+        try:
+            if token is None:
+                raise NotAuthenticated("Send 'Authorization: Bearer <API key>'.")
+            admission = await gate.admit(token)
+        except NotAuthenticated as exc:
+            await _json_error(send, 401, exc.message, [(b"www-authenticate", b"Bearer")])
+            return
+        except RateLimited as exc:
+            await _json_error(
+                send, 429, exc.message, [(b"retry-after", str(exc.retry_after).encode())]
+            )
+            return
+        scope.setdefault("state", {})[PRINCIPAL_STATE] = admission.principal
+        scope["state"]["ratelimit"] = admission.limit
+        state = await _state()
+        await state.manager.handle_request(scope, receive, send)
