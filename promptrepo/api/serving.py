@@ -141,6 +141,9 @@ def _published_row_query(by_version: bool):
             Version.variables,
             Version.validators,
             labels,
+            Version.type,
+            Version.messages,
+            Version.config,
         )
         .join(Segment, Segment.id == Prompt.segment_id)
         .join(Project, Project.id == Segment.project_id)
@@ -184,7 +187,20 @@ def _found(
 ) -> tuple[versions.ResolvedPrompt, str, bool] | None:
     if row is None:
         return None
-    name, project_id, owner_id, is_public, number, content, variables, validators_, labels = row
+    (
+        name,
+        project_id,
+        owner_id,
+        is_public,
+        number,
+        content,
+        variables,
+        validators_,
+        labels,
+        type_,
+        messages,
+        config,
+    ) = row
     if not (is_public or owner_id == principal.user_id):
         return None
     names = sorted(
@@ -200,6 +216,9 @@ def _found(
         variables=variables or {},
         validators=validators_ or [],
         project_id=str(project_id),
+        type=type_ or "text",
+        messages=messages or [],
+        config=config or {},
     )
     return resolved, str(owner_id), bool(is_public)
 

@@ -206,14 +206,30 @@ async def render(
 ) -> dict:
     """Render the version under `label` (default `production`) or `version` with `variables`
     and run its validators on the text. A missing required variable or a value of the wrong
-    type is 422 naming it (`errors[].loc` = `["body", "variables", name]`)."""
+    type is 422 naming it (`errors[].loc` = `["body", "variables", name]`). A chat prompt
+    answers `messages` (roles and rendered contents, with `placeholders` filled from the
+    request: name → list of `{role, content}`; an unfilled placeholder is empty) and `text`
+    (the conversation as `role: content` blocks); both types answer `type` and `config`."""
     served = await _admit_for_entry(request, credentials, prompt_id, body.label, body.version)
     resolved = served.resolved
-    text, results = versions.render_and_validate(
-        resolved["content"], resolved["variables"], served.validators, body.variables
+    rendered = versions.render_body(
+        resolved.get("type", "text"),
+        resolved["content"],
+        resolved.get("messages"),
+        resolved["variables"],
+        served.validators,
+        body.variables,
+        body.placeholders,
     )
-    return {
-        "text": text,
+    answer = {
+        "type": resolved.get("type", "text"),
+        "text": rendered.text,
         "version": resolved["version"],
-        "validators": [{"type": r.type, "passed": r.passed, "message": r.message} for r in results],
+        "config": resolved.get("config", {}),
+        "validators": [
+            {"type": r.type, "passed": r.passed, "message": r.message} for r in rendered.validators
+        ],
     }
+    if rendered.messages is not None:
+        answer["messages"] = rendered.messages
+    return answer

@@ -1,6 +1,7 @@
 """Versions (immutable snapshots), labels (movable pointers), publishing, diffs and rendering.
 
-- `create_version` snapshots the draft's content, variables and validators as version N+1.
+- `create_version` snapshots the draft's content (or chat messages), variables, validators and
+  model settings (`config`) as version N+1.
 - Labels: `production` (publishing: the version must pass its own validators, rendered with its
   variables' example/default values), `staging`, and custom names. A labelled version cannot be
   deleted. `Version.is_published` is true exactly for the version `production` points at.
@@ -22,7 +23,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from promptrepo.models import PRODUCTION_LABEL, Profile, Prompt, Version, VersionLabel, utcnow
-from promptrepo.services import access, audit, changes, drafts, templates, validators
+from promptrepo.services import (
+    access,
+    audit,
+    changes,
+    chat,
+    drafts,
+    model_config,
+    templates,
+    testcases,
+    validators,
+)
 from promptrepo.services import variables as variable_specs
 from promptrepo.services.errors import Conflict, NotFound, ValidationFailed
 from promptrepo.services.principal import Principal
@@ -57,6 +68,9 @@ class VersionDetail(VersionInfo):
     content: str = ""
     variables: dict[str, Any] = field(default_factory=dict)
     validators: list[dict[str, Any]] = field(default_factory=list)
+    type: str = "text"
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -128,6 +142,10 @@ class VersionDiff:
     content: TextDiff
     variables: list[dict[str, Any]]  # [{name, change: added|removed|changed, before, after}]
     validators_changed: bool
+    # chat prompts: [{change: same|added|removed|changed, index_before, index_after, ...}]
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    config: list[dict[str, Any]] = field(default_factory=list)  # [{key, change, before, after}]
+    type_change: tuple[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -137,6 +155,9 @@ class VersionDiff:
             "content": self.content.to_dict(),
             "variables": self.variables,
             "validators_changed": self.validators_changed,
+            "messages": self.messages,
+            "config": self.config,
+            "type_change": list(self.type_change) if self.type_change else None,
         }
 
 
@@ -150,36 +171,61 @@ class ResolvedPrompt:
     variables: dict[str, Any]
     validators: list[dict[str, Any]] = field(default_factory=list)
     project_id: str = ""
+    type: str = "text"
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "prompt_id": self.prompt_id,
             "name": self.name,
             "version": self.version,
             "labels": self.labels,
+            "type": self.type,
             "content": self.content,
             "variables": self.variables,
+            "config": self.config,
         }
+        if self.type == "chat":
+            data["messages"] = self.messages
+        return data
 
 
 @dataclass
 class RenderResult:
-    text: str
+    text: str  # a chat prompt: the conversation as `role: content` blocks
     version: int | None
     validators: list[validators.ValidatorResult]
+    type: str = "text"
+    messages: list[dict[str, str]] | None = None
+    config: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
         return all(r.passed for r in self.validators)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
+            "type": self.type,
             "text": self.text,
             "version": self.version,
+            "config": self.config,
             "validators": [
                 {"type": r.type, "passed": r.passed, "message": r.message} for r in self.validators
             ],
         }
+        if self.type == "chat":
+            data["messages"] = self.messages
+        return data
+
+
+@dataclass
+class RenderedBody:
+    """What a prompt renders to: `text` for both types, `messages` for a chat prompt."""
+
+    text: str
+    messages: list[dict[str, str]] | None
+    validators: list[validators.ValidatorResult]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -252,13 +298,49 @@ def render_and_validate(
     return text, validators.run_validators(text, validator_list, context)
 
 
-def publish_failures(content: str, spec: dict[str, Any], validator_list: list[Any]) -> list[dict]:
+def render_body(
+    type: str,
+    content: str,
+    messages: list[dict[str, Any]] | None,
+    spec: dict[str, Any],
+    validator_list: list[Any],
+    values: dict[str, Any],
+    placeholders: dict[str, Any] | None = None,
+) -> RenderedBody:
+    """Render a text or chat prompt and run its validators (a chat prompt's on every rendered
+    message and on the whole). Placeholders (chat) come from the caller; an unfilled one is
+    empty. Raises ValidationFailed naming the variable, message or line."""
+    if type != "chat":
+        if placeholders:
+            raise ValidationFailed(
+                "Only chat prompts have message placeholders.",
+                errors=[{"loc": ["placeholders"], "msg": "a text prompt has none"}],
+            )
+        text, results = render_and_validate(content, spec, validator_list, values)
+        return RenderedBody(text=text, messages=None, validators=results)
+    messages = messages or []
+    chat.compile_messages(messages)
+    filled = chat.check_placeholder_values(messages, placeholders)
+    context = variable_specs.build_context(spec, values, chat.detect_variables(messages))
+    rendered, from_template = chat.render_messages(messages, context, filled)
+    results = chat.run_validators(rendered, from_template, validator_list, context)
+    return RenderedBody(text=chat.as_text(rendered), messages=rendered, validators=results)
+
+
+def publish_failures(
+    content: str,
+    spec: dict[str, Any],
+    validator_list: list[Any],
+    *,
+    type: str = "text",
+    messages: list[dict[str, Any]] | None = None,
+) -> list[dict]:
     """Why this content cannot be published (empty when it can): rendered with each variable's
-    example/default value, it must render and pass every validator."""
+    example/default value (and empty placeholders), it must render and pass every validator."""
     try:
-        _, results = render_and_validate(
-            content, spec, validator_list, variable_specs.sample_values(spec)
-        )
+        results = render_body(
+            type, content, messages, spec, validator_list, variable_specs.sample_values(spec)
+        ).validators
     except ValidationFailed as exc:
         return [{"loc": ["render"], "type": "render", "msg": exc.message}]
     return [
@@ -303,8 +385,12 @@ def create_version(
             f"The commit message is at most {MAX_COMMIT_MESSAGE} characters.",
             errors=[{"loc": ["commit_message"], "msg": "too long"}],
         )
-    templates.compile_template(prompt.content)
-    used = templates.detect_variables(prompt.content)
+    if prompt.type == "chat":
+        chat.compile_messages(prompt.messages or [])
+        used = chat.detect_variables(prompt.messages or [])
+    else:
+        templates.compile_template(prompt.content)
+        used = templates.detect_variables(prompt.content)
     spec = prompt.variables or {}
     snapshot_vars = {name: spec.get(name) or variable_specs.default_spec() for name in used}
     last = session.exec(
@@ -316,6 +402,9 @@ def create_version(
         content=prompt.content,
         variables=snapshot_vars,
         validators=validators.snapshot(validators._validators_of(session, prompt.id)),
+        type=prompt.type,
+        messages=list(prompt.messages or []),
+        config=dict(prompt.config or {}),
         commit_message=message,
         author_id=principal.user_id,
     )
@@ -383,6 +472,9 @@ def get_version(
         content=version.content,
         variables=version.variables,
         validators=version.validators,
+        type=version.type,
+        messages=version.messages or [],
+        config=version.config or {},
     )
 
 
@@ -450,6 +542,9 @@ def diff_versions(
         content=diff_texts(old.content, new.content),
         variables=_variable_changes(old.variables or {}, new.variables or {}),
         validators_changed=old.validators != new.validators,
+        messages=chat.message_diff(old.messages or [], new.messages or []),
+        config=model_config.config_changes(old.config or {}, new.config or {}),
+        type_change=(old.type, new.type) if old.type != new.type else None,
     )
 
 
@@ -473,6 +568,9 @@ def restore_version(
         base_revision=base_revision,
         content=version.content,
         variables=version.variables,
+        type=version.type,
+        messages=version.messages or [],
+        config=version.config or {},
         force=force,
     )
     validators.replace_validators(session, prompt.id, version.validators)
@@ -565,7 +663,13 @@ def set_label(
     label = check_label_name(label)
     version = _version_row(session, prompt.id, version_number)
     if label == PRODUCTION_LABEL:
-        failures = publish_failures(version.content, version.variables, version.validators)
+        failures = publish_failures(
+            version.content,
+            version.variables,
+            version.validators,
+            type=version.type,
+            messages=version.messages,
+        )
         if failures:
             count = len(failures)
             raise ValidationFailed(
@@ -579,6 +683,7 @@ def set_label(
                 ),
                 errors=failures,
             )
+        testcases.ensure_cases_pass_for_publish(session, project, prompt.id, version)
     existing = session.exec(
         select(VersionLabel).where(VersionLabel.prompt_id == prompt.id, VersionLabel.name == label)
     ).first()
@@ -701,6 +806,9 @@ def resolve(
             variables=prompt.variables or {},
             validators=validators.snapshot(validators._validators_of(session, prompt.id)),
             project_id=str(project.id),
+            type=prompt.type,
+            messages=list(prompt.messages or []),
+            config=dict(prompt.config or {}),
         )
     if version is not None:
         row = _version_row(session, prompt.id, version)
@@ -725,6 +833,9 @@ def resolve(
         variables=row.variables or {},
         validators=row.validators or [],
         project_id=str(project.id),
+        type=row.type,
+        messages=row.messages or [],
+        config=row.config or {},
     )
 
 
@@ -737,10 +848,11 @@ def render_prompt(
     label: str | None = None,
     version: int | None = None,
     draft: bool = False,
+    placeholders: dict[str, Any] | None = None,
 ) -> RenderResult:
     """Render a version (by number, by label, default `production`, or the draft) with
-    `values`, and run its validators on the text. A missing or mistyped variable raises
-    ValidationFailed naming it."""
+    `values` (and, for a chat prompt, `placeholders`: name → list of messages), and run its
+    validators. A missing or mistyped variable raises ValidationFailed naming it."""
     resolved = resolve(
         session,
         principal,
@@ -749,7 +861,20 @@ def render_prompt(
         version=version,
         draft=draft,
     )
-    text, results = render_and_validate(
-        resolved.content, resolved.variables, resolved.validators, values or {}
+    body = render_body(
+        resolved.type,
+        resolved.content,
+        resolved.messages,
+        resolved.variables,
+        resolved.validators,
+        values or {},
+        placeholders,
     )
-    return RenderResult(text=text, version=resolved.version, validators=results)
+    return RenderResult(
+        text=body.text,
+        version=resolved.version,
+        validators=body.validators,
+        type=resolved.type,
+        messages=body.messages,
+        config=resolved.config,
+    )
