@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+import ssl
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
+import certifi
 import httpx
 import openai
 
@@ -118,12 +121,20 @@ async def _echo_stream(messages: list[dict[str, Any]]) -> AsyncIterator[Delta | 
     yield Usage(chat.approximate_tokens(answer), chat.approximate_tokens(answer))
 
 
+@lru_cache(maxsize=1)
+def _tls_context() -> ssl.SSLContext:
+    # Loading the CA bundle takes ~0.2 s; a new client per run would pay it every time.
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 def client_for(target: Target, timeout: httpx.Timeout | float | None = None) -> openai.AsyncOpenAI:
+    timeout = timeout or DEFAULT_TIMEOUT
     return openai.AsyncOpenAI(
         api_key=target.api_key or "none",
         base_url=target.base_url,
-        timeout=timeout or DEFAULT_TIMEOUT,
+        timeout=timeout,
         max_retries=0,  # a 429 or 5xx is shown on the run, not hidden behind retries
+        http_client=openai.DefaultAsyncHttpxClient(verify=_tls_context(), timeout=timeout),
     )
 
 
@@ -142,6 +153,7 @@ async def stream_chat(
         return
     client = client_for(target, timeout)
     stream = None
+    streaming = False
     try:
         stream = await client.chat.completions.create(
             model=model,
@@ -150,6 +162,7 @@ async def stream_chat(
             stream_options={"include_usage": True},
             **params,
         )
+        streaming = True
         async for chunk in stream:
             if chunk.choices:
                 delta = chunk.choices[0].delta
@@ -165,6 +178,12 @@ async def stream_chat(
             if chunk.usage is not None:
                 yield Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
     except (openai.OpenAIError, httpx.HTTPError) as exc:
+        if streaming and not isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
+            if isinstance(exc, openai.APIConnectionError | httpx.HTTPError):
+                cause = exc.__cause__ or exc
+                raise ProviderError(
+                    f"The provider's stream broke off before the answer ended ({cause})."
+                ) from None
         raise _provider_error(exc) from None
     finally:
         if stream is not None:
