@@ -25,3 +25,10 @@ def project_url(project_id: str) -> str:
 
 def prompt_editor_url(project_id: str, prompt_id: str) -> str:
     return f"/projects/{project_id}/prompts/{prompt_id}"
+
+
+PROMPT_PLAYGROUND = "/projects/[project_id]/prompts/[prompt_id]/playground"
+
+
+def prompt_playground_url(project_id: str, prompt_id: str) -> str:
+    return f"/projects/{project_id}/prompts/{prompt_id}/playground"

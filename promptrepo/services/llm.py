@@ -178,12 +178,14 @@ async def stream_chat(
             if chunk.usage is not None:
                 yield Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
     except (openai.OpenAIError, httpx.HTTPError) as exc:
-        if streaming and not isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
-            if isinstance(exc, openai.APIConnectionError | httpx.HTTPError):
-                cause = exc.__cause__ or exc
-                raise ProviderError(
-                    f"The provider's stream broke off before the answer ended ({cause})."
-                ) from None
+        cut_off = isinstance(exc, openai.APIConnectionError | httpx.HTTPError) and not isinstance(
+            exc, openai.APITimeoutError | httpx.TimeoutException
+        )
+        if streaming and cut_off:
+            cause = exc.__cause__ or exc
+            raise ProviderError(
+                f"The provider's stream broke off before the answer ended ({cause})."
+            ) from None
         raise _provider_error(exc) from None
     finally:
         if stream is not None:

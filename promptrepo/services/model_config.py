@@ -171,3 +171,117 @@ def config_changes(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, A
         change = "added" if key not in old else "removed" if key not in new else "changed"
         result.append({"key": key, "change": change, "before": before, "after": after})
     return result
+
+
+# --------------------------------------------------------------------------- the form
+FORM_FIELDS = (
+    "model",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "stop",
+    "seed",
+    "format",
+    "schema_name",
+    "schema",
+    "tools",
+    "extra",
+)
+
+
+def form_from_config(config: dict[str, Any]) -> dict[str, str]:
+    """The settings form's text fields for a stored config."""
+    known = {
+        "model",
+        "temperature",
+        "top_p",
+        "max_tokens",
+        "stop",
+        "seed",
+        "response_format",
+        "tools",
+    }
+    fmt = config.get("response_format") or {}
+    schema = (fmt.get("json_schema") or {}) if fmt.get("type") == "json_schema" else {}
+    extra = {k: v for k, v in config.items() if k not in known}
+    return {
+        "model": str(config.get("model") or ""),
+        "temperature": "" if config.get("temperature") is None else f"{config['temperature']:g}",
+        "top_p": "" if config.get("top_p") is None else f"{config['top_p']:g}",
+        "max_tokens": "" if config.get("max_tokens") is None else str(config["max_tokens"]),
+        "stop": ", ".join(config.get("stop") or []),
+        "seed": "" if config.get("seed") is None else str(config["seed"]),
+        "format": fmt.get("type", "text") if fmt else "text",
+        "schema_name": schema.get("name", ""),
+        "schema": json.dumps(schema.get("schema"), indent=2) if schema.get("schema") else "",
+        "tools": json.dumps(config["tools"], indent=2) if config.get("tools") else "",
+        "extra": json.dumps(extra, indent=2) if extra else "",
+    }
+
+
+def _form_error(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, errors=[{"loc": ["config", field], "msg": message}])
+
+
+def _number(fields: dict[str, str], name: str, kind: type) -> Any:
+    text = (fields.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise _form_error(name, f"{name} must be {what} (got {text!r}).") from None
+
+
+def _json_field(fields: dict[str, str], name: str, label: str) -> Any:
+    text = (fields.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise _form_error(name, f"{label} is not valid JSON: {exc}.") from None
+
+
+def config_from_form(fields: dict[str, str]) -> dict[str, Any]:
+    """A validated config from the settings form (numbers and JSON parsed; an error names
+    the field; empty fields are unset)."""
+    config: dict[str, Any] = {}
+    extra = _json_field(fields, "extra", "Extra settings")
+    if extra is not None:
+        if not isinstance(extra, dict):
+            raise _form_error("extra", "Extra settings must be a JSON object.")
+        config.update(extra)
+    if (fields.get("model") or "").strip():
+        config["model"] = fields["model"].strip()
+    for name, kind in (
+        ("temperature", float),
+        ("top_p", float),
+        ("max_tokens", int),
+        ("seed", int),
+    ):
+        value = _number(fields, name, kind)
+        if value is not None:
+            config[name] = value
+    stops = [s.strip() for s in (fields.get("stop") or "").split(",") if s.strip()]
+    if stops:
+        config["stop"] = stops
+    fmt = (fields.get("format") or "text").strip()
+    if fmt == "json_schema":
+        schema = _json_field(fields, "schema", "The response JSON Schema")
+        if schema is None:
+            raise _form_error("schema", "Write the JSON Schema the answer must match.")
+        config["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {
+                "name": (fields.get("schema_name") or "").strip() or "response",
+                "schema": schema,
+            },
+        }
+    elif fmt == "json_object":
+        config["response_format"] = {"type": "json_object"}
+    tools = _json_field(fields, "tools", "Tools")
+    if tools is not None:
+        config["tools"] = tools
+    return validate_config(config)

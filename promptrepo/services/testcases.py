@@ -637,3 +637,60 @@ def ensure_cases_pass_for_publish(
             "case to pass. " + " ".join(f["msg"] for f in failures),
             errors=failures,
         )
+
+
+# --------------------------------------------------------------------------- text form
+def expectation_lines(expectations: list[dict[str, Any]]) -> str:
+    """Expectations as the playground's one-per-line text (`contains: refund`)."""
+    lines = []
+    for exp in expectations:
+        kind, value = exp["type"], exp.get("value")
+        suffix = " (any case)" if exp.get("ignore_case") else ""
+        if value is None:
+            lines.append(kind)
+        elif isinstance(value, dict):
+            lines.append(f"{kind}: {json.dumps(value, separators=(',', ':'))}")
+        else:
+            lines.append(f"{kind}{suffix}: {value}")
+    return "\n".join(lines)
+
+
+def parse_expectation_lines(text: str) -> list[dict[str, Any]]:
+    """The reverse of `expectation_lines`: one `type: value` per line (`valid_json` alone;
+    `json_schema: {...}`; `max_length: 200`; `(any case)` after the type folds case).
+    ValidationFailed names the line."""
+    result: list[dict[str, Any]] = []
+    for number, raw in enumerate((text or "").splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        kind, _, value = line.partition(":")
+        kind, value = kind.strip(), value.strip()
+        exp: dict[str, Any] = {}
+        if kind.endswith("(any case)"):
+            kind, exp["ignore_case"] = kind.removesuffix("(any case)").strip(), True
+        exp["type"] = kind
+        if kind == "max_length":
+            exp["value"] = int(value) if value.isdigit() else value
+        elif kind == "json_schema":
+            try:
+                exp["value"] = json.loads(value)
+            except ValueError as exc:
+                raise ValidationFailed(
+                    f"Expectation line {number}: the JSON Schema is not valid JSON ({exc}).",
+                    errors=[{"loc": ["expectations", number], "msg": "invalid JSON"}],
+                ) from None
+        elif value or kind in ("contains", "not_contains", "regex", "equals"):
+            exp["value"] = value
+        try:
+            Expectation.model_validate(exp)
+        except ValidationError as exc:
+            msg = exc.errors()[0]["msg"].removeprefix("Value error, ")
+            if exc.errors()[0]["type"] == "literal_error":
+                msg = f"the type is one of {', '.join(EXPECTATION_TYPES)}"
+            raise ValidationFailed(
+                f"Expectation line {number} ({line!r}): {msg}.",
+                errors=[{"loc": ["expectations", number], "msg": msg}],
+            ) from None
+        result.append(exp)
+    return result
