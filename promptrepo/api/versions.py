@@ -198,6 +198,7 @@ async def resolve(
 @serving_router.post(
     "/{prompt_id}/render",
     response_model=RenderOut,
+    response_model_exclude_unset=True,  # `messages` only for chat prompts
     summary="Render a prompt with variables",
     responses=PROBLEMS,
 )
