@@ -138,9 +138,14 @@ def render_project(
                 )
                 continue
             try:
-                text, _ = versions.render_and_validate(
-                    resolved.content, resolved.variables, [], body.variables
-                )
+                text = versions.render_body(  # chat prompts: `role: content` blocks
+                    resolved.type,
+                    resolved.content,
+                    resolved.messages,
+                    resolved.variables,
+                    [],
+                    body.variables,
+                ).text
             except ValidationFailed as exc:
                 raise ValidationFailed(
                     f"{segment.name} / {item.name}: {exc.message}", errors=exc.errors

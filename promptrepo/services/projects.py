@@ -528,6 +528,9 @@ def _copy_content(
             name=prompt.name,
             content=prompt.content,
             variables=dict(prompt.variables or {}),
+            type=prompt.type,
+            messages=list(prompt.messages or []),
+            config=dict(prompt.config or {}),
             order=order,
         )
         prompt_map[prompt.id] = copy.id
@@ -551,6 +554,9 @@ def _copy_content(
             content=version.content,
             variables=dict(version.variables or {}),
             validators=list(version.validators or []),
+            type=version.type,
+            messages=list(version.messages or []),
+            config=dict(version.config or {}),
             commit_message=version.commit_message,
             author_id=version.author_id or author_fallback,
             is_published=True,

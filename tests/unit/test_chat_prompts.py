@@ -293,3 +293,29 @@ def prompt_project(session: Session, prompt):
     from promptrepo.models import Segment
 
     return session.get(Segment, prompt.segment_id).project_id
+
+
+def test_a_fork_keeps_messages_and_settings(session: Session, world) -> None:
+    from sqlmodel import select
+
+    from promptrepo.models import Project, Prompt, Segment, Version
+    from promptrepo.services import projects
+
+    owner, prompt = world
+    versions.create_version(session, owner, prompt.id, commit_message="one")
+    versions.set_label(session, owner, prompt.id, "production", 1)
+    project = session.get(Project, prompt_project(session, prompt))
+    project.is_public = True
+    session.add(project)
+    session.commit()
+    forker = make_user(session, name="Forker")
+    fork = projects.fork_project(session, forker, project.id)
+    session.commit()
+    copy = session.exec(
+        select(Prompt)
+        .join(Segment, Segment.id == Prompt.segment_id)
+        .where(Segment.project_id == fork.id)
+    ).one()
+    assert (copy.type, copy.messages, copy.config) == ("chat", prompt.messages, prompt.config)
+    version = session.exec(select(Version).where(Version.prompt_id == copy.id)).one()
+    assert version.type == "chat" and version.messages == prompt.messages
