@@ -19,6 +19,7 @@ from promptrepo.api import (
     segments,
     seo,
     serving_db,
+    test_cases,
     validators,
     versions,
 )
@@ -81,7 +82,7 @@ def create_api() -> FastAPI:
     api.include_router(seo.router)
     api.include_router(versions.serving_router)
     api.include_router(billing.router)
-    for module in (auth, me, api_keys, projects, segments, prompts, validators, public):
+    for module in (auth, me, api_keys, projects, segments, prompts, validators, test_cases, public):
         api.include_router(module.router)
     api.include_router(versions.router)
     if settings.api_bench_body_file:

@@ -96,3 +96,37 @@ def test_invalid_settings_are_422_naming_the_field(api: TestClient, owner: Calle
     )
     assert response.status_code == 422
     assert "temperature" in response.json()["detail"]
+
+
+def test_test_cases_and_run_all_over_http(api: TestClient, owner: Caller, outsider: Caller) -> None:
+    pid = _chat_prompt(api, owner)
+    for name, expectation in [
+        ("mentions", {"type": "contains", "value": "Where?"}),
+        ("json", {"type": "valid_json"}),
+    ]:
+        created = api.post(
+            f"/api/v1/prompts/{pid}/test-cases",
+            json={
+                "name": name,
+                "variables": {"persona": "a guide", "question": "Where?"},
+                "expectations": [expectation],
+            },
+            headers=owner.headers,
+        )
+        assert created.status_code == 201, created.text
+    bad = api.post(
+        f"/api/v1/prompts/{pid}/test-cases",
+        json={"name": "bad", "expectations": [{"type": "regex", "value": "("}]},
+        headers=owner.headers,
+    )
+    assert bad.status_code == 422 and "regular expression" in bad.json()["detail"]
+    run = api.post(f"/api/v1/prompts/{pid}/test-runs", json={}, headers=owner.headers)
+    assert run.status_code == 201, run.text
+    grid = run.json()
+    assert (grid["total"], grid["passed"], grid["provider"]) == (2, 1, "echo")
+    failed = [r for r in grid["results"] if not r["passed"]]
+    assert failed[0]["name"] == "json" and "not valid JSON" in failed[0]["checks"][0]["message"]
+    listed = api.get(f"/api/v1/prompts/{pid}/test-runs", headers=owner.headers).json()
+    assert listed[0]["id"] == grid["id"]
+    # someone else's private prompt: not found
+    assert api.get(f"/api/v1/prompts/{pid}/test-cases", headers=outsider.headers).status_code == 404
