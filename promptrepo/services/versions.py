@@ -182,7 +182,7 @@ class ResolvedPrompt:
             "version": self.version,
             "labels": self.labels,
             "type": self.type,
-            "content": self.content,
+            "content": self.content if self.type == "text" else "",
             "variables": self.variables,
             "config": self.config,
         }
@@ -399,7 +399,8 @@ def create_version(
     version = Version(
         prompt_id=prompt.id,
         version=(last or 0) + 1,
-        content=prompt.content,
+        # a chat prompt's text is its messages (a `content` left from its text days is not)
+        content=prompt.content if prompt.type == "text" else "",
         variables=snapshot_vars,
         validators=validators.snapshot(validators._validators_of(session, prompt.id)),
         type=prompt.type,

@@ -319,3 +319,21 @@ def test_a_fork_keeps_messages_and_settings(session: Session, world) -> None:
     assert (copy.type, copy.messages, copy.config) == ("chat", prompt.messages, prompt.config)
     version = session.exec(select(Version).where(Version.prompt_id == copy.id)).one()
     assert version.type == "chat" and version.messages == prompt.messages
+
+
+def test_switching_type_keeps_the_text_but_serves_only_what_the_type_uses(
+    session: Session,
+) -> None:
+    owner = make_user(session)
+    _, prompt = make_prompt(session, owner, content="Hi {{ name }}")
+    prompt = drafts.save_draft(
+        session, owner, prompt.id, base_revision=prompt.revision, type="chat", messages=MESSAGES
+    )
+    assert list(prompt.variables) == ["persona", "language", "question"]
+    version = versions.create_version(session, owner, prompt.id, commit_message="chat")
+    assert version.content == "" and version.type == "chat"
+    assert versions.resolve(session, owner, prompt.id, draft=True).to_dict()["content"] == ""
+    prompt = drafts.save_draft(
+        session, owner, prompt.id, base_revision=prompt.revision, type="text"
+    )
+    assert prompt.content == "Hi {{ name }}" and list(prompt.variables) == ["name"]
