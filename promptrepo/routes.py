@@ -44,3 +44,10 @@ def safe_next(target: str | None, default: str = DASHBOARD) -> str:
     if parts.path.rstrip("/") in AUTH_PAGES or parts.path in AUTH_PAGES:
         return default
     return target
+
+
+PROMPT_PLAYGROUND = "/projects/[project_id]/prompts/[prompt_id]/playground"
+
+
+def prompt_playground_url(project_id: str, prompt_id: str) -> str:
+    return f"/projects/{project_id}/prompts/{prompt_id}/playground"

@@ -91,8 +91,12 @@ def upgrade() -> None:
     for table, (read, write) in POLICIES.items():
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         op.execute(f"CREATE POLICY {table}_read ON {table} FOR SELECT TO {ROLE} USING ({read})")
-        op.execute(f"CREATE POLICY {table}_insert ON {table} FOR INSERT TO {ROLE} WITH CHECK ({write})")
-        op.execute(f"CREATE POLICY {table}_update ON {table} FOR UPDATE TO {ROLE} USING ({write}) WITH CHECK ({write})")
+        op.execute(
+            f"CREATE POLICY {table}_insert ON {table} FOR INSERT TO {ROLE} WITH CHECK ({write})"
+        )
+        op.execute(
+            f"CREATE POLICY {table}_update ON {table} FOR UPDATE TO {ROLE} USING ({write}) WITH CHECK ({write})"
+        )
         op.execute(f"CREATE POLICY {table}_delete ON {table} FOR DELETE TO {ROLE} USING ({write})")
 
 
@@ -103,7 +107,12 @@ def downgrade() -> None:
         for action in ("read", "insert", "update", "delete"):
             op.execute(f"DROP POLICY IF EXISTS {table}_{action} ON {table}")
         op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
-    for name in ("app_prompt_project", "app_segment_project", "app_owns_project", "app_can_read_project"):
+    for name in (
+        "app_prompt_project",
+        "app_segment_project",
+        "app_owns_project",
+        "app_can_read_project",
+    ):
         op.execute(f"DROP FUNCTION IF EXISTS {name}(uuid)")
     op.execute("DROP FUNCTION IF EXISTS app_user_id()")
     op.execute(

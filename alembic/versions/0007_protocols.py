@@ -127,9 +127,7 @@ def upgrade() -> None:
         )
 
     for table, (read, write) in POLICIES.items():
-        secure_table(
-            op, table, {"SELECT": read, "INSERT": write, "UPDATE": write, "DELETE": write}
-        )
+        secure_table(op, table, {"SELECT": read, "INSERT": write, "UPDATE": write, "DELETE": write})
 
 
 def downgrade() -> None:

@@ -20,6 +20,7 @@ from promptrepo.api import (
     public,
     segments,
     seo,
+    test_cases,
     validators,
     versions,
     webhooks,
@@ -101,6 +102,7 @@ def create_api() -> FastAPI:
         segments,
         prompts,
         validators,
+        test_cases,
         public,
         webhooks,
     ):

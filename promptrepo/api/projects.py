@@ -137,13 +137,16 @@ def render_project(
                 )
                 continue
             try:
-                text, _ = versions.render_and_validate(
+                text = versions.render_body(  # chat prompts: `role: content` blocks
+                    resolved.type,
                     resolved.content,
+                    resolved.messages,
                     resolved.variables,
                     [],
                     body.variables,
+                    None,
                     resolved.template_dialect,
-                )
+                ).text
             except ValidationFailed as exc:
                 raise ValidationFailed(
                     f"{segment.name} / {item.name}: {exc.message}", errors=exc.errors

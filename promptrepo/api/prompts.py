@@ -47,6 +47,9 @@ def create_prompt(
         content=body.content,
         variables=body.variables,
         index=body.position,
+        type=body.type,
+        messages=body.messages,
+        config=body.config,
     )
 
 
@@ -64,7 +67,14 @@ def update_prompt(
     """Change the draft's name, content and/or variables (send as `base_revision` the `revision` you started
     from: if the prompt changed since, 409 with the current draft in `current`), and/or move
     it (`segment_id`, `position`)."""
-    edits = {"name": body.name, "content": body.content, "variables": body.variables}
+    edits = {
+        "name": body.name,
+        "content": body.content,
+        "variables": body.variables,
+        "type": body.type,
+        "messages": body.messages,
+        "config": body.config,
+    }
     prompt = None
     if any(value is not None for value in edits.values()):
         if body.base_revision is None:

@@ -148,6 +148,17 @@ class PromptCreate(StrictInput):
         default_factory=dict, description="Variable definitions: name → {type, required, default…}."
     )
     position: int | None = Field(None, ge=0, le=100_000)
+    type: Literal["text", "chat"] = "text"
+    messages: list[dict[str, Any]] | None = Field(
+        None,
+        description="A chat prompt's messages: `{role, content}` (role system, developer, user "
+        "or assistant; content a Jinja2 template) or `{type: placeholder, name}`.",
+    )
+    config: dict[str, Any] | None = Field(
+        None,
+        description="Model settings: model, temperature, top_p, max_tokens, stop, "
+        "response_format, tools, seed, and any extra keys.",
+    )
 
 
 class PromptUpdate(StrictInput):
@@ -160,6 +171,9 @@ class PromptUpdate(StrictInput):
     name: str | None = Field(None, min_length=1, max_length=100)
     content: str | None = Field(None, max_length=100_000)
     variables: dict[str, Any] | None = None
+    type: Literal["text", "chat"] | None = None
+    messages: list[dict[str, Any]] | None = None
+    config: dict[str, Any] | None = None
     segment_id: uuid.UUID | None = Field(
         None, description="Move to this segment of the same project."
     )
@@ -172,6 +186,9 @@ class PromptOut(ApiModel):
     name: str
     content: str
     variables: dict[str, Any]
+    type: str = "text"
+    messages: list[dict[str, Any]] = Field(default_factory=list)
+    config: dict[str, Any] = Field(default_factory=dict)
     order: int
     revision: int
     created_at: datetime
@@ -239,6 +256,9 @@ class VersionDetailOut(VersionInfoOut):
     content: str
     variables: dict[str, Any]
     validators: list[dict[str, Any]]
+    type: str = "text"
+    messages: list[dict[str, Any]] = Field(default_factory=list)
+    config: dict[str, Any] = Field(default_factory=dict)
 
 
 class VersionCreated(BaseModel):
@@ -282,6 +302,13 @@ class DiffOut(BaseModel):
     content: dict[str, Any] = Field(description="`added`, `removed` and `hunks` of lines.")
     variables: list[dict[str, Any]]
     validators_changed: bool
+    messages: list[dict[str, Any]] = Field(
+        default_factory=list, description="Chat prompts: message-level changes."
+    )
+    config: list[dict[str, Any]] = Field(
+        default_factory=list, description="Changed model settings: key, change, before, after."
+    )
+    type_change: list[str] | None = None
 
 
 class ResolvedOut(BaseModel):
@@ -289,12 +316,22 @@ class ResolvedOut(BaseModel):
     name: str
     version: int
     labels: list[str]
-    content: str
+    type: Literal["text", "chat"] = "text"
+    content: str = Field(description="A text prompt's template (empty for chat prompts).")
     variables: dict[str, Any]
+    config: dict[str, Any] = Field(default_factory=dict, description="Model settings.")
+    messages: list[dict[str, Any]] | None = Field(
+        None, description="A chat prompt's message templates and placeholders."
+    )
 
 
 class RenderIn(StrictInput):
     variables: dict[str, Any] = Field(default_factory=dict, examples=[{"name": "Ada"}])
+    placeholders: dict[str, list[dict[str, Any]]] | None = Field(
+        None,
+        description="Chat prompts: messages for each placeholder, e.g. "
+        '`{"history": [{"role": "user", "content": "Hi"}]}`.',
+    )
     label: str | None = Field(None, max_length=36, description="Default `production`.")
     version: int | None = Field(
         None, ge=1, le=MAX_VERSION, description="A version number instead of a label."
@@ -308,7 +345,10 @@ class ValidatorResultOut(BaseModel):
 
 
 class RenderOut(BaseModel):
+    type: Literal["text", "chat"] = "text"
     text: str
+    messages: list[dict[str, Any]] | None = None
+    config: dict[str, Any] = Field(default_factory=dict)
     version: int | None
     validators: list[ValidatorResultOut]
 

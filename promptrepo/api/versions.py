@@ -204,6 +204,7 @@ async def resolve(
 @serving_router.post(
     "/{prompt_id}/render",
     response_model=RenderOut,
+    response_model_exclude_unset=True,  # `messages` only for chat prompts
     summary="Render a prompt with variables",
     responses=PROBLEMS,
 )
@@ -212,6 +213,9 @@ async def render(
 ) -> dict:
     """Render the version under `label` (default `production`) or `version` with `variables`
     and run its validators on the text. A missing required variable or a value of the wrong
-    type is 422 naming it (`errors[].loc` = `["body", "variables", name]`)."""
+    type is 422 naming it (`errors[].loc` = `["body", "variables", name]`). A chat prompt
+    answers `messages` (roles and rendered contents, with `placeholders` filled from the
+    request: name → list of `{role, content}`; an unfilled placeholder is empty) and `text`
+    (the conversation as `role: content` blocks); both types answer `type` and `config`."""
     served = await _serve(request, credentials, prompt_id, body.label, body.version)
-    return (await serving.render(served, body.variables)).to_dict()
+    return (await serving.render(served, body.variables, body.placeholders)).to_dict()

@@ -3,6 +3,13 @@
 from promptrepo.models.audit import AuditLog
 from promptrepo.models.billing import Billing, StripeEvent
 from promptrepo.models.common import utcnow
+from promptrepo.models.playground import (
+    ModelPrice,
+    PlaygroundRun,
+    ProviderConnection,
+    TestCase,
+    TestRun,
+)
 from promptrepo.models.projects import Project, Prompt, Segment, Validator
 from promptrepo.models.users import ApiKey, AuthSession, Credential, Identity, Profile
 from promptrepo.models.versions import PRODUCTION_LABEL, LabelEvent, Version, VersionLabel
@@ -17,11 +24,16 @@ __all__ = [
     "Credential",
     "Identity",
     "LabelEvent",
+    "ModelPrice",
+    "PlaygroundRun",
     "Profile",
     "Project",
     "Prompt",
+    "ProviderConnection",
     "Segment",
     "StripeEvent",
+    "TestCase",
+    "TestRun",
     "Validator",
     "Version",
     "VersionLabel",

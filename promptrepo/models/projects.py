@@ -19,6 +19,7 @@ from promptrepo.models.common import (
 )
 
 VALIDATOR_TYPES = ("regex", "length", "contains", "custom")
+PROMPT_TYPES = ("text", "chat")
 
 
 class Project(SQLModel, table=True):
@@ -37,6 +38,8 @@ class Project(SQLModel, table=True):
     is_public: bool = Field(default=False)
     forked_from_id: uuid.UUID | None = fk_field("projects.id", ondelete="SET NULL", nullable=True)
     fork_count: int = Field(default=0)
+    # Moving `production` also needs every test case to pass (services/testcases.py).
+    require_passing_tests: bool = Field(default=False)
     created_at: datetime = created_field()
     updated_at: datetime = updated_field()
 
@@ -62,6 +65,7 @@ class Prompt(SQLModel, table=True):
         sa.CheckConstraint(
             "template_dialect IN ('jinja2', 'jinja2-trim')", name="template_dialect_known"
         ),
+        check_in("type", PROMPT_TYPES, "type"),
     )
 
     id: uuid.UUID = id_field()
@@ -69,6 +73,11 @@ class Prompt(SQLModel, table=True):
     name: str = Field(max_length=100)
     content: str = Field(default="", sa_type=sa.Text)
     variables: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
+    # `text`: `content` is the template. `chat`: `messages` ({role, content} or
+    # {type: placeholder, name}) are the template and `content` stays empty.
+    type: str = Field(default="text", max_length=8)
+    messages: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType, nullable=False)
+    config: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
     order: int = Field(default=0)
     revision: int = Field(default=1)
     # how whitespace around block tags renders (services/templates.py: dialects); new

@@ -9,7 +9,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from promptrepo.models.common import JSONType, created_field, fk_field, id_field, updated_field
+from promptrepo.models.common import (
+    JSONType,
+    check_in,
+    created_field,
+    fk_field,
+    id_field,
+    updated_field,
+)
+from promptrepo.models.projects import PROMPT_TYPES
 
 PRODUCTION_LABEL = "production"
 
@@ -22,6 +30,7 @@ class Version(SQLModel, table=True):
         sa.CheckConstraint(
             "template_dialect IN ('jinja2', 'jinja2-trim')", name="template_dialect_known"
         ),
+        check_in("type", PROMPT_TYPES, "type"),
     )
 
     id: uuid.UUID = id_field()
@@ -30,6 +39,9 @@ class Version(SQLModel, table=True):
     content: str = Field(sa_type=sa.Text)
     variables: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
     validators: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType, nullable=False)
+    type: str = Field(default="text", max_length=8)
+    messages: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType, nullable=False)
+    config: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
     commit_message: str = Field(default="", max_length=500)
     author_id: uuid.UUID | None = fk_field("profiles.id", ondelete="SET NULL", nullable=True)
     is_published: bool = Field(default=False)

@@ -8,10 +8,12 @@ from promptrepo import routes
 from promptrepo.components.dialogs import confirm_delete_dialog
 from promptrepo.components.forms import copy_button, field, form_alert
 from promptrepo.components.template import template
+from promptrepo.pages.settings_providers import providers_section
 from promptrepo.services.passwords import MAX_LENGTH, MIN_LENGTH
 from promptrepo.state.api_keys import ALL_PROJECTS, KeyRow
 from promptrepo.state.api_keys import ApiKeysState as K
 from promptrepo.state.base import AppState
+from promptrepo.state.providers import ProvidersState
 from promptrepo.state.settings import SettingsState as S
 
 THEMES = (("light", "Light", "sun"), ("dark", "Dark", "moon"), ("system", "System", "monitor"))
@@ -462,7 +464,7 @@ def delete_section() -> rx.Component:
 @template(
     route=routes.SETTINGS,
     title="Settings · PromptRepo",
-    on_load=[AppState.check_login, S.load_settings, K.load_api_keys],
+    on_load=[AppState.check_login, S.load_settings, K.load_api_keys, ProvidersState.load_providers],
 )
 def settings_page() -> rx.Component:
     return rx.vstack(
@@ -471,6 +473,7 @@ def settings_page() -> rx.Component:
         theme_section(),
         rx.cond(S.has_password, password_section()),
         api_keys_section(),
+        providers_section(),
         delete_section(),
         spacing="5",
         max_width="44rem",

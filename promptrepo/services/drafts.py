@@ -17,7 +17,7 @@ from typing import Any
 from sqlmodel import Session
 
 from promptrepo.models import Prompt
-from promptrepo.services import access, audit, changes, templates
+from promptrepo.services import access, audit, changes, chat, model_config, templates
 from promptrepo.services import variables as variable_specs
 from promptrepo.services.errors import Conflict, ValidationFailed
 from promptrepo.services.locks import lock_prompt
@@ -36,6 +36,9 @@ class DraftConflict(Conflict):
             "name": prompt.name,
             "content": prompt.content,
             "variables": prompt.variables,
+            "type": prompt.type,
+            "messages": prompt.messages,
+            "config": prompt.config,
             "updated_at": prompt.updated_at.isoformat() if prompt.updated_at else None,
         }
         super().__init__(
@@ -90,6 +93,9 @@ def save_draft(
     variables: dict[str, Any] | None = None,
     force: bool = False,
     action: str = "prompt.saved",
+    type: str | None = None,
+    messages: list[dict[str, Any]] | None = None,
+    config: dict[str, Any] | None = None,
 ) -> Prompt:
     """Save the draft's content, name and/or variables; returns the prompt with its new revision.
 
@@ -98,6 +104,9 @@ def save_draft(
     with it (`variables.sync_with_content`). A save that changes nothing keeps the revision.
     `force` overwrites whatever revision is current when the save runs; the audit entry names
     that revision (`overwrote_revision`), so a forced save never hides what it replaced.
+    `type` (text | chat), `messages` (a chat prompt's templates, `services/chat.py`) and
+    `config` (model settings, `services/model_config.py`) are validated before anything is
+    written; a chat prompt's variables follow its messages.
     """
     prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
     assert principal is not None
@@ -121,9 +130,19 @@ def save_draft(
         if variables is not None
         else dict(prompt.variables or {})
     )
-    if (content is not None or variables is not None) and templates.check_syntax(
-        new_content
-    ) is None:
+    new_type = chat.check_type(type) if type is not None else prompt.type
+    new_messages = (
+        chat.validate_messages(messages) if messages is not None else list(prompt.messages or [])
+    )
+    new_config = (
+        model_config.validate_config(config) if config is not None else dict(prompt.config or {})
+    )
+    body_changed = content is not None or messages is not None or type is not None
+    if new_type == "chat":
+        if (body_changed or variables is not None) and chat.check_syntax(new_messages) is None:
+            detected = chat.detect_variables(new_messages)
+            new_variables = variable_specs.sync_with_content(new_variables, detected)
+    elif (body_changed or variables is not None) and templates.check_syntax(new_content) is None:
         detected = templates.detect_variables(new_content)
         new_variables = variable_specs.sync_with_content(new_variables, detected)
 
@@ -133,6 +152,9 @@ def save_draft(
             ("name", prompt.name, new_name),
             ("content", prompt.content, new_content),
             ("variables", prompt.variables, new_variables),
+            ("type", prompt.type, new_type),
+            ("messages", prompt.messages, new_messages),
+            ("config", prompt.config, new_config),
         )
         if old != new
     ]
@@ -143,6 +165,9 @@ def save_draft(
     prompt.name = new_name
     prompt.content = new_content
     prompt.variables = new_variables
+    prompt.type = new_type
+    prompt.messages = new_messages
+    prompt.config = new_config
     prompt.revision = overwritten + 1
     session.add(prompt)
     session.flush()

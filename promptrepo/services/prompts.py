@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from promptrepo.models import Prompt, Segment
-from promptrepo.services import access, changes, plans
+from promptrepo.services import access, changes, chat, model_config, plans
+from promptrepo.services import variables as variable_specs
 from promptrepo.services.changes import project_changed
 from promptrepo.services.errors import NotFound, ValidationFailed
 from promptrepo.services.locks import lock_prompt
@@ -56,14 +57,23 @@ def create_prompt(
     content: str = "",
     variables: dict[str, Any] | None = None,
     index: int | None = None,
+    type: str = "text",
+    messages: list[dict[str, Any]] | None = None,
+    config: dict[str, Any] | None = None,
 ) -> Prompt:
     """Add a prompt at `index` (default: the end) of a segment of the principal's project.
+    A `chat` prompt takes `messages` (services/chat.py); `config` holds model settings.
 
     The plan's prompt limit applies (PlanLimitReached, nothing created).
     """
     segment, project = access.get_segment(session, principal, segment_id, write=True)
     name = clean_name(name, what="prompt")
     content = clean_content(content)
+    type = chat.check_type(type)
+    messages = chat.validate_messages(messages or [])
+    config = model_config.validate_config(config or {})
+    if type == "chat" and not variables and chat.check_syntax(messages) is None:
+        variables = variable_specs.sync_with_content({}, chat.detect_variables(messages))
     lock_user(session, project.user_id)
     plans.ensure_can_add_prompts(session, project.user_id)
     project = lock_project(session, project.id)
@@ -73,6 +83,9 @@ def create_prompt(
         name=name,
         content=content,
         variables=dict(variables or {}),
+        type=type,
+        messages=messages,
+        config=config,
         order=len(siblings),
     )
     position = len(siblings) if index is None else clamp_index(index, len(siblings))

@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from promptrepo.models import PRODUCTION_LABEL, LabelEvent, Profile, Version, VersionLabel
-from promptrepo.services import access, versions
+from promptrepo.services import access, chat, versions
 from promptrepo.services.errors import ValidationFailed
 from promptrepo.services.principal import Principal
 
@@ -110,6 +110,15 @@ class PromotionPreview:
     @property
     def allowed(self) -> bool:
         return not self.refusal
+
+
+def _source(version) -> str:
+    """What a version's author wrote, as text: a chat prompt's messages as `role:` blocks."""
+    if version is None:
+        return ""
+    if getattr(version, "type", "text") == "chat":
+        return chat.as_text(version.messages or [])
+    return version.content
 
 
 def side_by_side(old: str, new: str) -> list[SideBySideRow]:
@@ -214,7 +223,12 @@ def promotion_preview(
     placeholders: list[str] = []
     if target is not None:
         check = versions.release_check(
-            target.content, target.variables, target.validators, target.template_dialect
+            target.content,
+            target.variables,
+            target.validators,
+            target.template_dialect,
+            type=target.type,
+            messages=target.messages,
         )
         placeholders = check.filled
         if check.render_error:
@@ -229,7 +243,7 @@ def promotion_preview(
                 else f"{len(failing)} validator{'s' if len(failing) > 1 else ''} failed."
             )
             details = [f"{c.type}: {c.message}" for c in failing]
-    rows = side_by_side(current.content if current else "", target.content if target else "")
+    rows = side_by_side(_source(current), _source(target))
     return PromotionPreview(
         label=label,
         kind=kind,

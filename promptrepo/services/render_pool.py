@@ -382,6 +382,57 @@ def render_and_validate(
     return answer["text"], results
 
 
+def render_chat(
+    messages: list[dict[str, Any]],
+    spec: dict[str, Any],
+    validator_list: list[Any],
+    values: dict[str, Any],
+    placeholders: dict[str, Any] | None = None,
+    dialect: str = "jinja2",
+) -> tuple[str, list[dict[str, str]], list[ValidatorResult]]:
+    """A chat prompt's `render_and_validate`: (the conversation as text, the rendered
+    messages, the validator results), under the same budget. Blocks the calling thread."""
+    answer = pool().run(
+        {
+            "type": "chat",
+            "messages": messages,
+            "spec": spec,
+            "validators": _validator_payload(validator_list),
+            "values": values,
+            "placeholders": placeholders,
+            "dialect": dialect,
+        }
+    )
+    if not answer["ok"]:
+        raise ValidationFailed(answer["message"], errors=answer.get("errors") or [])
+    results = [ValidatorResult(**r) for r in answer["results"]]
+    return answer["text"], answer["messages"], results
+
+
+async def render_chat_async(
+    messages: list[dict[str, Any]],
+    spec: dict[str, Any],
+    validator_list: list[Any],
+    values: dict[str, Any],
+    placeholders: dict[str, Any] | None = None,
+    dialect: str = "jinja2",
+) -> tuple[str, list[dict[str, str]], list[ValidatorResult]]:
+    """`render_chat` for async code: the event loop keeps serving while it runs."""
+    loop = asyncio.get_running_loop()
+    call = functools.partial(
+        render_chat, messages, spec, validator_list, values, placeholders, dialect
+    )
+    return await loop.run_in_executor(_executor, call)
+
+
+def _validator_payload(validator_list: list[Any]) -> list[dict[str, Any]]:
+    payload = []
+    for validator in validator_list:
+        type_, config, vid = _as_pair(validator)
+        payload.append({"type": type_, "config": config, "id": vid})
+    return payload
+
+
 async def render_and_validate_async(
     content: str,
     spec: dict[str, Any],

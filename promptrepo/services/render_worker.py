@@ -23,7 +23,7 @@ import struct
 import sys
 from typing import Any
 
-from promptrepo.services import templates, validator_rules
+from promptrepo.services import chat, templates, validator_rules
 from promptrepo.services import variables as variable_specs
 from promptrepo.services.errors import ValidationFailed
 
@@ -48,22 +48,60 @@ def render_and_validate_here(
     return text, validator_rules.run_validators(text, validator_list, context)
 
 
+def render_chat_here(
+    messages: list[dict[str, Any]],
+    spec: dict[str, Any],
+    validator_list: list[Any],
+    values: dict[str, Any],
+    placeholders: dict[str, Any] | None,
+    dialect: str = templates.PLAIN_DIALECT,
+) -> tuple[str, list[dict[str, str]], list[validator_rules.ValidatorResult]]:
+    """A chat prompt: each message rendered (placeholders filled from `placeholders`), the
+    validators run on every rendered message and on the whole conversation."""
+    chat.compile_messages(messages)
+    filled = chat.check_placeholder_values(messages, placeholders)
+    context = variable_specs.build_context(spec, values, chat.detect_variables(messages))
+    source = [
+        m if chat.is_placeholder(m) else {**m, "content": templates.dialect_source(m.get("content", ""), dialect)}
+        for m in messages
+    ]
+    rendered, from_template = chat.render_messages(source, context, filled)
+    results = chat.run_validators(rendered, from_template, validator_list, context)
+    return chat.as_text(rendered), rendered, results
+
+
 def handle(request: dict[str, Any]) -> dict[str, Any]:
     """One request → its answer; a template's failure is an answer, never a crash."""
+    messages = None
     try:
-        text, results = render_and_validate_here(
-            request["content"],
-            request["spec"],
-            request["validators"],
-            request["values"],
-            request.get("dialect", templates.PLAIN_DIALECT),
-        )
+        if request.get("type") == "chat":
+            text, messages, results = render_chat_here(
+                request["messages"],
+                request["spec"],
+                request["validators"],
+                request["values"],
+                request.get("placeholders"),
+                request.get("dialect", templates.PLAIN_DIALECT),
+            )
+        else:
+            text, results = render_and_validate_here(
+                request["content"],
+                request["spec"],
+                request["validators"],
+                request["values"],
+                request.get("dialect", templates.PLAIN_DIALECT),
+            )
     except ValidationFailed as exc:
         return {"ok": False, "message": exc.message, "errors": exc.errors}
     except Exception as exc:  # the template is user code: report, and keep serving
         message = templates.render_error_message(exc) or f"The template failed to render: {exc}"
         return {"ok": False, "message": message, "errors": [{"loc": ["content"], "msg": message}]}
-    return {"ok": True, "text": text, "results": [r.to_dict() for r in results]}
+    return {
+        "ok": True,
+        "text": text,
+        "messages": messages,
+        "results": [r.to_dict() for r in results],
+    }
 
 
 def _recv_exact(sock: socket.socket, size: int) -> bytes:

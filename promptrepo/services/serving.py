@@ -217,13 +217,20 @@ class Found:
 def served_entry(found: Found) -> Served:
     resolved = found.resolved
     body = _json(resolved.to_dict())
-    flagged = uses_template_logic(resolved.content)
+    is_chat = resolved.type == "chat"
+    sources = (
+        [m.get("content", "") for m in resolved.messages if "role" in m]
+        if is_chat
+        else [resolved.content]
+    )
+    flagged = any(uses_template_logic(source) for source in sources)
     langfuse = {
-        "type": "text",
+        "type": resolved.type,
         "name": f"{found.segment}/{resolved.name}",
         "version": resolved.version,
-        "prompt": resolved.content,
-        "config": {},
+        # a chat prompt: its messages and placeholders, in the shape Langfuse's SDK parses
+        "prompt": resolved.messages if is_chat else resolved.content,
+        "config": resolved.config,
         "labels": resolved.labels,
         "tags": [],
         "commitMessage": found.commit_message or None,
@@ -285,6 +292,9 @@ def _published_row_query(*, by_name: bool, pick: str):
             Version.commit_message,
             labels,
             Version.template_dialect,
+            Version.type,
+            Version.messages,
+            Version.config,
         )
         .join(Segment, Segment.id == Prompt.segment_id)
         .join(Project, Project.id == Segment.project_id)
@@ -363,6 +373,9 @@ def _found(row, principal: Principal | None) -> Found | None:
         commit_message,
         labels,
         dialect,
+        type_,
+        messages,
+        config,
     ) = row
     if not access.may_read(principal, owner_id, is_public, project_id):
         return None
@@ -380,6 +393,9 @@ def _found(row, principal: Principal | None) -> Found | None:
         validators=validators_ or [],
         project_id=str(project_id),
         template_dialect=dialect,
+        type=type_ or "text",
+        messages=messages or [],
+        config=config or {},
     )
     return Found(resolved, str(owner_id), bool(is_public), segment, commit_message or "")
 
@@ -514,20 +530,33 @@ async def fetch(principal: Principal | None, wanted: Wanted) -> Served:
 
 
 # --------------------------------------------------------------------------- using it
-async def render(served: Served, values: dict[str, Any]) -> versions.RenderResult:
-    """Render the served version with `values` and run its validators, in a render worker
-    (the event loop never waits on template code); a missing or mistyped variable raises
-    ValidationFailed naming it."""
+async def render(
+    served: Served, values: dict[str, Any], placeholders: dict[str, Any] | None = None
+) -> versions.RenderResult:
+    """Render the served version with `values` (a chat prompt: with `placeholders` filled) and
+    run its validators, in a render worker (the event loop never waits on template code); a
+    missing or mistyped variable raises ValidationFailed naming it."""
     resolved = served.resolved
-    text, results = await versions.render_and_validate_async(
-        resolved["content"],
+    kind = resolved.get("type", "text")  # entries cached before chat prompts lack it
+    body = await versions.render_body_async(
+        kind,
+        resolved.get("content", ""),
+        resolved.get("messages"),
         resolved["variables"],
         served.validators,
         values or {},
+        placeholders,
         # entries cached before dialects existed lack it: they are all "jinja2"
         resolved.get("template_dialect", "jinja2"),
     )
-    return versions.RenderResult(text=text, version=resolved["version"], validators=results)
+    return versions.RenderResult(
+        text=body.text,
+        version=resolved["version"],
+        validators=body.validators,
+        type=kind,
+        messages=body.messages,
+        config=resolved.get("config", {}),
+    )
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:

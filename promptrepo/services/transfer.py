@@ -12,6 +12,11 @@ The document (format_version 1):
             content: "You are {{ role }}."
             variables: {role: {type: string, default: a helpful assistant}}
             validators: [{type: length, config: {max: 4000}}]
+          - name: Support chat
+            type: chat                       # only written when not "text"
+            messages: [{role: system, content: "..."}, {type: placeholder, name: history}]
+            config: {model: gpt-4o-mini, temperature: 0.2}   # only when set
+            test_cases: [{name: refund, variables: {...}, expectations: [...]}]  # only when any
 
 Importing an export and exporting the result gives the same document (byte for byte, apart
 from the name when the importer already had a project of that name). A bad file gets every
@@ -27,12 +32,19 @@ import uuid
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 from sqlmodel import Session
 
-from promptrepo.models import Project, Prompt, Segment, Validator
+from promptrepo.models import Project, Prompt, Segment, TestCase, Validator
 from promptrepo.models.projects import VALIDATOR_TYPES
-from promptrepo.services import access, audit, plans
+from promptrepo.services import access, audit, chat, model_config, plans, testcases
 from promptrepo.services.changes import project_changed
 from promptrepo.services.errors import ValidationFailed
 from promptrepo.services.ordering import lock_user
@@ -60,6 +72,40 @@ class PromptDoc(BaseModel):
     content: str = Field(default="", max_length=CONTENT_MAX)
     variables: dict[str, Any] = Field(default_factory=dict)
     validators: list[ValidatorDoc] = Field(default_factory=list)
+    type: Literal["text", "chat"] = "text"
+    messages: list[dict[str, Any]] = Field(default_factory=list)
+    config: dict[str, Any] = Field(default_factory=dict)
+    test_cases: list[dict[str, Any]] = Field(default_factory=list)
+
+    @field_validator("messages")
+    @classmethod
+    def _messages(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        try:
+            return chat.validate_messages(value)
+        except ValidationFailed as exc:
+            raise ValueError(exc.message) from None
+
+    @field_validator("config")
+    @classmethod
+    def _config(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return model_config.validate_config(value)
+        except ValidationFailed as exc:
+            raise ValueError(exc.message) from None
+
+    @field_validator("test_cases")
+    @classmethod
+    def _cases(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        names = set()
+        for index, case in enumerate(value):
+            try:
+                testcases.validate_case(case)
+            except ValidationFailed as exc:
+                raise ValueError(f"test case {index + 1}: {exc.message}") from None
+            if case.get("name") in names:
+                raise ValueError(f"two test cases are named {case.get('name')!r}")
+            names.add(case.get("name"))
+        return value
 
 
 class SegmentDoc(BaseModel):
@@ -100,23 +146,37 @@ def project_document(
         prompt_id: [{"type": v.type, "config": _sorted(v.config or {})} for v in rows]
         for prompt_id, rows in tree.validators_by_prompt().items()
     }
-    prompts_by_segment = {
-        segment_id: [
-            {
+    grouped = tree.prompts_by_segment()
+    cases_by_prompt = testcases.export_cases(
+        session, [p.id for prompts in grouped.values() for p in prompts]
+    )
+    prompts_by_segment: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for segment_id, prompts in grouped.items():
+        entries = prompts_by_segment.setdefault(segment_id, [])
+        for p in prompts:
+            entry: dict[str, Any] = {
                 "name": p.name,
                 "content": p.content,
                 "variables": _sorted(p.variables or {}),
                 "validators": validators_by_prompt.get(p.id, []),
             }
-            for p in prompts
-        ]
-        for segment_id, prompts in tree.prompts_by_segment().items()
-    }
+            # Written only when set, so text prompts export exactly as before.
+            if p.type != "text":
+                entry["type"] = p.type
+            if p.messages:
+                entry["messages"] = [_sorted(m) for m in p.messages]
+            if p.config:
+                entry["config"] = _sorted(p.config)
+            if p.id in cases_by_prompt:
+                entry["test_cases"] = _sorted(cases_by_prompt[p.id])
+            entries.append(entry)
     return {
         "format_version": FORMAT_VERSION,
         "name": project.name,
         "description": project.description,
-        "segments": [{"name": s.name, "prompts": prompts_by_segment[s.id]} for s in tree.segments],
+        "segments": [
+            {"name": s.name, "prompts": prompts_by_segment.get(s.id, [])} for s in tree.segments
+        ],
     }
 
 
@@ -327,6 +387,7 @@ def import_project(
         description=doc.description,
     )
     levels: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
+    cases: list[tuple[uuid.UUID, dict[str, Any]]] = []
     for s_index, segment_doc in enumerate(doc.segments):
         segment = Segment(project_id=project.id, name=segment_doc.name, order=s_index)
         levels[0].append(segment)
@@ -336,9 +397,13 @@ def import_project(
                 name=prompt_doc.name,
                 content=prompt_doc.content,
                 variables=prompt_doc.variables,
+                type=prompt_doc.type,
+                messages=prompt_doc.messages,
+                config=prompt_doc.config,
                 order=p_index,
             )
             levels[1].append(prompt)
+            cases.extend((prompt.id, case) for case in prompt_doc.test_cases)
             levels[2].extend(
                 Validator(prompt_id=prompt.id, type=v.type, config=v.config, order=v_index)
                 for v_index, v in enumerate(prompt_doc.validators)
@@ -349,6 +414,11 @@ def import_project(
         for rows in levels:  # parents before children (no ORM relationships to order them)
             session.add_all(rows)
             session.flush()
+        case_order: dict[uuid.UUID, int] = {}
+        for prompt_id, case in cases:
+            order = case_order[prompt_id] = case_order.get(prompt_id, -1) + 1
+            session.add(TestCase(prompt_id=prompt_id, order=order, **testcases.validate_case(case)))
+        session.flush()
     project_changed(session, project, kind="created")
     audit.record(
         session, principal.user_id, "project.import", "project", project.id, prompts=prompt_total

@@ -1,6 +1,7 @@
 """Versions (immutable snapshots), labels (movable pointers), publishing, diffs and rendering.
 
-- `create_version` snapshots the draft's content, variables and validators as version N+1.
+- `create_version` snapshots the draft's content (or chat messages), variables, validators and
+  model settings (`config`) as version N+1.
 - Labels: `production` (publishing: the version must pass its own validators, rendered with its
   variables' example/default values), `staging`, and custom names. A labelled version cannot be
   deleted. `Version.is_published` is true exactly for the version `production` points at.
@@ -30,7 +31,18 @@ from promptrepo.models import (
     VersionLabel,
     utcnow,
 )
-from promptrepo.services import access, audit, changes, drafts, render_pool, templates, validators
+from promptrepo.services import (
+    access,
+    audit,
+    changes,
+    chat,
+    drafts,
+    model_config,
+    render_pool,
+    templates,
+    testcases,
+    validators,
+)
 from promptrepo.services import variables as variable_specs
 from promptrepo.services.errors import Conflict, NotFound, ValidationFailed
 from promptrepo.services.locks import lock_prompt
@@ -67,6 +79,9 @@ class VersionDetail(VersionInfo):
     content: str = ""
     variables: dict[str, Any] = field(default_factory=dict)
     validators: list[dict[str, Any]] = field(default_factory=list)
+    type: str = "text"
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -142,6 +157,10 @@ class VersionDiff:
     content: TextDiff
     variables: list[dict[str, Any]]  # [{name, change: added|removed|changed, before, after}]
     validators_changed: bool
+    # chat prompts: [{change: same|added|removed|changed, index_before, index_after, ...}]
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    config: list[dict[str, Any]] = field(default_factory=list)  # [{key, change, before, after}]
+    type_change: tuple[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -151,6 +170,9 @@ class VersionDiff:
             "content": self.content.to_dict(),
             "variables": self.variables,
             "validators_changed": self.validators_changed,
+            "messages": self.messages,
+            "config": self.config,
+            "type_change": list(self.type_change) if self.type_change else None,
         }
 
 
@@ -165,37 +187,62 @@ class ResolvedPrompt:
     validators: list[dict[str, Any]] = field(default_factory=list)
     project_id: str = ""
     template_dialect: str = templates.PLAIN_DIALECT
+    type: str = "text"
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "prompt_id": self.prompt_id,
             "name": self.name,
             "version": self.version,
             "labels": self.labels,
-            "content": self.content,
+            "type": self.type,
+            "content": self.content if self.type == "text" else "",
             "variables": self.variables,
             "template_dialect": self.template_dialect,
+            "config": self.config,
         }
+        if self.type == "chat":
+            data["messages"] = self.messages
+        return data
 
 
 @dataclass
 class RenderResult:
-    text: str
+    text: str  # a chat prompt: the conversation as `role: content` blocks
     version: int | None
     validators: list[validators.ValidatorResult]
+    type: str = "text"
+    messages: list[dict[str, str]] | None = None
+    config: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
         return all(r.passed for r in self.validators)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
+            "type": self.type,
             "text": self.text,
             "version": self.version,
+            "config": self.config,
             "validators": [
                 {"type": r.type, "passed": r.passed, "message": r.message} for r in self.validators
             ],
         }
+        if self.type == "chat":
+            data["messages"] = self.messages
+        return data
+
+
+@dataclass
+class RenderedBody:
+    """What a prompt renders to: `text` for both types, `messages` for a chat prompt."""
+
+    text: str
+    messages: list[dict[str, str]] | None
+    validators: list[validators.ValidatorResult]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -282,17 +329,81 @@ class ReleaseCheck:
         return not self.failures
 
 
+def render_body(
+    type: str,
+    content: str,
+    messages: list[dict[str, Any]] | None,
+    spec: dict[str, Any],
+    validator_list: list[Any],
+    values: dict[str, Any],
+    placeholders: dict[str, Any] | None = None,
+    dialect: str = templates.PLAIN_DIALECT,
+) -> RenderedBody:
+    """Render a text or chat prompt and run its validators (a chat prompt's on every rendered
+    message and on the whole), in a render worker under the budget. Placeholders (chat) come
+    from the caller; an unfilled one is empty. Raises ValidationFailed naming the variable,
+    message, line or limit. Blocks the calling thread: async code uses `render_body_async`."""
+    if type != "chat":
+        _no_placeholders(placeholders)
+        text, results = render_and_validate(content, spec, validator_list, values, dialect)
+        return RenderedBody(text=text, messages=None, validators=results)
+    text, rendered, results = render_pool.render_chat(
+        messages or [], spec, validator_list, values, placeholders, dialect
+    )
+    return RenderedBody(text=text, messages=rendered, validators=results)
+
+
+async def render_body_async(
+    type: str,
+    content: str,
+    messages: list[dict[str, Any]] | None,
+    spec: dict[str, Any],
+    validator_list: list[Any],
+    values: dict[str, Any],
+    placeholders: dict[str, Any] | None = None,
+    dialect: str = templates.PLAIN_DIALECT,
+) -> RenderedBody:
+    """`render_body` for event-loop code (API routes, MCP, Reflex handlers)."""
+    if type != "chat":
+        _no_placeholders(placeholders)
+        text, results = await render_and_validate_async(
+            content, spec, validator_list, values, dialect
+        )
+        return RenderedBody(text=text, messages=None, validators=results)
+    text, rendered, results = await render_pool.render_chat_async(
+        messages or [], spec, validator_list, values, placeholders, dialect
+    )
+    return RenderedBody(text=text, messages=rendered, validators=results)
+
+
+def _no_placeholders(placeholders: dict[str, Any] | None) -> None:
+    if placeholders:
+        raise ValidationFailed(
+            "Only chat prompts have message placeholders.",
+            errors=[{"loc": ["placeholders"], "msg": "a text prompt has none"}],
+        )
+
+
 def release_check(
     content: str,
     spec: dict[str, Any],
     validator_list: list[Any],
     dialect: str = templates.PLAIN_DIALECT,
+    *,
+    type: str = "text",
+    messages: list[dict[str, Any]] | None = None,
 ) -> ReleaseCheck:
-    """Render `content` as publishing does and run its validators (see ReleaseCheck)."""
-    analysis = templates.analyze(content)
-    values, filled = variable_specs.check_values(spec, analysis.variables)
+    """Render the prompt as publishing does and run its validators (see ReleaseCheck); a chat
+    prompt with empty placeholders."""
+    if type == "chat":
+        variables = chat.detect_variables(messages or [])
+    else:
+        variables = templates.analyze(content).variables
+    values, filled = variable_specs.check_values(spec, variables)
     try:
-        _, results = render_and_validate(content, spec, validator_list, values, dialect)
+        results = render_body(
+            type, content, messages, spec, validator_list, values, None, dialect
+        ).validators
     except ValidationFailed as exc:
         return ReleaseCheck(
             failures=[{"loc": ["render"], "type": "render", "msg": exc.message}],
@@ -308,17 +419,29 @@ def release_check(
     return ReleaseCheck(failures=failures, results=results, filled=filled)
 
 
-def publish_failures(content: str, spec: dict[str, Any], validator_list: list[Any]) -> list[dict]:
+def publish_failures(
+    content: str,
+    spec: dict[str, Any],
+    validator_list: list[Any],
+    *,
+    type: str = "text",
+    messages: list[dict[str, Any]] | None = None,
+) -> list[dict]:
     """Why this content cannot be published (empty when it can): it must render and pass
     every validator, with examples/defaults and typed placeholders (`release_check`)."""
-    return release_check(content, spec, validator_list).failures
+    return release_check(content, spec, validator_list, type=type, messages=messages).failures
 
 
 def publish_refusal(version: Version, check: ReleaseCheck | None = None) -> ValidationFailed | None:
     """The error refusing to publish `version`, or None when its checks pass."""
     if check is None:
         check = release_check(
-            version.content, version.variables, version.validators, version.template_dialect
+            version.content,
+            version.variables,
+            version.validators,
+            version.template_dialect,
+            type=version.type,
+            messages=version.messages,
         )
     failures = check.failures
     if not failures:
@@ -368,8 +491,12 @@ def create_version(
             f"The commit message is at most {MAX_COMMIT_MESSAGE} characters.",
             errors=[{"loc": ["commit_message"], "msg": "too long"}],
         )
-    templates.compile_template(prompt.content)
-    used = templates.detect_variables(prompt.content)
+    if prompt.type == "chat":
+        chat.compile_messages(prompt.messages or [])
+        used = chat.detect_variables(prompt.messages or [])
+    else:
+        templates.compile_template(prompt.content)
+        used = templates.detect_variables(prompt.content)
     spec = prompt.variables or {}
     snapshot_vars = {name: spec.get(name) or variable_specs.default_spec() for name in used}
     last = session.exec(
@@ -378,9 +505,13 @@ def create_version(
     version = Version(
         prompt_id=prompt.id,
         version=(last or 0) + 1,
-        content=prompt.content,
+        # a chat prompt's text is its messages (a `content` left from its text days is not)
+        content=prompt.content if prompt.type == "text" else "",
         variables=snapshot_vars,
         validators=validators.snapshot(validators._validators_of(session, prompt.id)),
+        type=prompt.type,
+        messages=list(prompt.messages or []),
+        config=dict(prompt.config or {}),
         commit_message=message,
         author_id=principal.user_id,
         template_dialect=prompt.template_dialect,
@@ -457,6 +588,9 @@ def get_version(
         content=version.content,
         variables=version.variables,
         validators=version.validators,
+        type=version.type,
+        messages=version.messages or [],
+        config=version.config or {},
     )
 
 
@@ -524,6 +658,9 @@ def diff_versions(
         content=diff_texts(old.content, new.content),
         variables=_variable_changes(old.variables or {}, new.variables or {}),
         validators_changed=old.validators != new.validators,
+        messages=chat.message_diff(old.messages or [], new.messages or []),
+        config=model_config.config_changes(old.config or {}, new.config or {}),
+        type_change=(old.type, new.type) if old.type != new.type else None,
     )
 
 
@@ -548,6 +685,9 @@ def restore_version(
         base_revision=base_revision,
         content=version.content,
         variables=version.variables,
+        type=version.type,
+        messages=version.messages or [],
+        config=version.config or {},
         force=force,
     )
     validators.replace_validators(session, prompt.id, version.validators)
@@ -652,10 +792,16 @@ def set_label(
     placeholders: list[str] = []
     if label == PRODUCTION_LABEL:
         check = release_check(
-            version.content, version.variables, version.validators, version.template_dialect
+            version.content,
+            version.variables,
+            version.validators,
+            version.template_dialect,
+            type=version.type,
+            messages=version.messages,
         )
         if not check.passed:
             raise publish_refusal(version, check)
+        testcases.ensure_cases_pass_for_publish(session, project, prompt.id, version)
         placeholders = check.filled
     existing = session.exec(
         select(VersionLabel).where(VersionLabel.prompt_id == prompt.id, VersionLabel.name == label)
@@ -834,6 +980,9 @@ def resolve(
             validators=validators.snapshot(validators._validators_of(session, prompt.id)),
             project_id=str(project.id),
             template_dialect=prompt.template_dialect,
+            type=prompt.type,
+            messages=list(prompt.messages or []),
+            config=dict(prompt.config or {}),
         )
     if version is not None:
         row = version_row(session, prompt.id, version)
@@ -859,6 +1008,9 @@ def resolve(
         validators=row.validators or [],
         project_id=str(project.id),
         template_dialect=row.template_dialect,
+        type=row.type,
+        messages=row.messages or [],
+        config=row.config or {},
     )
 
 
@@ -871,10 +1023,11 @@ def render_prompt(
     label: str | None = None,
     version: int | None = None,
     draft: bool = False,
+    placeholders: dict[str, Any] | None = None,
 ) -> RenderResult:
     """Render a version (by number, by label, default `production`, or the draft) with
-    `values`, and run its validators on the text. A missing or mistyped variable raises
-    ValidationFailed naming it."""
+    `values` (and, for a chat prompt, `placeholders`: name → list of messages), and run its
+    validators. A missing or mistyped variable raises ValidationFailed naming it."""
     resolved = resolve(
         session,
         principal,
@@ -883,11 +1036,21 @@ def render_prompt(
         version=version,
         draft=draft,
     )
-    text, results = render_and_validate(
+    body = render_body(
+        resolved.type,
         resolved.content,
+        resolved.messages,
         resolved.variables,
         resolved.validators,
         values or {},
+        placeholders,
         resolved.template_dialect,
     )
-    return RenderResult(text=text, version=resolved.version, validators=results)
+    return RenderResult(
+        text=body.text,
+        version=resolved.version,
+        validators=body.validators,
+        type=resolved.type,
+        messages=body.messages,
+        config=resolved.config,
+    )

@@ -246,7 +246,13 @@ def test_render_names_missing_and_mistyped_variables(
         headers=owner.read_headers,
     )
     assert ok.status_code == 200, ok.text
-    assert ok.json() == {"text": "Hello Bo x3", "version": 1, "validators": []}
+    assert ok.json() == {
+        "type": "text",
+        "text": "Hello Bo x3",
+        "version": 1,
+        "config": {},
+        "validators": [],
+    }
     again = api.post(
         f"/api/v1/prompts/{pid}/render",
         json={"variables": {"name": "Cy", "count": 5}},

@@ -69,6 +69,11 @@ BELONGS_TO_B = {
     "label_events": f"prompt_id IN ({B_PROMPTS})",
     "webhooks": f"project_id IN ({B_PROJECTS})",
     "webhook_deliveries": f"project_id IN ({B_PROJECTS})",
+    "provider_connections": "user_id = :b",
+    "model_prices": "user_id = :b",
+    "playground_runs": f"prompt_id IN ({B_PROMPTS})",
+    "test_cases": f"prompt_id IN ({B_PROMPTS})",
+    "test_runs": f"prompt_id IN ({B_PROMPTS})",
 }
 
 
