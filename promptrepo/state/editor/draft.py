@@ -142,7 +142,6 @@ class DraftState(EditorState):
                 self._detected = detected
                 self._spec = variable_specs.sync_with_content(self._spec, detected)
                 self._rebuild_variable_rows()
-        self._render_preview()
 
     def _rebuild_variable_rows(self) -> None:
         errors = {row.name: row for row in self.variable_rows if row.error}
@@ -156,7 +155,9 @@ class DraftState(EditorState):
                 rows.append(row_from_spec(name, item, name in self._detected))
         self.variable_rows = rows
 
-    def _render_preview(self) -> None:
+    async def _render_preview(self) -> None:
+        """Render the preview and run the validators in a render worker (services/render_pool):
+        awaited, so this worker's event loop keeps serving everyone else meanwhile."""
         if self.syntax_error:
             self.preview_error = f"Line {self.syntax_line}: {self.syntax_error}"
             self._set_validators_not_run()
@@ -171,7 +172,7 @@ class DraftState(EditorState):
             return
         values, unset = variable_specs.preview_values(self._spec, self._detected)
         try:
-            text, results = versions.render_and_validate(
+            text, results = await versions.render_and_validate_async(
                 self._content, self._spec, self._validators, values, self._dialect
             )
         except ValidationFailed as exc:
@@ -317,6 +318,7 @@ class DraftState(EditorState):
         except ServiceError as exc:
             self.load_error = exc.message
             return notice
+        await self._render_preview()
         self.loaded = True
         return [notice, DraftState.watch] if notice else DraftState.watch
 
@@ -354,7 +356,7 @@ class DraftState(EditorState):
             history.load_history(session, principal)
             if prompt.revision > self._revision:
                 self._take_newer_draft(prompt)
-        self._render_preview()
+        await self._render_preview()
 
     def _take_newer_draft(self, prompt) -> None:
         """A newer draft was saved elsewhere. With no unsaved edits in this tab there is
@@ -373,12 +375,13 @@ class DraftState(EditorState):
 
     # ------------------------------------------------------------------ typing
     @rx.event
-    def edit_content(self, value: str):
+    async def edit_content(self, value: str):
         """A keystroke: keep the text, refresh preview and badges, schedule the autosave."""
         if not self.can_write:
             return None
         self._content = value
         self._recompute()
+        await self._render_preview()
         return self._note_edit()
 
     @rx.event
@@ -475,12 +478,13 @@ class DraftState(EditorState):
 
     @rx.event
     @guarded
-    def reload_server_draft(self):
+    async def reload_server_draft(self):
         """Throw away this tab's changes and load the draft saved elsewhere."""
         with self.acting() as (session, principal):
             prompt, _ = access.get_prompt(session, principal, self.editor_prompt_id)
             self._load_validators(session, principal)
             self._apply_draft(prompt)
+        await self._render_preview()
         self.conflict_open = False
         return rx.toast.info("Loaded the latest saved draft.")
 

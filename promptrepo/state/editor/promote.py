@@ -5,6 +5,7 @@ would be refused, before the click; `services/releases.py` decides and applies."
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import reflex as rx
@@ -120,15 +121,19 @@ class PromoteState(HistoryState):
 
     @rx.event
     @guarded
-    def open_promote(self, label: str, version: int):
+    async def open_promote(self, label: str, version: int):
         """Open the dialog for moving `label` to `version` (0: removing the label)."""
         self.promote_error = ""
         self.promote_reason = ""
-        with self.acting() as (session, principal):
-            preview = releases.promotion_preview(
-                session, principal, self.editor_prompt_id, label, int(version) or None
-            )
-        self._fill_preview(preview)
+
+        def preview_now() -> releases.PromotionPreview:
+            with self.acting() as (session, principal):
+                return releases.promotion_preview(
+                    session, principal, self.editor_prompt_id, label, int(version) or None
+                )
+
+        # The preview renders the version (services/render_pool.py): off the event loop.
+        self._fill_preview(await asyncio.to_thread(preview_now))
         self.promote_open = True
 
     @rx.event
@@ -161,9 +166,10 @@ class PromoteState(HistoryState):
         return PromoteState.open_promote(label, number)
 
     @rx.event
-    def confirm_promote(self):
+    async def confirm_promote(self):
         label, target = self.promote_label, self.promote_target or None
-        try:
+
+        def promote_now():
             with self.acting() as (session, principal):
                 info = releases.promote(
                     session,
@@ -174,6 +180,11 @@ class PromoteState(HistoryState):
                     reason=self.promote_reason,
                 )
                 self.load_history(session, principal)
+            return info
+
+        try:
+            # Publishing renders the version for its checks: off the event loop.
+            info = await asyncio.to_thread(promote_now)
         except NotAuthenticated:
             return self.to_login()
         except ServiceError as exc:  # shown in the dialog, which stays open
