@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import datetime
 from typing import Literal
@@ -94,6 +95,9 @@ class AuthSession(SQLModel, table=True):
     ip_address: str = Field(default="", max_length=64)
 
 
+PUBLIC_KEY_PREFIX = "pk-"
+
+
 class ApiKey(SQLModel, table=True):
     """A program's credential (`pr_...`); only its SHA-256 is stored."""
 
@@ -109,7 +113,11 @@ class ApiKey(SQLModel, table=True):
     # A project key reaches only this project (None: every project of the user).
     project_id: uuid.UUID | None = fk_field("projects.id", nullable=True)
     # Not a secret: names the key (HTTP Basic's user name for the Langfuse-compatible API).
-    public_key: str = Field(max_length=40, unique=True)
+    public_key: str = Field(
+        default_factory=lambda: PUBLIC_KEY_PREFIX + secrets.token_hex(16),
+        max_length=40,
+        unique=True,
+    )
     created_at: datetime = created_field()
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

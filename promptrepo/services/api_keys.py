@@ -17,14 +17,14 @@ from sqlmodel import Session, select, update
 
 from promptrepo.db import after_commit
 from promptrepo.models import ApiKey, Profile, utcnow
-from promptrepo.models.users import API_KEY_SCOPES
+from promptrepo.models.users import API_KEY_SCOPES, PUBLIC_KEY_PREFIX
 from promptrepo.services import access, audit, cache
 from promptrepo.services.errors import NotFound, PermissionDenied, ValidationFailed
 from promptrepo.services.locks import lock_user
 from promptrepo.services.principal import Principal, require_user, require_write
 
 KEY_PREFIX = "pr_"
-PUBLIC_KEY_PREFIX = "pk-"
+
 # How many characters of the secret are kept for display ("pr_AbC12…").
 DISPLAY_PREFIX_LEN = 10
 MAX_KEYS_PER_USER = 50
