@@ -17,7 +17,7 @@ from promptrepo.api.schemas import (
     ProjectRenderOut,
     ProjectUpdate,
 )
-from promptrepo.services import forks, projects, serving, versions
+from promptrepo.services import forks, projects, render_pool, serving, versions
 from promptrepo.services.errors import NotFound, ValidationFailed
 from promptrepo.services.projects import ProjectDetail, ProjectSummary
 
@@ -117,9 +117,11 @@ def render_project(
 ) -> dict:
     """Every prompt's version under `label` (default `production`), in segment and prompt
     order, rendered with the same `variables` and joined by blank lines. Prompts without a
-    version under the label are listed in `skipped`. A missing or mistyped variable is 422."""
+    version under the label are listed in `skipped`. A missing or mistyped variable is 422, and
+    so is a template past a render limit; all prompts share one time budget (1 s by default)."""
     label, _ = serving.selector(body.label, None)
     detail = projects.get_project_detail(session, principal, project_id)
+    deadline = render_pool.shared_deadline("The project")  # one budget for all its prompts
     parts: list[dict] = []
     skipped: list[dict] = []
     for segment in detail.segments:
@@ -146,6 +148,7 @@ def render_project(
                     body.variables,
                     None,
                     resolved.template_dialect,
+                    deadline=deadline,
                 ).text
             except ValidationFailed as exc:
                 raise ValidationFailed(

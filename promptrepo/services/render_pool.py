@@ -54,6 +54,21 @@ class WorkerFailed(Exception):
     """The worker process died or broke the protocol (not the template's fault alone)."""
 
 
+@dataclass
+class Deadline:
+    """One time budget shared by several renders (e.g. every prompt of a project)."""
+
+    what: str
+    seconds: float
+    at: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.at = self.at or time.monotonic() + self.seconds
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
+
+
 @dataclass(frozen=True)
 class PoolConfig:
     size: int = 2
@@ -282,16 +297,25 @@ class RenderPool:
                 self._zygote = None
 
     # ------------------------------------------------------------------ requests
-    def run(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Send `request` to a worker; its answer, or ValidationFailed when past the budget."""
+    def run(self, request: dict[str, Any], deadline: Deadline | None = None) -> dict[str, Any]:
+        """Send `request` to a worker; its answer, or ValidationFailed when past the budget
+        (this render's own, or what is left of `deadline`'s shared by several renders)."""
         payload = json.dumps(request, default=str).encode()
         worker = self._acquire()
+        timeout = self.config.timeout if deadline is None else deadline.remaining()
         try:
-            answer = worker.request(payload, self.config.timeout)
+            if timeout <= 0:
+                raise TimeoutError
+            answer = worker.request(payload, timeout)
         except TimeoutError:
-            self._discard(worker)
+            if timeout > 0:
+                self._discard(worker)
+            else:
+                self._release(worker)
+            what = "The template" if deadline is None else deadline.what
+            budget = self.config.timeout if deadline is None else deadline.seconds
             message = (
-                f"The template took longer than {self.config.timeout:g} s to render "
+                f"{what} took longer than {budget:g} s to render "
                 "(the time limit, validators included); simplify it or its validators."
             )
             raise ValidationFailed(message, errors=[{"loc": ["content"], "msg": message}]) from None
@@ -350,15 +374,24 @@ def configure(config: PoolConfig | None = None) -> RenderPool:
     return _pool
 
 
+def shared_deadline(what: str) -> Deadline:
+    """One render budget (RENDER_TIMEOUT_SECONDS) for several renders, e.g. a whole project:
+    pass it as `deadline=` to each so their total time is bounded, not just each one's."""
+    return Deadline(what, pool().config.timeout)
+
+
 def render_and_validate(
     content: str,
     spec: dict[str, Any],
     validator_list: list[Any],
     values: dict[str, Any],
     dialect: str = "jinja2",
+    *,
+    deadline: Deadline | None = None,
 ) -> tuple[str, list[ValidatorResult]]:
     """Render `content` with `values` checked against `spec`, then run the validators on the
-    text, in a worker process under the render budget. Blocks the calling thread.
+    text, in a worker process under the render budget (or what is left of `deadline`).
+    Blocks the calling thread.
 
     Raises ValidationFailed naming the variable, the line or the limit the template hit
     (time included), or RateLimited when every worker stays busy.
@@ -374,7 +407,8 @@ def render_and_validate(
             "validators": validators,
             "values": values,
             "dialect": dialect,
-        }
+        },
+        deadline,
     )
     if not answer["ok"]:
         raise ValidationFailed(answer["message"], errors=answer.get("errors") or [])
@@ -389,6 +423,8 @@ def render_chat(
     values: dict[str, Any],
     placeholders: dict[str, Any] | None = None,
     dialect: str = "jinja2",
+    *,
+    deadline: Deadline | None = None,
 ) -> tuple[str, list[dict[str, str]], list[ValidatorResult]]:
     """A chat prompt's `render_and_validate`: (the conversation as text, the rendered
     messages, the validator results), under the same budget. Blocks the calling thread."""
@@ -401,7 +437,8 @@ def render_chat(
             "values": values,
             "placeholders": placeholders,
             "dialect": dialect,
-        }
+        },
+        deadline,
     )
     if not answer["ok"]:
         raise ValidationFailed(answer["message"], errors=answer.get("errors") or [])

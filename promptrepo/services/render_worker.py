@@ -14,6 +14,8 @@ process calls it outside tests.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import os
 import resource
@@ -28,6 +30,7 @@ from promptrepo.services import variables as variable_specs
 from promptrepo.services.errors import ValidationFailed
 
 READY = b"ready"
+PR_SET_PDEATHSIG = 1
 _HEADER = struct.Struct(">I")
 
 
@@ -138,7 +141,7 @@ def zygote(control: socket.socket, memory_mb: int) -> None:
     end of a fresh socket pair. Exits when `control` closes."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # exited workers are reaped at once
     control.sendall(READY)
-    while control.recv(1):
+    while _recv_command(control):
         parent_end, worker_end = socket.socketpair()
         pid = os.fork()
         if pid == 0:  # the worker
@@ -146,6 +149,7 @@ def zygote(control: socket.socket, memory_mb: int) -> None:
                 control.close()
                 parent_end.close()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                _die_with_parent()
                 if memory_mb:
                     limit = memory_mb * 1024 * 1024
                     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -157,10 +161,28 @@ def zygote(control: socket.socket, memory_mb: int) -> None:
         parent_end.close()
 
 
+def _recv_command(control: socket.socket) -> bytes:
+    try:
+        return control.recv(1)
+    except OSError:
+        return b""
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this worker when the zygote exits (it does when the serving process
+    is gone), so a worker busy in a long render does not outlive its server."""
+    # Elsewhere the worker exits when its socket closes, after the current render.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def main(argv: list[str]) -> None:
     control_fd, memory_mb, nice = (int(a) for a in argv[:3])
     control = socket.socket(fileno=control_fd)
     os.dup2(2, 1)  # a stray print goes to the log, never anywhere else
+    # Below the serving process in its own session: requests keep the CPU first. (A session
+    # of its own with a lowered autogroup would rank lower still, but then a loaded machine
+    # starves legitimate renders past their wall-clock budget; measured, not adopted.)
     if nice:
         os.nice(nice)
     # Import and warm the sandbox and the validators once: every worker forked from here

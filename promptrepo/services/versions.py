@@ -338,6 +338,8 @@ def render_body(
     values: dict[str, Any],
     placeholders: dict[str, Any] | None = None,
     dialect: str = templates.PLAIN_DIALECT,
+    *,
+    deadline: render_pool.Deadline | None = None,
 ) -> RenderedBody:
     """Render a text or chat prompt and run its validators (a chat prompt's on every rendered
     message and on the whole), in a render worker under the budget. Placeholders (chat) come
@@ -345,10 +347,12 @@ def render_body(
     message, line or limit. Blocks the calling thread: async code uses `render_body_async`."""
     if type != "chat":
         _no_placeholders(placeholders)
-        text, results = render_and_validate(content, spec, validator_list, values, dialect)
+        text, results = render_and_validate(
+            content, spec, validator_list, values, dialect, deadline=deadline
+        )
         return RenderedBody(text=text, messages=None, validators=results)
     text, rendered, results = render_pool.render_chat(
-        messages or [], spec, validator_list, values, placeholders, dialect
+        messages or [], spec, validator_list, values, placeholders, dialect, deadline=deadline
     )
     return RenderedBody(text=text, messages=rendered, validators=results)
 
