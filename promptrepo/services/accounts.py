@@ -251,6 +251,22 @@ def _target(session: Session, user_id: uuid.UUID | str) -> Profile:
     return profile
 
 
+def _lock_admin_and_target(session: Session, actor: Principal, target: Profile) -> Profile:
+    """Lock the acting admin's and the target's rows (in id order, so two admins acting on
+    each other cannot deadlock) and check that the actor is still an active admin.
+
+    Without it two admins demoting or suspending each other at once both succeed and leave
+    no admin at all; with it the second finds it is no longer one.
+    """
+    rows = {}
+    for user_id in sorted({actor.user_id, target.id}):
+        rows[user_id] = lock_user(session, user_id)
+    me = rows[actor.user_id]
+    if me.role != "admin" or me.suspended_at is not None:
+        raise PermissionDenied("You are no longer an administrator.")
+    return rows[target.id]
+
+
 def suspend_user(session: Session, actor: Principal | None, user_id: uuid.UUID | str) -> Profile:
     """Suspend a user (admins only): they cannot log in, and their sessions and API keys stop
     working at once."""
@@ -258,6 +274,7 @@ def suspend_user(session: Session, actor: Principal | None, user_id: uuid.UUID |
     profile = _target(session, user_id)
     if profile.id == actor.user_id:
         raise PermissionDenied("You cannot suspend your own account.")
+    profile = _lock_admin_and_target(session, actor, profile)
     return _set_suspended(session, actor.user_id, profile, suspended=True)
 
 
@@ -308,6 +325,8 @@ def set_role(session: Session, actor: Principal | None, email: str, role: str) -
         raise NotFound(f"No account with the e-mail address {email.strip().lower()}.")
     if actor is not None and profile.id == actor.user_id and role != "admin":
         raise PermissionDenied("You cannot remove your own admin role.")
+    if actor is not None:
+        profile = _lock_admin_and_target(session, actor, profile)
     if profile.role != role:
         profile.role = role
         profile.updated_at = utcnow()

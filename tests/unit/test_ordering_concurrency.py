@@ -1,7 +1,8 @@
-"""Two tabs reordering the same project at once, for real, on PostgreSQL.
+"""Two tabs reordering the same project at once, for real, on PostgreSQL and SQLite.
 
 Each thread has its own session and connection; the services lock the project's row
-(SELECT ... FOR UPDATE), so the orders stay 0..n-1 with no duplicates or gaps.
+(SELECT ... FOR UPDATE; on SQLite the write lock, taken before the siblings are read), so
+the orders stay 0..n-1 with no duplicates or gaps.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from sqlmodel import Session, select
 
 from promptrepo.models import Prompt, Segment
 from promptrepo.services import ordering, projects, prompts, segments
-from tests.conftest import truncate_all
 from tests.factories import make_user
 
 ROUNDS = 15
@@ -61,9 +61,8 @@ def _run_in_threads(engine: Engine, work) -> list[BaseException]:
     return errors
 
 
-def test_concurrent_reorders_and_inserts_keep_orders_dense(pg_engine: Engine) -> None:
-    truncate_all(pg_engine)
-    with Session(pg_engine, expire_on_commit=False) as session:
+def test_concurrent_reorders_and_inserts_keep_orders_dense(engine: Engine) -> None:
+    with Session(engine, expire_on_commit=False) as session:
         owner = make_user(session, plan="pro")
         project = projects.create_project(session, owner, name="Busy")
         first = segments.create_segment(session, owner, project.id, name="first")
@@ -92,9 +91,9 @@ def test_concurrent_reorders_and_inserts_keep_orders_dense(pg_engine: Engine) ->
                 new_index=rng.randrange(10),
             )
 
-    errors = _run_in_threads(pg_engine, work)
+    errors = _run_in_threads(engine, work)
     assert errors == []
-    with Session(pg_engine) as session:
+    with Session(engine) as session:
         segs = session.exec(select(Segment).where(Segment.project_id == project.id)).all()
         assert sorted(s.order for s in segs) == list(range(len(segs)))
         total = 0
@@ -105,9 +104,8 @@ def test_concurrent_reorders_and_inserts_keep_orders_dense(pg_engine: Engine) ->
         assert total >= 8
 
 
-def test_two_tabs_appending_at_once_get_distinct_positions(pg_engine: Engine) -> None:
-    truncate_all(pg_engine)
-    with Session(pg_engine, expire_on_commit=False) as session:
+def test_two_tabs_appending_at_once_get_distinct_positions(engine: Engine) -> None:
+    with Session(engine, expire_on_commit=False) as session:
         owner = make_user(session, plan="pro")
         project = projects.create_project(session, owner, name="Race")
         session.commit()
@@ -115,7 +113,7 @@ def test_two_tabs_appending_at_once_get_distinct_positions(pg_engine: Engine) ->
     def work(session: Session, rng: random.Random) -> None:
         segments.create_segment(session, owner, project.id, name=f"s{rng.random():.6f}")
 
-    assert _run_in_threads(pg_engine, work) == []
-    with Session(pg_engine) as session:
+    assert _run_in_threads(engine, work) == []
+    with Session(engine) as session:
         orders = session.exec(select(Segment.order).where(Segment.project_id == project.id)).all()
         assert sorted(orders) == list(range(2 * ROUNDS))

@@ -18,7 +18,16 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from promptrepo.db import build_engine
-from promptrepo.models import ApiKey, AuditLog, Project, Prompt, Validator, Version, VersionLabel
+from promptrepo.models import (
+    ApiKey,
+    AuditLog,
+    Profile,
+    Project,
+    Prompt,
+    Validator,
+    Version,
+    VersionLabel,
+)
 from promptrepo.services import (
     access,
     accounts,
@@ -33,6 +42,7 @@ from promptrepo.services import (
 )
 from promptrepo.services.errors import (
     NotFound,
+    PermissionDenied,
     PlanLimitReached,
     ServiceError,
     ValidationFailed,
@@ -379,3 +389,36 @@ def test_profile_updates_racing_account_deletion_answer_not_found(db: Engine) ->
     outcomes = run_concurrently(db, 6, work)
     assert "deleted" in outcomes
     assert all(isinstance(o, (str, NotFound)) for o in outcomes)
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(db: Engine) -> None:
+    with Session(db, expire_on_commit=False) as session:
+        first = make_user(session, role="admin", email="first-admin@example.com")
+        second = make_user(session, role="admin", email="second-admin@example.com")
+        session.commit()
+    pairs = [(first, second), (second, first)]
+
+    def demote(session: Session, i: int):
+        actor, target = pairs[i % 2]
+        if i >= 2:
+            return accounts.suspend_user(session, actor, target.user_id).id
+        return accounts.set_role(session, actor, target.email, "user").id
+
+    outcomes = run_concurrently(db, 2, demote)
+    assert sum(isinstance(o, PermissionDenied) for o in outcomes) == 1
+    with Session(db) as session:
+        assert accounts.count_admins(session) == 1
+
+    with Session(db, expire_on_commit=False) as session:
+        third = make_user(session, role="admin", email="third-admin@example.com")
+        session.commit()
+    survivor = first if outcomes[0] == second.user_id else second
+    pairs[:] = [(survivor, third), (third, survivor)]
+    outcomes = run_concurrently(db, 4, demote)  # two demotions, two suspensions, crossed
+    with Session(db) as session:
+        active_admins = session.exec(
+            select(func.count())
+            .select_from(Profile)
+            .where(Profile.role == "admin", Profile.suspended_at.is_(None))
+        ).one()
+        assert active_admins >= 1
