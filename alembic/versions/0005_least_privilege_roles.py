@@ -66,7 +66,12 @@ APP_RIGHTS: dict[str, dict[str, str]] = {
         "DELETE": OWN,
     },
     "billing": {"SELECT": OWN},
-    "audit_log": {"SELECT": "actor_id = app_user_id()", "INSERT": "actor_id = app_user_id()"},
+    "audit_log": {
+        "SELECT": "actor_id = app_user_id()",
+        # an account's deletion is logged without an actor (the profile is gone)
+        "INSERT": "actor_id = app_user_id() OR (actor_id IS NULL AND target_type = 'profile' "
+        "AND target_id = app_user_id()::text)",
+    },
     "stripe_events": {},
     "projects": {
         "SELECT": "is_public OR user_id = app_user_id()",

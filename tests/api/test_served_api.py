@@ -130,3 +130,26 @@ def test_big_bodies_are_413_and_bad_json_400(app_server, caller: Caller) -> None
     assert malformed.status_code == 400
     assert malformed.headers["content-type"].startswith("application/problem+json")
     assert httpx.get(url, headers=bearer("pr_nope"), timeout=30).status_code == 401
+
+
+def test_the_served_app_logs_in_only_as_its_two_roles(app_server, http, caller: Caller) -> None:
+    """On PostgreSQL the running app never connects as the owner (or a superuser): only as
+    the row-level-security role and, for the named system paths, the system role."""
+    if not app_server.database_url.startswith("postgresql"):
+        pytest.skip("roles exist on PostgreSQL only")
+    from sqlalchemy import text
+
+    prompt_id = _published_prompt(http, caller)
+    assert http.get(f"/prompts/{prompt_id}/resolve", headers=caller.read_headers).is_success
+    assert httpx.get(app_server.url + "/").is_success
+    app_server.engine.dispose()  # the test's own owner connections: only the one below stays
+    with app_server.engine.connect() as conn:
+        logins = set(
+            conn.execute(
+                text(
+                    "SELECT DISTINCT usename FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).scalars()
+        )
+    assert logins == {"promptrepo_user", "promptrepo_system"}, logins

@@ -349,3 +349,32 @@ def test_every_system_path_is_used_and_documented() -> None:
     assert used == set(db.SYSTEM_PATHS), "system_scope purposes and db.SYSTEM_PATHS differ"
     for purpose in db.SYSTEM_PATHS:
         assert f"`{purpose}`" in architecture, f"ARCHITECTURE.md does not list `{purpose}`"
+
+
+def test_a_user_deletes_their_own_account_as_the_app_role(
+    pg: Engine, pg_app_engine: Engine, a_and_b
+) -> None:
+    """Account deletion runs under the app role: the cascade removes every row of A (billing
+    too, which A may not write directly) and nothing of B's."""
+    from promptrepo.services import accounts
+
+    a, b = a_and_b
+    with _as_app(pg_app_engine, a.user_id) as s:
+        accounts.delete_account(s, a, confirmation=a.email)
+        s.commit()
+    for table in ("profiles", "billing", "projects", "api_keys", "auth_sessions"):
+        column = "id" if table == "profiles" else "user_id"
+        with pg.connect() as conn:
+            left = conn.execute(
+                text(f"SELECT count(*) FROM {table} WHERE {column} = :a"), {"a": a.user_id}
+            ).scalar_one()
+        assert left == 0, table
+        assert _b_rows(pg, table, b.user_id) >= 1, table
+    with pg.connect() as conn:
+        logged = conn.execute(
+            text(
+                "SELECT count(*) FROM audit_log WHERE action = 'account.deleted' AND target_id = :a"
+            ),
+            {"a": str(a.user_id)},
+        ).scalar_one()
+    assert logged == 1
