@@ -195,14 +195,18 @@ def main() -> None:
             page.locator("#var-persona").fill("a benchmark")
             page.locator("#var-question").fill("go")
             delays: list[float] = []
-            for _ in range(2):  # the first run warms up
+            for attempt in range(2):  # the first run warms up
                 fake.sent_at.clear()
                 page.evaluate(OBSERVE_JS)
                 page.locator("#pg-run").click()
-                page.wait_for_function(
-                    "document.getElementById('run-status')?.textContent === 'done'",
-                    timeout=60_000,
-                )
+                try:  # the run is listed once it has finished
+                    page.locator(".run-row").nth(attempt).wait_for(timeout=60_000)
+                except Exception:
+                    status = page.locator("#run-status").all_inner_texts()
+                    error = page.locator("#run-error").all_inner_texts()
+                    raise SystemExit(f"the run did not finish: {status}, {error}") from None
+                status = page.locator("#run-status").inner_text()
+                assert status == "done", (status, page.locator("#run-error").all_inner_texts())
                 seen = page.evaluate("window.__seen")
                 sent = list(fake.sent_at)
                 length = 0
