@@ -291,7 +291,7 @@ def start_api_only(database_url: str, body_file: Path, **extra_env: str):
         env=env,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300  # importing the app takes long on a saturated machine
     while True:
         try:
             if httpx.get(url + "/api/health", timeout=2).status_code < 500:

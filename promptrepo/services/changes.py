@@ -76,6 +76,37 @@ def prompt_event(session: Session, project: Project, event_type: str, **data: An
         event.listen(session, "after_rollback", _after_rollback)
 
 
+def version_created(session: Session, project: Project, prompt, number: int) -> None:
+    prompt_event(
+        session, project, "version.created", prompt_id=prompt.id, name=prompt.name, version=number
+    )
+
+
+def label_moved(
+    session: Session,
+    project: Project,
+    prompt,
+    label: str,
+    number: int | None,
+    previous: int | None,
+) -> None:
+    """`label` now points at version `number` (None: removed); it pointed at `previous`."""
+    prompt_event(
+        session,
+        project,
+        "label.moved",
+        prompt_id=prompt.id,
+        name=prompt.name,
+        label=label,
+        version=number,
+        previous_version=previous,
+    )
+
+
+def prompt_deleted(session: Session, project: Project, prompt) -> None:
+    prompt_event(session, project, "prompt.deleted", prompt_id=prompt.id, name=prompt.name)
+
+
 def _after_commit(session: Session) -> None:
     for prompt_event_ in session.info.pop(_EVENTS_KEY, []):
         try:

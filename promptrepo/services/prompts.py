@@ -171,5 +171,5 @@ def delete_prompt(
     session.expunge(prompt)
     renumber(session, prompts_in_order(session, segment_id))
     project_changed(session, project)
-    changes.prompt_event(session, project, "prompt.deleted", prompt_id=prompt.id, name=prompt.name)
+    changes.prompt_deleted(session, project, prompt)
     session.flush()

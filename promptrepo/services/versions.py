@@ -536,14 +536,7 @@ def create_version(
         revision=prompt.revision,
     )
     changes.project_changed(session, project)
-    changes.prompt_event(
-        session,
-        project,
-        "version.created",
-        prompt_id=prompt.id,
-        name=prompt.name,
-        version=version.version,
-    )
+    changes.version_created(session, project, prompt, version.version)
     return version
 
 
@@ -848,16 +841,7 @@ def set_label(
         previous_version=previous,
     )
     changes.project_changed(session, project)
-    changes.prompt_event(
-        session,
-        project,
-        "label.moved",
-        prompt_id=prompt.id,
-        name=prompt.name,
-        label=label,
-        version=version.version,
-        previous_version=previous,
-    )
+    changes.label_moved(session, project, prompt, label, version.version, previous)
     return LabelInfo(
         name=label,
         version=version.version,
@@ -912,16 +896,7 @@ def remove_label(
         version=version.version if version else None,
     )
     changes.project_changed(session, project)
-    changes.prompt_event(
-        session,
-        project,
-        "label.moved",
-        prompt_id=prompt.id,
-        name=prompt.name,
-        label=label,
-        version=None,
-        previous_version=version.version if version else None,
-    )
+    changes.label_moved(session, project, prompt, label, None, version and version.version)
 
 
 def rollback(
