@@ -55,7 +55,7 @@ def card_link(card: GalleryCard) -> rx.Component:
                     rx.badge(
                         rx.icon("git-fork", size=12),
                         card.fork_count,
-                        " forks",
+                        rx.cond(card.fork_count == 1, " fork", " forks"),
                         variant="soft",
                         class_name="gallery-forks",
                     ),

@@ -382,7 +382,7 @@ def teaser_card(card: TeaserCard) -> rx.Component:
                 rx.spacer(),
                 rx.badge(
                     rx.icon("git-fork", size=12, aria_hidden="true"),
-                    card.fork_count.to_string() + " forks",
+                    card.fork_count.to_string() + rx.cond(card.fork_count == 1, " fork", " forks"),
                     variant="soft",
                 ),
                 width="100%",

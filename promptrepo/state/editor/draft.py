@@ -274,6 +274,7 @@ class DraftState(EditorState):
     @rx.event
     async def load_editor(self):
         """on_load: check access, then load the draft, validators and history."""
+        # The pane substates subclass DraftState, so they are imported here, not at the top.
         from promptrepo.state.editor.history import HistoryState
         from promptrepo.state.editor.validators import ValidatorsState
 

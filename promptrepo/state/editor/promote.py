@@ -12,7 +12,7 @@ import reflex as rx
 
 from promptrepo.formatting import format_timestamp
 from promptrepo.models import PRODUCTION_LABEL
-from promptrepo.services import releases
+from promptrepo.services import releases, versions
 from promptrepo.services.errors import NotAuthenticated, ServiceError, ValidationFailed
 from promptrepo.state.editor.base import guarded
 from promptrepo.state.editor.history import HistoryState
@@ -158,7 +158,7 @@ class PromoteState(HistoryState):
             self.label_error = "Type a label name (e.g. staging)."
             return None
         try:
-            releases.versions.check_label_name(label)
+            versions.check_label_name(label)
         except ValidationFailed as exc:
             self.label_error = exc.message
             return None
