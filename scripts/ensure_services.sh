@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# For `make test`: makes sure PostgreSQL (127.0.0.1:5432), Redis (127.0.0.1:6379) and Debian's
-# Chromium are there, installing them with apt-get and starting them when they are not.
+# For `make test`: makes sure PostgreSQL (127.0.0.1:5432), Redis (127.0.0.1:6379), Debian's
+# Chromium and nginx are there, installing them with apt-get and starting them when they are not.
 set -uo pipefail
 
 apt_install() {
@@ -14,6 +14,8 @@ apt_install() {
 }
 
 [ -x /usr/bin/chromium ] || apt_install chromium
+# nginx: the rolling-restart test runs two app servers behind it (deploy/).
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || apt_install nginx
 
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   command -v pg_ctlcluster >/dev/null 2>&1 || apt_install postgresql
