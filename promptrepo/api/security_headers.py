@@ -15,8 +15,10 @@ The page policy, and the Reflex internals it depends on (reflex 0.10.1):
 - `script-src 'self'` plus the SHA-256 of every inline `<script>` in the prerendered pages.
   React Router's prerender (`reflex export`/`reflex run --env prod`, output in
   `.web/build/client/**.html`) inlines the color-mode script, the scroll restorer, the
-  route-module import and `__reactRouterContext` stream chunks; they are hashed once, on the
-  first page served, from the files themselves, so a new build needs no list kept by hand.
+  route-module import and `__reactRouterContext` stream chunks; and React 19 runs the
+  `<script>` elements it renders (`rx.script`, e.g. the editor's unload guard), whose text is
+  a string literal in a vite bundle (`assets/*.js`). All are hashed once, on the first page
+  served, from the built files themselves, so a new build needs no list kept by hand.
 - `'unsafe-eval'`: Reflex's frontend (`.web/utils/state.js`, `applyEvent`) runs the
   `_call_script`/`_call_function` events that the server sends (every `rx.toast`, `rx.call_script`,
   and the callbacks of `rx.call_function`) with `eval()`. Without it no toast would show.
