@@ -15,8 +15,10 @@ The page policy, and the Reflex internals it depends on (reflex 0.10.1):
 - `script-src 'self'` plus the SHA-256 of every inline `<script>` in the prerendered pages.
   React Router's prerender (`reflex export`/`reflex run --env prod`, output in
   `.web/build/client/**.html`) inlines the color-mode script, the scroll restorer, the
-  route-module import and `__reactRouterContext` stream chunks; they are hashed once, on the
-  first page served, from the files themselves, so a new build needs no list kept by hand.
+  route-module import and `__reactRouterContext` stream chunks; and React 19 runs the
+  `<script>` elements it renders (`rx.script`, e.g. the editor's unload guard), whose text is
+  a string literal in a vite bundle (`assets/*.js`). All are hashed once, on the first page
+  served, from the built files themselves, so a new build needs no list kept by hand.
 - `'unsafe-eval'`: Reflex's frontend (`.web/utils/state.js`, `applyEvent`) runs the
   `_call_script`/`_call_function` events that the server sends (every `rx.toast`, `rx.call_script`,
   and the callbacks of `rx.call_function`) with `eval()`. Without it no toast would show.
@@ -63,12 +65,55 @@ def script_hashes(html: str) -> list[str]:
     return out
 
 
+# An `rx.script("…")` as vite's minifier leaves it in a bundle: jsx(`script`, {…}, `code`).
+BUNDLED_SCRIPT = re.compile(
+    r"""\((["`])script\1,\{[^{}]*\},(["`])((?:[^\\]|\\.)*?)\2\)""", re.DOTALL
+)
+JS_ESCAPE = re.compile(r"\\(u\{[0-9a-fA-F]+\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)", re.DOTALL)
+JS_SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
+
+
+def _js_unescape(literal: str) -> str:
+    def one(match: re.Match) -> str:
+        code = match.group(1)
+        if code.startswith("u{"):
+            return chr(int(code[2:-1], 16))
+        if code[0] in "ux" and len(code) > 1:
+            return chr(int(code[1:], 16))
+        if code == "\n":  # a line continuation
+            return ""
+        return JS_SIMPLE_ESCAPES.get(code, code)
+
+    return JS_ESCAPE.sub(one, literal)
+
+
+def bundled_script_hashes(js: str) -> list[str]:
+    """Hashes of the inline scripts that React renders from a bundle (`rx.script` children):
+    React 19 runs a <script> element it creates, so CSP checks its text like any other."""
+    out = []
+    for _quote, _q2, literal in BUNDLED_SCRIPT.findall(js):
+        if "${" in literal.replace("\\${", ""):
+            continue  # built at run time: it cannot have a fixed hash
+        body = _js_unescape(literal)
+        if body.strip():
+            digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+            out.append(f"'sha256-{digest}'")
+    return out
+
+
 def prerendered_script_hashes(static_dir: Path) -> list[str]:
-    """The hashes of every inline script in the built pages, each once, in a stable order."""
+    """The hashes of every inline script of the built app, each once, in a stable order: those
+    in the prerendered pages, and those React renders from the JS bundles (dynamic routes,
+    such as the editor, are not prerendered)."""
     hashes: dict[str, None] = {}
     for page in sorted(static_dir.rglob("*.html")):
         for source in script_hashes(page.read_text(errors="replace")):
             hashes[source] = None
+    for bundle in sorted(static_dir.glob("assets/*.js")):
+        text = bundle.read_text(errors="replace")
+        if "script" in text:
+            for source in bundled_script_hashes(text):
+                hashes[source] = None
     return list(hashes)
 
 

@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from promptrepo.api.security_headers import (
     NON_DOCUMENT_POLICY,
     SecurityHeadersMiddleware,
+    bundled_script_hashes,
     prerendered_script_hashes,
     script_hashes,
 )
@@ -111,3 +112,15 @@ def test_https_adds_hsts_and_wss(client, monkeypatch) -> None:
     policy = _directives(response.headers["content-security-policy"])
     assert policy["connect-src"] == ["'self'", "wss://prompts.example.com"]
     assert "upgrade-insecure-requests" in policy
+
+
+def test_scripts_react_renders_from_a_bundle_are_hashed_as_the_browser_sees_them() -> None:
+    bundle = (
+        'f(oa,{defer:!1},f(`script`,{},`\\nif (!window.g) {\\n  window.g = "\\u00e9"\\n}\\n`)),'
+        "f(`script`,{id:`x`},`run(${later})`),"
+        'c("script",{},"a = `b`;")'
+    )
+    assert bundled_script_hashes(bundle) == [
+        sha('\nif (!window.g) {\n  window.g = "\u00e9"\n}\n'),
+        sha("a = `b`;"),
+    ]
