@@ -9,6 +9,7 @@ stays responsive and "Stop" is seen at the next token.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import json
@@ -472,12 +473,18 @@ class PlaygroundState(AppState):
         await self._stream(principal, plan)
 
     async def _stream(self, principal, plan: playground.RunPlan) -> None:
+        """Read the answer in one task and show it in this one: each state update carries
+        every token that arrived since the last, so a slow update never builds a backlog
+        (on a busy server, one update per token fell seconds behind the provider)."""
         parts: list[str] = []
-        usage = (None, None)
-        first_ms = None
+        usage: tuple[int | None, int | None] = (None, None)
+        first_ms: float | None = None
         status, error = "done", ""
         started = time.perf_counter()
-        try:
+        wake = asyncio.Event()
+
+        async def read() -> None:
+            nonlocal usage, first_ms
             events = llm.stream_chat(plan.target, plan.model, plan.messages, plan.params)
             async with contextlib.aclosing(events) as stream:
                 async for event in stream:
@@ -487,17 +494,36 @@ class PlaygroundState(AppState):
                     if first_ms is None:
                         first_ms = (time.perf_counter() - started) * 1000
                     parts.append(event.text)
-                    async with self:
-                        if self.stop_requested:
-                            status = "stopped"
-                            break
-                        self.output += event.text
+                    wake.set()
+
+        reader = asyncio.create_task(read())
+        reader.add_done_callback(lambda _: wake.set())
+        shown = 0
+        while True:
+            await wake.wait()
+            wake.clear()
+            count = len(parts)
+            text = "".join(parts[shown:count])
+            async with self:
+                if self.stop_requested:
+                    status = "stopped"
+                    reader.cancel()
+                    break
+                if text:
+                    self.output += text
+            shown = count
+            if reader.done() and shown == len(parts):
+                break
+        try:
+            await reader
+        except asyncio.CancelledError:
+            pass
         except llm.ProviderError as exc:
             status, error = "error", exc.message
         except Exception as exc:  # keep the run and say what happened, whatever it was
             status, error = "error", f"The run failed: {exc}"
+        output = "".join(parts[:shown]) if status == "stopped" else "".join(parts)
         total_ms = (time.perf_counter() - started) * 1000
-        output = "".join(parts) if status != "stopped" else "".join(parts[:-1])
         try:
             with session_scope(acting_as=principal.user_id) as session:
                 view = playground.finish_run(
