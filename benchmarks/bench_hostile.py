@@ -52,6 +52,7 @@ WORKERS = os.environ.get("WORKERS", "2")
 PHASE = float(os.environ.get("PHASE", "10"))
 ROUNDS = int(os.environ.get("ROUNDS", "2"))
 ATTACKERS = 5
+RETRY_AT_ONCE = os.environ.get("RETRY_AT_ONCE") == "1"
 
 SLOW_LOOP = "{% for i in range(99000) %}{% if (7**3000)|string %}{% endif %}{% endfor %}"
 CATASTROPHIC = {"type": "regex", "config": {"pattern": "(a|a)+$"}, "order": 0}
@@ -238,6 +239,11 @@ class Attack:
                 status = render(http, self.key, self.prompt_id).status_code
                 with self.lock:
                     self.answers[status] = self.answers.get(status, 0) + 1
+                if status == 429 and not RETRY_AT_ONCE:
+                    # Rate-limited: no render runs. Wait as a client honouring Retry-After
+                    # would, so the phase measures renders, not a flood of refusals
+                    # (RETRY_AT_ONCE=1 measures the flood).
+                    self.stop.wait(1.0)
 
     def __enter__(self) -> Attack:
         for thread in self.threads:
