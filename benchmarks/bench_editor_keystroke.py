@@ -100,7 +100,12 @@ def _seed(database_url: str) -> tuple[uuid.UUID, str, str]:
             s, owner, content=content(), variables=variables_spec(), name="Benchmark prompt"
         )
         small_project, small = make_prompt(
-            s, owner, content=SMALL_TEMPLATE, variables=SMALL_SPEC, name="Small prompt"
+            s,
+            owner,
+            content=SMALL_TEMPLATE,
+            variables=SMALL_SPEC,
+            name="Small prompt",
+            project_name="Small project",
         )
         for item in validators():
             for target in (prompt, small):
