@@ -11,7 +11,14 @@ from promptrepo.components.forms import form_alert
 from promptrepo.components.template import template
 from promptrepo.services.testcases import EXPECTATION_TYPES
 from promptrepo.state.base import AppState
-from promptrepo.state.playground import ROLES, CaseRow, MessageRow, ResultRow, RunRow
+from promptrepo.state.playground import (
+    ROLES,
+    CaseRow,
+    MessageRow,
+    ResultRow,
+    RunOutputState,
+    RunRow,
+)
 from promptrepo.state.playground import PlaygroundState as P
 
 MONO = {"font_family": "var(--code-font-family, monospace)", "font_size": "13px"}
@@ -328,7 +335,7 @@ def run_card() -> rx.Component:
         ),
         form_alert(P.run_error, id="run-error"),
         rx.el.pre(
-            P.output,
+            RunOutputState.text,
             id="run-output",
             aria_live="polite",
             style={

@@ -470,6 +470,7 @@ class PlaygroundState(AppState):
             self.running = True
             self.stop_requested = False
             self.run_status = "running"
+            (await self.get_state(RunOutputState)).text = ""
         await self._stream(principal, plan)
 
     async def _stream(self, principal, plan: playground.RunPlan) -> None:
@@ -510,7 +511,7 @@ class PlaygroundState(AppState):
                     reader.cancel()
                     break
                 if text:
-                    self.output += text
+                    (await self.get_state(RunOutputState)).text += text
             shown = count
             if reader.done() and shown == len(parts):
                 break
@@ -546,6 +547,7 @@ class PlaygroundState(AppState):
             self.run_status = status
             self.run_error = error
             self.output = output
+            (await self.get_state(RunOutputState)).text = output
             if view is not None:
                 self.run_metrics = (
                     f"{view.model} · first token {_ms(view.first_token_ms)} · total "
@@ -577,6 +579,7 @@ class PlaygroundState(AppState):
             self.output = ""
             self.run_error = ""
             self.run_status = "running"
+            (await self.get_state(RunOutputState)).text = ""
         await self._stream(principal, plan)
 
     @rx.event
@@ -688,3 +691,10 @@ class PlaygroundState(AppState):
                 f"{view.passed} of {view.total} passed on {view.source} with {view.provider} "
                 f"({view.model}) in {elapsed:,.0f} ms"
             )
+
+
+class RunOutputState(PlaygroundState):
+    """The answer streaming in, alone in its own substate: a token re-renders only the output
+    box, not the whole playground (its tables and forms)."""
+
+    text: str = ""
