@@ -174,8 +174,14 @@ class Settings(BaseSettings):
 
     @property
     def allowed_origins(self) -> list[str]:
-        """Origins allowed to call the API with credentials and to open the websocket."""
-        return list(dict.fromkeys([self.public_origin, *self.cors_origins]))
+        """Origins allowed to call the API with credentials and to open the websocket. A
+        loopback PUBLIC_URL also allows its twin (localhost ↔ 127.0.0.1, same port), so
+        `make run`'s default works at either address."""
+        origins = [self.public_origin]
+        for a, b in (("//localhost", "//127.0.0.1"), ("//127.0.0.1", "//localhost")):
+            if a in self.public_origin:
+                origins.append(self.public_origin.replace(a, b, 1))
+        return list(dict.fromkeys([*origins, *self.cors_origins]))
 
     @property
     def uses_https(self) -> bool:
