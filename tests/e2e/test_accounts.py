@@ -162,9 +162,7 @@ def test_forgot_password_link_from_the_log_sets_a_new_password(
     page.locator("#reset-submit").click()
     # The page says what ended and where to make new keys; the intruder's key is dead.
     expect(page.locator("#reset-done")).to_contain_text("every API key revoked")
-    expect(page.locator("#reset-new-keys")).to_have_attribute(
-        "href", "/settings#api-keys-section"
-    )
+    expect(page.locator("#reset-new-keys")).to_have_attribute("href", "/settings#api-keys-section")
     assert httpx.get(me, headers={"Authorization": f"Bearer {intruders_key}"}).status_code == 401
     page.locator("#reset-login").click()
     expect(page).to_have_url(re.compile(r"/login/?\?next=/settings$"))
