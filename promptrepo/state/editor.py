@@ -154,6 +154,7 @@ class EditorState(AppState):
     save_status: str = "saved"  # saved | unsaved | saving | error | conflict
     save_message: str = ""
     _dirty_at: float = 0.0
+    _preview_seq: int = 0  # the latest preview asked for; an older render's answer is dropped
     _autosave_since: float = 0.0
 
     # analysis and preview
@@ -388,6 +389,8 @@ class EditorState(AppState):
         self.variable_rows = rows
 
     async def _render_preview(self) -> None:
+        self._preview_seq += 1
+        seq = self._preview_seq
         if self.syntax_error:
             self.preview_error = f"Line {self.syntax_line}: {self.syntax_error}"
             self._set_results(self.preview_text, {}, rendered=False)
@@ -398,8 +401,12 @@ class EditorState(AppState):
                 self._content, self._spec, self._validators, values
             )
         except ServiceError as exc:  # a refusal naming its limit, or every renderer busy
+            if seq != self._preview_seq:
+                return
             self.preview_error = exc.message
             self._set_results(self.preview_text, {}, rendered=False)
+            return
+        if seq != self._preview_seq:  # a newer text was previewed meanwhile
             return
         self.preview_error = ""
         self.preview_note = (
