@@ -154,7 +154,6 @@ class EditorState(AppState):
     save_status: str = "saved"  # saved | unsaved | saving | error | conflict
     save_message: str = ""
     _dirty_at: float = 0.0
-    _preview_seq: int = 0  # the latest preview asked for; an older render's answer is dropped
     _autosave_since: float = 0.0
 
     # analysis and preview
@@ -375,6 +374,7 @@ class EditorState(AppState):
                 self._detected = detected
                 self._spec = variable_specs.sync_with_content(self._spec, detected)
                 self._rebuild_variable_rows()
+        self._render_preview()
 
     def _rebuild_variable_rows(self) -> None:
         errors = {row.name: row for row in self.variable_rows if row.error}
@@ -388,25 +388,19 @@ class EditorState(AppState):
                 rows.append(_row_from_spec(name, item, name in self._detected))
         self.variable_rows = rows
 
-    async def _render_preview(self) -> None:
-        self._preview_seq += 1
-        seq = self._preview_seq
+    def _render_preview(self) -> None:
         if self.syntax_error:
             self.preview_error = f"Line {self.syntax_line}: {self.syntax_error}"
             self._set_results(self.preview_text, {}, rendered=False)
             return
         values, placeholders = self._preview_values()
         try:
-            text, results = await versions.render_and_validate_async(
+            text, results = versions.render_and_validate(
                 self._content, self._spec, self._validators, values
             )
         except ServiceError as exc:  # a refusal naming its limit, or every renderer busy
-            if seq != self._preview_seq:
-                return
             self.preview_error = exc.message
             self._set_results(self.preview_text, {}, rendered=False)
-            return
-        if seq != self._preview_seq:  # a newer text was previewed meanwhile
             return
         self.preview_error = ""
         self.preview_note = (
@@ -495,7 +489,7 @@ class EditorState(AppState):
 
     # ------------------------------------------------------------------ loading
     @rx.event
-    async def load_editor(self):
+    def load_editor(self):
         """on_load: check access, then load the draft, validators and history."""
         project_id, prompt_id = self._ids_from_url()
         principal = self.principal()
@@ -542,7 +536,6 @@ class EditorState(AppState):
         except ServiceError as exc:
             self.load_error = exc.message
             return notice
-        await self._render_preview()
         self.loaded = True
         return [notice, EditorState.watch] if notice else EditorState.watch
 
@@ -563,7 +556,7 @@ class EditorState(AppState):
             ),
         )
 
-    async def _refresh_from_elsewhere(self) -> None:
+    def _refresh_from_elsewhere(self) -> None:
         principal = self.principal()
         if principal is None:
             return
@@ -588,17 +581,16 @@ class EditorState(AppState):
                         prompt=prompt,
                     )
                 )
-        await self._render_preview()
+        self._render_preview()
 
     # ------------------------------------------------------------------ typing
     @rx.event
-    async def edit_content(self, value: str):
+    def edit_content(self, value: str):
         """A keystroke: keep the text, refresh preview and badges, schedule the autosave."""
         if not self.can_write:
             return None
         self._content = value
         self._recompute()
-        await self._render_preview()
         return self._note_edit()
 
     @rx.event
@@ -698,7 +690,7 @@ class EditorState(AppState):
         self.conflict_open = value
 
     @rx.event
-    async def reload_server_draft(self):
+    def reload_server_draft(self):
         """Throw away this tab's changes and load the draft saved elsewhere."""
         principal = self.principal()
         if principal is None:
@@ -710,7 +702,6 @@ class EditorState(AppState):
                 self._apply_draft(prompt)
         except ServiceError as exc:
             return self._fail(exc)
-        await self._render_preview()
         self.conflict_open = False
         return rx.toast.info("Loaded the latest saved draft.")
 
@@ -728,7 +719,7 @@ class EditorState(AppState):
         return rx.toast.success("Your text replaced the other draft.")
 
     # ------------------------------------------------------------------ variables
-    async def _update_row(self, name: str, **changes: Any):
+    def _update_row(self, name: str, **changes: Any):
         rows = list(self.variable_rows)
         for index, row in enumerate(rows):
             if row.name != name:
@@ -748,14 +739,14 @@ class EditorState(AppState):
                 self._spec = {**self._spec, name: item}
             rows[index] = row
             self.variable_rows = rows
-            await self._render_preview()
+            self._render_preview()
             if not row.error:
                 return self._note_edit()
             return None
         return None
 
     @rx.event
-    async def set_var_field(self, name: str, field: str, value: str):
+    def set_var_field(self, name: str, field: str, value: str):
         if not self.can_write or field not in (
             "type",
             "default",
@@ -764,13 +755,13 @@ class EditorState(AppState):
             "options",
         ):
             return None
-        return await self._update_row(name, **{field: value})
+        return self._update_row(name, **{field: value})
 
     @rx.event
-    async def set_var_required(self, name: str, value: bool):
+    def set_var_required(self, name: str, value: bool):
         if not self.can_write:
             return None
-        return await self._update_row(name, required=bool(value))
+        return self._update_row(name, required=bool(value))
 
     @rx.event
     def remove_variable(self, name: str):
@@ -884,7 +875,7 @@ class EditorState(AppState):
         return {"expression": self.vform_expression.strip(), "message": self.vform_message}
 
     @rx.event
-    async def save_validator(self):
+    def save_validator(self):
         principal = self.principal()
         if principal is None:
             return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
@@ -910,11 +901,11 @@ class EditorState(AppState):
             self.vform_error = exc.message
             return None
         self.vform_open = False
-        await self._render_preview()
+        self._render_preview()
         return rx.toast.success("Validator saved.")
 
     @rx.event
-    async def delete_validator(self, validator_id: str):
+    def delete_validator(self, validator_id: str):
         principal = self.principal()
         if principal is None:
             return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
@@ -924,7 +915,7 @@ class EditorState(AppState):
                 self._load_validators(session, principal)
         except ServiceError as exc:
             return self._fail(exc)
-        await self._render_preview()
+        self._render_preview()
         return rx.toast.success("Validator deleted.")
 
     # ------------------------------------------------------------------ versions
@@ -1059,7 +1050,7 @@ class EditorState(AppState):
         return EditorState.show_diff
 
     @rx.event
-    async def restore_version(self, number: int):
+    def restore_version(self, number: int):
         principal = self.principal()
         if principal is None:
             return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
@@ -1081,24 +1072,19 @@ class EditorState(AppState):
             return rx.toast.error(exc.message)
         except ServiceError as exc:
             return self._fail(exc)
-        await self._render_preview()
         self.history_message = f"Version {number} restored into the draft."
         return rx.toast.success(f"Version {number} restored into the draft.")
 
-    async def _label_action(self, action, success: str):
+    def _label_action(self, action, success: str):
         principal = self.principal()
         if principal is None:
             return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
         self.publish_errors = []
         self.publish_error_title = ""
-
-        def run() -> None:  # publishing renders the version: off the event loop
+        try:
             with session_scope(acting_as=principal.user_id) as session:
                 action(session, principal)
                 self._load_history(session, principal)
-
-        try:
-            await asyncio.to_thread(run)
         except ValidationFailed as exc:
             self.publish_error_title = exc.message.split(":")[0] + ":"
             self.publish_errors = [
@@ -1112,29 +1098,29 @@ class EditorState(AppState):
         return rx.toast.success(success)
 
     @rx.event
-    async def publish(self, number: int):
-        return await self._label_action(
+    def publish(self, number: int):
+        return self._label_action(
             lambda s, p: versions.set_label(s, p, self.editor_prompt_id, PRODUCTION_LABEL, number),
             f"Version {number} is published (production).",
         )
 
     @rx.event
-    async def rollback(self, number: int):
-        return await self._label_action(
+    def rollback(self, number: int):
+        return self._label_action(
             lambda s, p: versions.rollback(s, p, self.editor_prompt_id, number),
             f"Rolled production back to version {number}.",
         )
 
     @rx.event
-    async def remove_label(self, label: str):
-        return await self._label_action(
+    def remove_label(self, label: str):
+        return self._label_action(
             lambda s, p: versions.remove_label(s, p, self.editor_prompt_id, label),
             f"Label {label} removed.",
         )
 
     @rx.event
-    async def delete_version(self, number: int):
-        return await self._label_action(
+    def delete_version(self, number: int):
+        return self._label_action(
             lambda s, p: versions.delete_version(s, p, self.editor_prompt_id, number),
             f"Version {number} deleted.",
         )
@@ -1150,7 +1136,7 @@ class EditorState(AppState):
         self.label_error = ""
 
     @rx.event
-    async def apply_label(self):
+    def apply_label(self):
         label = self.label_name_input.strip()
         try:
             number = int(self.label_version_input)
@@ -1166,7 +1152,7 @@ class EditorState(AppState):
             self.label_error = exc.message
             return None
         self.label_name_input = ""
-        return await self._label_action(
+        return self._label_action(
             lambda s, p: versions.set_label(s, p, self.editor_prompt_id, label, number),
             f"Label {label} → version {number}.",
         )

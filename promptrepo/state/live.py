@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -49,7 +48,7 @@ async def follow(
     state: Any,
     topic: str,
     *,
-    refresh: Callable[[], Any],
+    refresh: Callable[[], None],
     still_wanted: Callable[[], bool],
     heartbeat: float = HEARTBEAT_SECONDS,
 ) -> None:
@@ -79,9 +78,7 @@ async def follow(
                     return
                 if changed:
                     try:
-                        result = refresh()
-                        if inspect.isawaitable(result):  # e.g. a refresh that renders
-                            await result
+                        refresh()
                     except Exception:  # a failed refresh must not end live updates
                         log.exception("live_refresh_failed", topic=topic)
     finally:
