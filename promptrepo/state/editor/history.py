@@ -246,7 +246,7 @@ class HistoryState(DraftState):
 
     @rx.event
     @guarded
-    async def restore_version(self, number: int):
+    def restore_version(self, number: int):
         principal = self.require_principal()
         try:
             if not self._flush(principal):
@@ -264,7 +264,6 @@ class HistoryState(DraftState):
         except drafts.DraftConflict as exc:
             self._enter_conflict(exc)
             return rx.toast.error(exc.message)
-        await self._render_preview()
         self.history_message = f"Version {number} restored into the draft."
         return rx.toast.success(f"Version {number} restored into the draft.")
 

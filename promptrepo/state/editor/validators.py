@@ -135,7 +135,7 @@ class ValidatorsState(DraftState):
         return {"expression": self.vform_expression.strip(), "message": self.vform_message}
 
     @rx.event
-    async def save_validator(self):
+    def save_validator(self):
         try:
             config = self._vform_config()
             if self.vform_type == "length":
@@ -160,14 +160,14 @@ class ValidatorsState(DraftState):
             self.vform_error = exc.message
             return None
         self.vform_open = False
-        await self._render_preview()
+        self._render_preview()
         return rx.toast.success("Validator saved.")
 
     @rx.event
     @guarded
-    async def delete_validator(self, validator_id: str):
+    def delete_validator(self, validator_id: str):
         with self.acting() as (session, principal):
             validators.delete_validator(session, principal, validator_id)
             self._load_validators(session, principal)
-        await self._render_preview()
+        self._render_preview()
         return rx.toast.success("Validator deleted.")

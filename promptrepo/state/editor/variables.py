@@ -16,7 +16,7 @@ EDITABLE_FIELDS = ("type", "default", "example", "description", "options")
 
 
 class VariablesState(DraftState):
-    async def _update_row(self, name: str, **changes: Any):
+    def _update_row(self, name: str, **changes: Any):
         rows = list(self.variable_rows)
         for index, row in enumerate(rows):
             if row.name != name:
@@ -37,30 +37,30 @@ class VariablesState(DraftState):
                 self._spec = {**self._spec, name: item}
             rows[index] = row
             self.variable_rows = rows
-            await self._render_preview()
+            self._render_preview()
             if not row.error:
                 return self._note_edit()
             return None
         return None
 
     @rx.event
-    async def set_var_field(self, name: str, field: str, value: str):
+    def set_var_field(self, name: str, field: str, value: str):
         if not self.can_write or field not in EDITABLE_FIELDS:
             return None
-        return await self._update_row(name, **{field: value})
+        return self._update_row(name, **{field: value})
 
     @rx.event
-    async def set_var_flag(self, name: str, field: str, checked: bool):
+    def set_var_flag(self, name: str, field: str, checked: bool):
         """A boolean variable's default or example, from its switch."""
         if not self.can_write or field not in ("default", "example"):
             return None
-        return await self._update_row(name, **{field: "true" if checked else "false"})
+        return self._update_row(name, **{field: "true" if checked else "false"})
 
     @rx.event
-    async def set_var_required(self, name: str, value: bool):
+    def set_var_required(self, name: str, value: bool):
         if not self.can_write:
             return None
-        return await self._update_row(name, required=bool(value))
+        return self._update_row(name, required=bool(value))
 
     @rx.event
     def remove_variable(self, name: str):
