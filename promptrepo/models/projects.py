@@ -62,6 +62,13 @@ class Prompt(SQLModel, table=True):
     __tablename__ = "prompts"
     __table_args__ = (
         sa.Index("ix_prompts_segment_order", "segment_id", "order"),
+        # Find anything (services/search.py, migration 0013): full text, PostgreSQL only.
+        # Written as PostgreSQL reflects it back, so that autogenerate sees no difference.
+        sa.Index(
+            "ix_prompts_search",
+            sa.text("to_tsvector('simple'::regconfig, (name::text || ' '::text) || content)"),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
         sa.CheckConstraint(
             "template_dialect IN ('jinja2', 'jinja2-trim')", name="template_dialect_known"
         ),

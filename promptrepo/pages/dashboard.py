@@ -8,7 +8,13 @@ from promptrepo import routes
 from promptrepo.components.badges import visibility_badge
 from promptrepo.components.dialogs import confirm_delete_dialog, error_callout
 from promptrepo.components.template import template
-from promptrepo.state.dashboard import IMPORT_MAX_BYTES, UPLOAD_ID, DashboardState, ProjectRow
+from promptrepo.state.dashboard import (
+    IMPORT_MAX_BYTES,
+    UPLOAD_ID,
+    DashboardState,
+    ProjectRow,
+    PromptHitRow,
+)
 
 
 def limit_callout() -> rx.Component:
@@ -125,10 +131,10 @@ def toolbar() -> rx.Component:
     return rx.hstack(
         rx.input(
             rx.input.slot(rx.icon("search", size=14)),
-            placeholder="Search projects by name",
+            placeholder="Search projects and prompts",
             default_value=DashboardState.search,
             on_change=DashboardState.set_search.debounce(300),
-            aria_label="Search projects",
+            aria_label="Search projects and prompts",
             id="project-search",
             max_width="22rem",
             width="100%",
@@ -195,6 +201,84 @@ def pagination() -> rx.Component:
             align="center",
             spacing="3",
             width="100%",
+        ),
+    )
+
+
+def prompt_hit(row: PromptHitRow) -> rx.Component:
+    return rx.el.li(
+        rx.link(row.name, href=row.url, weight="medium", class_name="prompt-hit-link"),
+        rx.text(row.project_name, " › ", row.segment_name, size="1", color=rx.color("gray", 11)),
+        rx.cond(
+            row.snippet != "",
+            rx.text(row.snippet, size="2", class_name="prompt-hit-snippet", trim="both"),
+        ),
+        class_name="prompt-hit",
+        custom_attrs={"data-id": row.id},
+        style={"padding": "0.5rem 0", "border_bottom": "1px solid var(--gray-4)"},
+    )
+
+
+def prompt_results() -> rx.Component:
+    """While searching: the user's prompts whose name or content match, linking to the editor."""
+    return rx.cond(
+        DashboardState.loaded & (DashboardState.search != ""),
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Prompts", size="5", as_="h2"),
+                rx.badge(DashboardState.prompt_total, variant="soft", id="prompt-hit-total"),
+                align="center",
+                spacing="3",
+            ),
+            rx.cond(
+                DashboardState.prompt_total > 0,
+                rx.el.ul(
+                    rx.foreach(DashboardState.prompt_hits, prompt_hit),
+                    id="prompt-hits",
+                    style={"list_style": "none", "padding": "0", "margin": "0", "width": "100%"},
+                ),
+                rx.text(
+                    "No prompt matches “",
+                    DashboardState.search,
+                    "” by name or text.",
+                    color=rx.color("gray", 11),
+                    id="no-prompt-matches",
+                ),
+            ),
+            rx.cond(
+                DashboardState.prompt_pages > 1,
+                rx.hstack(
+                    rx.button(
+                        "Previous prompts",
+                        variant="soft",
+                        size="1",
+                        disabled=DashboardState.prompt_page <= 1,
+                        on_click=DashboardState.go_to_prompt_page(DashboardState.prompt_page - 1),
+                        id="prompt-page-previous",
+                    ),
+                    rx.text(
+                        "Page ",
+                        DashboardState.prompt_page,
+                        " of ",
+                        DashboardState.prompt_pages,
+                        size="2",
+                        id="prompt-page-indicator",
+                    ),
+                    rx.button(
+                        "More prompts",
+                        variant="soft",
+                        size="1",
+                        disabled=DashboardState.prompt_page >= DashboardState.prompt_pages,
+                        on_click=DashboardState.go_to_prompt_page(DashboardState.prompt_page + 1),
+                        id="prompt-page-next",
+                    ),
+                    align="center",
+                    spacing="3",
+                ),
+            ),
+            spacing="2",
+            width="100%",
+            id="prompt-results",
         ),
     )
 
@@ -495,6 +579,7 @@ def dashboard() -> rx.Component:
             rx.center(rx.spinner(size="3"), padding="3rem", width="100%"),
         ),
         pagination(),
+        prompt_results(),
         create_dialog(),
         edit_dialog(),
         delete_dialog(),

@@ -607,7 +607,15 @@ def cases_card() -> rx.Component:
 def playground_page() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.link(rx.hstack(rx.icon("arrow-left", size=16), "Editor"), href=P.editor_url),
+            # Shown once the page knows its prompt: before that the URL would be incomplete.
+            rx.cond(
+                P.pg_prompt_id != "",
+                rx.link(
+                    rx.hstack(rx.icon("arrow-left", size=16), "Editor"),
+                    href=P.editor_url,
+                    id="back-to-editor",
+                ),
+            ),
             rx.heading(P.prompt_name, " · playground", as_="h1", size="6"),
             align="center",
             spacing="4",

@@ -1,4 +1,5 @@
 """The dashboard's state: one page of the user's projects, and the dialogs that change them.
+A search also lists one page of the user's prompts matching by name or content.
 
 Only the current page (at most PER_PAGE small rows) lives in the state; search, sort and
 paging run in SQL through `services.projects.list_projects`. Open dashboards follow the
@@ -11,7 +12,7 @@ import reflex as rx
 
 from promptrepo import routes
 from promptrepo.formatting import format_when
-from promptrepo.services import forks, projects, transfer
+from promptrepo.services import forks, projects, search, transfer
 from promptrepo.services.changes import user_topic
 from promptrepo.services.errors import PlanLimitReached, ServiceError
 from promptrepo.services.principal import Principal
@@ -20,6 +21,7 @@ from promptrepo.state.live import follow, new_follower_id
 from promptrepo.state.scope import user_session
 
 PER_PAGE = 20
+PROMPTS_PER_PAGE = 10
 UPLOAD_ID = "import-upload"
 IMPORT_MAX_BYTES = transfer.MAX_DOCUMENT_BYTES
 
@@ -51,8 +53,34 @@ def to_row(item: projects.ProjectSummary) -> ProjectRow:
     )
 
 
+@dataclasses.dataclass
+class PromptHitRow:
+    id: str = ""
+    name: str = ""
+    project_name: str = ""
+    segment_name: str = ""
+    snippet: str = ""
+    url: str = ""
+
+
+def to_hit_row(hit: search.PromptHit) -> PromptHitRow:
+    return PromptHitRow(
+        id=hit.prompt_id,
+        name=hit.prompt_name,
+        project_name=hit.project_name,
+        segment_name=hit.segment_name,
+        snippet=hit.snippet,
+        url=routes.prompt_editor_url(hit.project_id, hit.prompt_id),
+    )
+
+
 class DashboardState(AppState):
     rows: list[ProjectRow] = []
+    # The search also finds prompts by name and content (services/search.py), paged apart.
+    prompt_hits: list[PromptHitRow] = []
+    prompt_total: int = 0
+    prompt_page: int = 1
+    prompt_pages: int = 1
     total: int = 0
     page: int = 1
     pages: int = 1
@@ -95,9 +123,24 @@ class DashboardState(AppState):
                     page=self.page,
                     per_page=PER_PAGE,
                 )
+            hits = search.search_prompts(
+                session, principal, self.search, page=self.prompt_page, per_page=PROMPTS_PER_PAGE
+            )
+            if not hits.items and hits.total and self.prompt_page > 1:
+                self.prompt_page = hits.pages
+                hits = search.search_prompts(
+                    session,
+                    principal,
+                    self.search,
+                    page=self.prompt_page,
+                    per_page=PROMPTS_PER_PAGE,
+                )
         self.rows = [to_row(item) for item in result.items]
         self.total = result.total
         self.pages = result.pages
+        self.prompt_hits = [to_hit_row(hit) for hit in hits.items]
+        self.prompt_total = hits.total
+        self.prompt_pages = hits.pages
         self.loaded = True
 
     def _refresh(self) -> None:
@@ -138,6 +181,7 @@ class DashboardState(AppState):
     def set_search(self, value: str):
         self.search = value[:100]
         self.page = 1
+        self.prompt_page = 1
         self._refresh()
 
     @rx.event
@@ -158,6 +202,11 @@ class DashboardState(AppState):
     @rx.event
     def previous_page(self):
         return DashboardState.go_to_page(self.page - 1)
+
+    @rx.event
+    def go_to_prompt_page(self, page: int):
+        self.prompt_page = max(1, min(int(page), self.prompt_pages))
+        self._refresh()
 
     # ------------------------------------------------------------------ dialogs
     def _open(self, dialog: str, row: ProjectRow | None = None) -> None:

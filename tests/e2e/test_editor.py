@@ -279,6 +279,23 @@ def test_conflict_keeps_the_users_text_and_offers_overwrite(
         assert s.get(Prompt, prompt_id).content == "Original and mine"
 
 
+def test_the_playground_is_one_keyboard_step_away_and_links_back(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    _open(page, context, app_server, content="Hello {{ name }}")
+    editor_url = page.url
+    link = page.locator("#open-playground")
+    expect(link).to_have_attribute("href", editor_url.removeprefix(app_server.url) + "/playground")
+    link.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(editor_url + "/playground", timeout=30_000)
+    back = page.locator("#back-to-editor")
+    expect(back).to_be_visible(timeout=30_000)
+    back.click()
+    page.wait_for_url(editor_url, timeout=30_000)
+    expect(page.locator("#prompt-content")).to_be_visible(timeout=30_000)
+
+
 def test_outsider_sees_not_found(page: Page, context: BrowserContext, app_server: AppServer):
     _, url, _ = _new_prompt(app_server, "secret")
     with app_server.session() as s:

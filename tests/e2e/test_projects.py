@@ -483,3 +483,39 @@ def test_drag_a_prompt_onto_a_prompt_of_another_segment(
     assert prompt_names(page, "Body") == ["Rules", "Task"]
     assert composed_text(page) == "Hello.\n\nBe brief.\n\nSummarise the text."
     page.context.close()
+
+
+def test_dashboard_search_finds_own_prompts_by_content_and_opens_the_editor(
+    browser: Browser, app_server: AppServer, new_user
+) -> None:
+    from tests.prompt_factories import make_prompt
+
+    user = new_user("Finder")
+    other = new_user("Stranger")
+    word = f"zebra{uuid.uuid4().hex[:6]}"
+    with app_server.session() as s:
+        project, prompt = make_prompt(
+            s,
+            user,
+            name="Refund reply",
+            content=f"Be kind about the {word} when {{{{ customer }}}} writes.",
+            project_name="Support bot",
+        )
+        make_prompt(s, other, name="Not yours", content=f"{word} too", is_public=True)
+        url = f"**/projects/{project.id}/prompts/{prompt.id}"
+    page = signed_in_page(browser, app_server, user)
+    page.goto("/dashboard")
+    expect(page.locator(".project-row")).to_have_count(1)
+    page.locator("#project-search").fill(word)
+    expect(page.locator("#no-matches")).to_be_visible()  # no project is named so
+    hits = page.locator(".prompt-hit")
+    expect(hits).to_have_count(1)  # the stranger's public prompt is not listed
+    expect(page.locator("#prompt-hit-total")).to_have_text("1")
+    expect(hits.first).to_contain_text("Support bot › Main")
+    expect(hits.first.locator(".prompt-hit-snippet")).to_contain_text(f"the {word} when")
+    page.locator("#project-search").fill("nothing-like-this-anywhere")
+    expect(page.locator("#no-prompt-matches")).to_be_visible()
+    page.locator("#project-search").fill("refund")
+    hits.first.get_by_role("link", name="Refund reply").click()
+    page.wait_for_url(url, timeout=30_000)
+    expect(page.locator("#prompt-content")).to_be_visible(timeout=30_000)

@@ -1,5 +1,5 @@
-"""The editor's header: back link, save status, name, Use in code, Save version, and the
-conflict callout and dialog when the draft was saved elsewhere."""
+"""The editor's header: back link, save status, name, Playground, Use in code, Save version,
+and the conflict callout and dialog when the draft was saved elsewhere."""
 
 from __future__ import annotations
 
@@ -141,6 +141,7 @@ def header() -> rx.Component:
                 flex="1",
                 min_width="12rem",
             ),
+            playground_link(),
             use_in_code(),
             save_version_dialog(),
             width="100%",
@@ -165,6 +166,24 @@ def header() -> rx.Component:
         rx.cond(DraftState.save_status == "conflict", conflict_callout()),
         spacing="2",
         width="100%",
+    )
+
+
+def playground_link() -> rx.Component:
+    """A link styled as a button (a real <a>, so Tab and Enter reach it) to this prompt's
+    playground, where it runs against a model."""
+    return rx.button(
+        rx.link(
+            rx.hstack(rx.icon("flask-conical", size=16), "Playground", align="center"),
+            href=EditorState.playground_url,
+            id="open-playground",
+            underline="none",
+            color="inherit",
+        ),
+        as_child=True,
+        size="2",
+        variant="soft",
+        title="Run this prompt against a model",
     )
 
 

@@ -75,6 +75,10 @@ class EditorState(AppState):
         return routes.prompt_editor_url(self.editor_project_id, self.editor_prompt_id)
 
     @rx.var
+    def playground_url(self) -> str:
+        return routes.prompt_playground_url(self.editor_project_id, self.editor_prompt_id)
+
+    @rx.var
     def project_url(self) -> str:
         return routes.project_url(self.editor_project_id) if self.editor_project_id else "/"
 

@@ -1,0 +1,171 @@
+"""Find anything: the signed-in user's prompts matched by name and content, one page at a time.
+
+Only the principal's own projects are searched (a project-scoped API key: its project only),
+never other users' prompts, public or not. Paging and counting run in SQL.
+
+- PostgreSQL: full text. Every word of the query must match the start of a word of
+  `name || ' ' || content` (`to_tsvector('simple', …) @@ to_tsquery('simple', 'w1:* & w2:*')`),
+  served by the GIN index `ix_prompts_search` (migration 0013).
+- SQLite: every word must occur (case-insensitive LIKE) in the name or the content. (No FTS5
+  table yet: a LIKE scan over one user's prompts is fast enough at today's sizes.)
+
+Prompts whose name matches every word come first, then (PostgreSQL) by ts_rank, then by name.
+
+Chat prompts are matched by name only: their text lives in `messages`, not `content`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from promptrepo.models import Project, Prompt, Segment
+from promptrepo.services.principal import Principal, require_user
+from promptrepo.services.projects import like_pattern
+
+MAX_QUERY_CHARS = 100
+MAX_TERMS = 8
+MAX_PER_PAGE = 50
+SNIPPET_CHARS = 140
+
+# The exact expression of the GIN index in migration 0013; PostgreSQL uses the index only
+# when the query repeats it word for word (constants inline, not bound parameters).
+PG_DOCUMENT = "to_tsvector('simple', prompts.name || ' ' || prompts.content)"
+
+
+class PromptHit(BaseModel):
+    project_id: str
+    project_name: str
+    segment_id: str
+    segment_name: str
+    prompt_id: str
+    prompt_name: str
+    snippet: str
+
+
+class PromptSearchPage(BaseModel):
+    items: list[PromptHit]
+    total: int
+    page: int
+    per_page: int
+    query: str
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def search_terms(query: str) -> list[str]:
+    """The query's words (letters and digits; punctuation and `_` separate words), lowercased,
+    without repeats, at most MAX_TERMS of them."""
+    words = re.findall(r"[^\W_]+", query[:MAX_QUERY_CHARS].lower())
+    return list(dict.fromkeys(words))[:MAX_TERMS]
+
+
+def search_prompts(
+    session: Session,
+    principal: Principal | None,
+    query: str,
+    page: int = 1,
+    per_page: int = 20,
+) -> PromptSearchPage:
+    """Page `page` of the principal's prompts matching every word of `query`.
+
+    A query without any word (empty, or punctuation only) matches nothing.
+    """
+    principal = require_user(principal)
+    page = max(1, int(page))
+    per_page = max(1, min(int(per_page), MAX_PER_PAGE))
+    terms = search_terms(query)
+    empty = PromptSearchPage(items=[], total=0, page=page, per_page=per_page, query=query)
+    if not terms:
+        return empty
+
+    where: list[sa.ColumnElement[bool]] = [Project.user_id == principal.user_id]
+    if principal.api_key_project_id is not None:
+        where.append(Project.id == principal.api_key_project_id)
+    if session.get_bind().dialect.name == "postgresql":
+        document = sa.literal_column(PG_DOCUMENT)
+        # Terms hold letters and digits only, so this tsquery text cannot be malformed.
+        tsquery = sa.func.to_tsquery(
+            sa.literal_column("'simple'"), " & ".join(f"{t}:*" for t in terms)
+        )
+        where.append(document.op("@@")(tsquery))
+        name_hit = sa.func.to_tsvector(sa.literal_column("'simple'"), Prompt.name).op("@@")(tsquery)
+        order_by = [
+            sa.case((name_hit, 0), else_=1),
+            sa.func.ts_rank(document, tsquery).desc(),
+            sa.func.lower(Prompt.name),
+        ]
+    else:
+        for term in terms:
+            pattern = like_pattern(term)
+            where.append(
+                sa.or_(
+                    Prompt.name.ilike(pattern, escape="\\"),
+                    Prompt.content.ilike(pattern, escape="\\"),
+                )
+            )
+        name_hit = sa.and_(*(Prompt.name.ilike(like_pattern(t), escape="\\") for t in terms))
+        order_by = [sa.case((name_hit, 0), else_=1), sa.func.lower(Prompt.name)]
+
+    joined = (
+        sa.select(Prompt.id)
+        .join(Segment, Segment.id == Prompt.segment_id)
+        .join(Project, Project.id == Segment.project_id)
+        .where(*where)
+    )
+    total = session.execute(sa.select(sa.func.count()).select_from(joined.subquery())).scalar_one()
+    if total == 0:
+        return empty
+    rows = session.execute(
+        sa.select(
+            Project.id,
+            Project.name,
+            Segment.id,
+            Segment.name,
+            Prompt.id,
+            Prompt.name,
+            Prompt.content,
+        )
+        .join(Segment, Segment.id == Prompt.segment_id)
+        .join(Project, Project.id == Segment.project_id)
+        .where(*where)
+        .order_by(*order_by, Prompt.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    items = [
+        PromptHit(
+            project_id=str(project_id),
+            project_name=project_name,
+            segment_id=str(segment_id),
+            segment_name=segment_name,
+            prompt_id=str(prompt_id),
+            prompt_name=prompt_name,
+            snippet=snippet(content, terms),
+        )
+        for project_id, project_name, segment_id, segment_name, prompt_id, prompt_name, content in (
+            rows
+        )
+    ]
+    return PromptSearchPage(items=items, total=total, page=page, per_page=per_page, query=query)
+
+
+def snippet(content: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:
+    """About `width` characters of `content` around the first place a term occurs (the start
+    when none does), on one line, with … where text was cut."""
+    lowered = content.lower()
+    found = [i for i in (lowered.find(t) for t in terms) if i >= 0]
+    start = max(0, min(found) - width // 3) if found else 0
+    piece = content[start : start + width]
+    text = " ".join(piece.split())
+    if start > 0:
+        text = "…" + text
+    if start + width < len(content):
+        text += "…"
+    return text
