@@ -378,3 +378,34 @@ def test_a_user_deletes_their_own_account_as_the_app_role(
             {"a": str(a.user_id)},
         ).scalar_one()
     assert logged == 1
+
+
+def test_autosaves_extend_their_own_audit_entry_as_the_app_role(
+    pg: Engine, pg_app_engine: Engine, a_and_b
+) -> None:
+    """A stretch of autosaves is one audit entry, updated in place: the app role may do that
+    to its own `prompt.saved` entries (migration 0014), and to nothing else in the log."""
+    from promptrepo.services import audit
+
+    a, b = a_and_b
+    target = uuid.uuid4()
+    with _as_app(pg_app_engine, a.user_id) as s:
+        audit.record_edit(
+            s, a.user_id, "prompt.saved", "prompt", target, revision=2, fields=["content"]
+        )
+        s.commit()
+    with _as_app(pg_app_engine, a.user_id) as s:
+        audit.record_edit(
+            s, a.user_id, "prompt.saved", "prompt", target, revision=3, fields=["name"]
+        )
+        s.commit()
+    with pg.connect() as conn:
+        rows = conn.execute(
+            text("SELECT details FROM audit_log WHERE target_id = :t"), {"t": str(target)}
+        ).all()
+    assert len(rows) == 1 and rows[0].details["edits"] == 2
+    with _as_app(pg_app_engine, a.user_id) as s:  # someone else's entry: not even visible
+        assert (
+            _attempt(s, "UPDATE audit_log SET details = '{}' WHERE actor_id = :b", {"b": b.user_id})
+            == 0
+        )
