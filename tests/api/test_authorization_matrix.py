@@ -624,14 +624,16 @@ def test_every_handler_taking_an_id_has_a_documented_outcome() -> None:
     )
 
 
-def _tab(state_cls, token: str, path: str):
-    """A tab on `path` whose websocket came with the principal's HttpOnly session cookie (the
-    states read `auth_token` from the request's Cookie header)."""
+def _tab(state_cls, token: str, path: str, params: dict[str, str] | None = None):
+    """A tab on `path` (dynamic route arguments in `params`) whose websocket came with the
+    principal's HttpOnly session cookie (the states read `auth_token` from its Cookie header)."""
     headers = {"origin": "http://test"}
     if token:
         headers["cookie"] = f"pr_session={token}"
     root = State(_reflex_internal_init=True)
-    root.router = RouterData.from_router_data({"pathname": path, "asPath": path, "headers": headers})
+    root.router = RouterData.from_router_data(
+        {"pathname": path, "asPath": path, "headers": headers, "query": params or {}}
+    )
     state = root.get_substate(state_cls.get_full_name().split("."))
     assert state.auth_token == token
     return root, state
@@ -698,7 +700,8 @@ def test_handler_matrix(
         for who in sorted(PRINCIPALS, key=lambda w: w == "owner"):
             before = fingerprint(use_engine)
             page = entry.page.format(**ids)
-            root, state = _tab(state_cls, world.tokens[who], page)
+            params = {k: ids[k] for k in ("project_id", "prompt_id") if "{" + k + "}" in entry.page}
+            root, state = _tab(state_cls, world.tokens[who], page, params)
             for load in entry.load:
                 _run(state_cls, state, load)
             _run(
