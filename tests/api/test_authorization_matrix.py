@@ -24,9 +24,9 @@ import inspect
 import json
 import types
 import uuid
-from urllib.parse import quote, unquote
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import quote, unquote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -39,8 +39,8 @@ from sqlmodel import Session, SQLModel
 from promptrepo.services import (
     accounts,
     api_keys,
-    projects,
     playground,
+    projects,
     prompts,
     providers,
     segments,
