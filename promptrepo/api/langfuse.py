@@ -185,25 +185,21 @@ def list_prompts(
 
 @router.post("/v2/prompts", summary="Create a prompt version")
 def create_prompt(body: CreatePrompt, principal: LangfusePrincipal) -> dict:
-    """A new version of `name` (created on first use) with `labels` (production is gated by
-    the version's validators: refused with 400 and the reasons, and nothing is saved)."""
+    """A new version of `name` (created on first use): a text template, or with `type: chat`
+    a list of messages (`{role, content}` and `{type: "placeholder", name}`), with `config`
+    (model settings and free-form keys) and `labels` (production is gated by the version's
+    validators: refused with 400 and the reasons, and nothing is saved)."""
     principal = _writer(principal)
-    if body.type == "chat" or not isinstance(body.prompt, str):
-        return langfuse_error(
-            400, "Chat prompts are not supported yet: send a text prompt (type 'text')."
-        )
-    if body.config not in (None, {}):
-        return langfuse_error(
-            400, "Model configuration (config) is not stored yet: send an empty config."
-        )
     if body.tags:
         return langfuse_error(400, "PromptRepo has no tags: send no tags (or null).")
     with session_scope(acting_as=principal.user_id) as session:
-        prompt_id, number = langfuse.create_text_version(
+        prompt_id, number = langfuse.create_version(
             session,
             principal,
             name=body.name,
-            text=body.prompt,
+            prompt=body.prompt,
+            type=body.type,
+            config=body.config,
             labels=body.labels,
             commit_message=body.commit_message,
         )

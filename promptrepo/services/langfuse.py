@@ -22,7 +22,9 @@ from sqlmodel import Session, select
 from promptrepo.models import Project, Prompt, Segment, Version, VersionLabel
 from promptrepo.services import (
     access,
+    chat,
     drafts,
+    model_config,
     prompts,
     segments,
     serving,
@@ -87,13 +89,18 @@ def check_labels(labels: list[str] | None) -> list[str]:
     return list(dict.fromkeys(result))
 
 
-def langfuse_variables(spec: dict[str, Any] | None, text: str) -> dict[str, Any]:
-    """The variables of `text` as a Langfuse client means them: strings (the SDK's compile()
-    substitutes text). A variable nobody has described yet gets its own name as its example,
-    so that publishing (which renders with examples) can check the template; the editor shows
-    and changes it like any other."""
+def langfuse_variables(
+    spec: dict[str, Any] | None, text: str, messages: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The variables of `text` (or of a chat prompt's `messages`) as a Langfuse client means
+    them: strings (the SDK's compile() substitutes text). A variable nobody has described yet
+    gets its own name as its example, so that publishing (which renders with examples) can
+    check the template; the editor shows and changes it like any other."""
     try:
-        detected = templates.detect_variables(text)
+        if messages is not None:
+            detected = [] if chat.check_syntax(messages) else chat.detect_variables(messages)
+        else:
+            detected = templates.detect_variables(text)
     except ValidationFailed:
         detected = []  # a syntax error: create_version words it
     synced = variable_specs.sync_with_content(spec, detected)
@@ -103,23 +110,50 @@ def langfuse_variables(spec: dict[str, Any] | None, text: str) -> dict[str, Any]
     return synced
 
 
-def create_text_version(
+def create_version(
     session: Session,
     principal: Principal | None,
     *,
     name: str,
-    text: str,
+    prompt: str | list[Any],
+    type: str | None = "text",
+    config: Any = None,
     labels: list[str] | None,
     commit_message: str | None,
 ) -> tuple[uuid.UUID, int]:
-    """A new version of the prompt `name` (created, with its folder, on first use) holding
-    `text`, with `labels` moved to it. Returns (prompt id, version number)."""
+    """A new version of the prompt `name` (created, with its folder, on first use) holding a
+    text template or, with `type="chat"`, Langfuse's message list (`{"role", "content"}` and
+    `{"type": "placeholder", "name"}` entries), with `config` (model settings plus free-form
+    keys; none sent: the version has none, as in Langfuse) and `labels` moved to it.
+    Everything is checked before anything is written. Returns (prompt id, version number)."""
     project = key_project(session, principal, write=True)
     labels = check_labels(labels)
+    kind = chat.check_type(type or "text")
+    if kind == "chat":
+        if not isinstance(prompt, list):
+            raise ValidationFailed(
+                "A chat prompt is a list of messages ({role, content} or "
+                "{type: 'placeholder', name}).",
+                errors=[{"loc": ["prompt"], "msg": "a list of messages"}],
+            )
+        messages: list[dict[str, Any]] | None = chat.validate_messages(prompt)
+        text = ""
+    else:
+        if not isinstance(prompt, str):
+            raise ValidationFailed(
+                "A text prompt is a string; send type 'chat' for a list of messages.",
+                errors=[{"loc": ["prompt"], "msg": "a string"}],
+            )
+        messages, text = None, prompt
+    if config is not None and not isinstance(config, dict):
+        raise ValidationFailed(
+            "config must be a JSON object.", errors=[{"loc": ["config"], "msg": "an object"}]
+        )
+    settings = model_config.validate_config(config or {})
     segment_name, prompt_name = _check_name(name)
-    prompt = find_prompt(session, project, f"{segment_name}/{prompt_name}")
-    spec = langfuse_variables(prompt.variables if prompt else {}, text)
-    if prompt is None:
+    found = find_prompt(session, project, f"{segment_name}/{prompt_name}")
+    spec = langfuse_variables(found.variables if found else {}, text, messages)
+    if found is None:
         segment = session.exec(
             select(Segment)
             .where(Segment.project_id == project.id, Segment.name == segment_name)
@@ -127,25 +161,36 @@ def create_text_version(
         ).first()
         if segment is None:
             segment = segments.create_segment(session, principal, project.id, name=segment_name)
-        prompt = prompts.create_prompt(
-            session, principal, segment.id, name=prompt_name, content=text, variables=spec
+        found = prompts.create_prompt(
+            session,
+            principal,
+            segment.id,
+            name=prompt_name,
+            content=text,
+            variables=spec,
+            type=kind,
+            messages=messages,
+            config=settings,
         )
     else:
         drafts.save_draft(
             session,
             principal,
-            prompt.id,
+            found.id,
             base_revision=None,
             content=text,
             variables=spec,
             force=True,
+            type=kind,
+            messages=messages if messages is not None else [],
+            config=settings,
         )
     version = versions.create_version(
-        session, principal, prompt.id, commit_message=commit_message or ""
+        session, principal, found.id, commit_message=commit_message or ""
     )
     for label in labels:
-        versions.set_label(session, principal, prompt.id, label, version.version)
-    return prompt.id, version.version
+        versions.set_label(session, principal, found.id, label, version.version)
+    return found.id, version.version
 
 
 def set_labels(

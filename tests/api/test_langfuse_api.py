@@ -162,12 +162,27 @@ def test_errors_have_langfuses_shape(
     assert both.status_code == 400 and "not both" in both.json()["message"]
     bad_body = api.post("/api/public/v2/prompts", json={"name": "x"}, headers=auth)
     assert bad_body.status_code == 400 and bad_body.json()["error"] == "InvalidRequestError"
-    chat = api.post(
+    bad_role = api.post(
         "/api/public/v2/prompts",
-        json={"name": "x", "type": "chat", "prompt": [{"role": "user", "content": "hi"}]},
+        json={"name": "x", "type": "chat", "prompt": [{"role": "robot", "content": "hi"}]},
         headers=auth,
     )
-    assert chat.status_code == 400 and "Chat prompts" in chat.json()["message"]
+    assert bad_role.status_code == 400 and "role" in bad_role.json()["message"]
+    text_as_chat = api.post(
+        "/api/public/v2/prompts", json={"name": "x", "type": "chat", "prompt": "hi"}, headers=auth
+    )
+    assert text_as_chat.status_code == 400 and "list of messages" in text_as_chat.json()["message"]
+    bad_config = api.post(
+        "/api/public/v2/prompts",
+        json={"name": "x", "prompt": "hi", "config": {"temperature": "hot"}},
+        headers=auth,
+    )
+    assert bad_config.status_code == 400 and "temperature" in bad_config.text
+    not_object = api.post(
+        "/api/public/v2/prompts", json={"name": "x", "prompt": "hi", "config": [1]}, headers=auth
+    )
+    assert not_object.status_code == 400 and "object" in not_object.json()["message"]
+    assert api.get("/api/public/v2/prompts/x?label=latest", headers=auth).status_code == 404
     reserved = api.post(
         "/api/public/v2/prompts",
         json={"name": "x", "prompt": "y", "labels": ["latest"]},
@@ -221,3 +236,52 @@ def test_delete_a_version_or_the_whole_prompt(api: TestClient, sdk: Langfuse, ke
     assert versions["versions"] == [2]
     assert api.delete("/api/public/v2/prompts/d%2Fx", headers=auth).status_code == 204
     assert api.get("/api/public/v2/prompts/d%2Fx?label=latest", headers=auth).status_code == 404
+
+
+def test_the_sdk_creates_and_compiles_chat_prompts_with_config(
+    api: TestClient, sdk: Langfuse, key: dict
+) -> None:
+    messages = [
+        {"role": "system", "content": "You answer about {{ topic }}."},
+        {"type": "placeholder", "name": "history"},
+        {"role": "user", "content": "{{question}}"},
+    ]
+    config = {"model": "gpt-4o-mini", "temperature": 0.2, "supported_languages": ["en", "de"]}
+    created = sdk.create_prompt(
+        name="support/chat",
+        type="chat",
+        prompt=messages,
+        config=config,
+        labels=["production"],
+        commit_message="chat v1",
+    )
+    assert created.version == 1 and created.config == config
+
+    prompt = sdk.get_prompt("support/chat", type="chat", cache_ttl_seconds=0)
+    assert prompt.version == 1 and prompt.config == config
+    assert prompt.commit_message == "chat v1"
+    compiled = prompt.compile(
+        topic="maps",
+        question="Where is the atlas?",
+        history=[{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}],
+    )
+    assert compiled == [
+        {"role": "system", "content": "You answer about maps."},
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello"},
+        {"role": "user", "content": "Where is the atlas?"},
+    ]
+
+    # the same version through our REST API: type, messages, config and both variables
+    auth = basic(key["public_key"], key["secret"])
+    raw = api.get("/api/public/v2/prompts/support%2Fchat", headers=auth).json()
+    assert raw["type"] == "chat" and raw["prompt"] == messages
+    rest = api.get(f"/api/v1/prompts/{raw['id']}/resolve", headers=bearer(key["secret"])).json()
+    assert rest["type"] == "chat" and rest["messages"] == messages
+    assert rest["config"] == config and set(rest["variables"]) == {"topic", "question"}
+
+    # a later text version without config carries none (each Langfuse version has its own)
+    sdk.create_prompt(name="support/chat", prompt="Now text: {{ topic }}", labels=["staging"])
+    text = sdk.get_prompt("support/chat", label="staging", cache_ttl_seconds=0)
+    assert text.prompt == "Now text: {{ topic }}" and text.config == {}
+    assert sdk.get_prompt("support/chat", type="chat", cache_ttl_seconds=0).version == 1

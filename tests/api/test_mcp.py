@@ -159,7 +159,8 @@ def test_a_label_move_notifies_connected_sessions(
         received.append(message)
 
     def publish_version_two() -> None:
-        with session_scope() as session:
+        # acting as the owner: on PostgreSQL the app role sees only the acting user's rows
+        with session_scope(acting_as=owner.principal.user_id) as session:
             from promptrepo.services import drafts
 
             drafts.save_draft(

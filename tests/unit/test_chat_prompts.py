@@ -299,7 +299,7 @@ def test_a_fork_keeps_messages_and_settings(session: Session, world) -> None:
     from sqlmodel import select
 
     from promptrepo.models import Project, Prompt, Segment, Version
-    from promptrepo.services import projects
+    from promptrepo.services import forks
 
     owner, prompt = world
     versions.create_version(session, owner, prompt.id, commit_message="one")
@@ -309,7 +309,7 @@ def test_a_fork_keeps_messages_and_settings(session: Session, world) -> None:
     session.add(project)
     session.commit()
     forker = make_user(session, name="Forker")
-    fork = projects.fork_project(session, forker, project.id)
+    fork = forks.fork_project(session, forker, project.id)
     session.commit()
     copy = session.exec(
         select(Prompt)

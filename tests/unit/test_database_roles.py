@@ -30,13 +30,20 @@ from promptrepo.models import (
     Credential,
     Identity,
     LabelEvent,
+    ModelPrice,
+    PlaygroundRun,
     Project,
     Prompt,
+    ProviderConnection,
     Segment,
     StripeEvent,
+    TestCase,
+    TestRun,
     Validator,
     Version,
     VersionLabel,
+    Webhook,
+    WebhookDelivery,
     utcnow,
 )
 from promptrepo.services import sessions
@@ -112,6 +119,25 @@ def _seed_user(s: Session, name: str):
     s.flush()
     s.add(VersionLabel(prompt_id=prompt.id, version_id=version.id, name="production"))
     s.add(LabelEvent(prompt_id=prompt.id, label="production", to_version=1, actor_id=uid))
+    # the tables the webhooks, playground and test-case features added
+    hook = Webhook(project_id=project.id, url="https://example.com/h", events=["label.moved"])
+    hook.secret = "whsec_" + uuid.uuid4().hex
+    s.add(hook)
+    s.flush()
+    s.add(
+        WebhookDelivery(
+            webhook_id=hook.id,
+            project_id=project.id,
+            message_id="msg_" + uuid.uuid4().hex,
+            event_type="label.moved",
+            payload={"secret": f"{name}'s"},
+        )
+    )
+    s.add(ProviderConnection(user_id=uid, name="p", base_url="https://example.com/v1"))
+    s.add(ModelPrice(user_id=uid, model="m", input_per_million=1.0))
+    s.add(PlaygroundRun(prompt_id=prompt.id, user_id=uid, provider="echo", output="secret"))
+    s.add(TestCase(prompt_id=prompt.id, name=f"{name}'s case"))
+    s.add(TestRun(prompt_id=prompt.id, version_id=version.id, user_id=uid, provider="echo"))
     return user
 
 

@@ -73,8 +73,12 @@ def test_nobody_rewrites_history_even_the_owner(pg: Engine, world) -> None:
         act_as(s, owner.user_id)
         s.add(LabelEvent(prompt_id=prompts["Private"].id, label="staging", to_version=1))
         s.flush()  # the owner adds to the history
-        changed = s.execute(text("UPDATE label_events SET reason = 'rewritten'"))
-        assert changed.rowcount == 0
         s.commit()
+        act_as(s, owner.user_id)
+        # The app role is granted no UPDATE on this append-only table (alembic 0005), so the
+        # rewrite is refused outright; the RLS policy (no UPDATE policy) is the second line.
+        with pytest.raises(ProgrammingError, match="permission denied"):
+            s.execute(text("UPDATE label_events SET reason = 'rewritten'"))
+        s.rollback()
     with Session(pg) as s:
         assert "rewritten" not in reasons(s)
