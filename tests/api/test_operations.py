@@ -105,10 +105,15 @@ def test_open_websockets_are_counted() -> None:
     assert WEBSOCKET_SESSIONS._value.get() == before
 
 
-def test_metrics_cover_routes_database_and_cache(api: TestClient, caller_headers) -> None:
+def test_metrics_cover_routes_database_and_cache(
+    api: TestClient, caller_headers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from promptrepo.settings import settings
+
+    monkeypatch.setattr(settings, "metrics_token", "scraper-token")
     api.get("/api/v1/me", headers=caller_headers)
     api.get("/api/health")
-    text = api.get("/api/metrics").text
+    text = api.get("/api/metrics", headers={"Authorization": "Bearer scraper-token"}).text
     assert 'promptrepo_http_requests_total{method="GET",route="/api/v1/me",status="200"}' in text
     assert 'promptrepo_db_statement_seconds_count{operation="select"}' in text
     assert "promptrepo_cache_lookups_total" in text

@@ -7,7 +7,7 @@ from jinja2 import Environment
 from sqlmodel import Session
 
 from promptrepo.models import Version
-from promptrepo.services import drafts, forks, templates, variables, versions
+from promptrepo.services import drafts, forks, render_worker, templates, variables, versions
 from promptrepo.services.variables import UnsetText
 from tests.factories import make_user
 from tests.prompt_factories import make_prompt
@@ -106,7 +106,8 @@ def test_preview_values_never_make_an_unset_variable_true() -> None:
     assert isinstance(values["name"], UnsetText) and not values["name"]
     assert (values["flag"], values["count"], values["tier"]) == (False, 0, "gold")
     assert "extra" not in values and values["greeting"] == "Hi"
-    text, _ = versions.render_and_validate(
+    # as the editor's preview renders (in process: UnsetText stays falsy)
+    text, _ = render_worker.render_and_validate_here(
         "{{ greeting }} {{ name }}{% if vip %} (VIP){% endif %}{% if flag %}!{% endif %}",
         spec,
         [],
