@@ -479,7 +479,5 @@ async def render_and_validate_async(
 ) -> tuple[str, list[ValidatorResult]]:
     """`render_and_validate` for async code: the event loop keeps serving while it runs."""
     loop = asyncio.get_running_loop()
-    call = functools.partial(
-        render_and_validate, content, spec, validator_list, values, dialect
-    )
+    call = functools.partial(render_and_validate, content, spec, validator_list, values, dialect)
     return await loop.run_in_executor(_executor, call)

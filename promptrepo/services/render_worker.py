@@ -65,7 +65,9 @@ def render_chat_here(
     filled = chat.check_placeholder_values(messages, placeholders)
     context = variable_specs.build_context(spec, values, chat.detect_variables(messages))
     source = [
-        m if chat.is_placeholder(m) else {**m, "content": templates.dialect_source(m.get("content", ""), dialect)}
+        m
+        if chat.is_placeholder(m)
+        else {**m, "content": templates.dialect_source(m.get("content", ""), dialect)}
         for m in messages
     ]
     rendered, from_template = chat.render_messages(source, context, filled)
