@@ -168,6 +168,8 @@ def app_server(
         SECRET_KEY="test-secret-key-" + uuid.uuid4().hex,
         LOGIN_RATE_LIMIT=os.environ.get("E2E_LOGIN_RATE_LIMIT", "100/minute"),
         SIGNUP_RATE_LIMIT="1000/hour",
+        # every browser test comes from 127.0.0.1: the per-address reset budget is for people
+        PASSWORD_RESET_ADDRESS_RATE_LIMIT="1000/hour",
         # webhook receivers in tests listen on loopback
         WEBHOOK_ALLOW_PRIVATE="true",
     )
