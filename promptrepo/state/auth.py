@@ -134,7 +134,9 @@ class AuthFormState(AppState):
         try:
             with system_scope("password-reset") as session:
                 self.notice = auth.request_password_reset(
-                    session, form_data.get("email", ""), client_ip=self._client()[0]
+                    session,
+                    form_data.get("email", ""),
+                    client_ip=self.router.session.client_ip or "",
                 )
         except ServiceError as exc:
             self._fail(exc, fields=("email",))
