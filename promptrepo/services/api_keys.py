@@ -17,7 +17,7 @@ from sqlmodel import Session, select, update
 
 from promptrepo.db import after_commit
 from promptrepo.models import ApiKey, Profile, utcnow
-from promptrepo.models.users import API_KEY_SCOPES, PUBLIC_KEY_PREFIX
+from promptrepo.models.users import API_KEY_SCOPES
 from promptrepo.services import access, audit, cache
 from promptrepo.services.errors import NotFound, PermissionDenied, ValidationFailed
 from promptrepo.services.locks import lock_user
@@ -90,8 +90,7 @@ def create_api_key(
         key_hash=hash_secret(secret),
         scope=scope,
         project_id=project_id,
-        public_key=PUBLIC_KEY_PREFIX + secrets.token_hex(16),
-    )
+    )  # public_key: the model's default (pk-…)
     session.add(key)
     session.flush()
     audit.record(

@@ -396,15 +396,11 @@ def render_and_validate(
     Raises ValidationFailed naming the variable, the line or the limit the template hit
     (time included), or RateLimited when every worker stays busy.
     """
-    validators = []
-    for validator in validator_list:
-        type_, config, vid = _as_pair(validator)
-        validators.append({"type": type_, "config": config, "id": vid})
     answer = pool().run(
         {
             "content": content,
             "spec": spec,
-            "validators": validators,
+            "validators": _validator_payload(validator_list),
             "values": values,
             "dialect": dialect,
         },
