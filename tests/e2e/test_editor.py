@@ -41,11 +41,17 @@ def _open(page: Page, context: BrowserContext, app_server: AppServer, content: s
 
 def _expect_editor_text(page: Page, text: str, timeout: float = 10_000) -> None:
     """Wait until the code editor's document is exactly `text`."""
-    page.wait_for_function(
-        "t => window.__promptEditorView && window.__promptEditorView.state.doc.toString() === t",
-        arg=text,
-        timeout=timeout,
-    )
+    try:
+        page.wait_for_function(
+            "t => window.__promptEditorView && window.__promptEditorView.state.doc.toString() === t",
+            arg=text,
+            timeout=timeout,
+        )
+    except Exception:
+        actual = page.evaluate(
+            "() => window.__promptEditorView ? window.__promptEditorView.state.doc.toString() : null"
+        )
+        raise AssertionError(f"editor text is {actual!r}, expected {text!r}") from None
 
 
 def _wait_saved(page: Page) -> None:
@@ -544,9 +550,13 @@ def test_the_code_editor_highlights_completes_and_marks_the_failing_line(
     editor.press("Control+Space")
     completions = page.locator(".cm-tooltip-autocomplete")
     expect(completions).to_contain_text("customer")
+    # CodeMirror ignores keys for 75 ms after its list opens (interactionDelay): a person
+    # does not choose sooner, and the test waits past it too.
+    page.wait_for_timeout(150)
     editor.press("Enter")
     editor.press_sequentially(" | upp", delay=5)
     expect(completions).to_contain_text("upper")
+    page.wait_for_timeout(150)
     editor.press("Enter")
     editor.press_sequentially(" }}", delay=5)
     _expect_editor_text(page, start + "{{ customer | upper }}")
