@@ -12,7 +12,9 @@ Every HTTP request to /mcp is authenticated with `Authorization: Bearer <API key
   moved (changes.prompt_event publishes on `prompt-events` after the commit).
 
 One session manager per event loop, started with the loop's first MCP request (Reflex does not
-run a mounted app's lifespan).
+run a mounted app's lifespan). Sessions are shared by every worker and server
+(api/mcp_sessions.py): a session opened on one is served by any other, and each worker
+notifies the copies it holds.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ from typing import Any
 import anyio
 from mcp import types
 from mcp.server.lowlevel.server import NotificationOptions, Server
-from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.server.streamable_http import MCP_SESSION_ID_HEADER
 from mcp.shared.exceptions import MCPError
 
 from promptrepo.api import gate
+from promptrepo.api.mcp_sessions import SharedSessionManager, credential_hash
 from promptrepo.db import session_scope
 from promptrepo.observability import get_logger
 from promptrepo.services import events, mcp_prompts, serving
@@ -65,36 +68,53 @@ def _offset(cursor: str | None) -> int:
 
 
 class _Sessions:
-    """The MCP sessions of this event loop and whose prompts they may list."""
+    """This worker's copies of MCP sessions, by session id: something to notify (the
+    connection, or a request's ServerSession on it) and the caller."""
 
     def __init__(self) -> None:
-        # the connection-scoped ServerSession → its caller; dropped when sending to it fails
-        self.sessions: dict[Any, Principal] = {}
+        self.sessions: dict[str, tuple[Any, Principal]] = {}
 
-    def remember(self, session, principal: Principal) -> None:
-        self.sessions.pop(session, None)
-        self.sessions[session] = principal
+    def remember(self, session_id: str | None, notifier, principal: Principal) -> None:
+        if not session_id:
+            return
+        self.sessions.pop(session_id, None)
+        self.sessions[session_id] = (notifier, principal)
         while len(self.sessions) > MAX_TRACKED_SESSIONS:  # the oldest-used first
             self.sessions.pop(next(iter(self.sessions)))
 
     async def notify(self, event: dict[str, Any]) -> None:
         if event.get("type") not in ("label.moved", "prompt.deleted"):
             return
-        for session, principal in list(self.sessions.items()):
+        for session_id, (notifier, principal) in list(self.sessions.items()):
             if str(principal.user_id) != event.get("owner_id") or not principal.reaches_project(
                 event.get("project_id", "")
             ):
                 continue
             try:
-                await session.send_prompt_list_changed()
+                await notifier.send_prompt_list_changed()
             except Exception:  # the client went away
-                self.sessions.pop(session, None)
+                self.sessions.pop(session_id, None)
+
+
+class _RememberSessions:
+    """Server middleware: every message a session sends to this worker records the session
+    here, so a label move notifies it from this worker (where its GET stream may be)."""
+
+    def __init__(self, sessions: _Sessions) -> None:
+        self.sessions = sessions
+
+    async def __call__(self, ctx, call_next):
+        request = ctx.request
+        principal = request.scope.get("state", {}).get(PRINCIPAL_STATE) if request else None
+        session_id = request.headers.get(MCP_SESSION_ID_HEADER) if request else None
+        if principal is not None and session_id:
+            self.sessions.remember(session_id, ctx.session, principal)
+        return await call_next(ctx)
 
 
 def build_server(sessions: _Sessions) -> Server:
     async def on_list_prompts(ctx, params: types.PaginatedRequestParams | None):
         principal = _principal(ctx)
-        sessions.remember(ctx.session, principal)
         offset = _offset(params.cursor if params else None)
 
         def read():
@@ -133,7 +153,6 @@ def build_server(sessions: _Sessions) -> Server:
 
     async def on_get_prompt(ctx, params: types.GetPromptRequestParams):
         principal = _principal(ctx)
-        sessions.remember(ctx.session, principal)
         served = await _served(principal, params.name)
         try:
             rendered = await serving.render(served, dict(params.arguments or {}))
@@ -168,7 +187,7 @@ def build_server(sessions: _Sessions) -> Server:
             completion=types.Completion(values=values, total=len(values), has_more=False)
         )
 
-    return Server(
+    server = Server(
         "PromptRepo",
         version="1.0.0",
         instructions="Prompts published in PromptRepo; arguments fill their variables.",
@@ -176,13 +195,18 @@ def build_server(sessions: _Sessions) -> Server:
         on_get_prompt=on_get_prompt,
         on_completion=on_completion,
     )
+    server.middleware.append(_RememberSessions(sessions))
+    return server
 
 
 class _LoopState:
     def __init__(self) -> None:
         self.sessions = _Sessions()
         server = build_server(self.sessions)
-        self.manager = StreamableHTTPSessionManager(app=server)
+        self.manager = SharedSessionManager(
+            app=server,
+            on_adopted=self.sessions.remember,
+        )
         # list_changed is announced: the capability says the server sends it
         server.create_initialization_options = _with_list_changed(server)
         self.ready = asyncio.Event()
@@ -279,4 +303,6 @@ class McpEndpoint:
         scope.setdefault("state", {})[PRINCIPAL_STATE] = admission.principal
         scope["state"]["ratelimit"] = admission.limit
         state = await _state()
-        await state.manager.handle_request(scope, receive, send)
+        await state.manager.handle_shared(
+            scope, receive, send, credential=credential_hash(token), caller=admission.principal
+        )

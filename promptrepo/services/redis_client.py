@@ -11,8 +11,10 @@ invalidations it could not deliver). The outage and the recovery are logged once
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -61,13 +63,31 @@ def get_redis() -> redis.Redis | None:
     return redis.Redis.from_url(settings.redis_url, decode_responses=True, **client_options())
 
 
-@lru_cache(maxsize=1)
-def get_async_redis() -> aioredis.Redis | None:
-    if not settings.redis_url:
-        return None
+def _new_async_redis() -> aioredis.Redis:
     options = client_options()
     options["retry"] = AsyncRetry(NoBackoff(), 0)  # the asyncio flavour of Retry
     return aioredis.Redis.from_url(settings.redis_url, decode_responses=True, **options)
+
+
+_async_by_loop: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def get_async_redis() -> aioredis.Redis | None:
+    """The asyncio client of the running event loop (its connections belong to that loop;
+    a process may run more than one, e.g. the MCP and test servers in threads)."""
+    if not settings.redis_url:
+        return None
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return _new_async_redis()
+    client = _async_by_loop.get(loop)
+    if client is None:
+        client = _async_by_loop[loop] = _new_async_redis()
+    return client
+
+
+get_async_redis.cache_clear = _async_by_loop.clear  # type: ignore[attr-defined]
 
 
 _state_lock = threading.Lock()

@@ -7,11 +7,14 @@ loopback in a thread, on SQLite and PostgreSQL, with the in-process and the Redi
 from __future__ import annotations
 
 import asyncio
+import itertools
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
+import httpx2
 import pytest
 import uvicorn
 from mcp import Client, types
@@ -41,8 +44,10 @@ SPEC = {
 }
 
 
-@pytest.fixture
-def live_url(use_engine, kv_backend) -> Iterator[str]:
+@contextmanager
+def _served_api() -> Iterator[str]:
+    """create_api() served by uvicorn on loopback, in a thread with its own event loop: in
+    MCP's terms, one worker."""
     from promptrepo.api import create_api
 
     with socket.socket() as probe:
@@ -59,9 +64,17 @@ def live_url(use_engine, kv_backend) -> Iterator[str]:
     while not server.started:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def live_url(use_engine, kv_backend) -> Iterator[str]:
+    with _served_api() as url:
+        yield url
 
 
 @pytest.fixture
@@ -150,6 +163,23 @@ def test_an_account_key_names_prompts_with_their_project_and_bad_keys_are_401(
     assert httpx.post(f"{live_url}/mcp", json={}).status_code == 401
 
 
+def _publish_version_two(owner: Caller, prompt_id) -> None:
+    # acting as the owner: on PostgreSQL the app role sees only the acting user's rows
+    with session_scope(acting_as=owner.principal.user_id) as session:
+        from promptrepo.services import drafts
+
+        drafts.save_draft(
+            session,
+            owner.principal,
+            prompt_id,
+            base_revision=None,
+            content="Summary ({{ tone }}): {{ text }}",
+            force=True,
+        )
+        versions.create_version(session, owner.principal, prompt_id, commit_message="v2")
+        versions.set_label(session, owner.principal, prompt_id, "production", 2)
+
+
 def test_a_label_move_notifies_connected_sessions(
     live_url: str, published: dict, owner: Caller
 ) -> None:
@@ -195,3 +225,113 @@ def test_a_label_move_notifies_connected_sessions(
 def _is_list_changed(message) -> bool:
     root = getattr(message, "root", message)
     return isinstance(root, types.PromptListChangedNotification)
+
+
+class _RoundRobin(httpx2.AsyncBaseTransport):
+    """Sends each request to the next of several servers, as a load balancer (or the kernel
+    between one server's workers) may: a session's requests land on different workers."""
+
+    def __init__(self, urls: list[str]) -> None:
+        self.ports = itertools.cycle([int(u.rsplit(":", 1)[1]) for u in urls])
+        self.inner = httpx2.AsyncHTTPTransport()
+        self.sent: list[int] = []
+
+    async def handle_async_request(self, request):
+        port = next(self.ports)
+        self.sent.append(port)
+        request.url = request.url.copy_with(port=port)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def test_one_session_is_served_by_every_worker_and_notified_where_its_stream_is(
+    use_engine, kv_backend, published: dict, owner: Caller
+) -> None:
+    """Legacy (handshake) sessions live in a worker's memory in the SDK; here the requests of
+    one session alternate between two workers: initialize on one, the rest anywhere, and the
+    list_changed notification arrives on the GET stream, wherever that is."""
+    received: list = []
+
+    async def on_message(message) -> None:
+        received.append(message)
+
+    with _served_api() as first, _served_api() as second:
+        transport = _RoundRobin([first, second])
+
+        async def main():
+            http = httpx2.AsyncClient(
+                transport=transport,
+                headers={"Authorization": f"Bearer {published['key']}"},
+                timeout=httpx2.Timeout(30, read=300),
+            )
+            async with Client(
+                streamable_http_client(f"{first}/mcp", http_client=http),
+                mode="legacy",
+                message_handler=on_message,
+            ) as mcp:
+                for _ in range(3):  # each call may reach either worker
+                    (prompt,) = (await mcp.list_prompts()).prompts
+                    assert prompt.name == "tools/summary"
+                    got = await mcp.get_prompt("tools/summary", {"text": "a", "tone": "formal"})
+                    assert got.messages[0].content.text == "Summarise in 50 words, formal: a"
+                with pytest.raises(MCPError) as missing:
+                    await mcp.get_prompt("tools/summary", {"tone": "casual"})
+                assert "text" in str(missing.value)
+
+                await asyncio.to_thread(_publish_version_two, owner, published["prompt_id"])
+                deadline = time.monotonic() + 10
+                while sum(_is_list_changed(m) for m in received) < 1:
+                    assert time.monotonic() < deadline, f"no list_changed; got {received}"
+                    await asyncio.sleep(0.05)
+                got = await mcp.get_prompt("tools/summary", {"text": "a", "tone": "formal"})
+                assert got.messages[0].content.text == "Summary (formal): a"
+                session_id = mcp.session_id if hasattr(mcp, "session_id") else None
+            await asyncio.sleep(0.3)
+            # exactly one notification: only the copy holding the GET stream delivers it
+            assert sum(_is_list_changed(m) for m in received) == 1
+            assert len(set(transport.sent)) == 2  # both workers served this session
+            return session_id
+
+        asyncio.run(main())
+
+
+def test_another_credential_cannot_use_a_session_opened_on_another_worker(
+    use_engine, kv_backend, published: dict, owner: Caller
+) -> None:
+    import httpx
+
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "probe", "version": "1"},
+        },
+    }
+    accept = {"Accept": "application/json, text/event-stream"}
+    with _served_api() as first, _served_api() as second:
+        opened = httpx.post(
+            f"{first}/mcp",
+            json=initialize,
+            headers={**accept, "Authorization": f"Bearer {published['key']}"},
+        )
+        assert opened.status_code == 200, opened.text
+        session_id = opened.headers["mcp-session-id"]
+        ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+        headers = {**accept, "mcp-session-id": session_id, "mcp-protocol-version": "2025-06-18"}
+        stranger = httpx.post(
+            f"{second}/mcp",
+            json=ping,
+            headers={**headers, "Authorization": f"Bearer {owner.read_key}"},
+        )
+        assert stranger.status_code == 404  # another key: the session does not exist for it
+        same = httpx.post(
+            f"{second}/mcp",
+            json=ping,
+            headers={**headers, "Authorization": f"Bearer {published['key']}"},
+        )
+        assert same.status_code == 200, same.text

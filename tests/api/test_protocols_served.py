@@ -32,10 +32,6 @@ def owner(app_server) -> Caller:
         return make_caller(session, plan="pro", name="Protocols")
 
 
-# Known bug (issue 14): MCP sessions live in one worker's memory; the built app runs two
-# workers, so a request landing on the other worker gets "Session not found". Not strict: a
-# run whose requests all land on one worker passes.
-@pytest.mark.xfail(reason="MCP sessions are per worker (issue 14)", strict=False)
 def test_langfuse_sdk_mcp_and_webhooks_against_the_built_app(app_server, owner: Caller) -> None:
     received: list[dict] = []
     secret: dict[str, str] = {}
