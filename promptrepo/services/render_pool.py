@@ -41,6 +41,7 @@ from typing import Any
 from promptrepo.services.errors import RateLimited, ValidationFailed
 from promptrepo.services.render_worker import READY
 from promptrepo.services.validator_rules import ValidatorResult, _as_pair
+from promptrepo.services.variables import UnsetText
 
 log = logging.getLogger(__name__)
 
@@ -402,6 +403,8 @@ def render_and_validate(
             "spec": spec,
             "validators": _validator_payload(validator_list),
             "values": values,
+            # JSON has no falsy text: the worker makes these UnsetText again
+            "unset_text": [name for name, v in values.items() if isinstance(v, UnsetText)],
             "dialect": dialect,
         },
         deadline,
@@ -431,6 +434,7 @@ def render_chat(
             "spec": spec,
             "validators": _validator_payload(validator_list),
             "values": values,
+            "unset_text": [name for name, v in values.items() if isinstance(v, UnsetText)],
             "placeholders": placeholders,
             "dialect": dialect,
         },

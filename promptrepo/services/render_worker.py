@@ -78,6 +78,8 @@ def render_chat_here(
 def handle(request: dict[str, Any]) -> dict[str, Any]:
     """One request → its answer; a template's failure is an answer, never a crash."""
     messages = None
+    for name in request.get("unset_text") or ():
+        request["values"][name] = variable_specs.UnsetText()
     try:
         if request.get("type") == "chat":
             text, messages, results = render_chat_here(

@@ -4,14 +4,18 @@ and the page keeps answering while a render burns its time budget in a worker pr
 
 from __future__ import annotations
 
+import time
 import uuid
 
+import httpx
 from playwright.sync_api import BrowserContext, Page, expect
 
 from promptrepo.models import Prompt
 from tests.app_server import AppServer, sign_in
 from tests.factories import make_user
 from tests.prompt_factories import make_prompt
+
+SLOW_LOOP = "{% for i in range(99000) %}{% if (7**3000)|string %}{% endif %}{% endfor %}"
 
 
 def test_hostile_preview_shows_the_limit_inline_and_keeps_the_text(
@@ -34,11 +38,24 @@ def test_hostile_preview_shows_the_limit_inline_and_keeps_the_text(
     expect(page.locator("#preview-error")).to_contain_text("output limit", timeout=10_000)
     expect(editor).to_contain_text(huge)  # the code editor keeps the text
 
-    # Not yet: the time budget in the editor (its preview renders in process for now, see
-    # state/editor.py); SLOW_LOOP there would hold the event loop.
     expect(page.locator("#save-status")).to_have_attribute("data-state", "saved", timeout=15_000)
     with app_server.session() as s:
         assert s.get(Prompt, prompt_id).content == huge
+
+    # A legal but slow template: the preview renders in a worker process under the time
+    # budget (1 s), so the server keeps answering meanwhile and the refusal names the limit.
+    editor.fill(SLOW_LOOP)
+    slowest = 0.0
+    for _ in range(10):
+        started = time.monotonic()
+        assert httpx.get(app_server.url + "/api/health", timeout=5).status_code == 200
+        slowest = max(slowest, time.monotonic() - started)
+        time.sleep(0.1)
+    expect(page.locator("#preview-error")).to_contain_text("took longer than", timeout=10_000)
+    assert slowest < 0.5, f"a health probe waited {slowest:.2f} s during the slow render"
+    expect(page.locator("#save-status")).to_have_attribute("data-state", "saved", timeout=15_000)
+    with app_server.session() as s:
+        assert s.get(Prompt, prompt_id).content == SLOW_LOOP
 
     # A normal text renders again at once: the killed worker was replaced.
     editor.fill("Back to {{ 'normal' }}")

@@ -215,3 +215,19 @@ def test_a_shared_deadline_bounds_several_renders_together(pool) -> None:
             versions.render_and_validate(slow_but_legal, {}, [], {}, deadline=deadline)
     assert exc.value.message.startswith("The project took longer than 1 s")
     assert time.monotonic() - start < STOPPED_WITHIN
+
+
+def test_unset_text_stays_false_through_the_pool() -> None:
+    """The editor's preview shows a required variable nobody set as `(unset)` and never takes
+    its `{% if %}` branch; the request to the worker is JSON, so the flag travels with it."""
+    from promptrepo.services import render_pool
+    from promptrepo.services.variables import UnsetText
+
+    text, _ = render_pool.render_and_validate(
+        "{{ name }}{% if name %} (set){% endif %}|{% if other %}yes{% endif %}",
+        {},
+        [],
+        {"name": UnsetText(), "other": "x"},
+        "jinja2",
+    )
+    assert text == "(unset)|yes"

@@ -85,9 +85,20 @@ def preview_tab() -> rx.Component:
                 DraftState.preview_note, size="1", color=rx.color("amber", 11), id="preview-note"
             ),
         ),
+        rx.cond(
+            DraftState.preview_pending,
+            rx.text(
+                "Rendering…",
+                size="1",
+                color=rx.color("gray", 11),
+                class_name="appear-late",
+                role="status",
+            ),
+        ),
         rx.el.pre(
             DraftState.preview_text,
             id="preview-text",
+            aria_busy=rx.cond(DraftState.preview_pending, "true", "false"),
             white_space="pre-wrap",
             word_break="break-word",
             font_family=MONO,

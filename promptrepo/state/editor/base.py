@@ -21,6 +21,11 @@ from promptrepo.settings import settings
 from promptrepo.state.base import AppState
 
 
+def chain(*events: Any) -> list[Any]:
+    """The events a handler returns, without the Nones of steps that had nothing to do."""
+    return [event for event in events if event is not None]
+
+
 def public_base(page_origin: str) -> str:
     """Where programs reach this app: PUBLIC_URL when it is configured, else the origin the
     page was opened at (its default, localhost:3000, is wrong anywhere else)."""

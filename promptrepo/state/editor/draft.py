@@ -10,6 +10,7 @@ the browser. Saving is debounced by a background task (`autosave`).
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 import uuid
 from typing import Any
@@ -18,13 +19,13 @@ import reflex as rx
 from sqlmodel import Session
 
 from promptrepo.db import act_as, session_scope
-from promptrepo.services import access, drafts, render_worker, templates, validators, versions
+from promptrepo.services import access, drafts, render_pool, templates, validators, versions
 from promptrepo.services import variables as variable_specs
 from promptrepo.services.changes import project_topic
 from promptrepo.services.errors import NotFound, ServiceError
 from promptrepo.services.principal import Principal
 from promptrepo.services.sessions import resolve_session
-from promptrepo.state.editor.base import EditorState, guarded
+from promptrepo.state.editor.base import EditorState, chain, guarded
 from promptrepo.state.editor.rows import (
     DiffRow,
     ValidatorRow,
@@ -47,6 +48,9 @@ class DraftState(EditorState):
     _content: str = ""
     _revision: int = 0
     _dialect: str = templates.PLAIN_DIALECT
+    # bumped by every change the preview depends on; a render shows only if still current
+    _preview_seq: int = 0
+    preview_pending: bool = False
     save_status: str = "saved"  # saved | unsaved | saving | error | conflict
     save_message: str = ""
     _dirty_at: float = 0.0
@@ -106,7 +110,7 @@ class DraftState(EditorState):
             return DraftState.autosave
         return None
 
-    def _apply_draft(self, prompt) -> None:
+    def _apply_draft(self, prompt) -> Any:
         self.name = prompt.name
         self._content = prompt.content
         self.content_initial = prompt.content
@@ -117,14 +121,15 @@ class DraftState(EditorState):
         self._detected = []
         self.save_status = "saved"
         self.save_message = ""
-        self._recompute(force_rows=True)
+        return self._recompute(force_rows=True)
 
     def _load_validators(self, session: Session, principal: Principal | None) -> None:
         rows = validators.list_validators(session, principal, self.editor_prompt_id)
         self._validators = [{"id": str(v.id), "type": v.type, "config": v.config} for v in rows]
 
-    def _recompute(self, *, force_rows: bool = False) -> None:
-        """Analyse, render and validate the current text (no database)."""
+    def _recompute(self, *, force_rows: bool = False) -> Any:
+        """Analyse the current text (no database); returns the event that renders and
+        validates it (see `_render_preview`)."""
         analysis = templates.analyze(self._content)
         if analysis.error is not None:
             self.syntax_error = analysis.error.message
@@ -142,7 +147,7 @@ class DraftState(EditorState):
                 self._detected = detected
                 self._spec = variable_specs.sync_with_content(self._spec, detected)
                 self._rebuild_variable_rows()
-        self._render_preview()
+        return self._render_preview()
 
     def _rebuild_variable_rows(self) -> None:
         errors = {row.name: row for row in self.variable_rows if row.error}
@@ -156,11 +161,15 @@ class DraftState(EditorState):
                 rows.append(row_from_spec(name, item, name in self._detected))
         self.variable_rows = rows
 
-    def _render_preview(self) -> None:
+    def _render_preview(self) -> Any:
+        """Show at once what needs no rendering (a syntax error, an invalid value); otherwise
+        return the event that renders in the pool (`render_preview`), or None."""
         if self.syntax_error:
             self.preview_error = f"Line {self.syntax_line}: {self.syntax_error}"
             self._set_validators_not_run()
-            return
+            self._preview_seq += 1  # a render still under way is for older text
+            self.preview_pending = False
+            return None
         invalid = [row for row in self.variable_rows if row.error and row.used]
         if invalid:
             # Never show text rendered with an old value as if it were the new one.
@@ -168,19 +177,34 @@ class DraftState(EditorState):
                 f"{row.name}: {row.error}" for row in invalid
             )
             self._set_validators_not_run("Not run: a variable's value is invalid")
-            return
-        values, unset = variable_specs.preview_values(self._spec, self._detected)
+            self._preview_seq += 1
+            self.preview_pending = False
+            return None
+        self._preview_seq += 1
+        self.preview_pending = True
+        return DraftState.render_preview
+
+    def _preview_request(self) -> tuple[tuple[Any, ...], list[str]]:
+        # Deep copies: plain dicts and lists, not the state's change-tracking proxies (the
+        # request goes to the worker as JSON).
+        spec, validator_list = copy.deepcopy(self._spec), copy.deepcopy(self._validators)
+        values, unset = variable_specs.preview_values(spec, self._detected)
+        return (self._content, spec, validator_list, values, self._dialect), unset
+
+    @staticmethod
+    async def _render_in_pool(request: tuple[Any, ...]) -> tuple[str, list, str]:
+        """(text, validator results, error message): the template is user code, so it runs
+        in a render worker under the time budget, never on this event loop."""
         try:
-            # In this process with the sandbox's size, loop and depth limits, but not the render
-            # pool's time budget: with the keystroke handler awaiting the pool, keystroke events
-            # queued on the state's lock could be applied out of order and the preview stuck on
-            # stale text (tests/e2e/test_editor.py). Known gap: a slow-but-legal template here
-            # still costs this worker its time (issue 11 item 1).
-            text, results = render_worker.render_and_validate_here(
-                self._content, self._spec, self._validators, values, self._dialect
-            )
+            text, results = await render_pool.render_and_validate_async(*request)
         except ServiceError as exc:
-            self.preview_error = exc.message
+            return "", [], exc.message
+        return text, results, ""
+
+    def _show_preview(self, text: str, results: list, error: str, unset: list[str]) -> None:
+        self.preview_pending = False
+        if error:
+            self.preview_error = error
             self._set_validators_not_run()
             return
         self.preview_error = ""
@@ -200,6 +224,26 @@ class DraftState(EditorState):
             stats["tokens"],
         )
         self._set_validator_rows(results)
+
+    @rx.event(background=True, supersedes=True)
+    async def render_preview(self):
+        """Render the current text in the pool and show it, unless the text (or the values)
+        changed meanwhile: keystrokes stay in order, and only the newest render is shown."""
+        async with self:
+            seq = self._preview_seq
+            request, unset = self._preview_request()
+        text, results, error = await self._render_in_pool(request)
+        async with self:
+            if self._preview_seq == seq:
+                self._show_preview(text, results, error, unset)
+
+    async def _render_preview_now(self) -> None:
+        """For code already holding the state's lock (a refresh from elsewhere): render in the
+        pool and show the result before letting go."""
+        if self._render_preview() is None:
+            return
+        request, unset = self._preview_request()
+        self._show_preview(*await self._render_in_pool(request), unset)
 
     def _set_validators_not_run(
         self, message: str = "Not run: the template does not render"
@@ -318,13 +362,13 @@ class DraftState(EditorState):
                 self.project_name = project.name
                 self.can_write = project.user_id == principal.user_id and principal.can_write
                 self._load_validators(session, principal)
-                self._apply_draft(prompt)
+                render = self._apply_draft(prompt)
                 history.load_history(session, principal)
         except ServiceError as exc:
             self.load_error = exc.message
             return notice
         self.loaded = True
-        return [notice, DraftState.watch] if notice else DraftState.watch
+        return chain(notice, render, DraftState.watch)
 
     @rx.event(background=True, supersedes=True)
     async def watch(self):
@@ -360,7 +404,7 @@ class DraftState(EditorState):
             history.load_history(session, principal)
             if prompt.revision > self._revision:
                 self._take_newer_draft(prompt)
-        self._render_preview()
+        await self._render_preview_now()
 
     def _take_newer_draft(self, prompt) -> None:
         """A newer draft was saved elsewhere. With no unsaved edits in this tab there is
@@ -368,7 +412,7 @@ class DraftState(EditorState):
         user's cursor: offer the conflict choices (compare / reload / overwrite). While a
         save is under way its answer decides (a conflict if the base was stale)."""
         if self.save_status == "saved":
-            self._apply_draft(prompt)
+            self._apply_draft(prompt)  # the caller renders the preview
         elif self.save_status in ("unsaved", "error"):
             self._enter_conflict(
                 drafts.DraftConflict(
@@ -384,8 +428,7 @@ class DraftState(EditorState):
         if not self.can_write:
             return None
         self._content = value
-        self._recompute()
-        return self._note_edit()
+        return chain(self._recompute(), self._note_edit())
 
     @rx.event
     def set_name(self, value: str):
@@ -486,9 +529,9 @@ class DraftState(EditorState):
         with self.acting() as (session, principal):
             prompt, _ = access.get_prompt(session, principal, self.editor_prompt_id)
             self._load_validators(session, principal)
-            self._apply_draft(prompt)
+            render = self._apply_draft(prompt)
         self.conflict_open = False
-        return rx.toast.info("Loaded the latest saved draft.")
+        return chain(render, rx.toast.info("Loaded the latest saved draft."))
 
     @rx.event
     @guarded

@@ -14,7 +14,7 @@ from promptrepo.models import PRODUCTION_LABEL
 from promptrepo.services import drafts, releases, versions
 from promptrepo.services.errors import NotAuthenticated, ServiceError, ValidationFailed
 from promptrepo.services.principal import Principal
-from promptrepo.state.editor.base import guarded
+from promptrepo.state.editor.base import chain, guarded
 from promptrepo.state.editor.draft import DraftState
 from promptrepo.state.editor.rows import (
     LabelRow,
@@ -260,12 +260,12 @@ class HistoryState(DraftState):
                     base_revision=self._revision,
                 )
                 self._load_validators(session, principal)
-                self._apply_draft(prompt)
+                render = self._apply_draft(prompt)
         except drafts.DraftConflict as exc:
             self._enter_conflict(exc)
             return rx.toast.error(exc.message)
         self.history_message = f"Version {number} restored into the draft."
-        return rx.toast.success(f"Version {number} restored into the draft.")
+        return chain(render, rx.toast.success(f"Version {number} restored into the draft."))
 
     # ------------------------------------------------------------------ labels
     def _label_action(self, action: Callable[[Session, Principal], Any], success: str):

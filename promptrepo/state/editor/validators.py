@@ -9,7 +9,7 @@ import reflex as rx
 
 from promptrepo.services import validators
 from promptrepo.services.errors import NotAuthenticated, ServiceError, ValidationFailed
-from promptrepo.state.editor.base import guarded
+from promptrepo.state.editor.base import chain, guarded
 from promptrepo.state.editor.draft import DraftState
 
 FORM_FIELDS = (
@@ -160,8 +160,7 @@ class ValidatorsState(DraftState):
             self.vform_error = exc.message
             return None
         self.vform_open = False
-        self._render_preview()
-        return rx.toast.success("Validator saved.")
+        return chain(self._render_preview(), rx.toast.success("Validator saved."))
 
     @rx.event
     @guarded
@@ -169,5 +168,4 @@ class ValidatorsState(DraftState):
         with self.acting() as (session, principal):
             validators.delete_validator(session, principal, validator_id)
             self._load_validators(session, principal)
-        self._render_preview()
-        return rx.toast.success("Validator deleted.")
+        return chain(self._render_preview(), rx.toast.success("Validator deleted."))

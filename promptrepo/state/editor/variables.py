@@ -9,6 +9,7 @@ from typing import Any
 
 import reflex as rx
 
+from promptrepo.state.editor.base import chain
 from promptrepo.state.editor.draft import DraftState
 from promptrepo.state.editor.rows import spec_from_row
 
@@ -37,10 +38,10 @@ class VariablesState(DraftState):
                 self._spec = {**self._spec, name: item}
             rows[index] = row
             self.variable_rows = rows
-            self._render_preview()
+            render = self._render_preview()
             if not row.error:
-                return self._note_edit()
-            return None
+                return chain(render, self._note_edit())
+            return render
         return None
 
     @rx.event
