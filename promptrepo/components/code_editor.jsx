@@ -2,12 +2,15 @@
 // line numbers, completion of the prompt's variables and Jinja's filters, and a marker on the
 // line of a syntax error. Wrapped for Reflex by code_editor.py.
 //
-// `value` is the text to (re)load: the document is replaced only when it changes (a reload,
-// a restore), never while the user types. The view is published as
+// `value` is the text the editor starts with. A later `value` replaces the document only while
+// the document is still the previous `value` (e.g. the page mounted with the text of an older
+// load, then the load finished); once the user typed, what they typed wins (a reconnect's
+// reload never takes back keystrokes still on their way). To load another text whatever the
+// user typed, remount the editor with a new React key. The view is published as
 // window.__promptEditorView, and each user edit as a "prompt-editor-change" window event, for
 // assets/editor.js (the local backup) and for tests.
-import React, { useCallback, useMemo } from "react";
-import CodeMirror from "@uiw/react-codemirror";
+import React, { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import CodeMirror, { ExternalChange } from "@uiw/react-codemirror";
 import { EditorView, Decoration } from "@codemirror/view";
 import { LanguageSupport, StreamLanguage } from "@codemirror/language";
 import { jinja } from "@codemirror/lang-jinja";
@@ -65,6 +68,22 @@ export function PromptCodeEditor({
   minHeight,
   onChange,
 }) {
+  const [initialValue] = useState(value);
+  const viewRef = useRef(null);
+  const lastValue = useRef(value);
+  useEffect(() => {
+    const previous = lastValue.current;
+    lastValue.current = value;
+    const view = viewRef.current;
+    // Only while the document is still the previous `value`: the user has not typed since.
+    if (view && value !== previous && view.state.doc.toString() === previous) {
+      // Marked external, as the library marks its own loads: not a user edit (no onChange).
+      view.dispatch({
+        changes: { from: 0, to: view.state.doc.length, insert: value || "" },
+        annotations: [ExternalChange.of(true)],
+      });
+    }
+  }, [value]);
   const names = variables || [];
   const namesKey = names.join("\u0000");
   const language = useMemo(
@@ -102,11 +121,12 @@ export function PromptCodeEditor({
     [onChange],
   );
   const publish = useCallback((view) => {
+    viewRef.current = view;
     window.__promptEditorView = view;
   }, []);
   return (
     <CodeMirror
-      value={value}
+      value={initialValue}
       extensions={extensions}
       readOnly={!!readOnly}
       editable={!readOnly}

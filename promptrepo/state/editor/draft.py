@@ -43,8 +43,11 @@ class DraftState(EditorState):
     # the draft
     name: str = ""
     name_error: str = ""
-    content_initial: str = ""  # sent once per (re)load; the text area is uncontrolled
+    # The text a code editor starts with when it mounts (a new `editor_key` remounts it); the
+    # editor is uncontrolled: keystrokes come here, the text does not go back.
+    content_initial: str = ""
     editor_key: int = 0
+    _loaded_prompt_id: uuid.UUID | None = None
     _content: str = ""
     _revision: int = 0
     _dialect: str = templates.PLAIN_DIALECT
@@ -112,9 +115,14 @@ class DraftState(EditorState):
 
     def _apply_draft(self, prompt) -> Any:
         self.name = prompt.name
+        if prompt.content != self._content or prompt.id != self._loaded_prompt_id:
+            # Another text (or prompt): the code editor starts afresh with it. The same text
+            # again (a reconnect re-runs on_load, which saves first) keeps the editor as it
+            # is, with its cursor, its focus and any keystroke still on its way.
+            self.editor_key += 1
+        self._loaded_prompt_id = prompt.id
         self._content = prompt.content
-        self.content_initial = prompt.content
-        self.editor_key += 1
+        self.content_initial = prompt.content  # what a freshly mounted editor starts with
         self._revision = prompt.revision
         self._dialect = prompt.template_dialect
         self._spec = dict(prompt.variables or {})
