@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     auth_provider: Literal["local", "supabase"] = "local"
     session_ttl_seconds: int = 7 * 24 * 3600
     password_reset_ttl_seconds: int = 3600
+    # How long a project invitation link works (services/members.py).
+    invite_ttl_seconds: int = 7 * 24 * 3600
     login_rate_limit: str = "5/15 minutes"  # failed logins per account (e-mail)
     login_address_rate_limit: str = "100/15 minutes"  # failed logins per client address
     password_reset_email_rate_limit: str = "3/hour"  # reset mails per e-mail address

@@ -3,6 +3,7 @@
 from promptrepo.models.audit import AuditLog
 from promptrepo.models.billing import Billing, StripeEvent
 from promptrepo.models.common import utcnow
+from promptrepo.models.members import MEMBER_ROLES, ProjectInvite, ProjectMember
 from promptrepo.models.playground import (
     ModelPrice,
     PlaygroundRun,
@@ -24,10 +25,13 @@ __all__ = [
     "Credential",
     "Identity",
     "LabelEvent",
+    "MEMBER_ROLES",
     "ModelPrice",
     "PlaygroundRun",
     "Profile",
     "Project",
+    "ProjectInvite",
+    "ProjectMember",
     "Prompt",
     "ProviderConnection",
     "Segment",

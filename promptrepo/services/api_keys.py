@@ -73,7 +73,7 @@ def create_api_key(
         raise ValidationFailed("The API key is invalid.", errors=errors)
     lock_user(session, principal.user_id)  # concurrent creates count one after another
     if project_id is not None:
-        project_id = access.get_project(session, principal, project_id, write=True).id
+        project_id = access.get_project(session, principal, project_id, need="member").id
     active = session.exec(
         select(ApiKey.id).where(ApiKey.user_id == principal.user_id, ApiKey.revoked_at.is_(None))
     ).all()

@@ -132,7 +132,7 @@ def duplicate_project(
     The copy is named `name` or "<name> (copy)"; plan limits apply to it like to any new
     project, and nothing is created when they refuse.
     """
-    source = access.get_project(session, principal, project_id, write=True)
+    source = access.get_project(session, principal, project_id, need="manage")
     principal = require_write(principal)
     lock_user(session, principal.user_id)
     if name is not None:

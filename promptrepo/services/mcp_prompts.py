@@ -15,6 +15,7 @@ from promptrepo.models import PRODUCTION_LABEL, Project, Prompt, Segment, Versio
 from promptrepo.services import access, serving
 from promptrepo.services.errors import NotFound
 from promptrepo.services.principal import Principal, require_user
+from promptrepo.services.projects import readable_as_member
 
 PAGE_SIZE = 50
 
@@ -64,7 +65,7 @@ def list_published(
     """A page of the published prompts in the caller's projects (or the key's project), in
     project, segment and prompt order, and how many there are."""
     principal = require_user(principal)
-    where = [Project.user_id == principal.user_id]
+    where = [readable_as_member(principal.user_id)]
     if principal.api_key_project_id is not None:
         where.append(Project.id == principal.api_key_project_id)
     base = (
@@ -104,9 +105,10 @@ def wanted(session: Session, principal: Principal | None, name: str) -> serving.
     else:
         project_name, slash, rest = (name or "").partition("/")
         project_id = session.exec(
-            select(Project.id).where(
-                Project.user_id == principal.user_id, Project.name == project_name
-            )
+            # your own project of that name first, then one shared with you
+            select(Project.id)
+            .where(readable_as_member(principal.user_id), Project.name == project_name)
+            .order_by(Project.user_id != principal.user_id, Project.created_at)
         ).first()
         if not slash or project_id is None:
             raise NotFound(f"Prompt '{name}' not found.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -105,13 +106,30 @@ def count_prompts(session: Session, user_id: uuid.UUID) -> int:
     ).one()
 
 
+def _owner_usage(session: Session, user_id: uuid.UUID) -> tuple[Plan, int, int] | None:
+    """The plan and counts of `user_id` through `app_owner_usage` (migration 0015) on
+    PostgreSQL, where an editor's session cannot read the owner's billing row or other
+    projects; None elsewhere (SQLite has no row-level security)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    row = session.execute(
+        sa.text("SELECT plan, status, projects, prompts FROM app_owner_usage(:uid)"),
+        {"uid": user_id},
+    ).first()
+    if row is None:
+        return None
+    plan = get_plan(row.plan) if row.plan and row.status in ENTITLED_STATUSES else PLANS["free"]
+    return plan, int(row.projects), int(row.prompts)
+
+
 def ensure_can_add_projects(session: Session, user_id: uuid.UUID, count: int = 1) -> None:
     """Raise PlanLimitReached unless `count` more projects fit in the user's plan."""
-    plan = plan_for_user(session, user_id)
-    if (
-        plan.max_projects is not None
-        and count_projects(session, user_id) + count > plan.max_projects
-    ):
+    usage = _owner_usage(session, user_id)
+    plan = usage[0] if usage else plan_for_user(session, user_id)
+    projects = usage[1] if usage else None
+    if plan.max_projects is not None and (
+        projects if projects is not None else count_projects(session, user_id)
+    ) + count > plan.max_projects:
         raise PlanLimitReached(
             f"The {plan.name} plan allows {plan.max_projects} projects. "
             f"Upgrade at {UPGRADE_URL} for unlimited projects."
@@ -119,9 +137,14 @@ def ensure_can_add_projects(session: Session, user_id: uuid.UUID, count: int = 1
 
 
 def ensure_can_add_prompts(session: Session, user_id: uuid.UUID, count: int = 1) -> None:
-    """Raise PlanLimitReached unless `count` more prompts fit in the user's plan."""
-    plan = plan_for_user(session, user_id)
-    if plan.max_prompts is not None and count_prompts(session, user_id) + count > plan.max_prompts:
+    """Raise PlanLimitReached unless `count` more prompts fit in the user's plan (the
+    project owner's, when a member adds to a shared project)."""
+    usage = _owner_usage(session, user_id)
+    plan = usage[0] if usage else plan_for_user(session, user_id)
+    prompts = usage[2] if usage else None
+    if plan.max_prompts is not None and (
+        prompts if prompts is not None else count_prompts(session, user_id)
+    ) + count > plan.max_prompts:
         raise PlanLimitReached(
             f"The {plan.name} plan allows {plan.max_prompts} prompts in all. "
             f"Upgrade at {UPGRADE_URL} for unlimited prompts."

@@ -138,8 +138,8 @@ def prepare_run(
     config_overrides: dict[str, Any] | None = None,
 ) -> RunPlan:
     """Render and store a run as `running`; the caller then calls the model and `finish_run`.
-    Needs write access (runs spend the owner's provider credit)."""
-    prompt, _ = access.get_prompt(session, principal, prompt_id, write=True)
+    Any member may run (with their own provider keys); a public reader may not."""
+    prompt, _ = access.get_prompt(session, principal, prompt_id, need="member")
     assert principal is not None
     target = providers.target(session, principal, provider)
     resolved, messages = rendered_for_model(
@@ -190,7 +190,10 @@ def _own_run(
     run = session.get(PlaygroundRun, rid)
     if run is None:
         raise NotFound("Run not found.")
-    access.get_prompt(session, principal, run.prompt_id, write=True)  # not yours: not found
+    access.get_prompt(session, principal, run.prompt_id, need="member")  # not yours: not found
+    assert principal is not None
+    if run.user_id != principal.user_id:  # a member's runs are their own (their provider keys)
+        raise NotFound("Run not found.")
     return run
 
 
@@ -235,14 +238,16 @@ def list_runs(
     limit: int = 20,
 ) -> tuple[list[RunView], int]:
     """A page of the prompt's runs, newest first, and how many there are."""
-    prompt, _ = access.get_prompt(session, principal, prompt_id, write=True)
+    prompt, project = access.get_prompt(session, principal, prompt_id, need="member")
+    assert principal is not None
     limit = max(1, min(MAX_RUNS_PAGE, int(limit)))
-    total = session.exec(
-        select(func.count()).select_from(PlaygroundRun).where(PlaygroundRun.prompt_id == prompt.id)
-    ).one()
+    where = [PlaygroundRun.prompt_id == prompt.id]
+    if project.user_id != principal.user_id:  # the owner sees every run, a member their own
+        where.append(PlaygroundRun.user_id == principal.user_id)
+    total = session.exec(select(func.count()).select_from(PlaygroundRun).where(*where)).one()
     rows = session.exec(
         select(PlaygroundRun)
-        .where(PlaygroundRun.prompt_id == prompt.id)
+        .where(*where)
         .order_by(PlaygroundRun.created_at.desc(), PlaygroundRun.id)
         .offset(max(0, int(offset)))
         .limit(limit)

@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 from promptrepo.models import (
     Profile,
     Project,
+    ProjectMember,
     Prompt,
     Segment,
 )
@@ -51,6 +52,7 @@ class ProjectSummary(BaseModel):
     fork_count: int
     owner_name: str = ""
     owner_id: str = ""
+    role: str = ""  # the viewer's role: owner, editor, viewer ("" in the public gallery)
 
 
 class ProjectPage(BaseModel):
@@ -89,6 +91,7 @@ class ProjectDetail(BaseModel):
     owner_id: str
     owner_name: str
     is_owner: bool
+    role: str  # the viewer's role: owner, editor, viewer, or "" (a public project's reader)
     fork_count: int
     forked_from_id: str | None
     forked_from_name: str | None
@@ -137,6 +140,7 @@ def summary_page(
     per_page: int,
     *,
     with_owner: bool,
+    role_of: uuid.UUID | None = None,
 ) -> ProjectPage:
     """Two queries whatever the number of projects: the total, and the page with its counts."""
     page, per_page = _page_args(page, per_page)
@@ -156,6 +160,8 @@ def summary_page(
     query = sa.select(*columns)
     if with_owner:
         query = query.add_columns(owner_name_of(session, Project.user_id).label("owner_name"))
+    if role_of is not None:
+        query = query.add_columns(role_column(role_of).label("role"))
     rows = session.execute(
         query.where(*where).order_by(*order_by).offset((page - 1) * per_page).limit(per_page)
     ).all()
@@ -171,6 +177,7 @@ def summary_page(
             prompt_count=row.prompt_count,
             owner_name=row.owner_name if with_owner else "",
             owner_id=str(row.user_id),
+            role=row.role if role_of is not None else "",
         )
         for row in rows
     ]
@@ -238,13 +245,14 @@ def list_projects(
     page: int = 1,
     per_page: int = 20,
 ) -> ProjectPage:
-    """The principal's own projects, one page at a time, with segment and prompt counts.
+    """The principal's projects and those shared with them (with their role), one page at a
+    time, with segment and prompt counts.
 
     `sort` is "updated" (most recently changed first) or "name" (A→Z, case-insensitive).
     Runs two SQL queries whatever the number of projects.
     """
     principal = require_user(principal)
-    where = [Project.user_id == principal.user_id]
+    where = [readable_as_member(principal.user_id)]
     if principal.api_key_project_id is not None:  # a project key sees its project only
         where.append(Project.id == principal.api_key_project_id)
     if search.strip():
@@ -253,7 +261,30 @@ def list_projects(
         order_by = [sa.func.lower(Project.name), Project.id]
     else:
         order_by = [Project.updated_at.desc(), Project.id]
-    return summary_page(session, where, order_by, page, per_page, with_owner=False)
+    return summary_page(
+        session, where, order_by, page, per_page, with_owner=True, role_of=principal.user_id
+    )
+
+
+def member_project_ids(user_id: uuid.UUID) -> sa.Select:
+    """The ids of the projects `user_id` is a member of (not owner)."""
+    return sa.select(ProjectMember.project_id).where(ProjectMember.user_id == user_id)
+
+
+def readable_as_member(user_id: uuid.UUID) -> sa.ColumnElement[bool]:
+    """Projects `user_id` owns or is a member of (public ones they are not in excluded)."""
+    return sa.or_(Project.user_id == user_id, Project.id.in_(member_project_ids(user_id)))
+
+
+def role_column(user_id: uuid.UUID) -> sa.ColumnElement[str]:
+    """`owner`, or the member's role, of `user_id` in each project row."""
+    member = (
+        sa.select(ProjectMember.role)
+        .where(ProjectMember.project_id == Project.id, ProjectMember.user_id == user_id)
+        .correlate(Project)
+        .scalar_subquery()
+    )
+    return sa.case((Project.user_id == user_id, "owner"), else_=sa.func.coalesce(member, ""))
 
 
 def owner_name_of(session: Session, user_id) -> sa.ColumnElement:
@@ -282,9 +313,7 @@ def get_project_detail(
     forked_from_name = None
     if project.forked_from_id is not None:
         origin = session.get(Project, project.forked_from_id)
-        is_own = (
-            principal is not None and origin is not None and origin.user_id == principal.user_id
-        )
+        is_own = origin is not None and access.project_role(session, principal, origin) is not None
         if origin is not None and (origin.is_public or is_own):
             forked_from_name = origin.name
     by_segment = {
@@ -310,6 +339,7 @@ def get_project_detail(
         owner_id=str(project.user_id),
         owner_name=owner_name,
         is_owner=principal is not None and principal.user_id == project.user_id,
+        role=access.project_role(session, principal, project) or "",
         fork_count=project.fork_count,
         forked_from_id=str(project.forked_from_id) if forked_from_name else None,
         forked_from_name=forked_from_name,
@@ -379,7 +409,7 @@ def update_project(
     is_public: bool | None = None,
 ) -> Project:
     """Rename, re-describe or change the visibility of the principal's own project."""
-    project = access.get_project(session, principal, project_id, write=True)
+    project = access.get_project(session, principal, project_id, need="manage")
     project = lock_project(session, project.id)
     changed = False
     if name is not None:
@@ -420,7 +450,7 @@ def delete_project(
     session: Session, principal: Principal | None, project_id: uuid.UUID | str
 ) -> None:
     """Delete the principal's own project with its segments, prompts, validators and versions."""
-    project = access.get_project(session, principal, project_id, write=True)
+    project = access.get_project(session, principal, project_id, need="manage")
     origin_id = project.forked_from_id
     project_changed(session, project, kind="deleted")
     audit.record(

@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from promptrepo.models import Project, Prompt, Segment
 from promptrepo.services.principal import Principal, require_user
-from promptrepo.services.projects import like_pattern
+from promptrepo.services.projects import like_pattern, readable_as_member
 
 MAX_QUERY_CHARS = 100
 MAX_TERMS = 8
@@ -85,7 +85,7 @@ def search_prompts(
     if not terms:
         return empty
 
-    where: list[sa.ColumnElement[bool]] = [Project.user_id == principal.user_id]
+    where: list[sa.ColumnElement[bool]] = [readable_as_member(principal.user_id)]
     if principal.api_key_project_id is not None:
         where.append(Project.id == principal.api_key_project_id)
     if session.get_bind().dialect.name == "postgresql":

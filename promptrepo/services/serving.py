@@ -3,8 +3,8 @@ prompt API and MCP.
 
 What is served is a cache entry (`Served`) for one request: a prompt (by id, or by
 `segment/prompt` name within a project) at a label, a version number, or the newest version
-(`latest`). It holds who may read it (`access.may_read`: the project's owner, everyone when it
-is public, and a project-scoped key only its project), the ETag, the exact JSON body of
+(`latest`). It holds who may read it (`access.may_read`: the project's owner and members, everyone when
+it is public, and a project-scoped key only its project), the ETag, the exact JSON body of
 `resolve`, the Langfuse body, and what `render` needs. Entries are tagged `project:<id>`, so a
 publish, a label move, a rename or a visibility change (`changes.project_changed`, after commit)
 drops every entry of the project at once.
@@ -32,12 +32,20 @@ from functools import cached_property
 from typing import Any
 
 import anyio
-from sqlalchemy import bindparam, func
+from sqlalchemy import String, bindparam, cast, func
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 
 from promptrepo import db
-from promptrepo.models import PRODUCTION_LABEL, Project, Prompt, Segment, Version, VersionLabel
+from promptrepo.models import (
+    PRODUCTION_LABEL,
+    Project,
+    ProjectMember,
+    Prompt,
+    Segment,
+    Version,
+    VersionLabel,
+)
 from promptrepo.services import access, cache, serving_db, versions
 from promptrepo.services.errors import NotFound, PermissionDenied, ValidationFailed
 from promptrepo.services.principal import Principal
@@ -148,6 +156,9 @@ class Served:
     body: str  # the JSON answer of `resolve`
     validators_json: str
     langfuse_body: str  # the JSON answer of Langfuse's GET /api/public/v2/prompts/{name}
+    # The project's members (user ids), who read it like its owner; a change of members
+    # invalidates the project's entries like any other change.
+    member_ids: frozenset[str] = frozenset()
 
     @cached_property
     def body_bytes(self) -> bytes:
@@ -162,11 +173,19 @@ class Served:
         return self.langfuse_body.encode()
 
     def readable_by(self, principal: Principal | None) -> bool:
-        return access.may_read(principal, self.owner_id, self.is_public, self.project_id)
+        return access.may_read(
+            principal, self.owner_id, self.is_public, self.project_id, self.member_ids
+        )
 
     def encode(self) -> str:
         head = _SEP.join(
-            (self.owner_id, "1" if self.is_public else "0", self.project_id, self.etag)
+            (
+                self.owner_id,
+                "1" if self.is_public else "0",
+                self.project_id,
+                self.etag,
+                ",".join(sorted(self.member_ids)),
+            )
         )
         return f"{head}\n{self.body}\n{self.validators_json}\n{self.langfuse_body}"
 
@@ -193,10 +212,19 @@ def decode(raw: str) -> Served | None:
         return served
     try:
         head, body, validators_json, langfuse_body = raw.split("\n", 3)
-        owner_id, public, project_id, etag = head.split(_SEP)
+        owner_id, public, project_id, etag, members = head.split(_SEP)
     except ValueError:
         return None  # an entry of an older format: read again
-    served = Served(owner_id, public == "1", project_id, etag, body, validators_json, langfuse_body)
+    served = Served(
+        owner_id,
+        public == "1",
+        project_id,
+        etag,
+        body,
+        validators_json,
+        langfuse_body,
+        frozenset(members.split(",")) if members else frozenset(),
+    )
     if len(_parsed) > 2_000:
         _parsed.clear()
     _parsed[raw] = served
@@ -212,6 +240,7 @@ class Found:
     is_public: bool
     segment: str
     commit_message: str
+    member_ids: frozenset[str] = frozenset()
 
 
 def served_entry(found: Found) -> Served:
@@ -249,6 +278,7 @@ def served_entry(found: Found) -> Served:
         body=body,
         validators_json=_json(resolved.validators),
         langfuse_body=_json(langfuse),
+        member_ids=found.member_ids,
     )
 
 
@@ -277,6 +307,12 @@ def _published_row_query(*, by_name: bool, pick: str):
         .correlate(Version)
         .scalar_subquery()
     )
+    members = (
+        select(func.aggregate_strings(cast(ProjectMember.user_id, String), ","))
+        .where(ProjectMember.project_id == Project.id)
+        .correlate(Project)
+        .scalar_subquery()
+    )
     query = (
         select(
             Prompt.id,
@@ -295,6 +331,7 @@ def _published_row_query(*, by_name: bool, pick: str):
             Version.type,
             Version.messages,
             Version.config,
+            members,
         )
         .join(Segment, Segment.id == Prompt.segment_id)
         .join(Project, Project.id == Segment.project_id)
@@ -376,8 +413,10 @@ def _found(row, principal: Principal | None) -> Found | None:
         type_,
         messages,
         config,
+        members,
     ) = row
-    if not access.may_read(principal, owner_id, is_public, project_id):
+    member_ids = frozenset(str(uuid.UUID(m)) for m in members.split(",")) if members else frozenset()
+    if not access.may_read(principal, owner_id, is_public, project_id, member_ids):
         return None
     names = sorted(
         (labels or "").split(",") if labels else [],
@@ -397,7 +436,9 @@ def _found(row, principal: Principal | None) -> Found | None:
         messages=messages or [],
         config=config or {},
     )
-    return Found(resolved, str(owner_id), bool(is_public), segment, commit_message or "")
+    return Found(
+        resolved, str(owner_id), bool(is_public), segment, commit_message or "", member_ids
+    )
 
 
 def read_published(session, principal: Principal | None, wanted: Wanted) -> Found | None:
@@ -452,14 +493,15 @@ def load(principal: Principal | None, wanted: Wanted) -> Found:
 def _prompt_id_by_name(session, principal: Principal | None, wanted: Wanted) -> uuid.UUID:
     segment, prompt = split_name(wanted.name or "")
     row = session.exec(
-        select(Prompt.id, Project.user_id, Project.is_public, Project.id)
+        select(Prompt.id, Project)
         .join(Segment, Segment.id == Prompt.segment_id)
         .join(Project, Project.id == Segment.project_id)
         .where(Project.id == wanted.project_id, Segment.name == segment, Prompt.name == prompt)
         .order_by(Segment.order, Prompt.order)
     ).first()
-    if row is None or not access.may_read(principal, row[1], row[2], row[3]):
+    if row is None:
         raise NotFound(f"Prompt '{wanted.name}' not found.")
+    access.get_project(session, principal, row[1].id)  # not readable: not found
     return row[0]
 
 

@@ -560,7 +560,7 @@ def set_require_passing_tests(
     session: Session, principal: Principal | None, project_id: uuid.UUID | str, required: bool
 ) -> Project:
     """The project setting: `production` moves only to versions whose cases all pass."""
-    project = access.get_project(session, principal, project_id, write=True)
+    project = access.get_project(session, principal, project_id, need="manage")
     assert principal is not None
     project.require_passing_tests = bool(required)
     session.add(project)

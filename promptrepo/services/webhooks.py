@@ -100,7 +100,7 @@ def create_webhook(
     events: list[str],
 ) -> tuple[Webhook, str]:
     """Add an endpoint to the principal's project; returns it and its signing secret."""
-    project = access.get_project(session, principal, project_id, write=True)
+    project = access.get_project(session, principal, project_id, need="manage")
     assert principal is not None
     url = check_url(url)
     events = _check_events(events)
@@ -122,7 +122,7 @@ def create_webhook(
 def list_webhooks(
     session: Session, principal: Principal | None, project_id: uuid.UUID | str
 ) -> list[Webhook]:
-    project = access.get_project(session, principal, project_id, write=True)
+    project = access.get_project(session, principal, project_id, need="manage")
     return list(
         session.exec(
             select(Webhook).where(Webhook.project_id == project.id).order_by(Webhook.created_at)
@@ -138,7 +138,7 @@ def _own_webhook(session: Session, principal: Principal | None, webhook_id) -> W
     if hook is None:
         raise NotFound("Webhook not found.")
     try:
-        access.get_project(session, principal, hook.project_id, write=True)
+        access.get_project(session, principal, hook.project_id, need="manage")
     except Exception:
         raise NotFound("Webhook not found.") from None
     return hook
@@ -165,7 +165,7 @@ def list_deliveries(
     limit: int = 20,
 ) -> DeliveryPage:
     """The project's delivery log, newest first."""
-    project = access.get_project(session, principal, project_id, write=True)
+    project = access.get_project(session, principal, project_id, need="manage")
     where = WebhookDelivery.project_id == project.id
     total = session.exec(select(func.count()).select_from(WebhookDelivery).where(where)).one()
     rows = session.exec(

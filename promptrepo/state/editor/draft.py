@@ -368,7 +368,9 @@ class DraftState(EditorState):
                     raise NotFound("Prompt not found.")
                 self.editor_project_id = str(project.id)
                 self.project_name = project.name
-                self.can_write = project.user_id == principal.user_id and principal.can_write
+                self.can_write = principal.can_write and access.project_role(
+                    session, principal, project
+                ) in ("owner", "editor")
                 self._load_validators(session, principal)
                 render = self._apply_draft(prompt)
                 history.load_history(session, principal)
