@@ -18,8 +18,10 @@ Helpers for what crosses users inside a team: `app_invite_by_token(sha256)` (kno
 link's token is the capability, as for sessions), `app_invited_to(project, role)` (an
 invitee may add themselves, with the invited role, while the invitation is open),
 `app_member_profiles(project)` (names and e-mails of a project's people, for its members),
-`app_owner_usage(user)` (an owner's plan and counts, so an editor's change is measured
-against the owner's plan) and `app_profile_name` now also names people one shares a
+`app_owner_usage(user)` and `app_lock_owner(user)` (an owner's plan and counts, and their
+plan-limit lock, so an editor's change is measured against the owner's plan),
+`app_enqueue_webhooks(project, type, payload)` (an editor's publish queues the owner's
+webhook deliveries without reading the endpoints) and `app_profile_name` now also names people one shares a
 project with.
 
 Revision ID: 0015
@@ -121,6 +123,29 @@ FUNCTIONS = [
                  (SELECT count(*) FROM prompts q JOIN segments s ON s.id = q.segment_id
                   JOIN projects p ON p.id = s.project_id WHERE p.user_id = uid)
           WHERE uid = app_user_id() OR app_shares_project(uid) OR {NOT_APP} $$""",
+    # An editor's publish queues the project's webhook deliveries; editors may not read the
+    # endpoints (their secrets are the owner's), so the queueing happens in here.
+    f"""CREATE OR REPLACE FUNCTION app_enqueue_webhooks(pid uuid, kind text, body jsonb)
+       RETURNS integer
+       LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public AS
+       $$ WITH queued AS (
+            INSERT INTO webhook_deliveries (id, webhook_id, project_id, message_id, event_type,
+                                            payload, status, attempts, next_attempt_at,
+                                            created_at)
+            SELECT gen_random_uuid(), w.id, pid,
+                   'msg_' || replace(gen_random_uuid()::text, '-', ''), kind, body,
+                   'pending', 0, now(), now()
+            FROM webhooks w
+            WHERE w.project_id = pid AND w.disabled_at IS NULL AND w.events ? kind
+              AND (app_can_edit_project(pid) OR {NOT_APP})
+            RETURNING 1)
+          SELECT count(*)::integer FROM queued $$""",
+    # An editor adding prompts takes the owner's plan-limit lock (services/locks.lock_owner).
+    f"""CREATE OR REPLACE FUNCTION app_lock_owner(uid uuid) RETURNS boolean
+       LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public AS
+       $$ SELECT true FROM profiles
+          WHERE id = uid AND (uid = app_user_id() OR app_shares_project(uid) OR {NOT_APP})
+          FOR UPDATE $$""",
     f"""CREATE OR REPLACE FUNCTION app_profile_name(uid uuid) RETURNS text
        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS
        $$ SELECT name::text FROM profiles
@@ -142,6 +167,8 @@ OLD_FUNCTIONS = [
                 OR {NOT_APP}) $$""",
 ]
 NEW_FUNCTION_NAMES = (
+    "app_enqueue_webhooks(uuid, text, jsonb)",
+    "app_lock_owner(uuid)",
     "app_owner_usage(uuid)",
     "app_member_profiles(uuid)",
     "app_invited_to(uuid, text)",
@@ -247,7 +274,13 @@ def upgrade() -> None:
         return
     for statement in FUNCTIONS:
         op.execute(statement)
-    for name in ("app_invite_by_token(text)", "app_member_profiles(uuid)", "app_owner_usage(uuid)"):
+    for name in (
+        "app_invite_by_token(text)",
+        "app_member_profiles(uuid)",
+        "app_owner_usage(uuid)",
+        "app_lock_owner(uuid)",
+        "app_enqueue_webhooks(uuid, text, jsonb)",
+    ):
         op.execute(f"REVOKE ALL ON FUNCTION {name} FROM PUBLIC")
         op.execute(f"GRANT EXECUTE ON FUNCTION {name} TO {APP_ROLE}, {SYSTEM_ROLE}")
     secure_table(

@@ -59,6 +59,17 @@ def lock_user(session: Session, user_id: uuid.UUID) -> Profile:
     return profile
 
 
+def lock_owner(session: Session, owner_id: uuid.UUID) -> None:
+    """`lock_user` for a project's owner when a member may be acting: on PostgreSQL through
+    `app_lock_owner` (migration 0015), since a member cannot read the owner's profile row."""
+    if session.get_bind().dialect.name != "postgresql":
+        lock_user(session, owner_id)
+        return
+    locked = session.execute(text("SELECT app_lock_owner(:uid)"), {"uid": owner_id}).scalar()
+    if not locked:
+        raise NotFound("This account no longer exists.")
+
+
 def lock_project(session: Session, project_id: uuid.UUID) -> Project:
     """Lock the project's row until the transaction ends and return it, freshly read."""
     project = lock_row(session, Project, Project.id == project_id)

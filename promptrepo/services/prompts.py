@@ -18,12 +18,11 @@ from promptrepo.services import access, changes, chat, model_config, plans
 from promptrepo.services import variables as variable_specs
 from promptrepo.services.changes import project_changed
 from promptrepo.services.errors import NotFound, ValidationFailed
-from promptrepo.services.locks import lock_prompt
+from promptrepo.services.locks import lock_owner, lock_prompt
 from promptrepo.services.ordering import (
     clamp_index,
     clean_name,
     lock_project,
-    lock_user,
     prompts_in_order,
     renumber,
 )
@@ -74,7 +73,7 @@ def create_prompt(
     config = model_config.validate_config(config or {})
     if type == "chat" and not variables and chat.check_syntax(messages) is None:
         variables = variable_specs.sync_with_content({}, chat.detect_variables(messages))
-    lock_user(session, project.user_id)
+    lock_owner(session, project.user_id)
     plans.ensure_can_add_prompts(session, project.user_id)
     project = lock_project(session, project.id)
     siblings = prompts_in_order(session, segment.id)

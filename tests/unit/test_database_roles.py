@@ -33,6 +33,8 @@ from promptrepo.models import (
     ModelPrice,
     PlaygroundRun,
     Project,
+    ProjectInvite,
+    ProjectMember,
     Prompt,
     ProviderConnection,
     Segment,
@@ -81,6 +83,8 @@ BELONGS_TO_B = {
     "playground_runs": f"prompt_id IN ({B_PROMPTS})",
     "test_cases": f"prompt_id IN ({B_PROMPTS})",
     "test_runs": f"prompt_id IN ({B_PROMPTS})",
+    "project_members": f"project_id IN ({B_PROJECTS})",
+    "project_invites": f"project_id IN ({B_PROJECTS})",
 }
 
 
@@ -138,6 +142,18 @@ def _seed_user(s: Session, name: str):
     s.add(PlaygroundRun(prompt_id=prompt.id, user_id=uid, provider="echo", output="secret"))
     s.add(TestCase(prompt_id=prompt.id, name=f"{name}'s case"))
     s.add(TestRun(prompt_id=prompt.id, version_id=version.id, user_id=uid, provider="echo"))
+    # the team tables (migration 0015): a friend of theirs is a viewer, another invited
+    friend = make_user(s, name=f"{name}'s friend")
+    s.add(ProjectMember(project_id=project.id, user_id=friend.user_id, role="viewer"))
+    s.add(
+        ProjectInvite(
+            project_id=project.id,
+            email=f"invitee-{uuid.uuid4().hex[:8]}@example.com",
+            role="editor",
+            token_hash=uuid.uuid4().hex * 2,
+            expires_at=utcnow() + timedelta(days=1),
+        )
+    )
     return user
 
 
@@ -359,7 +375,8 @@ def test_the_system_role_is_separate_and_sees_everything(pg: Engine, a_and_b) ->
     system = db.build_engine(url, pool_size=1)
     try:
         with system.connect() as conn:
-            assert conn.execute(text("SELECT count(*) FROM profiles")).scalar_one() == 2
+            # Alice, Bob and a friend of each
+            assert conn.execute(text("SELECT count(*) FROM profiles")).scalar_one() == 4
             with pytest.raises(DBAPIError):
                 conn.execute(text("DROP TABLE stripe_events"))
     finally:
