@@ -15,6 +15,7 @@ from promptrepo.api import (
     health,
     langfuse,
     me,
+    members,
     projects,
     prompts,
     public,
@@ -105,6 +106,7 @@ def create_api() -> FastAPI:
         test_cases,
         public,
         webhooks,
+        members,
     ):
         api.include_router(module.router)
     api.include_router(versions.router)

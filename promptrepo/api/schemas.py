@@ -399,3 +399,21 @@ class ValidatorOut(ApiModel):
     config: dict[str, Any]
     order: int
     created_at: datetime
+
+
+# --------------------------------------------------------------------------- teams
+class InviteIn(StrictInput):
+    email: str = Field(min_length=3, max_length=320)
+    role: Literal["editor", "viewer"]
+
+
+class RoleIn(StrictInput):
+    role: Literal["editor", "viewer"]
+
+
+class TransferIn(StrictInput):
+    user_id: uuid.UUID = Field(description="The member who becomes the owner.")
+
+
+class InviteAccepted(ApiModel):
+    project_id: uuid.UUID

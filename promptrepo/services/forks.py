@@ -20,7 +20,7 @@ from promptrepo.models import (
 )
 from promptrepo.services import access, audit, plans
 from promptrepo.services.changes import project_changed
-from promptrepo.services.errors import Conflict
+from promptrepo.services.errors import Conflict, PermissionDenied
 from promptrepo.services.ordering import clean_name, lock_user
 from promptrepo.services.principal import Principal, require_write
 from promptrepo.services.project_tree import load_project_tree
@@ -176,6 +176,8 @@ def fork_project(
     source = access.get_project(session, principal, project_id)
     if source.user_id == principal.user_id:
         raise Conflict("This project is already yours: duplicate it instead of forking it.")
+    if not source.is_public:  # a member of a private project may read it, not copy it out
+        raise PermissionDenied("Only public projects can be forked.")
     lock_user(session, principal.user_id)
     new_name = (
         clean_name(name, what="project")

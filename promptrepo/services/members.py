@@ -129,8 +129,10 @@ def _people(session: Session, project: Project) -> dict[uuid.UUID, tuple[str, st
 def list_team(session: Session, principal: Principal | None, project_id: uuid.UUID | str) -> Team:
     """The owner and members with their roles; pending invitations when the owner asks."""
     principal = require_user(principal)
-    project = access.get_project(session, principal, project_id, need="member")
+    project = access.get_project(session, principal, project_id)
     my_role = access.project_role(session, principal, project) or ""
+    if not my_role:  # a reader of a public project
+        raise PermissionDenied("Only the project's members can see its team.")
     profiles = _people(session, project)
     owner_name, owner_email = profiles.get(project.user_id, ("", ""))
     people = [Person(user_id=str(project.user_id), name=owner_name, email=owner_email, role="owner")]
@@ -250,7 +252,11 @@ def revoke_invite(
     row = session.get(ProjectInvite, iid)
     if row is None:
         raise NotFound("Invitation not found.")
-    access.get_project(session, principal, row.project_id, need="manage")
+    try:  # only the owner sees invitations (as under row-level security)
+        access.get_project(session, principal, row.project_id, need="manage")
+    except PermissionDenied:
+        require_write(principal)
+        raise NotFound("Invitation not found.") from None
     if row.status == "pending":
         row.status, row.responded_at = "revoked", utcnow()
         session.add(row)
@@ -292,11 +298,19 @@ def _status(row: ProjectInvite) -> str:
 
 
 def get_invite(session: Session, principal: Principal | None, token: str) -> InviteView:
-    """The invitation behind a link (NotFound for an unknown token)."""
+    """The invitation behind a link, for the invited address or the project's owner
+    (NotFound for an unknown token, PermissionDenied for anyone else)."""
     principal = require_user(principal)
     row = _find_invite(session, token)
     if row is None:
         raise NotFound("This invitation link is not valid. Ask the project's owner for a new one.")
+    for_me = principal.email.lower() == row.email.lower()
+    if not for_me:  # a forwarded link tells others nothing about the project
+        project = session.get(Project, row.project_id)
+        if project is None or access.project_role(session, principal, project) != "owner":
+            raise PermissionDenied(
+                f"This invitation is for {row.email}. Sign in with that address to answer it."
+            )
     return InviteView(
         project_id=str(row.project_id),
         project_name=row.project_name,
@@ -305,7 +319,7 @@ def get_invite(session: Session, principal: Principal | None, token: str) -> Inv
         role=row.role,
         status=_status(row),
         expires_at=row.expires_at,
-        for_me=principal.email.lower() == row.email.lower(),
+        for_me=for_me,
     )
 
 

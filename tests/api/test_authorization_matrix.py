@@ -39,6 +39,7 @@ from sqlmodel import Session, SQLModel
 from promptrepo.services import (
     accounts,
     api_keys,
+    members,
     playground,
     projects,
     prompts,
@@ -147,6 +148,22 @@ def build_world(session: Session) -> World:
     read_pk, read_pk_secret = api_keys.create_api_key(
         session, owner.principal, name="lf-read", scope="read", project_id=project.id
     )
+    # The team (issue 16): an editor and a viewer of the owner's project, each with a
+    # project key on it (tests/api/test_role_matrix.py acts as them), and an open invitation.
+    team = {}
+    for role in ("editor", "viewer"):
+        member = make_caller(session, name=role.title())
+        created = members.invite(
+            session, owner.principal, project.id, email=member.principal.email, role=role
+        )
+        members.accept_invite(session, member.principal, created.link.rsplit("/", 1)[1])
+        member_pk = api_keys.create_api_key(
+            session, member.principal, name=f"lf-{role}", scope="write", project_id=project.id
+        )
+        team[role] = (member, member_pk)
+    pending = members.invite(
+        session, owner.principal, project.id, email=f"later-{SECRET}@example.com", role="viewer"
+    )
     outsider_pk = _project_key(session, outsider.principal, "outsider")
     suspended_pk = _project_key(session, suspended.principal, "suspended")
     admin_pk = _project_key(session, admin_user, "admin")
@@ -194,9 +211,16 @@ def build_world(session: Session) -> World:
         "delivery_id": str(delivery_id[0]) if delivery_id else "",
         # the Langfuse name (folder/prompt), URL-encoded as the SDK sends it
         "name": quote(f"Seg {SECRET}/Prompt {SECRET}", safe=""),
+        "member_id": str(team["viewer"][0].principal.user_id),
+        "invite_id": pending.id,
+        "token": pending.link.rsplit("/", 1)[1],
     }
     assert ids["delivery_id"], "creating version 1 queued no webhook delivery"
-    return World(ids, headers, tokens, owner.principal.email, basic=basic)
+    extra = {
+        "tokens": {role: m.token for role, (m, _) in team.items()},
+        "basic": {role: _basic(*pk) for role, (_, pk) in team.items()},
+    }
+    return World(ids, headers, tokens, owner.principal.email, basic=basic, extra=extra)
 
 
 def clear(engine: Engine) -> None:
@@ -356,6 +380,33 @@ API_OUTCOMES: dict[tuple[str, str], Op] = {
     ),
     ("POST", "/api/v1/webhook-deliveries/{delivery_id}/redeliver"): Op(
         outcome(401, 202, 404, 403, 401, 401, 404)
+    ),
+    # --- teams: members see the team, the owner manages it; an invitation answers only its
+    # own address (the token is nobody's here: signed-in callers get 403)
+    ("GET", "/api/v1/projects/{project_id}/members"): Op(OWNER_READ),
+    ("POST", "/api/v1/projects/{project_id}/invites"): Op(
+        OWNER_CREATE, lambda w: {"email": "friend@example.com", "role": "editor"}
+    ),
+    ("DELETE", "/api/v1/project-invites/{invite_id}"): Op(OWNER_DELETE),
+    ("PATCH", "/api/v1/projects/{project_id}/members/{member_id}"): Op(
+        outcome(401, 204, 404, 403, 401, 401, 404), lambda w: {"role": "editor"}
+    ),
+    ("DELETE", "/api/v1/projects/{project_id}/members/{member_id}"): Op(OWNER_DELETE),
+    ("POST", "/api/v1/projects/{project_id}/leave"): Op(
+        outcome(401, 409, 404, 403, 401, 401, 404), why="the owner transfers before leaving"
+    ),
+    ("POST", "/api/v1/projects/{project_id}/transfer"): Op(
+        outcome(401, 204, 404, 403, 401, 401, 404), lambda w: {"user_id": w.ids["member_id"]}
+    ),
+    ("GET", "/api/v1/invites/{token}"): Op(
+        outcome(401, 200, 403, 200, 401, 401, 403),
+        why="the invited address or the project's owner (the owner's read key too)",
+    ),
+    ("POST", "/api/v1/invites/{token}/accept"): Op(
+        outcome(401, 403, 403, 403, 401, 401, 403), why="sent to an address nobody here has"
+    ),
+    ("POST", "/api/v1/invites/{token}/decline"): Op(
+        outcome(401, 403, 403, 403, 401, 401, 403), why="sent to an address nobody here has"
     ),
     # --- the Langfuse-compatible API: HTTP Basic with a project key. Names are resolved in
     # the key's own project, so another user's key meets its own project (and 404 for the

@@ -173,7 +173,9 @@ def test_invite_for_another_address_is_refused(session: Session, team) -> None:
     owner, *_, outsider, project, _ = team
     created = members.invite(session, owner, project.id, email="someone@example.com", role="editor")
     session.commit()
-    view = members.get_invite(session, outsider, _token(created))
+    with pytest.raises(PermissionDenied, match="someone@example.com"):
+        members.get_invite(session, outsider, _token(created))
+    view = members.get_invite(session, owner, _token(created))
     assert (view.for_me, view.status, view.project_name) == (False, "pending", "Team project")
     with pytest.raises(PermissionDenied, match="someone@example.com"):
         members.accept_invite(session, outsider, _token(created))
