@@ -9,6 +9,7 @@ import promptrepo.pages.dashboard  # noqa: F401
 import promptrepo.pages.editor  # noqa: F401
 import promptrepo.pages.explore  # noqa: F401
 import promptrepo.pages.home  # noqa: F401
+import promptrepo.pages.invite  # noqa: F401
 import promptrepo.pages.playground  # noqa: F401
 import promptrepo.pages.pricing  # noqa: F401
 import promptrepo.pages.project  # noqa: F401

@@ -51,16 +51,36 @@ def row_menu(row: ProjectRow) -> rx.Component:
         ),
         rx.menu.content(
             rx.menu.item("Open", on_click=rx.redirect(row.url)),
-            rx.menu.item("Edit name and description…", on_click=DashboardState.open_edit(row.id)),
-            rx.menu.item(
-                rx.cond(row.is_public, "Make private", "Make public"),
-                on_click=DashboardState.toggle_public(row.id),
+            rx.cond(
+                row.role == "owner",
+                rx.fragment(
+                    rx.menu.item(
+                        "Edit name and description…", on_click=DashboardState.open_edit(row.id)
+                    ),
+                    rx.menu.item(
+                        rx.cond(row.is_public, "Make private", "Make public"),
+                        on_click=DashboardState.toggle_public(row.id),
+                    ),
+                    rx.menu.item("Duplicate", on_click=DashboardState.duplicate(row.id)),
+                    rx.menu.separator(),
+                    rx.menu.item(
+                        "Delete…", color_scheme="red", on_click=DashboardState.open_delete(row.id)
+                    ),
+                ),
             ),
-            rx.menu.item("Duplicate", on_click=DashboardState.duplicate(row.id)),
-            rx.menu.separator(),
-            rx.menu.item(
-                "Delete…", color_scheme="red", on_click=DashboardState.open_delete(row.id)
-            ),
+        ),
+    )
+
+
+def shared_note(row: ProjectRow) -> rx.Component:
+    """On a project shared with me: whose it is and my role in it."""
+    return rx.cond(
+        row.role != "owner",
+        rx.hstack(
+            rx.badge(row.role, color_scheme="iris", size="1", class_name="shared-role"),
+            rx.text("shared by ", row.owner_name, size="1", color=rx.color("gray", 11)),
+            spacing="2",
+            align="center",
         ),
     )
 
@@ -82,6 +102,7 @@ def project_row(row: ProjectRow) -> rx.Component:
                         text_overflow="ellipsis",
                     ),
                 ),
+                shared_note(row),
                 spacing="1",
             )
         ),
@@ -111,6 +132,7 @@ def project_card(row: ProjectRow) -> rx.Component:
                 row.description != "",
                 rx.text(row.description, size="1", color=rx.color("gray", 11)),
             ),
+            shared_note(row),
             rx.hstack(
                 visibility_badge(row.is_public),
                 rx.badge(row.segment_count, " segments", variant="outline", color_scheme="gray"),

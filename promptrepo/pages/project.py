@@ -1,7 +1,8 @@
 """/projects/[project_id]: a project's segments and prompts in order, and its composed text.
 
-Owners add, rename, reorder (drag and drop, or the move buttons from the keyboard), move and
-delete; anyone may read a public project, and signed-in visitors may fork it.
+The owner and editors add, rename, reorder (drag and drop, or the move buttons from the
+keyboard), move and delete; viewers read; the Team dialog (pages/project_team.py) shows the
+members. Anyone may read a public project, and signed-in visitors may fork it.
 """
 
 import reflex as rx
@@ -12,9 +13,11 @@ from promptrepo.components.dialogs import confirm_delete_dialog, error_callout
 from promptrepo.components.dnd import drag_div
 from promptrepo.components.forms import copy_button
 from promptrepo.components.template import template
+from promptrepo.pages.project_team import team_button, team_dialog
 from promptrepo.state.project import ProjectState, PromptView, SegmentView
 
 OWNER = ProjectState.is_owner
+CAN_EDIT = ProjectState.can_edit  # owner or editor: the content
 
 
 def icon_button(icon: str, label, on_click, **props) -> rx.Component:
@@ -134,7 +137,7 @@ def header() -> rx.Component:
                 ),
             ),
             rx.cond(
-                ~OWNER,
+                ProjectState.role == "",
                 rx.cond(
                     ProjectState.is_authenticated,
                     rx.button(
@@ -148,6 +151,11 @@ def header() -> rx.Component:
                         href=routes.LOGIN + "?next=/projects/" + ProjectState.current_id,
                     ),
                 ),
+            ),
+            rx.cond(ProjectState.role != "", team_button()),
+            rx.cond(
+                ProjectState.role != "",
+                rx.badge(ProjectState.role, color_scheme="iris", id="my-role"),
             ),
             rx.menu.root(
                 rx.menu.trigger(
@@ -198,7 +206,7 @@ def move_to_segment(prompt: PromptView) -> rx.Component:
 def prompt_row(prompt: PromptView) -> rx.Component:
     return drag_div(
         rx.hstack(
-            rx.cond(OWNER, rx.icon("grip-vertical", size=14, color=rx.color("gray", 9))),
+            rx.cond(CAN_EDIT, rx.icon("grip-vertical", size=14, color=rx.color("gray", 9))),
             rx.vstack(
                 rx.hstack(
                     rx.link(
@@ -226,7 +234,7 @@ def prompt_row(prompt: PromptView) -> rx.Component:
                 min_width="0",
             ),
             rx.cond(
-                OWNER,
+                CAN_EDIT,
                 rx.hstack(
                     icon_button(
                         "arrow-up",
@@ -265,7 +273,7 @@ def prompt_row(prompt: PromptView) -> rx.Component:
             width="100%",
             wrap="wrap",
         ),
-        draggable=OWNER,
+        draggable=CAN_EDIT,
         on_drag_start=ProjectState.drag_start("prompt", prompt.id).stop_propagation,
         on_drag_over=rx.prevent_default,
         on_drop=ProjectState.drop_on_prompt(prompt.id).prevent_default.stop_propagation,
@@ -285,12 +293,12 @@ def segment_card(segment: SegmentView) -> rx.Component:
         rx.card(
             rx.vstack(
                 rx.hstack(
-                    rx.cond(OWNER, rx.icon("grip-vertical", size=16, color=rx.color("gray", 9))),
+                    rx.cond(CAN_EDIT, rx.icon("grip-vertical", size=16, color=rx.color("gray", 9))),
                     rx.heading(segment.name, size="4", as_="h2", class_name="segment-name"),
                     rx.badge(segment.prompts.length(), variant="soft", size="1"),
                     rx.spacer(),
                     rx.cond(
-                        OWNER,
+                        CAN_EDIT,
                         rx.hstack(
                             icon_button(
                                 "arrow-up",
@@ -333,13 +341,15 @@ def segment_card(segment: SegmentView) -> rx.Component:
                     segment.prompts.length() > 0,
                     rx.vstack(rx.foreach(segment.prompts, prompt_row), spacing="2", width="100%"),
                     rx.text(
-                        rx.cond(OWNER, "No prompts yet: add one, or drop one here.", "No prompts."),
+                        rx.cond(
+                            CAN_EDIT, "No prompts yet: add one, or drop one here.", "No prompts."
+                        ),
                         size="2",
                         color=rx.color("gray", 10),
                     ),
                 ),
                 rx.cond(
-                    OWNER,
+                    CAN_EDIT,
                     rx.button(
                         rx.icon("plus", size=14),
                         "Add prompt",
@@ -357,7 +367,7 @@ def segment_card(segment: SegmentView) -> rx.Component:
             ),
             width="100%",
         ),
-        draggable=OWNER,
+        draggable=CAN_EDIT,
         on_drag_start=ProjectState.drag_start("segment", segment.id),
         on_drag_over=rx.prevent_default,
         on_drop=ProjectState.drop_on_segment(segment.id).prevent_default,
@@ -398,7 +408,7 @@ def structure() -> rx.Component:
             rx.card(
                 rx.text(
                     rx.cond(
-                        OWNER,
+                        CAN_EDIT,
                         "This project is empty. Add a segment (for example “System”), then "
                         "add prompts to it.",
                         "This project has no segments yet.",
@@ -409,7 +419,7 @@ def structure() -> rx.Component:
                 id="project-empty",
             ),
         ),
-        rx.cond(OWNER, add_segment_form()),
+        rx.cond(CAN_EDIT, add_segment_form()),
         spacing="4",
         width="100%",
         id="project-structure",
@@ -576,6 +586,7 @@ def project_page() -> rx.Component:
                     "",
                 ),
                 delete_dialog(),
+                team_dialog(),
                 spacing="5",
                 width="100%",
             ),

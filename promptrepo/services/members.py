@@ -135,7 +135,9 @@ def list_team(session: Session, principal: Principal | None, project_id: uuid.UU
         raise PermissionDenied("Only the project's members can see its team.")
     profiles = _people(session, project)
     owner_name, owner_email = profiles.get(project.user_id, ("", ""))
-    people = [Person(user_id=str(project.user_id), name=owner_name, email=owner_email, role="owner")]
+    people = [
+        Person(user_id=str(project.user_id), name=owner_name, email=owner_email, role="owner")
+    ]
     members = session.exec(
         select(ProjectMember)
         .where(ProjectMember.project_id == project.id)
@@ -489,9 +491,7 @@ def transfer_ownership(
     session.delete(member)
     session.flush()
     session.add(
-        ProjectMember(
-            project_id=project.id, user_id=old_owner, role="editor", invited_by=new_owner
-        )
+        ProjectMember(project_id=project.id, user_id=old_owner, role="editor", invited_by=new_owner)
     )
     session.flush()
     try:
@@ -503,9 +503,7 @@ def transfer_ownership(
         raise Conflict(
             f'The new owner already has a project named "{project.name}". Rename this one first.'
         ) from None
-    audit.record(
-        session, old_owner, "project.transfer", "project", project.id, to=str(new_owner)
-    )
+    audit.record(session, old_owner, "project.transfer", "project", project.id, to=str(new_owner))
     project_changed(session, project, kind="members")
 
 

@@ -127,9 +127,11 @@ def ensure_can_add_projects(session: Session, user_id: uuid.UUID, count: int = 1
     usage = _owner_usage(session, user_id)
     plan = usage[0] if usage else plan_for_user(session, user_id)
     projects = usage[1] if usage else None
-    if plan.max_projects is not None and (
-        projects if projects is not None else count_projects(session, user_id)
-    ) + count > plan.max_projects:
+    if (
+        plan.max_projects is not None
+        and (projects if projects is not None else count_projects(session, user_id)) + count
+        > plan.max_projects
+    ):
         raise PlanLimitReached(
             f"The {plan.name} plan allows {plan.max_projects} projects. "
             f"Upgrade at {UPGRADE_URL} for unlimited projects."
@@ -142,9 +144,11 @@ def ensure_can_add_prompts(session: Session, user_id: uuid.UUID, count: int = 1)
     usage = _owner_usage(session, user_id)
     plan = usage[0] if usage else plan_for_user(session, user_id)
     prompts = usage[2] if usage else None
-    if plan.max_prompts is not None and (
-        prompts if prompts is not None else count_prompts(session, user_id)
-    ) + count > plan.max_prompts:
+    if (
+        plan.max_prompts is not None
+        and (prompts if prompts is not None else count_prompts(session, user_id)) + count
+        > plan.max_prompts
+    ):
         raise PlanLimitReached(
             f"The {plan.name} plan allows {plan.max_prompts} prompts in all. "
             f"Upgrade at {UPGRADE_URL} for unlimited prompts."

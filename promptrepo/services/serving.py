@@ -415,7 +415,9 @@ def _found(row, principal: Principal | None) -> Found | None:
         config,
         members,
     ) = row
-    member_ids = frozenset(str(uuid.UUID(m)) for m in members.split(",")) if members else frozenset()
+    member_ids = (
+        frozenset(str(uuid.UUID(m)) for m in members.split(",")) if members else frozenset()
+    )
     if not access.may_read(principal, owner_id, is_public, project_id, member_ids):
         return None
     names = sorted(

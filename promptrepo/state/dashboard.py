@@ -37,6 +37,8 @@ class ProjectRow:
     fork_count: int = 0
     updated: str = ""
     url: str = ""
+    role: str = "owner"  # mine, or shared with me as editor or viewer
+    owner_name: str = ""
 
 
 def to_row(item: projects.ProjectSummary) -> ProjectRow:
@@ -50,6 +52,8 @@ def to_row(item: projects.ProjectSummary) -> ProjectRow:
         fork_count=item.fork_count,
         updated=format_when(item.updated_at),
         url=routes.project_url(item.id),
+        role=item.role or "owner",
+        owner_name=item.owner_name,
     )
 
 

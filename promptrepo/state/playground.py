@@ -220,7 +220,9 @@ class PlaygroundState(AppState):
     def _load_prompt(self) -> None:
         principal, scope = self._session()
         with scope as session:
-            prompt, project = access.get_prompt(session, principal, self.pg_prompt_id, need="member")
+            prompt, project = access.get_prompt(
+                session, principal, self.pg_prompt_id, need="member"
+            )
             self.prompt_name = prompt.name
             self.revision = prompt.revision
             self.prompt_type = prompt.type

@@ -72,6 +72,9 @@ class ProjectState(AppState):
     description: str = ""
     is_public: bool = False
     is_owner: bool = False
+    # The signed-in user's role here: owner, editor, viewer, or "" (a public project's reader).
+    role: str = ""
+    can_edit: bool = False
     owner_name: str = ""
     fork_count: int = 0
     forked_from_id: str = ""
@@ -105,6 +108,8 @@ class ProjectState(AppState):
         self.description = detail.description
         self.is_public = detail.is_public
         self.is_owner = detail.is_owner
+        self.role = detail.role
+        self.can_edit = detail.role in ("owner", "editor")
         self.owner_name = detail.owner_name
         self.fork_count = detail.fork_count
         self.forked_from_id = detail.forked_from_id or ""

@@ -83,7 +83,9 @@ class WebhooksState(AppState):
     def _reload(self) -> None:
         principal = self.require_principal()
         with session_scope(acting_as=principal.user_id) as session:
-            project: Project = access.get_project(session, principal, self.project_id, need="manage")
+            project: Project = access.get_project(
+                session, principal, self.project_id, need="manage"
+            )
             self.project_name = project.name
             self.hooks = [
                 HookRow(str(h.id), h.url, ", ".join(h.events))

@@ -636,6 +636,22 @@ HANDLER_OUTCOMES: dict[str, Handler] = {
     "remove_connection": Handler(
         OWNER_CHANGES, "/settings", ("load_providers",), ("{connection_id}",)
     ),
+    "set_member_role": Handler(
+        OWNER_CHANGES, PROJECT_PAGE, ("load", "open_team"), ("{member_id}", "editor")
+    ),
+    "withdraw_invite": Handler(
+        OWNER_CHANGES, PROJECT_PAGE, ("load", "open_team"), ("{invite_id}",)
+    ),
+    "ask_remove_member": Handler(
+        OWNER_CHANGES,
+        PROJECT_PAGE,
+        ("load", "open_team"),
+        ("{member_id}", "Viewer"),
+        ("confirm",),
+    ),
+    "ask_transfer": Handler(
+        OWNER_CHANGES, PROJECT_PAGE, ("load", "open_team"), ("{member_id}", "Viewer"), ("confirm",)
+    ),
     "delete_webhook": Handler(OWNER_CHANGES, WEBHOOKS_PAGE, ("load",), ("{webhook_id}",)),
     "redeliver": Handler(OWNER_CHANGES, WEBHOOKS_PAGE, ("load",), ("{delivery_id}",)),
 }

@@ -232,6 +232,11 @@ MANAGED_HANDLERS = {
     "ask": OWNER_ONLY,  # admin only
     "rerun": OWNER_ONLY,  # the owner's run: members see and re-run only their own
     "delete_case": EDITS,
+    # the team is the owner's to manage
+    "set_member_role": OWNER_ONLY,
+    "withdraw_invite": OWNER_ONLY,
+    "ask_remove_member": OWNER_ONLY,
+    "ask_transfer": OWNER_ONLY,
 }
 
 

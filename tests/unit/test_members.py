@@ -95,7 +95,10 @@ def test_search_finds_prompts_of_shared_projects(session: Session, team) -> None
 def test_project_key_of_a_member_reaches_with_the_members_role(session: Session, team) -> None:
     _, editor, viewer, _, project, prompt = team
     viewer_key = Principal(
-        viewer.user_id, viewer.email, viewer.name, api_key_scope="write",
+        viewer.user_id,
+        viewer.email,
+        viewer.name,
+        api_key_scope="write",
         api_key_project_id=project.id,
     )
     assert access.get_prompt(session, viewer_key, prompt.id)

@@ -116,7 +116,7 @@ def test_editor_writes_and_publishes_under_rls(
             "DELETE FROM prompts",
             "UPDATE projects SET is_public = true",
             "DELETE FROM version_labels",
-            "INSERT INTO segments (id, project_id, name, \"order\", created_at, updated_at) "
+            'INSERT INTO segments (id, project_id, name, "order", created_at, updated_at) '
             "VALUES (gen_random_uuid(), :pid, 'x', 9, now(), now())",
         ):
             assert _changed(s, sql, {"pid": project.id}) == 0, sql
@@ -141,7 +141,10 @@ def test_nobody_makes_themselves_a_member_or_raises_their_role(team) -> None:
         assert _changed(s, join, {**params, "uid": outsider.user_id, "role": "viewer"}) == 0
         # a member may leave, though
         assert _changed(s, "DELETE FROM project_members WHERE user_id = :u", {"u": viewer.user_id})
-        assert _changed(s, "DELETE FROM project_members WHERE user_id <> :u", {"u": viewer.user_id}) == 0
+        assert (
+            _changed(s, "DELETE FROM project_members WHERE user_id <> :u", {"u": viewer.user_id})
+            == 0
+        )
         assert s.execute(text("SELECT count(*) FROM project_invites")).scalar_one() == 1  # own
     with acting(app, editor) as s:
         assert _changed(s, "UPDATE project_members SET role = 'viewer'", {}) == 0
@@ -168,14 +171,12 @@ def test_members_see_each_others_names_outsiders_do_not(team) -> None:
         ]
         assert projects.list_projects(s, viewer).items[0].owner_name == "Olive"
     with acting(app, outsider) as s:
-        rows = s.execute(
-            text("SELECT * FROM app_member_profiles(:pid)"), {"pid": project.id}
-        ).all()
+        rows = s.execute(text("SELECT * FROM app_member_profiles(:pid)"), {"pid": project.id}).all()
         assert rows == []
         assert s.execute(text("SELECT app_profile_name(:u)"), {"u": owner.user_id}).scalar() is None
-        assert s.execute(
-            text("SELECT * FROM app_owner_usage(:u)"), {"u": owner.user_id}
-        ).all() == []
+        assert (
+            s.execute(text("SELECT * FROM app_owner_usage(:u)"), {"u": owner.user_id}).all() == []
+        )
 
 
 def test_editor_is_measured_against_the_owners_plan(team) -> None:
@@ -233,6 +234,5 @@ def test_transfer_and_leave_under_rls(team) -> None:
 
 def test_an_unknown_invite_token_reveals_nothing(team) -> None:
     app, *_, outsider, project, _, _ = team
-    with acting(app, outsider) as s:
-        with pytest.raises(NotFound):
-            members.get_invite(s, outsider, uuid.uuid4().hex)
+    with acting(app, outsider) as s, pytest.raises(NotFound):
+        members.get_invite(s, outsider, uuid.uuid4().hex)
