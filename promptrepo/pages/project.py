@@ -14,6 +14,7 @@ from promptrepo.components.dnd import drag_div
 from promptrepo.components.forms import copy_button
 from promptrepo.components.template import template
 from promptrepo.pages.project_team import team_button, team_dialog
+from promptrepo.state.members import MembersState
 from promptrepo.state.project import ProjectState, PromptView, SegmentView
 
 OWNER = ProjectState.is_owner
@@ -547,7 +548,11 @@ def not_found_view() -> rx.Component:
     )
 
 
-@template(route=routes.PROJECT, title="Project · PromptRepo", on_load=ProjectState.load)
+@template(
+    route=routes.PROJECT,
+    title="Project · PromptRepo",
+    on_load=[ProjectState.load, MembersState.close_team],
+)
 def project_page() -> rx.Component:
     return rx.cond(
         ProjectState.loaded,

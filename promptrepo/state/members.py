@@ -85,6 +85,13 @@ class MembersState(ProjectState):
         self._load_team(self.principal())
 
     @rx.event
+    def close_team(self):
+        """on_load: a page (re)load starts with the dialog closed."""
+        self.team_open = False
+        self.confirming = ""
+        self.invite_link = ""
+
+    @rx.event
     def set_team_open(self, value: bool):
         self.team_open = value
         if not value:

@@ -1,0 +1,102 @@
+"""Teams in a real browser (issue 16), two people in two browser contexts: the owner invites by
+e-mail from the Team dialog, the invitee opens the link and accepts, finds the project on
+their dashboard and edits as an editor; made a viewer, they see the editor read-only; a
+third person cannot answer someone else's invitation.
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Browser, Page, expect
+
+from promptrepo.services import projects, prompts, segments
+from tests.app_server import AppServer, sign_in
+from tests.factories import make_user
+
+
+def _user(app_server: AppServer, name: str):
+    with app_server.session() as s:
+        user = make_user(s, name=name)
+        s.commit()
+    return user
+
+
+def _page(browser: Browser, app_server: AppServer, user) -> Page:
+    context = browser.new_context(base_url=app_server.url)
+    sign_in(context, app_server, user.user_id)
+    return context.new_page()
+
+
+def test_invite_accept_edit_then_viewer_is_read_only(
+    browser: Browser, app_server: AppServer
+) -> None:
+    owner = _user(app_server, "Olive Owner")
+    invitee = _user(app_server, "Ivan Invitee")
+    stranger = _user(app_server, "Sam Stranger")
+    with app_server.session() as s:
+        project = projects.create_project(s, owner, name="Support bot")
+        segment = segments.create_segment(s, owner, project.id, name="Intro")
+        prompt = prompts.create_prompt(s, owner, segment.id, name="Greeting", content="Hello.")
+        s.commit()
+    project_url = f"/projects/{project.id}"
+    editor_url = f"{project_url}/prompts/{prompt.id}"
+
+    # The owner invites by e-mail from the Team dialog; the link shows there (no SMTP here).
+    owner_page = _page(browser, app_server, owner)
+    owner_page.goto(project_url)
+    owner_page.locator("#team-button").click()
+    expect(owner_page.locator(".member-row")).to_have_count(1)
+    owner_page.get_by_label("E-mail address").fill(invitee.email)
+    owner_page.locator("#invite-submit").click()
+    link = owner_page.locator("#invite-link")
+    expect(link).to_contain_text("/invites/")
+    path = "/invites/" + link.inner_text().rsplit("/invites/", 1)[1]
+    expect(owner_page.locator(".pending-invite")).to_have_count(1)
+
+    # Someone else who gets hold of the link learns nothing and cannot answer it.
+    stranger_page = _page(browser, app_server, stranger)
+    stranger_page.goto(path)
+    expect(stranger_page.locator("#form-error")).to_contain_text(invitee.email)
+    expect(stranger_page.locator("#accept-invite")).to_have_count(0)
+
+    # The invitee accepts and lands on the project as an editor.
+    invitee_page = _page(browser, app_server, invitee)
+    invitee_page.goto(path)
+    expect(invitee_page.locator("#invited-role")).to_have_text("editor")
+    invitee_page.locator("#accept-invite").click()
+    expect(invitee_page).to_have_url(re.compile(re.escape(project_url) + "$"))
+    expect(invitee_page.locator("#my-role")).to_have_text("editor")
+    expect(invitee_page.locator("#add-segment")).to_be_visible()  # editors edit content
+    expect(invitee_page.locator("#public-toggle")).to_have_count(0)  # settings: owner only
+    invitee_page.goto("/dashboard")
+    expect(invitee_page.locator(".shared-role").first).to_have_text("editor")
+
+    # The editor's editor page is writable.
+    invitee_page.goto(editor_url)
+    expect(invitee_page.locator("#template-editor")).to_have_attribute("data-readonly", "false")
+
+    # The owner sees the new member and makes them a viewer.
+    owner_page.reload()
+    owner_page.locator("#team-button").click()
+    row = owner_page.locator(f'.member-row[data-email="{invitee.email}"]')
+    expect(row).to_be_visible()
+    row.get_by_label("Role of Ivan Invitee").click()
+    owner_page.get_by_role("option", name="Viewer").click()
+    expect(owner_page.locator(".member-role").first).to_have_text("Viewer")
+
+    # As a viewer the editor is read-only and the project page has no editing controls.
+    invitee_page.goto(editor_url)
+    expect(invitee_page.locator("#template-editor")).to_have_attribute("data-readonly", "true")
+    expect(invitee_page.locator("#save-status")).to_have_attribute("data-state", "readonly")
+    invitee_page.goto(project_url)
+    expect(invitee_page.locator("#my-role")).to_have_text("viewer")
+    expect(invitee_page.locator("#add-segment")).to_have_count(0)
+
+    # The viewer leaves (after confirming); the project is then "not found" to them.
+    invitee_page.locator("#team-button").click()
+    invitee_page.locator("#leave-project").click()
+    invitee_page.locator("#team-confirm").click()
+    expect(invitee_page).to_have_url(re.compile("/dashboard$"))
+    invitee_page.goto(project_url)
+    expect(invitee_page.locator("#project-not-found")).to_be_visible()
