@@ -20,13 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from promptrepo.models import (
-    Profile,
     Project,
     ProjectMember,
     Prompt,
     Segment,
 )
-from promptrepo.services import access, audit, plans
+from promptrepo.services import access, audit, names, plans
 from promptrepo.services.changes import project_changed
 from promptrepo.services.errors import Conflict, NotFound, ValidationFailed
 from promptrepo.services.ordering import clean_name, lock_project, lock_user
@@ -288,15 +287,9 @@ def role_column(user_id: uuid.UUID) -> sa.ColumnElement[str]:
 
 
 def owner_name_of(session: Session, user_id) -> sa.ColumnElement:
-    """The display name of the user `user_id` (a column or a value), for showing projects.
-
-    On PostgreSQL the app may not read other users' profiles, so the name comes from the
-    SECURITY DEFINER function `app_profile_name` (migration 0005): the name only, and only of
-    the acting user or of someone who has a public project.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        return sa.func.coalesce(sa.func.app_profile_name(user_id), "")
-    return sa.select(Profile.name).where(Profile.id == user_id).scalar_subquery()
+    """The display name of the user `user_id`, for showing projects (services/names.py)."""
+    name = names.display_name(session, user_id)
+    return sa.func.coalesce(name, "") if session.get_bind().dialect.name == "postgresql" else name
 
 
 # --------------------------------------------------------------------------- detail

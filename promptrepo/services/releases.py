@@ -18,8 +18,8 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from promptrepo.models import PRODUCTION_LABEL, LabelEvent, Profile, Version, VersionLabel
-from promptrepo.services import access, chat, versions
+from promptrepo.models import PRODUCTION_LABEL, LabelEvent, Version, VersionLabel
+from promptrepo.services import access, chat, names, versions
 from promptrepo.services.errors import ValidationFailed
 from promptrepo.services.principal import Principal
 
@@ -160,10 +160,8 @@ def label_history(
 ) -> list[LabelEventInfo]:
     """The newest moves of the prompt's labels (or of one label), with who made them."""
     prompt, _ = access.get_prompt(session, principal, prompt_id)
-    query = (
-        select(LabelEvent, Profile.name)
-        .join(Profile, Profile.id == LabelEvent.actor_id, isouter=True)
-        .where(LabelEvent.prompt_id == prompt.id)
+    query = select(LabelEvent, names.display_name(session, LabelEvent.actor_id)).where(
+        LabelEvent.prompt_id == prompt.id
     )
     if label is not None:
         query = query.where(LabelEvent.label == label)

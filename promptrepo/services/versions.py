@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
@@ -25,7 +26,6 @@ from sqlmodel import Session, func, select
 from promptrepo.models import (
     PRODUCTION_LABEL,
     LabelEvent,
-    Profile,
     Prompt,
     Version,
     VersionLabel,
@@ -38,6 +38,7 @@ from promptrepo.services import (
     chat,
     drafts,
     model_config,
+    names,
     render_pool,
     templates,
     testcases,
@@ -283,9 +284,9 @@ def _labels_by_version(session: Session, prompt_id: uuid.UUID) -> dict[uuid.UUID
         select(VersionLabel).where(VersionLabel.prompt_id == prompt_id).order_by(VersionLabel.name)
     ).all():
         labels.setdefault(row.version_id, []).append(row.name)
-    for names in labels.values():
+    for label_names in labels.values():
         # production first, then staging, then the rest alphabetically
-        names.sort(key=lambda n: (n != PRODUCTION_LABEL, n != STAGING_LABEL, n))
+        label_names.sort(key=lambda n: (n != PRODUCTION_LABEL, n != STAGING_LABEL, n))
     return labels
 
 
@@ -556,8 +557,7 @@ def list_versions(
         select(func.count()).select_from(Version).where(Version.prompt_id == prompt.id)
     ).one()
     rows = session.exec(
-        select(Version, Profile.name)
-        .join(Profile, Profile.id == Version.author_id, isouter=True)
+        select(Version, names.display_name(session, Version.author_id))
         .where(Version.prompt_id == prompt.id)
         .order_by(Version.version.desc())
         .offset(offset)
@@ -578,8 +578,12 @@ def get_version(
     """One version with its content, variables and validators."""
     prompt, _ = access.get_prompt(session, principal, prompt_id)
     version = version_row(session, prompt.id, number)
-    author = session.get(Profile, version.author_id) if version.author_id else None
-    info = _info(version, _labels_by_version(session, prompt.id), author.name if author else None)
+    author = (
+        session.execute(sa.select(names.display_name(session, version.author_id))).scalar()
+        if version.author_id
+        else None
+    )
+    info = _info(version, _labels_by_version(session, prompt.id), author or None)
     return VersionDetail(
         **asdict(info),
         content=version.content,
@@ -739,9 +743,8 @@ def list_labels(
     """The prompt's labels and the version each points at."""
     prompt, _ = access.get_prompt(session, principal, prompt_id)
     rows = session.exec(
-        select(VersionLabel, Version.version, Profile.name)
+        select(VersionLabel, Version.version, names.display_name(session, VersionLabel.updated_by))
         .join(Version, Version.id == VersionLabel.version_id)
-        .join(Profile, Profile.id == VersionLabel.updated_by, isouter=True)
         .where(VersionLabel.prompt_id == prompt.id)
     ).all()
     result = [

@@ -26,6 +26,7 @@ from promptrepo.services import (
     plans,
     projects,
     prompts,
+    releases,
     segments,
     versions,
     webhooks,
@@ -108,6 +109,9 @@ def test_editor_writes_and_publishes_under_rls(
         count = s.execute(text("SELECT count(*) FROM prompts")).scalar_one()
         assert count == 2
         assert s.execute(text("SELECT count(*) FROM label_events")).scalar_one() == 1
+        # who did it is shown to the team (profiles are private: app_profile_name, 0015)
+        assert releases.label_history(s, viewer, prompt.id)[0].actor_name == "Eddie"
+        assert versions.list_versions(s, viewer, prompt.id).items[0].author_name == "Eddie"
         with pytest.raises(PermissionDenied):
             prompts.rename_prompt(s, viewer, prompt.id, "no")
         # and the database refuses too, whatever the services say
