@@ -1,7 +1,8 @@
 """Teams in a real browser (issue 16), two people in two browser contexts: the owner invites by
 e-mail from the Team dialog, the invitee opens the link and accepts, finds the project on
-their dashboard and edits as an editor; made a viewer, they see the editor read-only; a
-third person cannot answer someone else's invitation.
+their dashboard and, as an editor, reverts a label move from the label history; made a
+viewer, they see the editor read-only; a third person cannot answer someone else's
+invitation.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import re
 
 from playwright.sync_api import Browser, Page, expect
 
-from promptrepo.services import projects, prompts, segments
+from promptrepo.services import drafts, projects, prompts, segments, versions
 from tests.app_server import AppServer, sign_in
 from tests.factories import make_user
 
@@ -38,6 +39,11 @@ def test_invite_accept_edit_then_viewer_is_read_only(
         project = projects.create_project(s, owner, name="Support bot")
         segment = segments.create_segment(s, owner, project.id, name="Intro")
         prompt = prompts.create_prompt(s, owner, segment.id, name="Greeting", content="Hello.")
+        versions.create_version(s, owner, prompt.id, commit_message="first")
+        versions.set_label(s, owner, prompt.id, "production", 1, reason="launch")
+        drafts.save_draft(s, owner, prompt.id, base_revision=1, content="Hello there.")
+        versions.create_version(s, owner, prompt.id, commit_message="friendlier")
+        versions.set_label(s, owner, prompt.id, "production", 2, reason="friendlier")
         s.commit()
     project_url = f"/projects/{project.id}"
     editor_url = f"{project_url}/prompts/{prompt.id}"
@@ -76,6 +82,24 @@ def test_invite_accept_edit_then_viewer_is_read_only(
     invitee_page.goto(editor_url)
     expect(invitee_page.locator("#template-editor")).to_have_attribute("data-readonly", "false")
 
+    # The label history lists every move; the editor reverts the last one through the
+    # promote dialog (pre-filled), and the revert is itself in the history, by them.
+    invitee_page.locator("#tab-history").click()
+    moves = invitee_page.locator("#label-history .label-event")
+    expect(moves).to_have_count(2)
+    expect(moves.first).to_contain_text("v1 → v2")
+    expect(moves.first).to_contain_text("Olive Owner")
+    moves.first.get_by_role("button", name=re.compile("^Revert production")).click()
+    expect(invitee_page.locator("#promote-summary")).to_contain_text("points at v2 today")
+    expect(invitee_page.locator("#promote-reason")).to_have_value("Revert production v1 → v2")
+    invitee_page.locator("#promote-confirm").click()
+    expect(invitee_page.locator("#production-version")).to_have_text("v1")
+    expect(moves).to_have_count(3)
+    expect(moves.first).to_contain_text("v2 → v1")
+    expect(moves.first).to_contain_text("Ivan Invitee")
+    expect(moves.first.locator(".revert-label-move")).to_have_count(1)  # undo the undo
+    expect(moves.nth(2).locator(".revert-label-move")).to_have_count(1)  # v1 was first: remove
+
     # The owner sees the new member and makes them a viewer.
     owner_page.reload()
     owner_page.locator("#team-button").click()
@@ -88,6 +112,9 @@ def test_invite_accept_edit_then_viewer_is_read_only(
     # As a viewer the editor is read-only and the project page has no editing controls.
     invitee_page.goto(editor_url)
     expect(invitee_page.locator("#template-editor")).to_have_attribute("data-readonly", "true")
+    invitee_page.locator("#tab-history").click()
+    expect(invitee_page.locator("#label-history .label-event")).to_have_count(3)
+    expect(invitee_page.locator(".revert-label-move")).to_have_count(0)
     expect(invitee_page.locator("#save-status")).to_have_attribute("data-state", "readonly")
     invitee_page.goto(project_url)
     expect(invitee_page.locator("#my-role")).to_have_text("viewer")

@@ -6,7 +6,14 @@ import reflex as rx
 
 from promptrepo.pages.editor.common import MONO
 from promptrepo.pages.editor.side_by_side import side_by_side_diff
-from promptrepo.state.editor import EditorState, HistoryState, LabelRow, PromoteState, VersionRow
+from promptrepo.state.editor import (
+    EditorState,
+    HistoryState,
+    LabelEventRow,
+    LabelRow,
+    PromoteState,
+    VersionRow,
+)
 
 
 def label_badge(label: rx.Var) -> rx.Component:
@@ -267,6 +274,63 @@ def environments_bar() -> rx.Component:
     )
 
 
+def label_event_row(row: LabelEventRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(label_badge(row.label)),
+        rx.table.cell(rx.text(row.move, weight="medium", white_space="nowrap")),
+        rx.table.cell(
+            rx.text(row.who, " · ", row.when, size="1", color=rx.color("gray", 11)),
+            rx.cond(row.reason != "", rx.text(row.reason, size="1")),
+        ),
+        rx.table.cell(
+            rx.cond(
+                EditorState.can_write & row.can_revert,
+                rx.button(
+                    rx.icon("undo-2", size=12),
+                    "Revert",
+                    size="1",
+                    variant="soft",
+                    on_click=PromoteState.revert_move(
+                        row.label, row.revert_to, "Revert " + row.label + " " + row.move
+                    ),
+                    aria_label="Revert "
+                    + row.label
+                    + " "
+                    + row.move
+                    + rx.cond(row.revert_to > 0, "", " (removes the label)"),
+                    class_name="revert-label-move",
+                ),
+            )
+        ),
+        class_name="label-event",
+        data_label=row.label,
+    )
+
+
+def label_history() -> rx.Component:
+    """Every move of the prompt's labels, newest first; each can be undone through the
+    promote dialog (which shows the diff and the checks first)."""
+    return rx.vstack(
+        rx.heading("Label history", size="3", as_="h3"),
+        rx.cond(
+            HistoryState.label_events.length() > 0,
+            rx.table.root(
+                rx.table.body(rx.foreach(HistoryState.label_events, label_event_row)),
+                size="1",
+                width="100%",
+            ),
+            rx.text(
+                "No label has moved yet: publishing a version starts the history.",
+                size="2",
+                color=rx.color("gray", 11),
+            ),
+        ),
+        spacing="2",
+        width="100%",
+        id="label-history",
+    )
+
+
 def label_form() -> rx.Component:
     return rx.cond(
         EditorState.can_write & (HistoryState.version_rows.length() > 0),
@@ -435,6 +499,7 @@ def history_tab() -> rx.Component:
             width="100%",
             align="start",
         ),
+        label_history(),
         spacing="3",
         width="100%",
         id="history-panel",

@@ -13,7 +13,14 @@ from promptrepo.state.editor.base import EditorState, guarded
 from promptrepo.state.editor.draft import AUTOSAVE_DELAY_SECONDS, DraftState
 from promptrepo.state.editor.history import VERSIONS_PAGE_SIZE, HistoryState
 from promptrepo.state.editor.promote import PromoteState
-from promptrepo.state.editor.rows import DiffRow, LabelRow, ValidatorRow, VariableRow, VersionRow
+from promptrepo.state.editor.rows import (
+    DiffRow,
+    LabelEventRow,
+    LabelRow,
+    ValidatorRow,
+    VariableRow,
+    VersionRow,
+)
 from promptrepo.state.editor.validators import ValidatorsState
 from promptrepo.state.editor.variables import VariablesState
 
@@ -24,6 +31,7 @@ __all__ = [
     "DraftState",
     "EditorState",
     "HistoryState",
+    "LabelEventRow",
     "LabelRow",
     "PromoteState",
     "ValidatorRow",

@@ -17,6 +17,7 @@ from promptrepo.services.principal import Principal
 from promptrepo.state.editor.base import chain, guarded
 from promptrepo.state.editor.draft import DraftState
 from promptrepo.state.editor.rows import (
+    LabelEventRow,
     LabelRow,
     SideBySideLine,
     VersionRow,
@@ -31,6 +32,8 @@ class HistoryState(DraftState):
     versions_total: int = 0
     versions_offset: int = 0
     label_rows: list[LabelRow] = []
+    # Every label move, newest first (services/releases.label_history), each revertible.
+    label_events: list[LabelEventRow] = []
     production_version: int = 0
     version_dialog_open: bool = False
     commit_message: str = ""
@@ -121,6 +124,21 @@ class HistoryState(DraftState):
         self.production_version = next(
             (li.version for li in labels if li.name == PRODUCTION_LABEL), 0
         )
+        now = {li.name: li.version for li in labels}
+        self.label_events = [
+            LabelEventRow(
+                label=event.label,
+                move=f"v{event.from_version or '—'} → v{event.to_version or '—'}".replace(
+                    "v—", "—"
+                ),
+                who=event.actor_name or "unknown",
+                when=format_timestamp(event.created_at),
+                reason=event.reason,
+                revert_to=event.from_version or 0,
+                can_revert=(event.from_version or 0) != now.get(event.label, 0),
+            )
+            for event in releases.label_history(session, principal, self.editor_prompt_id)
+        ]
         numbers = [str(r.number) for r in self.version_rows]
         if self.diff_from not in numbers:
             self.diff_from = numbers[1] if len(numbers) > 1 else (numbers[0] if numbers else "")

@@ -123,8 +123,18 @@ class PromoteState(HistoryState):
     @guarded
     async def open_promote(self, label: str, version: int):
         """Open the dialog for moving `label` to `version` (0: removing the label)."""
+        await self._open_promote(label, version, "")
+
+    @rx.event
+    @guarded
+    async def revert_move(self, label: str, version: int, reason: str):
+        """From the label history: open the same dialog to move `label` back to `version`
+        (0: remove it), with `reason` (what it undoes) as the note, to be edited at will."""
+        await self._open_promote(label, version, reason)
+
+    async def _open_promote(self, label: str, version: int, reason: str) -> None:
         self.promote_error = ""
-        self.promote_reason = ""
+        self.promote_reason = reason
 
         def preview_now() -> releases.PromotionPreview:
             with self.acting() as (session, principal):

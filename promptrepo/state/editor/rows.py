@@ -60,6 +60,21 @@ class LabelRow:
 
 
 @dataclasses.dataclass
+class LabelEventRow:
+    """One move in the label history list; `revert_to` is the version the label pointed at
+    before (0: it did not exist, so reverting removes it); `can_revert` when that differs
+    from where the label points now."""
+
+    label: str = ""
+    move: str = ""
+    who: str = ""
+    when: str = ""
+    reason: str = ""
+    revert_to: int = 0
+    can_revert: bool = False
+
+
+@dataclasses.dataclass
 class WordPart:
     text: str = ""
     changed: bool = False
