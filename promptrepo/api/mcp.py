@@ -86,7 +86,8 @@ class _Sessions:
         if event.get("type") not in ("label.moved", "prompt.deleted"):
             return
         for session_id, (notifier, principal) in list(self.sessions.items()):
-            if str(principal.user_id) != event.get("owner_id") or not principal.reaches_project(
+            readers = {event.get("owner_id"), *(event.get("member_ids") or [])}
+            if str(principal.user_id) not in readers or not principal.reaches_project(
                 event.get("project_id", "")
             ):
                 continue

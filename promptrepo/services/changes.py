@@ -11,9 +11,9 @@ import uuid
 from typing import Any
 
 from sqlalchemy import event
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from promptrepo.models import Project, utcnow
+from promptrepo.models import Project, ProjectMember, utcnow
 from promptrepo.observability import get_logger
 from promptrepo.services import cache, events
 
@@ -27,6 +27,15 @@ def project_topic(project_id: uuid.UUID | str) -> str:
 
 def user_topic(user_id: uuid.UUID | str) -> str:
     return f"user:{user_id}"
+
+
+def team_ids(session: Session, project: Project) -> list[str]:
+    """The owner's id, then the members' (whose dashboards and MCP sessions hear changes)."""
+    with session.no_autoflush:  # called mid-change: flush when the caller does
+        members = session.exec(
+            select(ProjectMember.user_id).where(ProjectMember.project_id == project.id)
+        ).all()
+    return [str(project.user_id), *(str(m) for m in members)]
 
 
 def project_changed(
@@ -46,7 +55,7 @@ def project_changed(
     if not event.contains(session, "after_commit", _after_commit):
         event.listen(session, "after_commit", _after_commit)
         event.listen(session, "after_rollback", _after_rollback)
-    pending[str(project.id)] = (str(project.user_id), kind)
+    pending[str(project.id)] = (",".join(team_ids(session, project)), kind)
 
 
 PROMPT_EVENTS_TOPIC = "prompt-events"
@@ -66,6 +75,7 @@ def prompt_event(session: Session, project: Project, event_type: str, **data: An
         "type": event_type,
         "project_id": str(project.id),
         "owner_id": str(project.user_id),
+        "member_ids": team_ids(session, project)[1:],
         "timestamp": utcnow().isoformat(),
         "data": {k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in data.items()},
     }
@@ -114,12 +124,13 @@ def _after_commit(session: Session) -> None:
         except Exception:
             log.exception("prompt_event_publish_failed", type=prompt_event_["type"])
     pending: dict[str, tuple[str, str]] = session.info.pop(_PENDING_KEY, {})
-    for project_id, (owner_id, kind) in pending.items():
+    for project_id, (people, kind) in pending.items():
         try:
             cache.invalidate_project(project_id)
             message = {"project_id": project_id, "kind": kind}
             events.publish(project_topic(project_id), message)
-            events.publish(user_topic(owner_id), message)
+            for user_id in people.split(","):  # the owner's and the members' dashboards
+                events.publish(user_topic(user_id), message)
         except Exception:  # a notification failure must not fail the committed change
             log.exception("project_change_notification_failed", project_id=project_id)
 

@@ -293,3 +293,27 @@ def test_editor_adds_prompts_within_the_owners_plan(session: Session, team) -> N
     assert created.name == "by editor"
     with pytest.raises(PermissionDenied):
         prompt_service.create_prompt(session, viewer, segment_id, name="by viewer")
+
+
+def test_members_dashboards_and_mcp_hear_the_projects_changes(
+    session: Session, team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from promptrepo.services import changes, events
+    from promptrepo.services import prompts as prompt_service
+
+    owner, editor, viewer, outsider, project, prompt = team
+    heard: list[tuple[str, dict]] = []
+    monkeypatch.setattr(events, "publish", lambda topic, message: heard.append((topic, message)))
+    prompt_service.rename_prompt(session, editor, prompt.id, "renamed")
+    session.commit()
+    topics = {topic for topic, _ in heard}
+    for who in (owner, editor, viewer):
+        assert changes.user_topic(who.user_id) in topics
+    assert changes.user_topic(outsider.user_id) not in topics
+    heard.clear()
+    from promptrepo.services import versions
+
+    versions.create_version(session, editor, prompt.id, commit_message="v1")
+    session.commit()
+    event = next(m for t, m in heard if t == changes.PROMPT_EVENTS_TOPIC)
+    assert set(event["member_ids"]) == {str(editor.user_id), str(viewer.user_id)}
