@@ -217,6 +217,7 @@ class RenderResult:
     type: str = "text"
     messages: list[dict[str, str]] | None = None
     config: dict[str, Any] = field(default_factory=dict)
+    split: bool = False  # served as one arm of a label's traffic split (services/splits.py)
 
     @property
     def passed(self) -> bool:
@@ -234,6 +235,8 @@ class RenderResult:
         }
         if self.type == "chat":
             data["messages"] = self.messages
+        if self.split:
+            data["split"] = True
         return data
 
 
