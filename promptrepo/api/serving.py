@@ -91,8 +91,12 @@ def _query(scope) -> dict[str, str] | None:
     if not scope["query_string"]:
         return {}
     try:
-        params = parse_qsl(scope["query_string"].decode(), strict_parsing=True)
+        params = parse_qsl(
+            scope["query_string"].decode(), keep_blank_values=True, strict_parsing=True
+        )
     except (UnicodeDecodeError, ValueError):
+        return None
+    if any(not value for _, value in params):  # `?key=`: the route says what is wrong
         return None
     names = [name for name, _ in params]
     if len(set(names)) != len(names) or not set(names) <= {"label", "version", "key"}:
