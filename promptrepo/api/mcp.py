@@ -140,7 +140,7 @@ def build_server(sessions: _Sessions) -> Server:
             next_cursor=_cursor(next_offset) if next_offset < total else None,
         )
 
-    async def _served(principal: Principal, name: str, meta: Any) -> serving.Served:
+    async def _served(principal: Principal, name: str, meta: Any = None) -> serving.Served:
         def find():
             with session_scope(acting_as=principal.user_id) as session:
                 return mcp_prompts.wanted(session, principal, name)
