@@ -18,7 +18,9 @@ from tests.prompt_factories import make_prompt
 
 def _prompt_with_two_versions(app_server: AppServer):
     with app_server.session() as s:
-        owner = make_user(s, email=f"split-{uuid.uuid4().hex[:8]}@example.com", name="Sam Split")
+        owner = make_user(
+            s, email=f"split-{uuid.uuid4().hex[:8]}@example.com", name="Sam Split", plan="pro"
+        )
         project, prompt = make_prompt(s, owner, name="Greeting", project_name="Split bot")
         for n in (1, 2):
             prompt = drafts.save_draft(
