@@ -140,20 +140,21 @@ def build_server(sessions: _Sessions) -> Server:
             next_cursor=_cursor(next_offset) if next_offset < total else None,
         )
 
-    async def _served(principal: Principal, name: str) -> serving.Served:
+    async def _served(principal: Principal, name: str, meta: Any = None) -> serving.Served:
         def find():
             with session_scope(acting_as=principal.user_id) as session:
                 return mcp_prompts.wanted(session, principal, name)
 
         try:
+            key = mcp_prompts.split_key(meta)
             wanted = await anyio.to_thread.run_sync(find)
-            return await serving.fetch(principal, wanted)
+            return await serving.fetch(principal, wanted, key)
         except ServiceError as exc:
             raise MCPError(types.INVALID_PARAMS, exc.message) from None
 
     async def on_get_prompt(ctx, params: types.GetPromptRequestParams):
         principal = _principal(ctx)
-        served = await _served(principal, params.name)
+        served = await _served(principal, params.name, params.meta)
         try:
             rendered = await serving.render(served, dict(params.arguments or {}))
         except ServiceError as exc:

@@ -12,7 +12,13 @@ from promptrepo.models.playground import (
 )
 from promptrepo.models.projects import Project, Prompt, Segment, Validator
 from promptrepo.models.users import ApiKey, AuthSession, Credential, Identity, Profile
-from promptrepo.models.versions import PRODUCTION_LABEL, LabelEvent, Version, VersionLabel
+from promptrepo.models.versions import (
+    PRODUCTION_LABEL,
+    LabelEvent,
+    LabelSplit,
+    Version,
+    VersionLabel,
+)
 from promptrepo.models.webhooks import Webhook, WebhookDelivery
 
 __all__ = [
@@ -24,6 +30,7 @@ __all__ = [
     "Credential",
     "Identity",
     "LabelEvent",
+    "LabelSplit",
     "ModelPrice",
     "PlaygroundRun",
     "Profile",

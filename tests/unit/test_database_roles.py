@@ -30,6 +30,7 @@ from promptrepo.models import (
     Credential,
     Identity,
     LabelEvent,
+    LabelSplit,
     ModelPrice,
     PlaygroundRun,
     Project,
@@ -74,6 +75,7 @@ BELONGS_TO_B = {
     "versions": f"prompt_id IN ({B_PROMPTS})",
     "version_labels": f"prompt_id IN ({B_PROMPTS})",
     "label_events": f"prompt_id IN ({B_PROMPTS})",
+    "label_splits": f"prompt_id IN ({B_PROMPTS})",
     "webhooks": f"project_id IN ({B_PROJECTS})",
     "webhook_deliveries": f"project_id IN ({B_PROJECTS})",
     "provider_connections": "user_id = :b",
@@ -119,6 +121,7 @@ def _seed_user(s: Session, name: str):
     s.flush()
     s.add(VersionLabel(prompt_id=prompt.id, version_id=version.id, name="production"))
     s.add(LabelEvent(prompt_id=prompt.id, label="production", to_version=1, actor_id=uid))
+    s.add(LabelSplit(prompt_id=prompt.id, label="production", version_id=version.id, weight=90))
     # the tables the webhooks, playground and test-case features added
     hook = Webhook(project_id=project.id, url="https://example.com/h", events=["label.moved"])
     hook.secret = "whsec_" + uuid.uuid4().hex

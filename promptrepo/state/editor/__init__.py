@@ -7,6 +7,7 @@ wire the UI.
         ├── ValidatorsState      the validator form; add, edit, delete
         └── HistoryState         versions, labels, diffs
             └── PromoteState     the Promote dialog: every label move goes through it
+                └── SplitState   the Split traffic dialog and the served counts
 """
 
 from promptrepo.state.editor.base import EditorState, guarded
@@ -14,6 +15,7 @@ from promptrepo.state.editor.draft import AUTOSAVE_DELAY_SECONDS, DraftState
 from promptrepo.state.editor.history import VERSIONS_PAGE_SIZE, HistoryState
 from promptrepo.state.editor.promote import PromoteState
 from promptrepo.state.editor.rows import DiffRow, LabelRow, ValidatorRow, VariableRow, VersionRow
+from promptrepo.state.editor.split import SplitState
 from promptrepo.state.editor.validators import ValidatorsState
 from promptrepo.state.editor.variables import VariablesState
 
@@ -26,6 +28,7 @@ __all__ = [
     "HistoryState",
     "LabelRow",
     "PromoteState",
+    "SplitState",
     "ValidatorRow",
     "ValidatorsState",
     "VariableRow",
