@@ -10,7 +10,13 @@ wrk (Debian's package, installed here if missing) on loopback at 32 connections:
    the Langfuse SDK's cached `get_prompt` request (`GET /api/public/v2/prompts/{name}`, HTTP
    Basic with a project key); each is measured twice, alternating, and the better run kept;
 2. uncached `resolve`: the cache is flushed, then every request asks for a different
-   published prompt, so each one takes the database path (principals stay cached).
+   published prompt, so each one takes the database path (principals stay cached);
+3. a traffic split: cached `resolve` of a prompt whose production label is split v1 90 % /
+   v2 10 %, each request with its own `?key=user-N` (1,000 keys), alternating with the plain
+   cached `resolve` above; the ratio says what picking a version costs (target: >= 0.90).
+
+SPLIT_ONLY=1 measures only the plain and split resolves (and the trivial route), for a quick
+run of the split's cost; BENCH_SERVER=api serves the API alone (see start_api_only).
 
 Callers are 200 users on the enterprise plan (6,000 requests/min each) so the rate limit
 never refuses a request, while still being counted on every request.
@@ -59,6 +65,8 @@ WORKERS = os.environ.get("WORKERS", "2")
 CALLERS = 200
 LANGFUSE_PATH = "/api/public/v2/prompts/Main%2FGreeting"
 UNCACHED_PROMPTS = int(os.environ.get("UNCACHED_PROMPTS", "60000"))
+SPLIT_ONLY = os.environ.get("SPLIT_ONLY") == "1"
+SPLIT_KEYS = 1000
 
 WRK_LUA = r"""
 local tokens, paths = {}, {}
@@ -120,15 +128,17 @@ def drop_database(name: str) -> None:
     admin.dispose()
 
 
-def seed(database_url: str) -> tuple[list[str], str, list[str], list[str]]:
-    """200 enterprise users with a read key each; a public project of published prompts; and
-    per user a project of their own with the same prompt published (`Main/Greeting`) and a
-    project key for it (the Langfuse-compatible route's credentials, as `Basic …`)."""
+def seed(database_url: str) -> tuple[list[str], str, list[str], list[str], str]:
+    """200 enterprise users with a read key each; a public project of published prompts, and
+    one more whose production is split v1 90 % / v2 10 %; and per user a project of their own
+    with the same prompt published (`Main/Greeting`) and a project key for it (the
+    Langfuse-compatible route's credentials, as `Basic …`)."""
     from sqlmodel import Session
 
     from promptrepo.models import (
         PRODUCTION_LABEL,
         Billing,
+        LabelSplit,
         Profile,
         Project,
         Prompt,
@@ -244,6 +254,35 @@ def seed(database_url: str) -> tuple[list[str], str, list[str], list[str]]:
         session.execute(insert(Prompt), prompt_rows)
         session.execute(insert(Version), version_rows)
         session.execute(insert(VersionLabel), label_rows)
+        split_prompt = Prompt(segment_id=segment.id, name="Split", content=content, order=-1)
+        session.add(split_prompt)
+        session.flush()
+        arms = []
+        for number, weight in ((1, 90), (2, 10)):
+            version = Version(
+                prompt_id=split_prompt.id,
+                version=number,
+                content=content + f"(v{number})",
+                variables=variables,
+                author_id=owner.id,
+                is_published=number == 1,
+            )
+            session.add(version)
+            session.flush()
+            arms.append((version, weight))
+        session.add(
+            VersionLabel(prompt_id=split_prompt.id, version_id=arms[0][0].id, name=PRODUCTION_LABEL)
+        )
+        for version, weight in arms:
+            session.add(
+                LabelSplit(
+                    prompt_id=split_prompt.id,
+                    label=PRODUCTION_LABEL,
+                    version_id=version.id,
+                    weight=weight,
+                )
+            )
+        split_id = str(split_prompt.id)
         session.commit()
     # As a database in service would have: planner statistics, and no autovacuum of the
     # freshly loaded tables starting in the middle of a measurement.
@@ -251,7 +290,7 @@ def seed(database_url: str) -> tuple[list[str], str, list[str], list[str]]:
         conn.execute(text("VACUUM ANALYZE"))
     engine.dispose()
     prompt_ids = [str(row["id"]) for row in prompt_rows]
-    return tokens, prompt_ids[0], prompt_ids[1:], langfuse_auth
+    return tokens, prompt_ids[0], prompt_ids[1:], langfuse_auth, split_id
 
 
 def start_api_only(database_url: str, body_file: Path, **extra_env: str):
@@ -396,7 +435,7 @@ def main() -> None:
     try:
         migrate(database_url)
         t0 = time.perf_counter()
-        tokens, hot_prompt, cold_prompts, langfuse_auth = seed(database_url)
+        tokens, hot_prompt, cold_prompts, langfuse_auth, split_prompt = seed(database_url)
         print(
             f"seeded {CALLERS} callers and {len(cold_prompts) + 1} published prompts "
             f"in {time.perf_counter() - t0:.1f} s",
@@ -406,6 +445,8 @@ def main() -> None:
         body_file.write_text("{}")
         proc, url = start_server(tmp / "app", database_url, body_file)
         resolve_path = f"/api/v1/prompts/{hot_prompt}/resolve"
+        split_path = f"/api/v1/prompts/{split_prompt}/resolve"
+        split_paths = [f"{split_path}?key=user-{i}" for i in range(SPLIT_KEYS)]
         # warm up: every caller's principal gets cached, the entry too
         with httpx.Client(base_url=url, timeout=10) as http:
             for token in tokens:
@@ -417,6 +458,12 @@ def main() -> None:
             for auth in langfuse_auth:
                 response = http.get(LANGFUSE_PATH, headers={"Authorization": auth})
                 response.raise_for_status()
+            served = set()
+            for path in split_paths[:200]:
+                response = http.get(path, headers={"Authorization": f"Bearer {tokens[0]}"})
+                response.raise_for_status()
+                served.add(response.headers["x-prompt-version"])
+            assert served == {"1", "2"}, served
         tokens_file = tmp / "tokens.txt"
         tokens_file.write_text("".join(f"Bearer {token}\n" for token in tokens))
         langfuse_file = tmp / "langfuse.txt"
@@ -430,13 +477,29 @@ def main() -> None:
         run_wrk(wrk, url, ["/api/v1/_bench/static"], tokens_file, tmp, duration=3)  # warm-up
         run_wrk(wrk, url, [resolve_path], tokens_file, tmp, duration=3)
         run_wrk(wrk, url, [LANGFUSE_PATH], langfuse_file, tmp, duration=3)
-        bare_runs, cached_runs, langfuse_runs = [], [], []
+        run_wrk(wrk, url, split_paths, tokens_file, tmp, duration=3)
+        bare_runs, cached_runs, langfuse_runs, split_runs = [], [], [], []
         for _ in range(2):
             bare_runs.append(run_wrk(wrk, url, ["/api/v1/_bench/static"], tokens_file, tmp))
             cached_runs.append(run_wrk(wrk, url, [resolve_path], tokens_file, tmp))
-            langfuse_runs.append(run_wrk(wrk, url, [LANGFUSE_PATH], langfuse_file, tmp))
+            split_runs.append(run_wrk(wrk, url, split_paths, tokens_file, tmp))
+            if not SPLIT_ONLY:
+                langfuse_runs.append(run_wrk(wrk, url, [LANGFUSE_PATH], langfuse_file, tmp))
         bare = max(bare_runs, key=lambda r: r["rps"])
         cached = max(cached_runs, key=lambda r: r["rps"])
+        split = max(split_runs, key=lambda r: r["rps"])
+        print()
+        print(fmt("trivial route (no auth/limit/cache)", bare))
+        print(fmt("resolve, cached", cached))
+        print(fmt("resolve, cached, split label (key)", split))
+        print(
+            f"split/plain resolve (cached) throughput ratio: {split['rps'] / cached['rps']:.2f}  "
+            "(target >= 0.90: a split costs at most 10 %)"
+        )
+        print("split runs:", json.dumps({"plain": cached_runs, "split": split_runs}))
+        if SPLIT_ONLY:
+            print(f"load average at the end (1/5/15 min): {os.getloadavg()}")
+            return
         langfuse_get = max(langfuse_runs, key=lambda r: r["rps"])
 
         results = {"bare": bare, "cached": cached, "langfuse": langfuse_get}
@@ -482,6 +545,7 @@ def main() -> None:
         print()
         print(fmt("trivial route (no auth/limit/cache)", bare))
         print(fmt("resolve, cached", cached))
+        print(fmt("resolve, cached, split label (key)", split))
         print(fmt("Langfuse get_prompt route, cached", langfuse_get))
         print(fmt("resolve, cached, redis-py+hiredis+limits", stock))
         print(fmt(f"resolve, uncached ({CONNECTIONS} conns)", results["uncached"]))
@@ -491,6 +555,10 @@ def main() -> None:
         ratio = cached["rps"] / bare["rps"]
         print()
         print(f"cached/trivial throughput ratio: {ratio:.2f}  (target >= 0.5)")
+        print(
+            f"split/plain resolve (cached) throughput ratio: {split['rps'] / cached['rps']:.2f}  "
+            "(target >= 0.90)"
+        )
         print(
             f"Langfuse route/REST resolve (cached) throughput ratio: "
             f"{langfuse_get['rps'] / cached['rps']:.2f}  (target >= 0.9)"

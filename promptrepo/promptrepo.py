@@ -19,6 +19,7 @@ from promptrepo.api import create_api
 from promptrepo.api.security_headers import security_headers
 from promptrepo.api.static_headers import static_headers
 from promptrepo.pages.not_found import not_found
+from promptrepo.services.served_counts import run_flusher as run_served_counts_flusher
 from promptrepo.services.webhooks import run_worker as run_webhook_worker
 from promptrepo.state.live import register_app
 
@@ -33,3 +34,5 @@ app.add_page(not_found, route="404", title="Page not found · PromptRepo")
 register_app(app)
 # Each server process delivers due webhooks (services/webhooks.py; workers never send one twice).
 app.register_lifespan_task(run_webhook_worker)
+# Each server process adds its served-version counts to Redis every few seconds.
+app.register_lifespan_task(run_served_counts_flusher)

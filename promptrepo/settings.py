@@ -119,7 +119,7 @@ class Settings(BaseSettings):
     render_timeout_seconds: float = Field(default=1.0, gt=0)
     render_workers: int = Field(default=2, ge=1)  # per serving process, started lazily
     render_worker_memory_mb: int = Field(default=1024, ge=0)  # address-space cap; 0: none
-    render_worker_nice: int = Field(default=10, ge=0, le=19)  # requests keep the CPU first
+    render_worker_nice: int = Field(default=19, ge=0, le=19)  # requests keep the CPU first
     render_queue_seconds: float = Field(default=5.0, gt=0)  # wait for a free worker, then 429
 
     # Benchmarks only: "redis-py" admits API calls with redis-py (hiredis parser) and `limits`'

@@ -173,7 +173,7 @@ def base_url(app_server) -> str:
 
 
 def _reset_clients() -> None:
-    from promptrepo.services import cache, rate_limits, redis_client
+    from promptrepo.services import cache, rate_limits, redis_client, served_counts
 
     for fn in (
         redis_client.get_redis,
@@ -186,6 +186,7 @@ def _reset_clients() -> None:
     cache.clear_local()
     cache.forget_undelivered_invalidations()
     redis_client.reset_state()
+    served_counts.reset()
 
 
 @pytest.fixture(params=["memory", "redis"])

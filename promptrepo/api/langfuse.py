@@ -23,7 +23,7 @@ from promptrepo.api import gate
 from promptrepo.api import serving as api_serving
 from promptrepo.db import session_scope
 from promptrepo.observability import get_logger
-from promptrepo.services import langfuse, serving
+from promptrepo.services import langfuse, serving, splits
 from promptrepo.services.errors import NotAuthenticated, RateLimited, ServiceError
 from promptrepo.services.principal import Principal, require_write
 
@@ -225,12 +225,21 @@ async def get_prompt(
     request: Request,
     version: Annotated[int | None, Query(ge=1, le=serving.MAX_VERSION)] = None,
     label: Annotated[str | None, Query(max_length=36)] = None,
+    key: Annotated[str | None, Query(min_length=1, max_length=splits.MAX_KEY_LENGTH)] = None,
 ) -> Response:
-    """`label` (default `production`; `latest` is the newest version) or `version`, not both."""
+    """`label` (default `production`; `latest` is the newest version) or `version`, not both.
+    A label split over several versions answers one, picked by `key` (the same key always
+    gets the same version) or at random; `X-Prompt-Version` names it."""
     public_key, secret = await _credentials(request)
     wanted = serving.by_name(public_key, name, label, version)
-    _, served = await api_serving.admit_and_serve(request, secret, wanted, public_key=public_key)
-    return Response(served.langfuse_bytes, media_type="application/json")
+    _, served = await api_serving.admit_and_serve(
+        request, secret, wanted, public_key=public_key, key=key
+    )
+    return Response(
+        served.langfuse_bytes,
+        media_type="application/json",
+        headers={"X-Prompt-Version": str(served.version)},
+    )
 
 
 @router.delete("/v2/prompts/{name:path}", summary="Delete a prompt, or one of its versions")

@@ -285,6 +285,42 @@ class LabelOut(BaseModel):
     )
 
 
+class SplitArm(StrictInput):
+    version: int = Field(ge=1, le=MAX_VERSION)
+    weight: int = Field(ge=1, le=99, description="A whole percentage; the arms sum to 100.")
+
+
+class SplitSet(StrictInput):
+    arms: list[SplitArm] = Field(
+        min_length=2,
+        max_length=4,
+        description="2–4 versions and their shares of the label's traffic (summing to 100).",
+        examples=[[{"version": 3, "weight": 90}, {"version": 4, "weight": 10}]],
+    )
+    reason: str = Field(default="", max_length=500, description="Why, kept in the label's history.")
+
+
+class SplitArmOut(BaseModel):
+    version: int
+    weight: int
+
+
+class SplitOut(BaseModel):
+    label: str
+    arms: list[SplitArmOut] = Field(description="Empty: the label serves one version.")
+
+
+class ServedBucketOut(BaseModel):
+    start: datetime
+    counts: dict[str, int] = Field(description="Version number → requests served.")
+
+
+class ServedOut(BaseModel):
+    bucket_minutes: int
+    buckets: list[ServedBucketOut]
+    totals: dict[str, int]
+
+
 class LabelEventOut(BaseModel):
     label: str
     from_version: int | None
@@ -323,6 +359,9 @@ class ResolvedOut(BaseModel):
     messages: list[dict[str, Any]] | None = Field(
         None, description="A chat prompt's message templates and placeholders."
     )
+    split: bool | None = Field(
+        None, description="True: the label is split over several versions; `version` served."
+    )
 
 
 class RenderIn(StrictInput):
@@ -335,6 +374,13 @@ class RenderIn(StrictInput):
     label: str | None = Field(None, max_length=36, description="Default `production`.")
     version: int | None = Field(
         None, ge=1, le=MAX_VERSION, description="A version number instead of a label."
+    )
+    key: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="A label split over several versions: the same key (e.g. a user id) always "
+        "gets the same version; without one a version is picked at random by weight.",
     )
 
 
@@ -351,6 +397,7 @@ class RenderOut(BaseModel):
     config: dict[str, Any] = Field(default_factory=dict)
     version: int | None
     validators: list[ValidatorResultOut]
+    split: bool | None = Field(None, description="True: the label is split; `version` served.")
 
 
 class ProjectRenderIn(StrictInput):

@@ -19,7 +19,7 @@ import uuid
 from urllib.parse import parse_qsl, unquote
 
 from promptrepo.api import gate
-from promptrepo.services import serving
+from promptrepo.services import serving, splits
 from promptrepo.services.errors import NotAuthenticated, ServiceError, ValidationFailed
 from promptrepo.services.serving import MAX_VERSION, Served, Wanted
 
@@ -27,10 +27,15 @@ ADMISSION_STATE = "gate_admission"
 RESOLVE_PREFIX = "/api/v1/prompts/"
 RESOLVE_SUFFIX = "/resolve"
 LANGFUSE_PREFIX = "/api/public/v2/prompts/"
+# Which version answered (a split label serves several): on every served answer.
+VERSION_HEADER = b"x-prompt-version"
 
 
-async def admit_and_serve(request, token: str, wanted: Wanted, *, public_key: str | None = None):
-    """Authenticate `token`, count the request, and serve `wanted` (NotFound & co. raise).
+async def admit_and_serve(
+    request, token: str, wanted: Wanted, *, public_key: str | None = None, key: str | None = None
+):
+    """Authenticate `token`, count the request, and serve `wanted` (NotFound & co. raise);
+    `key` picks the version of a split label (services/splits.py).
 
     With `public_key` (HTTP Basic's user name), the key must be that key's secret.
     Returns (principal, served)."""
@@ -47,7 +52,9 @@ async def admit_and_serve(request, token: str, wanted: Wanted, *, public_key: st
     request.state.ratelimit = admission.limit
     if public_key is not None and admission.principal.api_key_public_key != public_key:
         raise NotAuthenticated("The public key does not belong to this secret key.")
-    served = await serving.serve(admission.principal, wanted, admission.entry, admission.generation)
+    served = await serving.serve(
+        admission.principal, wanted, admission.entry, admission.generation, key
+    )
     return admission.principal, served
 
 
@@ -80,15 +87,19 @@ class _LangfuseRoute:
 
 
 def _query(scope) -> dict[str, str] | None:
-    """label/version of the query string, or None when it is odd (the route words it)."""
+    """label/version/key of the query string, or None when it is odd (the route words it)."""
     if not scope["query_string"]:
         return {}
     try:
-        params = parse_qsl(scope["query_string"].decode(), strict_parsing=True)
+        params = parse_qsl(
+            scope["query_string"].decode(), keep_blank_values=True, strict_parsing=True
+        )
     except (UnicodeDecodeError, ValueError):
         return None
+    if any(not value for _, value in params):  # `?key=`: the route says what is wrong
+        return None
     names = [name for name, _ in params]
-    if len(set(names)) != len(names) or not set(names) <= {"label", "version"}:
+    if len(set(names)) != len(names) or not set(names) <= {"label", "version", "key"}:
         return None
     query = dict(params)
     if "version" in query and (
@@ -96,6 +107,8 @@ def _query(scope) -> dict[str, str] | None:
     ):
         return None
     if len(query.get("label", "")) > 36:
+        return None
+    if "key" in query and not 1 <= len(query["key"]) <= splits.MAX_KEY_LENGTH:
         return None
     return query
 
@@ -128,7 +141,9 @@ class ServingFastPath:
         return authorization, if_none_match
 
     @staticmethod
-    async def _admit(scope, token: str, wanted: Wanted, public_key: str | None) -> Served | None:
+    async def _admit(
+        scope, token: str, wanted: Wanted, public_key: str | None, key: str | None
+    ) -> Served | None:
         state = scope.setdefault("state", {})
         try:
             admission = await gate.admit(token, wanted.key)
@@ -141,7 +156,7 @@ class ServingFastPath:
             return None
         try:
             served = await serving.serve(
-                admission.principal, wanted, admission.entry, admission.generation
+                admission.principal, wanted, admission.entry, admission.generation, key
             )
         except ServiceError:  # not found, not yours...: the route words the answer
             return None
@@ -169,11 +184,15 @@ class ServingFastPath:
             wanted = serving.by_id(prompt_id, query.get("label"), version)
         except ValidationFailed:
             return False
-        served = await self._admit(scope, token, wanted, None)
+        served = await self._admit(scope, token, wanted, None, query.get("key"))
         if served is None:
             return False
         scope["route"] = _ResolveRoute
-        headers = [(b"etag", served.etag_bytes), (b"cache-control", b"private, no-cache")]
+        headers = [
+            (b"etag", served.etag_bytes),
+            (b"cache-control", b"private, no-cache"),
+            (VERSION_HEADER, served.version_bytes),
+        ]
         if if_none_match and serving.etag_matches(if_none_match, served.etag):
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
@@ -200,11 +219,11 @@ class ServingFastPath:
             wanted = serving.by_name(public_key, name, query.get("label"), version)
         except ServiceError:
             return False
-        served = await self._admit(scope, secret, wanted, public_key)
+        served = await self._admit(scope, secret, wanted, public_key, query.get("key"))
         if served is None:
             return False
         scope["route"] = _LangfuseRoute
-        await _send_json(send, served.langfuse_bytes, [])
+        await _send_json(send, served.langfuse_bytes, [(VERSION_HEADER, served.version_bytes)])
         return True
 
 

@@ -20,12 +20,15 @@ from promptrepo.api.schemas import (
     RenderIn,
     RenderOut,
     ResolvedOut,
+    ServedOut,
+    SplitOut,
+    SplitSet,
     VersionCreate,
     VersionCreated,
     VersionDetailOut,
     VersionInfoOut,
 )
-from promptrepo.services import releases, serving, versions
+from promptrepo.services import releases, served_counts, serving, splits, versions
 from promptrepo.services.errors import NotAuthenticated
 from promptrepo.services.serving import Served
 
@@ -152,6 +155,70 @@ def remove_label(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+@router.put(
+    "/{prompt_id}/labels/{label}/split",
+    response_model=SplitOut,
+    summary="Split a label's traffic over several versions",
+)
+def set_split(
+    prompt_id: uuid.UUID, label: str, body: SplitSet, session: SessionDep, principal: WritePrincipal
+) -> dict:
+    """Serve `label` from 2–4 versions by weight (whole percentages summing to 100), e.g.
+    production = v3 90 %, v4 10 %. Splitting `production` needs every version to pass its
+    release checks, as publishing (422 listing the failures). Programs pick with `key` on
+    `resolve`/`render`; the label points at the heaviest version for everything else. End the
+    split by pointing the label at one version (`PUT …/labels/{label}`)."""
+    arms = splits.set_split(
+        session,
+        principal,
+        prompt_id,
+        label,
+        [(arm.version, arm.weight) for arm in body.arms],
+        reason=body.reason,
+    )
+    return {"label": label, "arms": [{"version": a.version, "weight": a.weight} for a in arms]}
+
+
+@router.get(
+    "/{prompt_id}/labels/{label}/split",
+    response_model=SplitOut,
+    summary="A label's traffic split (empty: one version)",
+)
+def get_split(
+    prompt_id: uuid.UUID, label: str, session: SessionDep, principal: CurrentPrincipal
+) -> dict:
+    arms = splits.splits_of_prompt(session, principal, prompt_id).get(label, [])
+    return {"label": label, "arms": [{"version": a.version, "weight": a.weight} for a in arms]}
+
+
+@router.get(
+    "/{prompt_id}/served",
+    response_model=ServedOut,
+    summary="Requests served per version over the last hours",
+)
+def served(
+    prompt_id: uuid.UUID,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    hours: Annotated[int, Query(ge=1, le=served_counts.KEEP_HOURS)] = 6,
+    bucket_minutes: Annotated[int, Query(ge=1, le=60)] = 60,
+) -> dict:
+    """How many `resolve`/`render`/Langfuse/MCP requests each version answered, per bucket
+    (oldest first; the newest is the current, partial one). Counts reach this view within a
+    few seconds."""
+    history = served_counts.served_history(
+        session, principal, prompt_id, hours=hours, bucket_minutes=bucket_minutes
+    )
+    return {
+        "bucket_minutes": history.bucket_minutes,
+        "buckets": [
+            {"start": b.start, "counts": {str(v): n for v, n in sorted(b.counts.items())}}
+            for b in history.buckets
+        ],
+        "totals": {str(v): n for v, n in history.totals.items()},
+    }
+
+
 @router.get("/{prompt_id}/diff", response_model=DiffOut, summary="Compare two versions")
 def diff(
     prompt_id: uuid.UUID,
@@ -166,14 +233,27 @@ def diff(
 
 # --------------------------------------------------------------------------- serving
 async def _serve(
-    request: Request, credentials, prompt_id: uuid.UUID, label: str | None, version: int | None
+    request: Request,
+    credentials,
+    prompt_id: uuid.UUID,
+    label: str | None,
+    version: int | None,
+    key: str | None,
 ) -> Served:
     """Authenticate, rate-limit and serve (one Redis round trip on a cache hit)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("Authentication required: send 'Authorization: Bearer <token>'.")
     wanted = serving.by_id(prompt_id, label, version)
-    _, served = await api_serving.admit_and_serve(request, credentials.credentials, wanted)
+    _, served = await api_serving.admit_and_serve(request, credentials.credentials, wanted, key=key)
     return served
+
+
+KEY_QUERY = Query(
+    min_length=1,
+    max_length=splits.MAX_KEY_LENGTH,
+    description="A label split over several versions: the same key (e.g. a user id) always "
+    "gets the same version; without one a version is picked at random by weight.",
+)
 
 
 @serving_router.get(
@@ -190,12 +270,19 @@ async def resolve(
         str | None, Query(max_length=36, description="Default `production` (the published one).")
     ] = None,
     version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
+    key: Annotated[str | None, KEY_QUERY] = None,
 ) -> Response:
     """The content and variables under `label` (default `production`) or of `version`, with an
     `ETag`; send it back in `If-None-Match` to get 304 while nothing changed. An unknown label
-    or version is 404 (never a silent fallback). Cached: a publish shows on the next request."""
-    served = await _serve(request, credentials, prompt_id, label, version)
-    headers = {"ETag": served.etag, "Cache-Control": "private, no-cache"}
+    or version is 404 (never a silent fallback). Cached: a publish shows on the next request.
+    A split label answers one of its versions (picked by `key`, or at random) with
+    `"split": true`; `X-Prompt-Version` names the version on every answer."""
+    served = await _serve(request, credentials, prompt_id, label, version, key)
+    headers = {
+        "ETag": served.etag,
+        "Cache-Control": "private, no-cache",
+        "X-Prompt-Version": str(served.version),
+    }
     if serving.etag_matches(request.headers.get("if-none-match"), served.etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     return Response(served.body_bytes, media_type="application/json", headers=headers)
@@ -209,13 +296,20 @@ async def resolve(
     responses=PROBLEMS,
 )
 async def render(
-    prompt_id: uuid.UUID, body: RenderIn, request: Request, credentials: BearerCredentials
+    prompt_id: uuid.UUID,
+    body: RenderIn,
+    request: Request,
+    response: Response,
+    credentials: BearerCredentials,
 ) -> dict:
     """Render the version under `label` (default `production`) or `version` with `variables`
     and run its validators on the text. A missing required variable or a value of the wrong
     type is 422 naming it (`errors[].loc` = `["body", "variables", name]`). A chat prompt
     answers `messages` (roles and rendered contents, with `placeholders` filled from the
     request: name → list of `{role, content}`; an unfilled placeholder is empty) and `text`
-    (the conversation as `role: content` blocks); both types answer `type` and `config`."""
-    served = await _serve(request, credentials, prompt_id, body.label, body.version)
+    (the conversation as `role: content` blocks); both types answer `type` and `config`.
+    A split label renders one of its versions (picked by `key`, or at random; `"split": true`);
+    `X-Prompt-Version` names the version on every answer."""
+    served = await _serve(request, credentials, prompt_id, body.label, body.version, body.key)
+    response.headers["X-Prompt-Version"] = str(served.version)
     return (await serving.render(served, body.variables, body.placeholders)).to_dict()

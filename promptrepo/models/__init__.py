@@ -13,7 +13,13 @@ from promptrepo.models.playground import (
 )
 from promptrepo.models.projects import Project, Prompt, Segment, Validator
 from promptrepo.models.users import ApiKey, AuthSession, Credential, Identity, Profile
-from promptrepo.models.versions import PRODUCTION_LABEL, LabelEvent, Version, VersionLabel
+from promptrepo.models.versions import (
+    PRODUCTION_LABEL,
+    LabelEvent,
+    LabelSplit,
+    Version,
+    VersionLabel,
+)
 from promptrepo.models.webhooks import Webhook, WebhookDelivery
 
 __all__ = [
@@ -25,6 +31,7 @@ __all__ = [
     "Credential",
     "Identity",
     "LabelEvent",
+    "LabelSplit",
     "MEMBER_ROLES",
     "ModelPrice",
     "PlaygroundRun",

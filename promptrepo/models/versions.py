@@ -87,3 +87,26 @@ class LabelEvent(SQLModel, table=True):
     actor_id: uuid.UUID | None = fk_field("profiles.id", ondelete="SET NULL", nullable=True)
     reason: str = Field(default="", max_length=500)
     created_at: datetime = created_field()
+
+
+class LabelSplit(SQLModel, table=True):
+    """One arm of a traffic split: while a label has split rows, programs asking for it get
+    one of these versions, chosen by weight (services/splits.py). `version_labels` keeps its
+    one row per label, pointing at the heaviest arm, so code that knows nothing of splits
+    still reads a valid label. Moving the label to one version deletes the split."""
+
+    __tablename__ = "label_splits"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "prompt_id", "label", "version_id", name="uq_label_splits_prompt_label_version"
+        ),
+        sa.CheckConstraint("weight BETWEEN 1 AND 99", name="weight_in_range"),
+    )
+
+    id: uuid.UUID = id_field()
+    prompt_id: uuid.UUID = fk_field("prompts.id")
+    label: str = Field(max_length=36)
+    # NO ACTION, as version_labels: a version serving part of a label cannot be deleted
+    version_id: uuid.UUID = fk_field("versions.id", ondelete="NO ACTION")
+    weight: int
+    created_at: datetime = created_field()

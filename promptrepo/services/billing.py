@@ -12,9 +12,8 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import stripe
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -26,6 +25,9 @@ from promptrepo.services.locks import lock_billing, take_sqlite_write_lock
 from promptrepo.services.plans import PLANS, Plan, plan_for_user
 from promptrepo.services.principal import Principal, require_user
 from promptrepo.settings import settings
+
+if TYPE_CHECKING:
+    import stripe
 
 log = get_logger(__name__)
 
@@ -73,6 +75,8 @@ def is_configured() -> bool:
 
 
 def stripe_client() -> stripe.StripeClient:
+    import stripe  # imported when first used: the SDK takes a second or more to import
+
     if not settings.stripe_secret_key:
         raise BillingNotConfigured("Billing is not configured on this server (STRIPE_SECRET_KEY).")
     base = {"api": settings.stripe_api_base} if settings.stripe_api_base else None
@@ -190,6 +194,8 @@ def receive_webhook(session: Session, payload: bytes, signature: str | None) -> 
     while applying is rolled back and recorded on the stored event (`error`, no
     `processed_at`); the caller commits and answers with an error so Stripe retries.
     """
+    import stripe
+
     if not settings.stripe_webhook_secret:
         raise BillingNotConfigured("Webhooks are not configured (STRIPE_WEBHOOK_SECRET).")
     try:

@@ -16,14 +16,16 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import certifi
 import httpx
-import openai
 
 from promptrepo.services import chat
 from promptrepo.services.providers import Target
+
+if TYPE_CHECKING:  # imported when first used: `openai` takes seconds to import
+    import openai
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 ECHO_TOKEN = re.compile(r"\s*\S+")
@@ -88,6 +90,8 @@ def _status_message(exc: openai.APIStatusError) -> str:
 
 
 def _provider_error(exc: BaseException) -> ProviderError:
+    import openai
+
     if isinstance(exc, openai.APITimeoutError):
         return ProviderError("The provider did not answer in time (timeout).")
     if isinstance(exc, openai.APIStatusError):
@@ -128,6 +132,8 @@ def _tls_context() -> ssl.SSLContext:
 
 
 def client_for(target: Target, timeout: httpx.Timeout | float | None = None) -> openai.AsyncOpenAI:
+    import openai
+
     timeout = timeout or DEFAULT_TIMEOUT
     return openai.AsyncOpenAI(
         api_key=target.api_key or "none",
@@ -147,6 +153,8 @@ async def stream_chat(
     timeout: httpx.Timeout | float | None = None,
 ) -> AsyncIterator[Delta | Usage]:
     """Stream one answer. Raises ProviderError (never an SDK or httpx exception)."""
+    import openai
+
     if target.is_echo:
         async for event in _echo_stream(messages):
             yield event

@@ -61,7 +61,7 @@ def lock_user(session: Session, user_id: uuid.UUID) -> Profile:
 
 def lock_owner(session: Session, owner_id: uuid.UUID) -> None:
     """`lock_user` for a project's owner when a member may be acting: on PostgreSQL through
-    `app_lock_owner` (migration 0015), since a member cannot read the owner's profile row."""
+    `app_lock_owner` (migration 0018), since a member cannot read the owner's profile row."""
     if session.get_bind().dialect.name != "postgresql":
         lock_user(session, owner_id)
         return

@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import Session, func, select
 
 from promptrepo.models import PRODUCTION_LABEL, Project, Prompt, Segment, Version, VersionLabel
-from promptrepo.services import access, serving
+from promptrepo.services import access, serving, splits
 from promptrepo.services.errors import NotFound
 from promptrepo.services.principal import Principal, require_user
 from promptrepo.services.projects import readable_as_member
@@ -115,6 +115,15 @@ def wanted(session: Session, principal: Principal | None, name: str) -> serving.
     project = access.get_project(session, principal, project_id)
     segment, prompt = serving.split_name(rest)
     return serving.Wanted(project_id=project.id, name=f"{segment}/{prompt}", label=PRODUCTION_LABEL)
+
+
+def split_key(meta: Any) -> str | None:
+    """The caller's key for a split label (services/splits.py): `_meta.key` of `prompts/get`
+    (prompt arguments are the template's variables), or None to pick at random."""
+    key = meta.get("key") if isinstance(meta, dict) else getattr(meta, "key", None)
+    if key is None:
+        return None
+    return splits.check_key(str(key), ["params", "_meta", "key"])
 
 
 def spec_of(served: serving.Served) -> dict[str, Any]:

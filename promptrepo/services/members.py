@@ -110,7 +110,7 @@ def _as_user_id(value: uuid.UUID | str) -> uuid.UUID:
 
 def _people(session: Session, project: Project) -> dict[uuid.UUID, tuple[str, str]]:
     """user id -> (name, e-mail) of the owner and the members. On PostgreSQL through
-    `app_member_profiles` (migration 0015): members may not read each other's profiles."""
+    `app_member_profiles` (migration 0018): members may not read each other's profiles."""
     if session.get_bind().dialect.name == "postgresql":
         rows = session.execute(
             sa.text("SELECT user_id, name, email FROM app_member_profiles(:pid)"),

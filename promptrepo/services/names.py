@@ -12,7 +12,7 @@ def display_name(session: Session, user_id) -> sa.ColumnElement:
     """The display name of the user `user_id` (a column or a value); NULL when not shown.
 
     On PostgreSQL the app may not read other users' profiles, so the name comes from the
-    SECURITY DEFINER function `app_profile_name` (migrations 0005, 0015): the name only, and
+    SECURITY DEFINER function `app_profile_name` (migrations 0005, 0018): the name only, and
     only of the acting user, someone with a public project, or someone who shares a project
     with the acting user.
     """

@@ -107,7 +107,7 @@ def count_prompts(session: Session, user_id: uuid.UUID) -> int:
 
 
 def _owner_usage(session: Session, user_id: uuid.UUID) -> tuple[Plan, int, int] | None:
-    """The plan and counts of `user_id` through `app_owner_usage` (migration 0015) on
+    """The plan and counts of `user_id` through `app_owner_usage` (migration 0018) on
     PostgreSQL, where an editor's session cannot read the owner's billing row or other
     projects; None elsewhere (SQLite has no row-level security)."""
     if session.get_bind().dialect.name != "postgresql":

@@ -18,7 +18,13 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from promptrepo.models import PRODUCTION_LABEL, LabelEvent, Version, VersionLabel
+from promptrepo.models import (
+    PRODUCTION_LABEL,
+    LabelEvent,
+    LabelSplit,
+    Version,
+    VersionLabel,
+)
 from promptrepo.services import access, chat, names, versions
 from promptrepo.services.errors import ValidationFailed
 from promptrepo.services.principal import Principal
@@ -106,6 +112,7 @@ class PromotionPreview:
     history: list[LabelEventInfo]
     refusal: str = ""  # non-empty: the move would be refused, and why
     refusal_details: list[str] = field(default_factory=list)
+    split: str = ""  # the traffic split live now ("v3 90% / v4 10%"), which the move ends
 
     @property
     def allowed(self) -> bool:
@@ -190,6 +197,17 @@ def _current(session: Session, prompt_id: uuid.UUID, label: str) -> Version | No
     ).first()
 
 
+def _split_now(session: Session, prompt_id: uuid.UUID, label: str) -> str:
+    """The traffic split `label` serves now ("v3 90% / v4 10%"; services/splits.py), or ""."""
+    rows = session.exec(
+        select(Version.version, LabelSplit.weight)
+        .join(Version, Version.id == LabelSplit.version_id)
+        .where(LabelSplit.prompt_id == prompt_id, LabelSplit.label == label)
+        .order_by(Version.version)
+    ).all()
+    return " / ".join(f"v{number} {weight}%" for number, weight in rows)
+
+
 def promotion_preview(
     session: Session,
     principal: Principal | None,
@@ -204,6 +222,7 @@ def promotion_preview(
     current = _current(session, prompt.id, label)
     target = versions.version_row(session, prompt.id, to_version) if to_version else None
     history = label_history(session, principal, prompt.id, label)
+    split = _split_now(session, prompt.id, label)
     refusal, details = "", []
     if target is None:
         kind = "remove"
@@ -215,7 +234,7 @@ def promotion_preview(
         kind = "rollback" if target.version < current.version else "publish"
     else:
         kind = "move"
-    if target is not None and current is not None and target.id == current.id:
+    if target is not None and current is not None and target.id == current.id and not split:
         refusal = f"{label} already points at version {target.version}."
     checks: list[CheckLine] = []
     placeholders: list[str] = []
@@ -254,6 +273,7 @@ def promotion_preview(
         history=history,
         refusal=refusal,
         refusal_details=details,
+        split=split,
     )
 
 
@@ -274,7 +294,11 @@ def promote(
         versions.remove_label(session, principal, prompt.id, label, reason=reason)
         return None
     current = _current(session, prompt.id, label)
-    if current is not None and current.version == int(to_version):
+    if (
+        current is not None
+        and current.version == int(to_version)
+        and not _split_now(session, prompt.id, label)
+    ):
         raise ValidationFailed(
             f"{label} already points at version {to_version}.",
             errors=[{"loc": ["version"], "msg": "already there"}],

@@ -32,13 +32,14 @@ from functools import cached_property
 from typing import Any
 
 import anyio
-from sqlalchemy import String, bindparam, cast, func
+from sqlalchemy import String, bindparam, cast, func, literal_column, null
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 
 from promptrepo import db
 from promptrepo.models import (
     PRODUCTION_LABEL,
+    LabelSplit,
     Project,
     ProjectMember,
     Prompt,
@@ -46,7 +47,7 @@ from promptrepo.models import (
     Version,
     VersionLabel,
 )
-from promptrepo.services import access, cache, serving_db, versions
+from promptrepo.services import access, cache, served_counts, serving_db, splits, versions
 from promptrepo.services.errors import NotFound, PermissionDenied, ValidationFailed
 from promptrepo.services.principal import Principal
 from promptrepo.settings import settings
@@ -55,6 +56,8 @@ MAX_VERSION = 1_000_000_000  # as api/schemas.MAX_VERSION
 LATEST = "latest"  # the newest version (Langfuse's virtual label); not a stored label
 DEFAULT_SEGMENT = "prompts"  # where a Langfuse name without '/' lives
 _SEP = "\x1f"
+_SPLIT = "\x1e"  # a split entry: _SPLIT label (_SPLIT weight _ARM arm-entry)…
+_ARM = "\x1d"  # (JSON escapes every control character, so neither occurs in an entry)
 
 
 # --------------------------------------------------------------------------- what is asked
@@ -159,6 +162,28 @@ class Served:
     # The project's members (user ids), who read it like its owner; a change of members
     # invalidates the project's entries like any other change.
     member_ids: frozenset[str] = frozenset()
+    prompt_id: str = ""
+    version: int = 0
+    # A label split over several versions (services/splits.py): every arm's entry and weight,
+    # so each request picks one without a database query. Empty for one version.
+    split_label: str = ""
+    arms: tuple[tuple[int, Served], ...] = ()
+
+    @cached_property
+    def version_bytes(self) -> bytes:
+        return str(self.version).encode()
+
+    @cached_property
+    def _weights(self) -> tuple[int, ...]:
+        return tuple(weight for weight, _ in self.arms)
+
+    def pick(self, key: str | None) -> Served:
+        """The version this request gets: itself, or for a split the arm `key` falls in (a
+        random one without a key)."""
+        if not self.arms:
+            return self
+        point = splits.point_for(self.prompt_id, self.split_label, key)
+        return self.arms[splits.pick(self._weights, point)][1]
 
     @cached_property
     def body_bytes(self) -> bytes:
@@ -178,12 +203,20 @@ class Served:
         )
 
     def encode(self) -> str:
+        if self.arms:
+            return (
+                _SPLIT
+                + self.split_label
+                + "".join(f"{_SPLIT}{weight}{_ARM}{arm.encode()}" for weight, arm in self.arms)
+            )
         head = _SEP.join(
             (
                 self.owner_id,
                 "1" if self.is_public else "0",
                 self.project_id,
                 self.etag,
+                self.prompt_id,
+                str(self.version),
                 ",".join(sorted(self.member_ids)),
             )
         )
@@ -210,12 +243,23 @@ def decode(raw: str) -> Served | None:
     served = _parsed.get(raw)
     if served is not None:
         return served
+    served = _decode_split(raw) if raw.startswith(_SPLIT) else _decode_one(raw)
+    if served is None:
+        return None
+    if len(_parsed) > 2_000:
+        _parsed.clear()
+    _parsed[raw] = served
+    return served
+
+
+def _decode_one(raw: str) -> Served | None:
     try:
         head, body, validators_json, langfuse_body = raw.split("\n", 3)
-        owner_id, public, project_id, etag, members = head.split(_SEP)
+        owner_id, public, project_id, etag, prompt_id, version, members = head.split(_SEP)
+        number = int(version)
     except ValueError:
         return None  # an entry of an older format: read again
-    served = Served(
+    return Served(
         owner_id,
         public == "1",
         project_id,
@@ -223,12 +267,24 @@ def decode(raw: str) -> Served | None:
         body,
         validators_json,
         langfuse_body,
-        frozenset(members.split(",")) if members else frozenset(),
+        member_ids=frozenset(members.split(",")) if members else frozenset(),
+        prompt_id=prompt_id,
+        version=number,
     )
-    if len(_parsed) > 2_000:
-        _parsed.clear()
-    _parsed[raw] = served
-    return served
+
+
+def _decode_split(raw: str) -> Served | None:
+    label, *parts = raw[1:].split(_SPLIT)
+    arms = []
+    for part in parts:
+        weight, _, encoded = part.partition(_ARM)
+        arm = _decode_one(encoded)
+        if arm is None or not weight.isdigit():
+            return None
+        arms.append((int(weight), arm))
+    if not arms:
+        return None
+    return dataclasses.replace(arms[0][1], split_label=label, arms=tuple(arms))
 
 
 @dataclass(frozen=True)
@@ -240,12 +296,20 @@ class Found:
     is_public: bool
     segment: str
     commit_message: str
+    split: str = ""  # the label's traffic split as `version:weight,…` (services/splits.py)
     member_ids: frozenset[str] = frozenset()
 
 
-def served_entry(found: Found) -> Served:
+def served_entry(found: Found, split_label: str = "") -> Served:
+    """The cache entry of one version; `split_label`: an arm of that label's split (its
+    answers say `"split": true` and carry the label)."""
     resolved = found.resolved
-    body = _json(resolved.to_dict())
+    if split_label and split_label not in resolved.labels:
+        resolved = dataclasses.replace(resolved, labels=sorted([*resolved.labels, split_label]))
+    answer = resolved.to_dict()
+    if split_label:
+        answer["split"] = True
+    body = _json(answer)
     is_chat = resolved.type == "chat"
     sources = (
         [m.get("content", "") for m in resolved.messages if "role" in m]
@@ -270,6 +334,8 @@ def served_entry(found: Found) -> Served:
         "usesTemplateLogic": flagged,
         "variables": resolved.variables,
     }
+    if split_label:
+        langfuse["split"] = True
     return Served(
         owner_id=found.owner_id,
         is_public=found.is_public,
@@ -278,6 +344,8 @@ def served_entry(found: Found) -> Served:
         body=body,
         validators_json=_json(resolved.validators),
         langfuse_body=_json(langfuse),
+        prompt_id=resolved.prompt_id,
+        version=resolved.version or 0,
         member_ids=found.member_ids,
     )
 
@@ -313,6 +381,25 @@ def _published_row_query(*, by_name: bool, pick: str):
         .correlate(Project)
         .scalar_subquery()
     )
+    if pick == "label":
+        arm_version = aliased(Version)
+        split = (
+            select(
+                func.aggregate_strings(
+                    cast(arm_version.version, String)
+                    + literal_column("':'")
+                    + cast(LabelSplit.weight, String),
+                    ",",
+                )
+            )
+            .select_from(LabelSplit)
+            .join(arm_version, arm_version.id == LabelSplit.version_id)
+            .where(LabelSplit.prompt_id == Prompt.id, LabelSplit.label == bindparam("label"))
+            .correlate(Prompt)
+            .scalar_subquery()
+        )
+    else:
+        split = null()
     query = (
         select(
             Prompt.id,
@@ -331,6 +418,7 @@ def _published_row_query(*, by_name: bool, pick: str):
             Version.type,
             Version.messages,
             Version.config,
+            split,
             members,
         )
         .join(Segment, Segment.id == Prompt.segment_id)
@@ -413,6 +501,7 @@ def _found(row, principal: Principal | None) -> Found | None:
         type_,
         messages,
         config,
+        split,
         members,
     ) = row
     member_ids = (
@@ -439,7 +528,13 @@ def _found(row, principal: Principal | None) -> Found | None:
         config=config or {},
     )
     return Found(
-        resolved, str(owner_id), bool(is_public), segment, commit_message or "", member_ids
+        resolved,
+        str(owner_id),
+        bool(is_public),
+        segment,
+        commit_message or "",
+        split or "",
+        member_ids,
     )
 
 
@@ -534,6 +629,28 @@ async def load_and_cache(
     """
     if generation is None:
         generation = await cache.generation_async()
+    found = await _read(principal, wanted)
+    if found.split:  # a split label: every arm in the one entry (one more read per arm)
+        arms = []
+        for arm in splits.parse_stored(found.split):
+            if arm.version == found.resolved.version:
+                arm_found = found
+            else:
+                arm_wanted = Wanted(
+                    prompt_id=uuid.UUID(found.resolved.prompt_id), version=arm.version
+                )
+                arm_found = await _read(principal, arm_wanted)
+            arms.append((arm.weight, served_entry(arm_found, wanted.label or "")))
+        served = dataclasses.replace(arms[0][1], split_label=wanted.label or "", arms=tuple(arms))
+    else:
+        served = served_entry(found)
+    await cache.put_async(
+        wanted.key, served.encode(), tags=[f"project:{served.project_id}"], if_generation=generation
+    )
+    return served
+
+
+async def _read(principal: Principal | None, wanted: Wanted) -> Found:
     engine = db.get_system_engine()  # a named system path: see db.SYSTEM_PATHS
     found = None
     if engine.dialect.name == "postgresql":
@@ -541,25 +658,29 @@ async def load_and_cache(
     if found is None:  # SQLite, or an error to word precisely: the session path
         async with _database_slots():
             found = await anyio.to_thread.run_sync(load, principal, wanted)
-    served = served_entry(found)
-    await cache.put_async(
-        wanted.key, served.encode(), tags=[f"project:{served.project_id}"], if_generation=generation
-    )
-    return served
+    return found
 
 
 async def serve(
-    principal: Principal | None, wanted: Wanted, entry: str | None, generation: int | None
+    principal: Principal | None,
+    wanted: Wanted,
+    entry: str | None,
+    generation: int | None,
+    key: str | None = None,
 ) -> Served:
-    """The entry for `wanted`: the cached one (`entry`, fetched by the caller's admission) when
-    the principal may read it, else read and cached. Raises NotFound & co. otherwise."""
+    """The version `wanted` gets: the cached entry (`entry`, fetched by the caller's admission)
+    when the principal may read it, else read and cached; for a split label, the arm `key`
+    picks (services/splits.py). Counted per version (services/served_counts.py). Raises
+    NotFound & co. otherwise."""
     served = decode(entry) if entry else None
-    if served is not None and served.readable_by(principal):
-        return served
-    return await load_and_cache(principal, in_scope(principal, wanted), generation)
+    if served is None or not served.readable_by(principal):
+        served = await load_and_cache(principal, in_scope(principal, wanted), generation)
+    served = served.pick(key)
+    served_counts.record(served.prompt_id, served.version)
+    return served
 
 
-async def fetch(principal: Principal | None, wanted: Wanted) -> Served:
+async def fetch(principal: Principal | None, wanted: Wanted, key: str | None = None) -> Served:
     """`serve` for callers admitted without the entry (MCP): one cache read, then serve."""
 
     def read() -> tuple[str | None, int]:
@@ -570,7 +691,7 @@ async def fetch(principal: Principal | None, wanted: Wanted) -> Served:
         entry, generation = await anyio.to_thread.run_sync(read)
     else:
         entry, generation = read()
-    return await serve(principal, wanted, entry, None if entry else generation)
+    return await serve(principal, wanted, entry, None if entry else generation, key)
 
 
 # --------------------------------------------------------------------------- using it
@@ -594,6 +715,7 @@ async def render(
         resolved.get("template_dialect", "jinja2"),
     )
     return versions.RenderResult(
+        split=bool(resolved.get("split")),
         text=body.text,
         version=resolved["version"],
         validators=body.validators,

@@ -26,6 +26,7 @@ from sqlmodel import Session, func, select
 from promptrepo.models import (
     PRODUCTION_LABEL,
     LabelEvent,
+    LabelSplit,
     Prompt,
     Version,
     VersionLabel,
@@ -217,6 +218,7 @@ class RenderResult:
     type: str = "text"
     messages: list[dict[str, str]] | None = None
     config: dict[str, Any] = field(default_factory=dict)
+    split: bool = False  # served as one arm of a label's traffic split (services/splits.py)
 
     @property
     def passed(self) -> bool:
@@ -234,6 +236,8 @@ class RenderResult:
         }
         if self.type == "chat":
             data["messages"] = self.messages
+        if self.split:
+            data["split"] = True
         return data
 
 
@@ -722,6 +726,12 @@ def delete_version(
             f"Version {version.version} carries the label(s) {', '.join(labels)}; "
             "move or remove them before deleting it."
         )
+    split = session.exec(select(LabelSplit.label).where(LabelSplit.version_id == version.id)).all()
+    if split:
+        raise Conflict(
+            f"Version {version.version} serves part of the label(s) {', '.join(sorted(split))} "
+            "(a traffic split); end the split before deleting it."
+        )
     audit.record(
         session,
         principal.user_id,
@@ -770,6 +780,21 @@ def _sync_published(session: Session, prompt_id: uuid.UUID, version_id: uuid.UUI
     )
 
 
+def _end_split(session: Session, prompt_id: uuid.UUID, label: str) -> str:
+    """Delete the traffic split of `label` (services/splits.py), if any: a label moved to one
+    version, or removed, serves no split any more. Returns the split ended ("v3 90% / v4 10%")
+    or ""."""
+    rows = session.exec(
+        select(LabelSplit, Version.version)
+        .join(Version, Version.id == LabelSplit.version_id)
+        .where(LabelSplit.prompt_id == prompt_id, LabelSplit.label == label)
+        .order_by(Version.version)
+    ).all()
+    for row, _ in rows:
+        session.delete(row)
+    return " / ".join(f"v{number} {row.weight}%" for row, number in rows)
+
+
 def set_label(
     session: Session,
     principal: Principal | None,
@@ -806,6 +831,11 @@ def set_label(
     existing = session.exec(
         select(VersionLabel).where(VersionLabel.prompt_id == prompt.id, VersionLabel.name == label)
     ).first()
+    ended_split = _end_split(session, prompt.id, label)
+    if ended_split:
+        reason = _clean_reason(
+            f"end split {ended_split}: {reason}" if reason else f"end split {ended_split}"
+        )
     previous = None
     if existing is None:
         existing = VersionLabel(
@@ -818,7 +848,7 @@ def set_label(
         existing.updated_by = principal.user_id
         existing.updated_at = utcnow()
     session.add(existing)
-    if previous != version.version:
+    if previous != version.version or ended_split:
         session.add(
             LabelEvent(
                 prompt_id=prompt.id,
@@ -875,6 +905,11 @@ def remove_label(
     if existing is None:
         raise NotFound(f"This prompt has no label {label!r}.")
     version = session.get(Version, existing.version_id)
+    ended_split = _end_split(session, prompt.id, label)
+    if ended_split:
+        reason = _clean_reason(
+            f"end split {ended_split}: {reason}" if reason else f"end split {ended_split}"
+        )
     session.delete(existing)
     session.add(
         LabelEvent(

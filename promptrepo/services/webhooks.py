@@ -206,7 +206,7 @@ def enqueue(session: Session, project_id: uuid.UUID, event: dict[str, Any]) -> i
     """Queue `event` for every endpoint of the project subscribed to its type, in the
     caller's transaction. Returns how many deliveries were queued.
 
-    On PostgreSQL through `app_enqueue_webhooks` (migration 0015): an editor's change queues
+    On PostgreSQL through `app_enqueue_webhooks` (migration 0018): an editor's change queues
     the owner's deliveries, though an editor may not read the endpoints."""
     payload = {
         "type": event["type"],

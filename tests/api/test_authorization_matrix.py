@@ -338,6 +338,14 @@ API_OUTCOMES: dict[tuple[str, str], Op] = {
     ("GET", "/api/v1/prompts/{prompt_id}/labels"): Op(OWNER_READ),
     ("GET", "/api/v1/prompts/{prompt_id}/diff"): Op(OWNER_READ),
     ("GET", "/api/v1/prompts/{prompt_id}/labels/{label}/history"): Op(OWNER_READ),
+    ("PUT", "/api/v1/prompts/{prompt_id}/labels/{label}/split"): Op(
+        outcome(401, 422, 404, 403, 401, 401, 404),
+        lambda w: {"arms": [{"version": 1, "weight": 50}, {"version": 1, "weight": 50}]},
+        why="the world has one version, so the owner's split of v1 with itself is refused "
+        "(422) after the access check; tests/api/test_splits_api.py splits for real",
+    ),
+    ("GET", "/api/v1/prompts/{prompt_id}/labels/{label}/split"): Op(OWNER_READ),
+    ("GET", "/api/v1/prompts/{prompt_id}/served"): Op(OWNER_READ),
     # --- liveness/readiness and the browser's cookie sign-in (no Origin header: not a page)
     ("GET", "/api/ready"): Op(
         outcome(*[200] * 7),

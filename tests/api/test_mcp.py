@@ -335,3 +335,44 @@ def test_another_credential_cannot_use_a_session_opened_on_another_worker(
             headers={**headers, "Authorization": f"Bearer {published['key']}"},
         )
         assert same.status_code == 200, same.text
+
+
+def test_a_split_production_is_picked_by_the_callers_key(
+    live_url: str, published: dict, owner: Caller, session: Session
+) -> None:
+    """prompts/get of a split label: `_meta.key` always gets the same version; both serve."""
+    from promptrepo.models import Prompt
+    from promptrepo.services import drafts, splits
+
+    prompt = session.get(Prompt, published["prompt_id"])
+    drafts.save_draft(
+        session,
+        owner.principal,
+        published["prompt_id"],
+        base_revision=prompt.revision,
+        content="Sum up in {{ words }} words, {{ tone }}: {{ text }}",
+    )
+    versions.create_version(session, owner.principal, published["prompt_id"], commit_message="v2")
+    splits.set_split(
+        session, owner.principal, published["prompt_id"], "production", [(1, 50), (2, 50)]
+    )
+    session.commit()
+    arguments = {"text": "PromptRepo", "tone": "casual"}
+
+    async def main() -> dict[str, str]:
+        picked: dict[str, str] = {}
+        async with client(live_url, published["key"]) as mcp:
+            for i in range(15):  # 30 requests: within the free plan's 60 a minute
+                for _ in range(2):
+                    got = await mcp.get_prompt(
+                        "tools/summary", arguments, meta={"key": f"user-{i}"}
+                    )
+                    text = got.messages[0].content.text
+                    assert picked.setdefault(f"user-{i}", text) == text
+        return picked
+
+    picked = asyncio.run(main())
+    assert set(picked.values()) == {
+        "Summarise in 50 words, casual: PromptRepo",
+        "Sum up in 50 words, casual: PromptRepo",
+    }

@@ -93,6 +93,11 @@ ROLE_API: dict[tuple[str, str], dict | None] = {
     ("GET", "/api/v1/prompts/{prompt_id}/labels"): READ,
     ("GET", "/api/v1/prompts/{prompt_id}/diff"): READ,
     ("GET", "/api/v1/prompts/{prompt_id}/labels/{label}/history"): READ,
+    # traffic splits: the world has one version, so an editor's split of v1 with itself is
+    # refused (422) after the access check; the viewer is refused before
+    ("PUT", "/api/v1/prompts/{prompt_id}/labels/{label}/split"): roles(422, 403),
+    ("GET", "/api/v1/prompts/{prompt_id}/labels/{label}/split"): READ,
+    ("GET", "/api/v1/prompts/{prompt_id}/served"): READ,
     ("GET", "/api/ready"): SAME,
     ("POST", "/api/auth/login"): SAME,
     ("POST", "/api/auth/signup"): SAME,

@@ -30,6 +30,7 @@ from promptrepo.models import (
     Credential,
     Identity,
     LabelEvent,
+    LabelSplit,
     ModelPrice,
     PlaygroundRun,
     Project,
@@ -76,6 +77,7 @@ BELONGS_TO_B = {
     "versions": f"prompt_id IN ({B_PROMPTS})",
     "version_labels": f"prompt_id IN ({B_PROMPTS})",
     "label_events": f"prompt_id IN ({B_PROMPTS})",
+    "label_splits": f"prompt_id IN ({B_PROMPTS})",
     "webhooks": f"project_id IN ({B_PROJECTS})",
     "webhook_deliveries": f"project_id IN ({B_PROJECTS})",
     "provider_connections": "user_id = :b",
@@ -123,6 +125,7 @@ def _seed_user(s: Session, name: str):
     s.flush()
     s.add(VersionLabel(prompt_id=prompt.id, version_id=version.id, name="production"))
     s.add(LabelEvent(prompt_id=prompt.id, label="production", to_version=1, actor_id=uid))
+    s.add(LabelSplit(prompt_id=prompt.id, label="production", version_id=version.id, weight=90))
     # the tables the webhooks, playground and test-case features added
     hook = Webhook(project_id=project.id, url="https://example.com/h", events=["label.moved"])
     hook.secret = "whsec_" + uuid.uuid4().hex
@@ -142,7 +145,7 @@ def _seed_user(s: Session, name: str):
     s.add(PlaygroundRun(prompt_id=prompt.id, user_id=uid, provider="echo", output="secret"))
     s.add(TestCase(prompt_id=prompt.id, name=f"{name}'s case"))
     s.add(TestRun(prompt_id=prompt.id, version_id=version.id, user_id=uid, provider="echo"))
-    # the team tables (migration 0015): a friend of theirs is a viewer, another invited
+    # the team tables (migration 0018): a friend of theirs is a viewer, another invited
     friend = make_user(s, name=f"{name}'s friend")
     s.add(ProjectMember(project_id=project.id, user_id=friend.user_id, role="viewer"))
     s.add(

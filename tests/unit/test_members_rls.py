@@ -1,4 +1,4 @@
-"""Teams under PostgreSQL row-level security (migration 0015), as the app logs in.
+"""Teams under PostgreSQL row-level security (migration 0018), as the app logs in.
 
 Each step runs as `promptrepo_user` for one person: the owner invites, the invitees accept,
 an editor writes content and publishes, a viewer reads but the database refuses their writes,
@@ -109,7 +109,7 @@ def test_editor_writes_and_publishes_under_rls(
         count = s.execute(text("SELECT count(*) FROM prompts")).scalar_one()
         assert count == 2
         assert s.execute(text("SELECT count(*) FROM label_events")).scalar_one() == 1
-        # who did it is shown to the team (profiles are private: app_profile_name, 0015)
+        # who did it is shown to the team (profiles are private: app_profile_name, 0018)
         assert releases.label_history(s, viewer, prompt.id)[0].actor_name == "Eddie"
         assert versions.list_versions(s, viewer, prompt.id).items[0].author_name == "Eddie"
         with pytest.raises(PermissionDenied):

@@ -18,6 +18,7 @@ from promptrepo.pages.editor.header import conflict_dialog, header
 from promptrepo.pages.editor.history import history_tab, view_version_dialog
 from promptrepo.pages.editor.preview import preview_tab
 from promptrepo.pages.editor.promote import promote_dialog
+from promptrepo.pages.editor.split import split_dialog
 from promptrepo.pages.editor.validators import validators_tab
 from promptrepo.pages.editor.variables import variables_tab
 from promptrepo.state.base import AppState
@@ -77,6 +78,7 @@ def editor_body() -> rx.Component:
         ),
         view_version_dialog(),
         promote_dialog(),
+        split_dialog(),
         conflict_dialog(),
         rx.script(src="/editor.js"),
         spacing="3",

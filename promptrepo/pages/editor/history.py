@@ -6,12 +6,14 @@ import reflex as rx
 
 from promptrepo.pages.editor.common import MONO
 from promptrepo.pages.editor.side_by_side import side_by_side_diff
+from promptrepo.pages.editor.split import served_pane
 from promptrepo.state.editor import (
     EditorState,
     HistoryState,
     LabelEventRow,
     LabelRow,
     PromoteState,
+    SplitState,
     VersionRow,
 )
 
@@ -213,8 +215,8 @@ def environment(label: LabelRow) -> rx.Component:
     return rx.hstack(
         rx.badge(
             label.name,
-            " → v",
-            label.version.to_string(),
+            " → ",
+            rx.cond(label.split, label.split, "v" + label.version.to_string()),
             variant=rx.cond(label.name == "production", "solid", "soft"),
             color_scheme=rx.cond(
                 label.name == "production",
@@ -229,6 +231,7 @@ def environment(label: LabelRow) -> rx.Component:
             size="1",
             color=rx.color("gray", 11),
         ),
+        rx.cond(EditorState.can_write, split_actions(label)),
         rx.cond(
             EditorState.can_write,
             rx.icon_button(
@@ -484,12 +487,41 @@ def compare_pane() -> rx.Component:
     )
 
 
+def split_actions(label: LabelRow) -> rx.Component:
+    """Split a label's traffic over a second version, or end its split (one promote)."""
+    return rx.cond(
+        label.split,
+        rx.button(
+            "End split",
+            size="1",
+            variant="soft",
+            color_scheme="orange",
+            on_click=PromoteState.open_promote(label.name, label.version),
+            aria_label="End the split of " + label.name,
+            id="end-split-" + label.name,
+        ),
+        rx.cond(
+            HistoryState.version_rows.length() > 1,
+            rx.button(
+                rx.icon("split", size=12),
+                "Split traffic",
+                size="1",
+                variant="soft",
+                on_click=SplitState.open_split(label.name, label.version),
+                aria_label="Split the traffic of " + label.name,
+                id="split-" + label.name,
+            ),
+        ),
+    )
+
+
 def history_tab() -> rx.Component:
     """Two panes: the versions on the left, the comparison of any two on the right; above
     them, where every label points."""
     return rx.vstack(
         messages(),
         environments_bar(),
+        served_pane(),
         rx.flex(
             versions_pane(),
             compare_pane(),

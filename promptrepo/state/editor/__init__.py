@@ -7,6 +7,7 @@ wire the UI.
         ├── ValidatorsState      the validator form; add, edit, delete
         └── HistoryState         versions, labels, diffs
             └── PromoteState     the Promote dialog: every label move goes through it
+                └── SplitState   the Split traffic dialog and the served counts
 """
 
 from promptrepo.state.editor.base import EditorState, guarded
@@ -21,6 +22,7 @@ from promptrepo.state.editor.rows import (
     VariableRow,
     VersionRow,
 )
+from promptrepo.state.editor.split import SplitState
 from promptrepo.state.editor.validators import ValidatorsState
 from promptrepo.state.editor.variables import VariablesState
 
@@ -34,6 +36,7 @@ __all__ = [
     "LabelEventRow",
     "LabelRow",
     "PromoteState",
+    "SplitState",
     "ValidatorRow",
     "ValidatorsState",
     "VariableRow",

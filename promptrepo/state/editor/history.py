@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from promptrepo.formatting import format_timestamp
 from promptrepo.models import PRODUCTION_LABEL
-from promptrepo.services import drafts, releases, versions
+from promptrepo.services import drafts, releases, splits, versions
 from promptrepo.services.errors import NotAuthenticated, ServiceError, ValidationFailed
 from promptrepo.services.principal import Principal
 from promptrepo.state.editor.base import chain, guarded
@@ -112,12 +112,14 @@ class HistoryState(DraftState):
             for item in page.items
         ]
         labels = versions.list_labels(session, principal, self.editor_prompt_id)
+        split = splits.splits_of_prompt(session, principal, self.editor_prompt_id)
         self.label_rows = [
             LabelRow(
                 name=li.name,
                 version=li.version,
                 moved_by=li.updated_by_name or "",
                 moved_at=format_timestamp(li.updated_at),
+                split=splits.describe(split.get(li.name, [])),
             )
             for li in labels
         ]

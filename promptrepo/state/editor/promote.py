@@ -53,10 +53,13 @@ class PromoteState(HistoryState):
     promote_refusal_details: list[str] = []
     promote_reason: str = ""
     promote_error: str = ""
+    promote_split: str = ""  # the traffic split the move ends ("v3 90% / v4 10%")
 
     @rx.var
     def promote_title(self) -> str:
         label, target = self.promote_label, self.promote_target
+        if self.promote_split and target:
+            return f"End the split of {label}: serve version {target}"
         return {
             "publish": f"Publish version {target}",
             "rollback": f"Roll production back to version {target}",
@@ -69,19 +72,24 @@ class PromoteState(HistoryState):
     def promote_summary(self) -> str:
         label = self.promote_label
         now = f"v{self.promote_current}" if self.promote_current else "no version"
+        verb = "points at"
+        if self.promote_split:
+            now, verb = self.promote_split, "serves"
         if self.promote_kind == "remove":
             return (
-                f"{label} points at {now} today. Removing it makes programs asking for "
+                f"{label} {verb} {now} today. Removing it makes programs asking for "
                 f"{label} get “not found”"
                 + (" — the prompt is unpublished." if label == PRODUCTION_LABEL else ".")
             )
         return (
-            f"{label} points at {now} today; programs asking for {label} get "
-            f"v{self.promote_target} once you confirm."
+            f"{label} {verb} {now} today; programs asking for {label} get "
+            f"v{self.promote_target}{' only' if self.promote_split else ''} once you confirm."
         )
 
     @rx.var
     def promote_confirm_text(self) -> str:
+        if self.promote_split and self.promote_target:
+            return "End split"
         return {
             "publish": "Publish",
             "rollback": "Roll back",
@@ -118,6 +126,7 @@ class PromoteState(HistoryState):
         ]
         self.promote_refusal = preview.refusal
         self.promote_refusal_details = preview.refusal_details
+        self.promote_split = preview.split
 
     @rx.event
     @guarded

@@ -57,6 +57,7 @@ class LabelRow:
     version: int = 0
     moved_by: str = ""
     moved_at: str = ""
+    split: str = ""  # a traffic split ("v3 90% / v4 10%"), or "" for one version
 
 
 @dataclasses.dataclass

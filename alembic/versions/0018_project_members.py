@@ -7,8 +7,8 @@ Row-level security learns roles through one function, `app_project_role(project_
 'owner', 'editor', 'viewer' or NULL for the acting user. On it:
 - `app_can_read_project` (every read policy since 0002): public, or any role;
 - `app_can_edit_project` (new): owner or editor. The content tables' write policies
-  (segments, prompts, validators, versions, version_labels, label_events, test_cases,
-  test_runs) move from `app_owns_project` to it; the project row itself may be updated by
+  (segments, prompts, validators, versions, version_labels, label_events, label_splits,
+  test_cases, test_runs) move from `app_owns_project` to it; the project row itself may be updated by
   editors too (a content change moves its `updated_at`, and locks it `FOR UPDATE`, which
   PostgreSQL checks against the UPDATE policy). Renaming, visibility and deletion stay the
   owner's in services/access.py;
@@ -24,8 +24,9 @@ plan-limit lock, so an editor's change is measured against the owner's plan),
 webhook deliveries without reading the endpoints) and `app_profile_name` now also names people one shares a
 project with.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0018
+Revises: 0016 (0015 was this migration's number while 0016, label splits, was written in
+parallel on 0014; it follows 0016 so there is one head)
 """
 
 from collections.abc import Sequence
@@ -36,8 +37,8 @@ import sqlmodel
 from alembic import op
 from promptrepo.db_policies import APP_ROLE, SYSTEM_ROLE, secure_table
 
-revision: str = "0015"
-down_revision: str | None = "0014"
+revision: str = "0018"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -60,6 +61,7 @@ CONTENT_WRITES = {
         for t in ("validators", "versions", "version_labels", "test_cases", "test_runs")
     },
     "label_events": (EDIT_BY_PROMPT, OWN_BY_PROMPT, ("INSERT", "DELETE")),
+    "label_splits": (EDIT_BY_PROMPT, OWN_BY_PROMPT, ("INSERT", "DELETE")),
 }
 RUNS_NEW = (
     f"{OWN_BY_PROMPT} OR (user_id = app_user_id() "
