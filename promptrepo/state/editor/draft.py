@@ -240,7 +240,9 @@ class DraftState(EditorState):
         async with self:
             seq = self._preview_seq
             request, unset = self._preview_request()
-        text, results, error = await self._render_in_pool(request)
+            account = self.user_id
+        with render_pool.acting_for(account):
+            text, results, error = await self._render_in_pool(request)
         async with self:
             if self._preview_seq == seq:
                 self._show_preview(text, results, error, unset)
