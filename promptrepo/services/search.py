@@ -6,10 +6,12 @@ never other users' prompts, public or not. Paging and counting run in SQL.
 - PostgreSQL: full text. Every word of the query must match the start of a word of
   `name || ' ' || content` (`to_tsvector('simple', …) @@ to_tsquery('simple', 'w1:* & w2:*')`),
   served by the GIN index `ix_prompts_search` (migration 0013).
-- SQLite: every word must occur (case-insensitive LIKE) in the name or the content. (No FTS5
-  table yet: a LIKE scan over one user's prompts is fast enough at today's sizes.)
+- SQLite: the same contract through FTS5: the table `prompts_fts` (migration 0017, kept in
+  step by triggers) answers `{name content} : ("w1"* AND "w2"*)`. Its unicode61 tokenizer
+  splits words where `search_terms` does (anything but letters and digits).
 
-Prompts whose name matches every word come first, then (PostgreSQL) by ts_rank, then by name.
+Prompts whose name matches every word come first, then by rank (PostgreSQL ts_rank, SQLite
+bm25), then by name.
 
 Chat prompts are matched by name only: their text lives in `messages`, not `content`.
 """
@@ -25,7 +27,6 @@ from sqlmodel import Session
 
 from promptrepo.models import Project, Prompt, Segment
 from promptrepo.services.principal import Principal, require_user
-from promptrepo.services.projects import like_pattern
 
 MAX_QUERY_CHARS = 100
 MAX_TERMS = 8
@@ -86,6 +87,7 @@ def search_prompts(
         return empty
 
     where: list[sa.ColumnElement[bool]] = [Project.user_id == principal.user_id]
+    tables: list[sa.FromClause] = []
     if principal.api_key_project_id is not None:
         where.append(Project.id == principal.api_key_project_id)
     if session.get_bind().dialect.name == "postgresql":
@@ -102,19 +104,19 @@ def search_prompts(
             sa.func.lower(Prompt.name),
         ]
     else:
-        for term in terms:
-            pattern = like_pattern(term)
-            where.append(
-                sa.or_(
-                    Prompt.name.ilike(pattern, escape="\\"),
-                    Prompt.content.ilike(pattern, escape="\\"),
-                )
-            )
-        name_hit = sa.and_(*(Prompt.name.ilike(like_pattern(t), escape="\\") for t in terms))
-        order_by = [sa.case((name_hit, 0), else_=1), sa.func.lower(Prompt.name)]
+        # FTS5 (migration 0017): every term is the prefix of a word of the name or content.
+        # Terms hold letters and digits only, so each quoted prefix is a valid FTS5 query.
+        words = " AND ".join(f'"{t}"*' for t in terms)
+        matched = _fts_matches(f"{{name content}} : ({words})", with_rank=True)
+        where.append(Prompt.id == matched.c.prompt_id)
+        named = _fts_matches(f"name : ({words})")
+        name_hit = Prompt.id.in_(sa.select(named.c.prompt_id))
+        order_by = [sa.case((name_hit, 0), else_=1), matched.c.rank, sa.func.lower(Prompt.name)]
+        tables = [matched]
 
     joined = (
         sa.select(Prompt.id)
+        .select_from(Prompt, *tables)
         .join(Segment, Segment.id == Prompt.segment_id)
         .join(Project, Project.id == Segment.project_id)
         .where(*where)
@@ -132,6 +134,7 @@ def search_prompts(
             Prompt.name,
             Prompt.content,
         )
+        .select_from(Prompt, *tables)
         .join(Segment, Segment.id == Prompt.segment_id)
         .join(Project, Project.id == Segment.project_id)
         .where(*where)
@@ -154,6 +157,21 @@ def search_prompts(
         )
     ]
     return PromptSearchPage(items=items, total=total, page=page, per_page=per_page, query=query)
+
+
+def _fts_matches(query: str, *, with_rank: bool = False) -> sa.Subquery:
+    """The rows of SQLite's `prompts_fts` matching an FTS5 query: prompt_id (and bm25 rank,
+    lower is better)."""
+    fts = sa.table("prompts_fts", sa.column("prompt_id"))
+    columns = [fts.c.prompt_id.label("prompt_id")]
+    if with_rank:
+        columns.append(sa.func.bm25(sa.literal_column("prompts_fts")).label("rank"))
+    return (
+        sa.select(*columns)
+        .select_from(fts)
+        .where(sa.literal_column("prompts_fts").op("MATCH")(query))
+        .subquery()
+    )
 
 
 def snippet(content: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:
