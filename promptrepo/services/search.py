@@ -26,6 +26,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from promptrepo.models import Project, Prompt, Segment
+from promptrepo.services import tags
 from promptrepo.services.principal import Principal, require_user
 
 MAX_QUERY_CHARS = 100
@@ -46,6 +47,7 @@ class PromptHit(BaseModel):
     prompt_id: str
     prompt_name: str
     snippet: str
+    tags: list[str] = []
 
 
 class PromptSearchPage(BaseModel):
@@ -54,6 +56,7 @@ class PromptSearchPage(BaseModel):
     page: int
     per_page: int
     query: str
+    tag: str = ""
 
     @property
     def pages(self) -> int:
@@ -73,24 +76,35 @@ def search_prompts(
     query: str,
     page: int = 1,
     per_page: int = 20,
+    *,
+    tag: str | None = None,
 ) -> PromptSearchPage:
-    """Page `page` of the principal's prompts matching every word of `query`.
+    """Page `page` of the principal's prompts matching every word of `query` and, when `tag`
+    is given, carrying that tag (services/tags.py).
 
-    A query without any word (empty, or punctuation only) matches nothing.
+    A query without any word (empty, or punctuation only) matches nothing, unless a tag is
+    given: then every prompt with the tag, by name.
     """
     principal = require_user(principal)
     page = max(1, int(page))
     per_page = max(1, min(int(per_page), MAX_PER_PAGE))
     terms = search_terms(query)
-    empty = PromptSearchPage(items=[], total=0, page=page, per_page=per_page, query=query)
-    if not terms:
+    tag = tags.clean_tag(tag) if tag else ""
+    empty = PromptSearchPage(
+        items=[], total=0, page=page, per_page=per_page, query=query, tag=tag
+    )
+    if not terms and not tag:
         return empty
 
     where: list[sa.ColumnElement[bool]] = [Project.user_id == principal.user_id]
     tables: list[sa.FromClause] = []
     if principal.api_key_project_id is not None:
         where.append(Project.id == principal.api_key_project_id)
-    if session.get_bind().dialect.name == "postgresql":
+    if tag:
+        where.append(tags.has_tag(session, tag))
+    if not terms:
+        order_by = [sa.func.lower(Prompt.name)]
+    elif session.get_bind().dialect.name == "postgresql":
         document = sa.literal_column(PG_DOCUMENT)
         # Terms hold letters and digits only, so this tsquery text cannot be malformed.
         tsquery = sa.func.to_tsquery(
@@ -133,6 +147,7 @@ def search_prompts(
             Prompt.id,
             Prompt.name,
             Prompt.content,
+            Prompt.tags,
         )
         .select_from(Prompt, *tables)
         .join(Segment, Segment.id == Prompt.segment_id)
@@ -151,12 +166,22 @@ def search_prompts(
             prompt_id=str(prompt_id),
             prompt_name=prompt_name,
             snippet=snippet(content, terms),
+            tags=list(prompt_tags or []),
         )
-        for project_id, project_name, segment_id, segment_name, prompt_id, prompt_name, content in (
-            rows
-        )
+        for (
+            project_id,
+            project_name,
+            segment_id,
+            segment_name,
+            prompt_id,
+            prompt_name,
+            content,
+            prompt_tags,
+        ) in rows
     ]
-    return PromptSearchPage(items=items, total=total, page=page, per_page=per_page, query=query)
+    return PromptSearchPage(
+        items=items, total=total, page=page, per_page=per_page, query=query, tag=tag
+    )
 
 
 def _fts_matches(query: str, *, with_rank: bool = False) -> sa.Subquery:

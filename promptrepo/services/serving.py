@@ -289,6 +289,7 @@ class Found:
     segment: str
     commit_message: str
     split: str = ""  # the label's traffic split as `version:weight,…` (services/splits.py)
+    tags: tuple[str, ...] = ()
 
 
 def served_entry(found: Found, split_label: str = "") -> Served:
@@ -316,7 +317,7 @@ def served_entry(found: Found, split_label: str = "") -> Served:
         "prompt": resolved.messages if is_chat else resolved.content,
         "config": resolved.config,
         "labels": resolved.labels,
-        "tags": [],
+        "tags": list(found.tags),
         "commitMessage": found.commit_message or None,
         # Our additions (the SDK ignores them): the template needs our `render` when it uses
         # Jinja logic, which the SDK's compile() (it only substitutes {{ var }}) leaves as is.
@@ -403,6 +404,7 @@ def _published_row_query(*, by_name: bool, pick: str):
             Version.messages,
             Version.config,
             split,
+            Prompt.tags,
         )
         .join(Segment, Segment.id == Prompt.segment_id)
         .join(Project, Project.id == Segment.project_id)
@@ -485,6 +487,7 @@ def _found(row, principal: Principal | None) -> Found | None:
         messages,
         config,
         split,
+        prompt_tags,
     ) = row
     if not access.may_read(principal, owner_id, is_public, project_id):
         return None
@@ -507,8 +510,22 @@ def _found(row, principal: Principal | None) -> Found | None:
         config=config or {},
     )
     return Found(
-        resolved, str(owner_id), bool(is_public), segment, commit_message or "", split or ""
+        resolved,
+        str(owner_id),
+        bool(is_public),
+        segment,
+        commit_message or "",
+        split or "",
+        tuple(_tag_list(prompt_tags)),
     )
+
+
+def _tag_list(value: Any) -> list[str]:
+    # psycopg's raw pipelined read (serving_db) hands back jsonb already parsed; a text
+    # value would be JSON.
+    if isinstance(value, str):
+        return json.loads(value)
+    return list(value or [])
 
 
 def read_published(session, principal: Principal | None, wanted: Wanted) -> Found | None:
