@@ -90,9 +90,7 @@ def search_prompts(
     per_page = max(1, min(int(per_page), MAX_PER_PAGE))
     terms = search_terms(query)
     tag = tags.clean_tag(tag) if tag else ""
-    empty = PromptSearchPage(
-        items=[], total=0, page=page, per_page=per_page, query=query, tag=tag
-    )
+    empty = PromptSearchPage(items=[], total=0, page=page, per_page=per_page, query=query, tag=tag)
     if not terms and not tag:
         return empty
 

@@ -48,12 +48,12 @@ from promptrepo.models.projects import VALIDATOR_TYPES
 from promptrepo.services import access, audit, chat, model_config, plans, testcases
 from promptrepo.services.changes import project_changed
 from promptrepo.services.errors import ValidationFailed
-from promptrepo.services.tags import clean_tags
 from promptrepo.services.ordering import lock_user
 from promptrepo.services.principal import Principal, require_write
 from promptrepo.services.project_tree import load_project_tree
 from promptrepo.services.projects import DESCRIPTION_MAX, available_name
 from promptrepo.services.prompts import CONTENT_MAX
+from promptrepo.services.tags import clean_tags
 
 FORMAT_VERSION = 1
 MAX_DOCUMENT_BYTES = 2_000_000
