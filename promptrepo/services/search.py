@@ -28,6 +28,7 @@ from sqlmodel import Session
 from promptrepo.models import Project, Prompt, Segment
 from promptrepo.services import tags
 from promptrepo.services.principal import Principal, require_user
+from promptrepo.services.projects import list_projects
 
 MAX_QUERY_CHARS = 100
 MAX_TERMS = 8
@@ -210,3 +211,48 @@ def snippet(content: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:
     if start + width < len(content):
         text += "…"
     return text
+
+
+class JumpTarget(BaseModel):
+    """One entry of the command palette: a project or a prompt to open."""
+
+    kind: str  # "project" | "prompt"
+    project_id: str
+    prompt_id: str = ""
+    title: str
+    detail: str
+
+
+def jump_targets(
+    session: Session, principal: Principal | None, query: str, *, limit: int = 8
+) -> list[JumpTarget]:
+    """What the command palette offers for `query`: the principal's projects whose name
+    contains it (most recently changed first), then their prompts matching it
+    (`search_prompts`), at most `limit` in all. An empty query offers the most recently
+    changed projects."""
+    principal = require_user(principal)
+    query = query[:MAX_QUERY_CHARS].strip()
+    project_limit = limit if not query else max(1, limit // 2)
+    found = list_projects(session, principal, search=query, per_page=project_limit).items
+    targets = [
+        JumpTarget(
+            kind="project",
+            project_id=p.id,
+            title=p.name,
+            detail=f"Project · {p.prompt_count} prompt{'' if p.prompt_count == 1 else 's'}",
+        )
+        for p in found
+    ]
+    if query:
+        hits = search_prompts(session, principal, query, per_page=limit - len(targets)).items
+        targets += [
+            JumpTarget(
+                kind="prompt",
+                project_id=h.project_id,
+                prompt_id=h.prompt_id,
+                title=h.prompt_name,
+                detail=f"Prompt · {h.project_name} › {h.segment_name}",
+            )
+            for h in hits
+        ]
+    return targets
