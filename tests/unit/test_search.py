@@ -128,8 +128,20 @@ def test_words_match_by_prefix_only_the_same_on_both_databases(session: Session)
     )
     found = {
         query: search_prompts(session, alice, query).total
-        for query in ["refund", "reply", "REPL", "fund", "cafe", "café", "naïv", "support",
-                      "customer support", "user", "name", "ser"]
+        for query in [
+            "refund",
+            "reply",
+            "REPL",
+            "fund",
+            "cafe",
+            "café",
+            "naïv",
+            "support",
+            "customer support",
+            "user",
+            "name",
+            "ser",
+        ]
     }
     assert found == {
         "refund": 1, "reply": 1, "REPL": 1,  # "_" separates words, any case

@@ -155,9 +155,13 @@ BAD_FILES = [
     ),
     (
         json.dumps(
-            {"format_version": 1, "name": "x", "segments": [
-                {"name": "s", "prompts": [{"name": "p", "tags": ["ok", "two words"]}]}
-            ]}
+            {
+                "format_version": 1,
+                "name": "x",
+                "segments": [
+                    {"name": "s", "prompts": [{"name": "p", "tags": ["ok", "two words"]}]}
+                ],
+            }
         ),  # fmt: skip
         [["segments", 0, "prompts", 0, "tags"]],
         "'two words' is not a tag",
