@@ -3,6 +3,7 @@
 import reflex as rx
 
 import admin.pages  # noqa: F401
+import promptrepo.pages.activity  # noqa: F401
 import promptrepo.pages.auth  # noqa: F401
 import promptrepo.pages.billing  # noqa: F401
 import promptrepo.pages.dashboard  # noqa: F401

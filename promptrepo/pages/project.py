@@ -67,11 +67,20 @@ def header() -> rx.Component:
                     href=routes.EXPLORE,
                     size="2",
                 ),
-                rx.link(
-                    rx.hstack(rx.icon("webhook", size=14), "Webhooks", align="center"),
-                    href="/projects/" + ProjectState.current_id + "/webhooks",
-                    size="2",
-                    id="project-webhooks-link",
+                rx.hstack(
+                    rx.link(
+                        rx.hstack(rx.icon("webhook", size=14), "Webhooks", align="center"),
+                        href="/projects/" + ProjectState.current_id + "/webhooks",
+                        size="2",
+                        id="project-webhooks-link",
+                    ),
+                    rx.link(
+                        rx.hstack(rx.icon("history", size=14), "Activity", align="center"),
+                        href="/projects/" + ProjectState.current_id + "/activity",
+                        size="2",
+                        id="project-activity-link",
+                    ),
+                    spacing="4",
                 ),
             ),
             spacing="4",

@@ -398,6 +398,12 @@ def summarise(action: str, details: dict[str, Any], row: Any, prompt_name: str) 
     return action.replace(".", " ").replace("_", " ").capitalize()
 
 
+def export_plan(session: Session, principal: Principal | None) -> plans.Plan:
+    """The plan deciding whether the principal may export (the Enterprise plan may)."""
+    principal = require_user(principal)
+    return plans.plan_for_user(session, principal.user_id)
+
+
 CSV_COLUMNS = ["time_utc", "person", "person_id", "kind", "action", "prompt", "prompt_id", "what"]
 
 
