@@ -4,6 +4,7 @@ Enterprise plan) a CSV export."""
 import reflex as rx
 
 from promptrepo import routes
+from promptrepo.components.badges import count_text
 from promptrepo.components.template import template
 from promptrepo.state.activity import ANY, ActivityRow
 from promptrepo.state.activity import ActivityState as A
@@ -220,7 +221,7 @@ def activity_page() -> rx.Component:
             ),
             rx.hstack(
                 rx.heading("Activity", as_="h1", size="7"),
-                rx.badge(A.total, " entries", variant="soft", id="activity-total"),
+                rx.badge(count_text(A.total, "entry", "entries"), variant="soft", id="activity-total"),
                 rx.spacer(),
                 export_box(),
                 align="center",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from promptrepo import routes
-from promptrepo.components.badges import visibility_badge
+from promptrepo.components.badges import count_text, visibility_badge
 from promptrepo.components.dialogs import confirm_delete_dialog, error_callout
 from promptrepo.components.template import template
 from promptrepo.state.dashboard import (
@@ -114,8 +114,12 @@ def project_card(row: ProjectRow) -> rx.Component:
             ),
             rx.hstack(
                 visibility_badge(row.is_public),
-                rx.badge(row.segment_count, " segments", variant="outline", color_scheme="gray"),
-                rx.badge(row.prompt_count, " prompts", variant="outline", color_scheme="gray"),
+                rx.badge(
+                    count_text(row.segment_count, "segment"), variant="outline", color_scheme="gray"
+                ),
+                rx.badge(
+                    count_text(row.prompt_count, "prompt"), variant="outline", color_scheme="gray"
+                ),
                 wrap="wrap",
                 spacing="2",
             ),

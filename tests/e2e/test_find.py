@@ -4,6 +4,7 @@ dashboard and the project page, and the command palette (Ctrl+K, arrows, Enter, 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -142,3 +143,58 @@ def test_visitors_have_no_palette(page: Page, base_url: str) -> None:
     page.goto(base_url + "/pricing")
     expect(page.locator("#navbar-placeholder, header")).to_be_visible()
     expect(page.locator("#palette-open")).to_have_count(0)
+
+
+def test_the_activity_page_filters_pages_and_exports_for_enterprise(
+    browser: Browser, app_server: AppServer
+) -> None:
+    from promptrepo.services import versions
+
+    with app_server.session() as s:
+        boss = make_user(s, name="Boss", plan="enterprise")
+        free = make_user(s, name="Free")
+        s.commit()
+    project_id, ids = seed(app_server, boss)
+    with app_server.session() as s:
+        for n in range(1, 4):
+            versions.create_version(s, boss, ids["Greeting"], commit_message=f"take {n}")
+        versions.set_label(s, boss, ids["Greeting"], "production", 3, reason="ship it")
+        s.commit()
+
+    context = browser.new_context(base_url=app_server.url, accept_downloads=True)
+    sign_in(context, app_server, boss.user_id)
+    page = context.new_page()
+    page.goto(f"/projects/{project_id}")
+    page.locator("#project-activity-link").click()
+    expect(page).to_have_url(re.compile(f"/projects/{project_id}/activity/?$"))
+    expect(page.locator("#activity-total")).to_have_text("5 entries")
+    first = page.locator(".activity-row").first
+    expect(first).to_contain_text("Pointed production at v3 of “Greeting”: ship it")
+    expect(first).to_contain_text("Boss")
+
+    page.get_by_label("Kind", exact=True).click()
+    page.get_by_role("option", name="Versions").click()
+    expect(page.locator(".activity-row")).to_have_count(3)
+    page.get_by_label("From", exact=True).fill("2000-01-01")
+    page.get_by_label("To", exact=True).fill("2000-01-02")
+    expect(page.locator("#activity-empty")).to_contain_text("Nothing matches these filters")
+    page.get_by_label("To", exact=True).fill("1999-01-01")
+    expect(page.locator("#activity-filter-error")).to_contain_text("start date is after")
+    expect(page.get_by_label("From", exact=True)).to_have_value("2000-01-01")  # kept as typed
+    page.locator("#activity-clear").click()
+    expect(page.locator(".activity-row")).to_have_count(5)
+
+    with page.expect_download() as download:
+        page.locator("#activity-export").click()
+    lines = Path(download.value.path()).read_text().strip().splitlines()
+    assert lines[0].startswith("time_utc,person") and len(lines) == 6
+    context.close()
+
+    # Another plan sees an upgrade note instead; another user's project is not found.
+    other = signed_in(browser, app_server, free)
+    project, _ = seed(app_server, free)
+    other.goto(f"/projects/{project}/activity")
+    expect(other.locator("#activity-export-upgrade")).to_contain_text("Enterprise plan")
+    expect(other.locator("#activity-export")).to_have_count(0)
+    other.goto(f"/projects/{project_id}/activity")
+    expect(other.locator("#activity-not-found")).to_be_visible()
