@@ -273,10 +273,7 @@ def shell(content: rx.Component) -> rx.Component:
             padding_y="2rem",
         ),
         footer(),
-        rx.cond(
-            AppState.is_authenticated,
-            rx.fragment(command_palette(), rx.script(src="/palette.js")),
-        ),
+        rx.cond(AppState.is_authenticated, command_palette()),
         direction="column",
         min_height="100vh",
     )

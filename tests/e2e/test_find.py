@@ -109,6 +109,7 @@ def test_the_command_palette_jumps_with_ctrl_k_arrows_and_enter(
     page = signed_in(browser, app_server, owner)
     page.goto("/settings")
     expect(page.locator("#palette-open")).to_be_visible()
+    page.wait_for_function("() => window.__promptPaletteShortcut === true")
 
     page.keyboard.press("Control+k")
     dialog = page.get_by_role("dialog", name="Jump to")
