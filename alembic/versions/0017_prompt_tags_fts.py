@@ -16,7 +16,7 @@
   must create them again (`create_sqlite_search`).
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016 (written on 0014; re-chained after 0016_label_splits merged)
 """
 
 from collections.abc import Sequence
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | None = "0014"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
