@@ -4,6 +4,7 @@ import reflex as rx
 
 from admin.state import AdminAnalyticsState, AdminUsersState
 from promptrepo import routes
+from promptrepo.components.badges import count_text
 from promptrepo.components.template import template
 
 
@@ -72,12 +73,48 @@ def analytics_page() -> rx.Component:
                                 data=AdminAnalyticsState.plans,
                                 data_key="users",
                                 name_key="plan",
-                                fill=rx.color("violet", 9),
                                 label=True,
+                                is_animation_active=False,
                             ),
                             rx.recharts.graphing_tooltip(),
                             width="100%",
                             height=220,
+                        ),
+                        rx.el.ul(
+                            rx.foreach(
+                                AdminAnalyticsState.plan_rows,
+                                lambda r: rx.el.li(
+                                    rx.hstack(
+                                        rx.box(
+                                            width="0.75rem",
+                                            height="0.75rem",
+                                            border_radius="2px",
+                                            background=rx.match(
+                                                r[3],
+                                                ("pro", rx.color("violet", 9)),
+                                                ("enterprise", rx.color("amber", 9)),
+                                                rx.color("gray", 9),
+                                            ),
+                                            aria_hidden="true",
+                                        ),
+                                        rx.text(r[0], weight="medium", size="2"),
+                                        rx.text(
+                                            r[1],
+                                            " users · ",
+                                            r[2],
+                                            size="2",
+                                            color=rx.color("gray", 11),
+                                        ),
+                                        align="center",
+                                        spacing="2",
+                                    ),
+                                    class_name="plan-share",
+                                    custom_attrs={"data-plan": r[3]},
+                                ),
+                            ),
+                            id="plan-shares",
+                            aria_label="Users per plan",
+                            style={"list_style": "none", "padding": "0", "margin": "0"},
                         ),
                     ),
                     rx.card(
@@ -201,14 +238,25 @@ def users_page() -> rx.Component:
                 width="20rem",
                 max_width="100%",
             ),
-            rx.select(
-                ["all", "active", "suspended", "admins"],
+            rx.select.root(
+                # the label on the trigger: the element a screen reader lands on
+                rx.select.trigger(aria_label="Filter users", id="user-status"),
+                rx.select.content(
+                    *[
+                        rx.select.item(label, value=value)
+                        for value, label in (
+                            ("all", "All"),
+                            ("active", "Active"),
+                            ("suspended", "Suspended"),
+                            ("admins", "Admins"),
+                        )
+                    ]
+                ),
                 value=AdminUsersState.status,
                 on_change=AdminUsersState.set_status,
-                aria_label="Filter users",
             ),
             rx.spacer(),
-            rx.text(AdminUsersState.total, " users", color=rx.color("gray", 11)),
+            rx.text(count_text(AdminUsersState.total, "user"), color=rx.color("gray", 11)),
             width="100%",
             wrap="wrap",
             align="center",

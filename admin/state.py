@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from promptrepo.db import system_scope
+from promptrepo.formatting import count_of
 from promptrepo.services import accounts, admin, analytics
 from promptrepo.services.errors import ServiceError
 from promptrepo.services.principal import require_admin
@@ -110,9 +111,13 @@ class AdminUsersState(AppState):
         return rx.toast.success("Done.")
 
 
+PLAN_COLORS = {"free": "var(--gray-9)", "pro": "var(--violet-9)", "enterprise": "var(--amber-9)"}
+
+
 class AdminAnalyticsState(AppState):
     totals: dict[str, int] = {}
     plans: list[dict[str, str | int]] = []
+    plan_rows: list[list[str]] = []  # [name, "3 users", share, id] for every plan
     daily: list[dict[str, str | int]] = []
     recent: list[list[str]] = []
     loaded: bool = False
@@ -136,7 +141,15 @@ class AdminAnalyticsState(AppState):
             "Versions": t.versions,
             "Published": t.published_versions,
         }
-        self.plans = [{"plan": k, "users": v} for k, v in result.plans.items()]
+        mix = analytics.plan_mix(result.plans)
+        # The pie draws only plans with users (a 0 wedge is drawn as a stray label); the
+        # list beside it names every plan, with its count and share.
+        self.plans = [
+            {"plan": s.name, "users": s.users, "fill": PLAN_COLORS.get(s.plan_id, "var(--gray-9)")}
+            for s in mix
+            if s.users
+        ]
+        self.plan_rows = [[s.name, count_of(s.users, "user"), s.percent, s.plan_id] for s in mix]
         self.daily = [
             {"day": d.day[5:], "signups": d.signups, "projects": d.projects, "versions": d.versions}
             for d in result.daily

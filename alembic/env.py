@@ -4,7 +4,7 @@ from sqlmodel import SQLModel
 
 import promptrepo.models  # noqa: F401  (registers every table)
 from alembic import context
-from promptrepo.db import build_engine
+from promptrepo.db import build_engine, described_by_models
 from promptrepo.settings import settings
 
 config = context.config
@@ -38,6 +38,7 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         render_item=render_item,
+        include_name=described_by_models,
         compare_type=True,
     )
     with context.begin_transaction():

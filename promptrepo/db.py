@@ -190,6 +190,17 @@ def system_scope(purpose: str) -> Iterator[Session]:
             raise
 
 
+# Schema objects that no model describes: SQLite's full-text table for search (migration 0017)
+# and the shadow tables FTS5 keeps for it. Autogenerate and the models-vs-migrations test
+# leave them alone.
+UNMODELLED_TABLE_PREFIX = "prompts_fts"
+
+
+def described_by_models(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Alembic's `include_name`: False for the tables only migrations know about."""
+    return not (type_ == "table" and (name or "").startswith(UNMODELLED_TABLE_PREFIX))
+
+
 def alembic_config(url: str | None = None):
     from alembic.config import Config
 

@@ -3,6 +3,7 @@
 import reflex as rx
 
 import admin.pages  # noqa: F401
+import promptrepo.pages.activity  # noqa: F401
 import promptrepo.pages.auth  # noqa: F401
 import promptrepo.pages.billing  # noqa: F401
 import promptrepo.pages.dashboard  # noqa: F401
@@ -28,7 +29,12 @@ app = rx.App(
     # the security headers around everything (pages, assets, API, errors).
     api_transformer=[create_api(), static_headers, security_headers],
     stylesheets=["/styles.css"],
-    head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
+    head_components=[
+        rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
+        # Ctrl/Cmd+K for the command palette (components/palette.py); deferred, ~0.5 KB, so
+        # the shortcut works as soon as the page has loaded, before the websocket answers.
+        rx.el.script(src="/palette.js", defer=True),
+    ],
 )
 app.add_page(not_found, route="404", title="Page not found · PromptRepo")
 register_app(app)

@@ -16,6 +16,7 @@ PROJECT = "/projects/[project_id]"
 PROMPT_EDITOR = "/projects/[project_id]/prompts/[prompt_id]"
 PROJECT_WEBHOOKS = "/projects/[project_id]/webhooks"
 INVITE = "/invites/[token]"
+PROJECT_ACTIVITY = "/projects/[project_id]/activity"
 BILLING = "/billing"
 ADMIN = "/admin"
 ADMIN_USERS = "/admin/users"
@@ -25,6 +26,10 @@ API_DOCS = "/api/docs"
 
 def project_url(project_id: str) -> str:
     return f"/projects/{project_id}"
+
+
+def project_activity_url(project_id: str) -> str:
+    return f"/projects/{project_id}/activity"
 
 
 def prompt_editor_url(project_id: str, prompt_id: str) -> str:

@@ -121,6 +121,7 @@ class Settings(BaseSettings):
     render_worker_memory_mb: int = Field(default=1024, ge=0)  # address-space cap; 0: none
     render_worker_nice: int = Field(default=19, ge=0, le=19)  # requests keep the CPU first
     render_queue_seconds: float = Field(default=5.0, gt=0)  # wait for a free worker, then 429
+    render_per_account: int = Field(default=1, ge=0)  # one account's renders at once; 0: any
 
     # Benchmarks only: "redis-py" admits API calls with redis-py (hiredis parser) and `limits`'
     # own moving window instead of the pipelined client and its one Lua script (bench_api

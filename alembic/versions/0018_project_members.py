@@ -25,8 +25,8 @@ webhook deliveries without reading the endpoints) and `app_profile_name` now als
 project with.
 
 Revision ID: 0018
-Revises: 0016 (0015 was this migration's number while 0016, label splits, was written in
-parallel on 0014; it follows 0016 so there is one head)
+Revises: 0017 (0015 was this migration's number while 0016 and 0017 were written in
+parallel on 0014; it follows them so there is one head)
 """
 
 from collections.abc import Sequence
@@ -38,7 +38,7 @@ from alembic import op
 from promptrepo.db_policies import APP_ROLE, SYSTEM_ROLE, secure_table
 
 revision: str = "0018"
-down_revision: str | None = "0016"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

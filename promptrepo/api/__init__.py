@@ -8,6 +8,7 @@ import sys
 from fastapi import FastAPI
 
 from promptrepo.api import (
+    activity,
     api_keys,
     auth,
     billing,
@@ -95,6 +96,7 @@ def create_api() -> FastAPI:
     api.include_router(versions.serving_router)
     api.include_router(billing.router)
     for module in (
+        activity,
         auth,
         browser_session,
         me,

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from promptrepo.api import gate
 from promptrepo.db import act_as, session_scope, system_scope
-from promptrepo.services import api_keys, rate_limits
+from promptrepo.services import api_keys, rate_limits, render_pool
 from promptrepo.services.errors import NotAuthenticated
 from promptrepo.services.principal import Principal, require_write
 from promptrepo.settings import settings
@@ -75,6 +75,9 @@ async def optional_principal(request: Request, credentials: BearerCredentials) -
         request.state.ratelimit = exc.status
         raise
     request.state.ratelimit = admission.limit
+    # This request's renders take turns with the account's others (services/render_pool.py);
+    # set in the request's own context, which its route (and thread) inherits.
+    render_pool.render_account.set(str(admission.principal.user_id))
     return admission.principal
 
 

@@ -187,11 +187,10 @@ def list_prompts(
 def create_prompt(body: CreatePrompt, principal: LangfusePrincipal) -> dict:
     """A new version of `name` (created on first use): a text template, or with `type: chat`
     a list of messages (`{role, content}` and `{type: "placeholder", name}`), with `config`
-    (model settings and free-form keys) and `labels` (production is gated by the version's
-    validators: refused with 400 and the reasons, and nothing is saved)."""
+    (model settings and free-form keys), `labels` (production is gated by the version's
+    validators: refused with 400 and the reasons, and nothing is saved) and `tags` (the
+    prompt's, as in Langfuse: a list replaces them, null keeps them)."""
     principal = _writer(principal)
-    if body.tags:
-        return langfuse_error(400, "PromptRepo has no tags: send no tags (or null).")
     with session_scope(acting_as=principal.user_id) as session:
         prompt_id, number = langfuse.create_version(
             session,
@@ -201,6 +200,7 @@ def create_prompt(body: CreatePrompt, principal: LangfusePrincipal) -> dict:
             type=body.type,
             config=body.config,
             labels=body.labels,
+            tags=body.tags,
             commit_message=body.commit_message,
         )
         return langfuse.langfuse_prompt(session, principal, prompt_id, number)

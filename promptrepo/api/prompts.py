@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response, status
 from promptrepo.api.deps import CurrentPrincipal, SessionDep, WritePrincipal
 from promptrepo.api.pagination import PAGINATION_DOC, Page, PageDep, paginate_list
 from promptrepo.api.schemas import PromptCreate, PromptOut, PromptUpdate
-from promptrepo.services import access, drafts, prompts
+from promptrepo.services import access, drafts, prompts, tags
 from promptrepo.services.errors import ValidationFailed
 
 router = APIRouter(prefix="/api/v1", tags=["prompts"])
@@ -50,6 +50,7 @@ def create_prompt(
         type=body.type,
         messages=body.messages,
         config=body.config,
+        tags=body.tags,
     )
 
 
@@ -65,8 +66,8 @@ def update_prompt(
     prompt_id: uuid.UUID, body: PromptUpdate, session: SessionDep, principal: WritePrincipal
 ):
     """Change the draft's name, content and/or variables (send as `base_revision` the `revision` you started
-    from: if the prompt changed since, 409 with the current draft in `current`), and/or move
-    it (`segment_id`, `position`)."""
+    from: if the prompt changed since, 409 with the current draft in `current`), replace its
+    `tags`, and/or move it (`segment_id`, `position`)."""
     edits = {
         "name": body.name,
         "content": body.content,
@@ -85,6 +86,8 @@ def update_prompt(
         prompt = drafts.save_draft(
             session, principal, prompt_id, base_revision=body.base_revision, **edits
         )
+    if body.tags is not None:
+        prompt = tags.set_tags(session, principal, prompt_id, body.tags)
     if body.segment_id is not None or body.position is not None:
         prompt = prompts.move_prompt(
             session,

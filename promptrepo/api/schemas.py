@@ -141,6 +141,12 @@ class SegmentOut(ApiModel):
 
 
 # --------------------------------------------------------------------------- prompts
+TAGS_DOC = (
+    "Tags: up to 20, each 1–32 letters, digits and - _ . : / (stored lowercase). Tags belong "
+    "to the prompt, not to a version."
+)
+
+
 class PromptCreate(StrictInput):
     name: str = Field(min_length=1, max_length=100)
     content: str = Field("", max_length=100_000)
@@ -159,6 +165,7 @@ class PromptCreate(StrictInput):
         description="Model settings: model, temperature, top_p, max_tokens, stop, "
         "response_format, tools, seed, and any extra keys.",
     )
+    tags: list[str] | None = Field(None, max_length=20, description=TAGS_DOC)
 
 
 class PromptUpdate(StrictInput):
@@ -174,6 +181,11 @@ class PromptUpdate(StrictInput):
     type: Literal["text", "chat"] | None = None
     messages: list[dict[str, Any]] | None = None
     config: dict[str, Any] | None = None
+    tags: list[str] | None = Field(
+        None,
+        max_length=20,
+        description=TAGS_DOC + " Replaces the prompt's tags; needs no `base_revision`.",
+    )
     segment_id: uuid.UUID | None = Field(
         None, description="Move to this segment of the same project."
     )
@@ -189,6 +201,7 @@ class PromptOut(ApiModel):
     type: str = "text"
     messages: list[dict[str, Any]] = Field(default_factory=list)
     config: dict[str, Any] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
     order: int
     revision: int
     created_at: datetime

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from promptrepo import routes
+from promptrepo.components.palette import command_palette, palette_button
 from promptrepo.components.theme import theme_preference_sync
 from promptrepo.state.base import AppState
 
@@ -130,6 +131,7 @@ def navbar() -> rx.Component:
             ),
             rx.spacer(),
             rx.hstack(
+                rx.cond(AppState.is_authenticated, palette_button()),
                 theme_toggle(),
                 rx.cond(
                     AppState.is_authenticated,
@@ -271,6 +273,7 @@ def shell(content: rx.Component) -> rx.Component:
             padding_y="2rem",
         ),
         footer(),
+        rx.cond(AppState.is_authenticated, command_palette()),
         direction="column",
         min_height="100vh",
     )

@@ -90,6 +90,13 @@ class Prompt(SQLModel, table=True):
     # how whitespace around block tags renders (services/templates.py: dialects); new
     # prompts trim, prompts made before dialects keep "jinja2" (migration 0006)
     template_dialect: str = Field(default="jinja2-trim", max_length=16)
+    # short lowercase labels for finding and filtering (services/tags.py; migration 0017)
+    tags: list[str] = Field(
+        default_factory=list,
+        sa_type=JSONType,
+        nullable=False,
+        sa_column_kwargs={"server_default": sa.text("'[]'")},
+    )
     created_at: datetime = created_field()
     updated_at: datetime = updated_field()
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import reflex as rx
 
 from promptrepo import routes
-from promptrepo.components.badges import visibility_badge
+from promptrepo.components.badges import count_text, visibility_badge
 from promptrepo.components.dialogs import confirm_delete_dialog, error_callout
 from promptrepo.components.template import template
 from promptrepo.state.dashboard import (
+    ALL_TAGS,
     IMPORT_MAX_BYTES,
     UPLOAD_ID,
     DashboardState,
@@ -135,8 +136,12 @@ def project_card(row: ProjectRow) -> rx.Component:
             shared_note(row),
             rx.hstack(
                 visibility_badge(row.is_public),
-                rx.badge(row.segment_count, " segments", variant="outline", color_scheme="gray"),
-                rx.badge(row.prompt_count, " prompts", variant="outline", color_scheme="gray"),
+                rx.badge(
+                    count_text(row.segment_count, "segment"), variant="outline", color_scheme="gray"
+                ),
+                rx.badge(
+                    count_text(row.prompt_count, "prompt"), variant="outline", color_scheme="gray"
+                ),
                 wrap="wrap",
                 spacing="2",
             ),
@@ -160,6 +165,23 @@ def toolbar() -> rx.Component:
             id="project-search",
             max_width="22rem",
             width="100%",
+        ),
+        rx.cond(
+            DashboardState.tag_options.length() > 0,
+            rx.select.root(
+                rx.select.trigger(
+                    placeholder="All tags", aria_label="Filter prompts by tag", id="tag-filter"
+                ),
+                rx.select.content(
+                    rx.select.item("All tags", value=ALL_TAGS),
+                    rx.foreach(
+                        DashboardState.tag_options,
+                        lambda tag: rx.select.item("#", tag, value=tag),
+                    ),
+                ),
+                value=rx.cond(DashboardState.tag_filter != "", DashboardState.tag_filter, ALL_TAGS),
+                on_change=DashboardState.set_tag_filter,
+            ),
         ),
         rx.select.root(
             rx.select.trigger(aria_label="Sort projects", id="project-sort"),
@@ -235,6 +257,15 @@ def prompt_hit(row: PromptHitRow) -> rx.Component:
             row.snippet != "",
             rx.text(row.snippet, size="2", class_name="prompt-hit-snippet", trim="both"),
         ),
+        rx.cond(
+            row.tags.length() > 0,
+            rx.hstack(
+                rx.foreach(row.tags, lambda tag: rx.badge(tag, variant="soft", radius="full")),
+                spacing="1",
+                wrap="wrap",
+                class_name="prompt-hit-tags",
+            ),
+        ),
         class_name="prompt-hit",
         custom_attrs={"data-id": row.id},
         style={"padding": "0.5rem 0", "border_bottom": "1px solid var(--gray-4)"},
@@ -242,9 +273,10 @@ def prompt_hit(row: PromptHitRow) -> rx.Component:
 
 
 def prompt_results() -> rx.Component:
-    """While searching: the user's prompts whose name or content match, linking to the editor."""
+    """While searching (or filtering by tag): the user's prompts whose name or content match,
+    linking to the editor."""
     return rx.cond(
-        DashboardState.loaded & (DashboardState.search != ""),
+        DashboardState.loaded & ((DashboardState.search != "") | (DashboardState.tag_filter != "")),
         rx.vstack(
             rx.hstack(
                 rx.heading("Prompts", size="5", as_="h2"),
@@ -262,7 +294,13 @@ def prompt_results() -> rx.Component:
                 rx.text(
                     "No prompt matches “",
                     DashboardState.search,
-                    "” by name or text.",
+                    "” by name or text",
+                    rx.cond(
+                        DashboardState.tag_filter != "",
+                        " with tag #" + DashboardState.tag_filter,
+                        "",
+                    ),
+                    ".",
                     color=rx.color("gray", 11),
                     id="no-prompt-matches",
                 ),

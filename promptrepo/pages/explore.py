@@ -3,6 +3,7 @@
 import reflex as rx
 
 from promptrepo import routes
+from promptrepo.components.badges import count_text
 from promptrepo.components.template import template
 from promptrepo.state.explore import ExploreState, GalleryCard
 
@@ -54,15 +55,20 @@ def card_link(card: GalleryCard) -> rx.Component:
                 rx.hstack(
                     rx.badge(
                         rx.icon("git-fork", size=12),
-                        card.fork_count,
-                        rx.cond(card.fork_count == 1, " fork", " forks"),
+                        count_text(card.fork_count, "fork"),
                         variant="soft",
                         class_name="gallery-forks",
                     ),
                     rx.badge(
-                        card.segment_count, " segments", variant="outline", color_scheme="gray"
+                        count_text(card.segment_count, "segment"),
+                        variant="outline",
+                        color_scheme="gray",
                     ),
-                    rx.badge(card.prompt_count, " prompts", variant="outline", color_scheme="gray"),
+                    rx.badge(
+                        count_text(card.prompt_count, "prompt"),
+                        variant="outline",
+                        color_scheme="gray",
+                    ),
                     wrap="wrap",
                     spacing="2",
                 ),

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import reflex as rx
 
 from promptrepo import routes
+from promptrepo.components.badges import count_text
 from promptrepo.components.marketing import (
     code,
     cta,
@@ -382,7 +383,7 @@ def teaser_card(card: TeaserCard) -> rx.Component:
                 rx.spacer(),
                 rx.badge(
                     rx.icon("git-fork", size=12, aria_hidden="true"),
-                    card.fork_count.to_string() + rx.cond(card.fork_count == 1, " fork", " forks"),
+                    count_text(card.fork_count, "fork"),
                     variant="soft",
                 ),
                 width="100%",

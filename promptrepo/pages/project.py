@@ -15,10 +15,12 @@ from promptrepo.components.forms import copy_button
 from promptrepo.components.template import template
 from promptrepo.pages.project_team import team_button, team_dialog
 from promptrepo.state.members import MembersState
-from promptrepo.state.project import ProjectState, PromptView, SegmentView
+from promptrepo.state.project import ALL_TAGS, ProjectState, PromptView, SegmentView
 
 OWNER = ProjectState.is_owner
 CAN_EDIT = ProjectState.can_edit  # owner or editor: the content
+# While a tag filter hides prompts, "up" and "down" would jump over hidden ones: off.
+FILTERED = ProjectState.tag_filter != ""
 
 
 def icon_button(icon: str, label, on_click, **props) -> rx.Component:
@@ -69,11 +71,20 @@ def header() -> rx.Component:
                     href=routes.EXPLORE,
                     size="2",
                 ),
-                rx.link(
-                    rx.hstack(rx.icon("webhook", size=14), "Webhooks", align="center"),
-                    href="/projects/" + ProjectState.current_id + "/webhooks",
-                    size="2",
-                    id="project-webhooks-link",
+                rx.hstack(
+                    rx.link(
+                        rx.hstack(rx.icon("webhook", size=14), "Webhooks", align="center"),
+                        href="/projects/" + ProjectState.current_id + "/webhooks",
+                        size="2",
+                        id="project-webhooks-link",
+                    ),
+                    rx.link(
+                        rx.hstack(rx.icon("history", size=14), "Activity", align="center"),
+                        href="/projects/" + ProjectState.current_id + "/activity",
+                        size="2",
+                        id="project-activity-link",
+                    ),
+                    spacing="4",
                 ),
             ),
             spacing="4",
@@ -217,8 +228,15 @@ def prompt_row(prompt: PromptView) -> rx.Component:
                         prompt.published != "",
                         rx.badge("published ", prompt.published, color_scheme="green", size="1"),
                     ),
+                    rx.foreach(
+                        prompt.tags,
+                        lambda tag: rx.badge(
+                            tag, variant="soft", radius="full", size="1", class_name="prompt-tag"
+                        ),
+                    ),
                     align="center",
                     spacing="2",
+                    wrap="wrap",
                 ),
                 rx.cond(
                     prompt.preview != "",
@@ -241,14 +259,14 @@ def prompt_row(prompt: PromptView) -> rx.Component:
                         "arrow-up",
                         "Move " + prompt.name + " up",
                         ProjectState.move_prompt(prompt.id, -1),
-                        disabled=prompt.is_first,
+                        disabled=prompt.is_first | FILTERED,
                         class_name="prompt-up",
                     ),
                     icon_button(
                         "arrow-down",
                         "Move " + prompt.name + " down",
                         ProjectState.move_prompt(prompt.id, 1),
-                        disabled=prompt.is_last,
+                        disabled=prompt.is_last | FILTERED,
                         class_name="prompt-down",
                     ),
                     move_to_segment(prompt),
@@ -401,8 +419,47 @@ def add_segment_form() -> rx.Component:
     )
 
 
+def tag_filter() -> rx.Component:
+    """Shown when the project's prompts carry tags: show only the prompts with one."""
+    return rx.cond(
+        ProjectState.tag_options.length() > 0,
+        rx.hstack(
+            rx.select.root(
+                rx.select.trigger(
+                    placeholder="All tags",
+                    aria_label="Show prompts with tag",
+                    id="project-tag-filter",
+                ),
+                rx.select.content(
+                    rx.select.item("All tags", value=ALL_TAGS),
+                    rx.foreach(
+                        ProjectState.tag_options, lambda tag: rx.select.item("#", tag, value=tag)
+                    ),
+                ),
+                value=rx.cond(FILTERED, ProjectState.tag_filter, ALL_TAGS),
+                on_change=ProjectState.set_tag_filter,
+            ),
+            rx.cond(
+                FILTERED,
+                rx.text(
+                    "Showing prompts tagged #",
+                    ProjectState.tag_filter,
+                    " (reordering is off while filtered).",
+                    size="1",
+                    color=rx.color("gray", 11),
+                    role="status",
+                ),
+            ),
+            align="center",
+            spacing="3",
+            wrap="wrap",
+        ),
+    )
+
+
 def structure() -> rx.Component:
     return rx.vstack(
+        tag_filter(),
         rx.cond(
             ProjectState.segments.length() > 0,
             rx.vstack(rx.foreach(ProjectState.segments, segment_card), spacing="3", width="100%"),

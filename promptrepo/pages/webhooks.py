@@ -72,7 +72,11 @@ def add_form() -> rx.Component:
                     W.event_names,
                     lambda name: rx.text(
                         rx.flex(
-                            rx.checkbox(name=name, default_checked=name == "label.moved"),
+                            rx.checkbox(
+                                name=name,
+                                default_checked=name == "label.moved",
+                                aria_label=name,
+                            ),
                             rx.code(name),
                             spacing="2",
                         ),

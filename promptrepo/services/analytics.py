@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from promptrepo.models import AuditLog, Billing, Profile, Project, Prompt, Version, utcnow
-from promptrepo.services.plans import ENTITLED_STATUSES
+from promptrepo.services.plans import ENTITLED_STATUSES, PLANS
 from promptrepo.services.principal import Principal, require_admin
 
 
@@ -101,3 +101,28 @@ def get_analytics(session: Session, actor: Principal | None, *, days: int = 30) 
             for a in recent
         ],
     )
+
+
+@dataclass(frozen=True)
+class PlanShare:
+    plan_id: str
+    name: str  # the plan's display name ("Pro"), never its id
+    users: int
+    percent: str  # "33%", of all users
+
+
+def plan_mix(counts: dict[str, int]) -> list[PlanShare]:
+    """Every plan in the pricing page's order, with its name, users and share (0% included,
+    so the chart's list never leaves a plan out; a plan id no longer offered keeps its id)."""
+
+    total = sum(counts.values())
+    ordered = [*PLANS, *(p for p in counts if p not in PLANS)]
+    return [
+        PlanShare(
+            plan_id=plan_id,
+            name=PLANS[plan_id].name if plan_id in PLANS else plan_id,
+            users=counts.get(plan_id, 0),
+            percent=f"{round(100 * counts.get(plan_id, 0) / total)}%" if total else "0%",
+        )
+        for plan_id in ordered
+    ]

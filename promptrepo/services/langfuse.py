@@ -31,6 +31,7 @@ from promptrepo.services import (
     templates,
     versions,
 )
+from promptrepo.services import tags as prompt_tags
 from promptrepo.services import variables as variable_specs
 from promptrepo.services.errors import NotFound, PermissionDenied, ValidationFailed
 from promptrepo.services.ordering import clean_name
@@ -120,14 +121,18 @@ def create_version(
     config: Any = None,
     labels: list[str] | None,
     commit_message: str | None,
+    tags: list[str] | None = None,
 ) -> tuple[uuid.UUID, int]:
     """A new version of the prompt `name` (created, with its folder, on first use) holding a
     text template or, with `type="chat"`, Langfuse's message list (`{"role", "content"}` and
     `{"type": "placeholder", "name"}` entries), with `config` (model settings plus free-form
-    keys; none sent: the version has none, as in Langfuse) and `labels` moved to it.
+    keys; none sent: the version has none, as in Langfuse) and `labels` moved to it. `tags`
+    (a list) replace the prompt's tags, which belong to the prompt as in Langfuse; None keeps
+    them.
     Everything is checked before anything is written. Returns (prompt id, version number)."""
     project = key_project(session, principal, write=True)
     labels = check_labels(labels)
+    wanted_tags = None if tags is None else prompt_tags.clean_tags(tags)
     kind = chat.check_type(type or "text")
     if kind == "chat":
         if not isinstance(prompt, list):
@@ -185,6 +190,8 @@ def create_version(
             messages=messages if messages is not None else [],
             config=settings,
         )
+    if wanted_tags is not None:
+        prompt_tags.set_tags(session, principal, found.id, wanted_tags)
     version = versions.create_version(
         session, principal, found.id, commit_message=commit_message or ""
     )
@@ -248,6 +255,7 @@ class PromptMeta:
     name: str
     versions: list[int]
     labels: list[str]
+    tags: list[str]
     last_updated_at: datetime
 
     def to_dict(self) -> dict[str, Any]:
@@ -256,7 +264,7 @@ class PromptMeta:
             "type": "text",
             "versions": self.versions,
             "labels": self.labels,
-            "tags": [],
+            "tags": self.tags,
             "lastUpdatedAt": self.last_updated_at.isoformat().replace("+00:00", "Z"),
             "lastConfig": {},
         }
@@ -291,7 +299,7 @@ def list_prompts(
             .exists()
         )
     if tag is not None:
-        return [], 0  # PromptRepo has no tags: no prompt carries one
+        where.append(prompt_tags.has_tag(session, tag.strip().lower()))
     base = select(Prompt, Segment.name).join(Segment, Segment.id == Prompt.segment_id).where(*where)
     total = session.exec(select(func.count()).select_from(base.subquery())).one()
     rows = session.exec(
@@ -319,6 +327,7 @@ def list_prompts(
             name=f"{segment_name}/{prompt.name}",
             versions=numbers.get(prompt.id, []),
             labels=[*labels.get(prompt.id, []), serving.LATEST],
+            tags=list(prompt.tags or []),
             last_updated_at=prompt.updated_at,
         )
         for prompt, segment_name in rows

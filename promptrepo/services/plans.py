@@ -27,6 +27,8 @@ class Plan:
     api_requests_per_minute: int
     tagline: str
     features: tuple[str, ...]
+    # the activity page's CSV download (services/activity.py): "Audit log export"
+    audit_export: bool = False
 
 
 PLANS: dict[str, Plan] = {
@@ -74,6 +76,7 @@ PLANS: dict[str, Plan] = {
             "Priority support",
             "Audit log export",
         ),
+        audit_export=True,
     ),
 }
 

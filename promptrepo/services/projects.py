@@ -73,6 +73,7 @@ class PromptItem(BaseModel):
     revision: int
     updated_at: datetime
     published_version: int | None = None
+    tags: list[str] = []
 
 
 class SegmentDetail(BaseModel):
@@ -319,6 +320,7 @@ def get_project_detail(
                 revision=p.revision,
                 updated_at=p.updated_at,
                 published_version=tree.published_numbers.get(p.id),
+                tags=list(p.tags or []),
             )
             for p in prompts
         ]

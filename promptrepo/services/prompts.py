@@ -27,6 +27,7 @@ from promptrepo.services.ordering import (
     renumber,
 )
 from promptrepo.services.principal import Principal
+from promptrepo.services.tags import clean_tags
 
 CONTENT_MAX = 100_000
 
@@ -59,9 +60,11 @@ def create_prompt(
     type: str = "text",
     messages: list[dict[str, Any]] | None = None,
     config: dict[str, Any] | None = None,
+    tags: list[str] | None = None,
 ) -> Prompt:
     """Add a prompt at `index` (default: the end) of a segment of the principal's project.
-    A `chat` prompt takes `messages` (services/chat.py); `config` holds model settings.
+    A `chat` prompt takes `messages` (services/chat.py); `config` holds model settings;
+    `tags` are checked by services/tags.py.
 
     The plan's prompt limit applies (PlanLimitReached, nothing created).
     """
@@ -71,6 +74,7 @@ def create_prompt(
     type = chat.check_type(type)
     messages = chat.validate_messages(messages or [])
     config = model_config.validate_config(config or {})
+    tags = clean_tags(tags)
     if type == "chat" and not variables and chat.check_syntax(messages) is None:
         variables = variable_specs.sync_with_content({}, chat.detect_variables(messages))
     lock_owner(session, project.user_id)
@@ -85,6 +89,7 @@ def create_prompt(
         type=type,
         messages=messages,
         config=config,
+        tags=tags,
         order=len(siblings),
     )
     position = len(siblings) if index is None else clamp_index(index, len(siblings))

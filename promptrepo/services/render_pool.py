@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import functools
 import json
 import logging
@@ -33,6 +34,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,8 +77,26 @@ class PoolConfig:
     size: int = 2
     timeout: float = 1.0
     memory_mb: int = 1024
-    nice: int = 10
+    nice: int = 19
     queue_timeout: float = 5.0
+    per_account: int = 1  # renders at once for one account (0: no limit); others wait
+
+
+# The account a render is for (set by the API's principal dependency and the editor), so that
+# one account's renders take turns instead of taking every worker and core at once.
+render_account: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "render_account", default=None
+)
+
+
+@contextlib.contextmanager
+def acting_for(account: object) -> Iterator[None]:
+    """Renders started inside this block count against `account`'s share of the pool."""
+    token = render_account.set(str(account) if account else None)
+    try:
+        yield
+    finally:
+        render_account.reset(token)
 
 
 class _Zygote:
@@ -195,6 +215,7 @@ class RenderPool:
         self._zygote: _Zygote | None = None
         self._zygote_lock = threading.Lock()
         self.replaced = 0  # workers killed (past their budget or dead) and replaced
+        self._accounts: dict[str, int] = {}  # account → renders under way
 
     # ------------------------------------------------------------------ workers
     def _acquire(self) -> _Worker:
@@ -298,9 +319,42 @@ class RenderPool:
                 self._zygote = None
 
     # ------------------------------------------------------------------ requests
+    @contextlib.contextmanager
+    def _account_turn(self, account: str | None) -> Iterator[None]:
+        """Wait (up to the queue timeout) until `account` has fewer than `per_account`
+        renders under way: one account never holds more than its share of the workers."""
+        limit = self.config.per_account
+        if not account or limit <= 0:
+            yield
+            return
+        start = time.monotonic()
+        with self._cond:
+            while self._accounts.get(account, 0) >= limit:
+                waited = time.monotonic() - start
+                if waited >= self.config.queue_timeout:
+                    raise RateLimited(
+                        "Your other renders are still running; try again in a moment.",
+                        retry_after=1,
+                    )
+                self._cond.wait(min(self.config.queue_timeout - waited, 0.25))
+            self._accounts[account] = self._accounts.get(account, 0) + 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                left = self._accounts.pop(account) - 1
+                if left:
+                    self._accounts[account] = left
+                self._cond.notify_all()
+
     def run(self, request: dict[str, Any], deadline: Deadline | None = None) -> dict[str, Any]:
         """Send `request` to a worker; its answer, or ValidationFailed when past the budget
-        (this render's own, or what is left of `deadline`'s shared by several renders)."""
+        (this render's own, or what is left of `deadline`'s shared by several renders).
+        Renders for one account (`acting_for`) take turns."""
+        with self._account_turn(render_account.get()):
+            return self._run(request, deadline)
+
+    def _run(self, request: dict[str, Any], deadline: Deadline | None) -> dict[str, Any]:
         payload = json.dumps(request, default=str).encode()
         worker = self._acquire()
         timeout = self.config.timeout if deadline is None else deadline.remaining()
@@ -351,6 +405,7 @@ def _config_from_settings() -> PoolConfig:
         memory_mb=settings.render_worker_memory_mb,
         nice=settings.render_worker_nice,
         queue_timeout=settings.render_queue_seconds,
+        per_account=settings.render_per_account,
     )
 
 
@@ -459,7 +514,7 @@ async def render_chat_async(
     call = functools.partial(
         render_chat, messages, spec, validator_list, values, placeholders, dialect
     )
-    return await loop.run_in_executor(_executor, call)
+    return await loop.run_in_executor(_executor, contextvars.copy_context().run, call)
 
 
 def _validator_payload(validator_list: list[Any]) -> list[dict[str, Any]]:
@@ -480,4 +535,4 @@ async def render_and_validate_async(
     """`render_and_validate` for async code: the event loop keeps serving while it runs."""
     loop = asyncio.get_running_loop()
     call = functools.partial(render_and_validate, content, spec, validator_list, values, dialect)
-    return await loop.run_in_executor(_executor, call)
+    return await loop.run_in_executor(_executor, contextvars.copy_context().run, call)

@@ -6,10 +6,12 @@ never other users' prompts, public or not. Paging and counting run in SQL.
 - PostgreSQL: full text. Every word of the query must match the start of a word of
   `name || ' ' || content` (`to_tsvector('simple', …) @@ to_tsquery('simple', 'w1:* & w2:*')`),
   served by the GIN index `ix_prompts_search` (migration 0013).
-- SQLite: every word must occur (case-insensitive LIKE) in the name or the content. (No FTS5
-  table yet: a LIKE scan over one user's prompts is fast enough at today's sizes.)
+- SQLite: the same contract through FTS5: the table `prompts_fts` (migration 0017, kept in
+  step by triggers) answers `{name content} : ("w1"* AND "w2"*)`. Its unicode61 tokenizer
+  splits words where `search_terms` does (anything but letters and digits).
 
-Prompts whose name matches every word come first, then (PostgreSQL) by ts_rank, then by name.
+Prompts whose name matches every word come first, then by rank (PostgreSQL ts_rank, SQLite
+bm25), then by name.
 
 Chat prompts are matched by name only: their text lives in `messages`, not `content`.
 """
@@ -24,8 +26,9 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from promptrepo.models import Project, Prompt, Segment
+from promptrepo.services import tags
 from promptrepo.services.principal import Principal, require_user
-from promptrepo.services.projects import like_pattern, readable_as_member
+from promptrepo.services.projects import list_projects, readable_as_member
 
 MAX_QUERY_CHARS = 100
 MAX_TERMS = 8
@@ -45,6 +48,7 @@ class PromptHit(BaseModel):
     prompt_id: str
     prompt_name: str
     snippet: str
+    tags: list[str] = []
 
 
 class PromptSearchPage(BaseModel):
@@ -53,6 +57,7 @@ class PromptSearchPage(BaseModel):
     page: int
     per_page: int
     query: str
+    tag: str = ""
 
     @property
     def pages(self) -> int:
@@ -72,23 +77,33 @@ def search_prompts(
     query: str,
     page: int = 1,
     per_page: int = 20,
+    *,
+    tag: str | None = None,
 ) -> PromptSearchPage:
-    """Page `page` of the principal's prompts matching every word of `query`.
+    """Page `page` of the principal's prompts matching every word of `query` and, when `tag`
+    is given, carrying that tag (services/tags.py).
 
-    A query without any word (empty, or punctuation only) matches nothing.
+    A query without any word (empty, or punctuation only) matches nothing, unless a tag is
+    given: then every prompt with the tag, by name.
     """
     principal = require_user(principal)
     page = max(1, int(page))
     per_page = max(1, min(int(per_page), MAX_PER_PAGE))
     terms = search_terms(query)
-    empty = PromptSearchPage(items=[], total=0, page=page, per_page=per_page, query=query)
-    if not terms:
+    tag = tags.clean_tag(tag) if tag else ""
+    empty = PromptSearchPage(items=[], total=0, page=page, per_page=per_page, query=query, tag=tag)
+    if not terms and not tag:
         return empty
 
     where: list[sa.ColumnElement[bool]] = [readable_as_member(principal.user_id)]
+    tables: list[sa.FromClause] = []
     if principal.api_key_project_id is not None:
         where.append(Project.id == principal.api_key_project_id)
-    if session.get_bind().dialect.name == "postgresql":
+    if tag:
+        where.append(tags.has_tag(session, tag))
+    if not terms:
+        order_by = [sa.func.lower(Prompt.name)]
+    elif session.get_bind().dialect.name == "postgresql":
         document = sa.literal_column(PG_DOCUMENT)
         # Terms hold letters and digits only, so this tsquery text cannot be malformed.
         tsquery = sa.func.to_tsquery(
@@ -102,19 +117,19 @@ def search_prompts(
             sa.func.lower(Prompt.name),
         ]
     else:
-        for term in terms:
-            pattern = like_pattern(term)
-            where.append(
-                sa.or_(
-                    Prompt.name.ilike(pattern, escape="\\"),
-                    Prompt.content.ilike(pattern, escape="\\"),
-                )
-            )
-        name_hit = sa.and_(*(Prompt.name.ilike(like_pattern(t), escape="\\") for t in terms))
-        order_by = [sa.case((name_hit, 0), else_=1), sa.func.lower(Prompt.name)]
+        # FTS5 (migration 0017): every term is the prefix of a word of the name or content.
+        # Terms hold letters and digits only, so each quoted prefix is a valid FTS5 query.
+        words = " AND ".join(f'"{t}"*' for t in terms)
+        matched = _fts_matches(f"{{name content}} : ({words})", with_rank=True)
+        where.append(Prompt.id == matched.c.prompt_id)
+        named = _fts_matches(f"name : ({words})")
+        name_hit = Prompt.id.in_(sa.select(named.c.prompt_id))
+        order_by = [sa.case((name_hit, 0), else_=1), matched.c.rank, sa.func.lower(Prompt.name)]
+        tables = [matched]
 
     joined = (
         sa.select(Prompt.id)
+        .select_from(Prompt, *tables)
         .join(Segment, Segment.id == Prompt.segment_id)
         .join(Project, Project.id == Segment.project_id)
         .where(*where)
@@ -131,7 +146,9 @@ def search_prompts(
             Prompt.id,
             Prompt.name,
             Prompt.content,
+            Prompt.tags,
         )
+        .select_from(Prompt, *tables)
         .join(Segment, Segment.id == Prompt.segment_id)
         .join(Project, Project.id == Segment.project_id)
         .where(*where)
@@ -148,12 +165,37 @@ def search_prompts(
             prompt_id=str(prompt_id),
             prompt_name=prompt_name,
             snippet=snippet(content, terms),
+            tags=list(prompt_tags or []),
         )
-        for project_id, project_name, segment_id, segment_name, prompt_id, prompt_name, content in (
-            rows
-        )
+        for (
+            project_id,
+            project_name,
+            segment_id,
+            segment_name,
+            prompt_id,
+            prompt_name,
+            content,
+            prompt_tags,
+        ) in rows
     ]
-    return PromptSearchPage(items=items, total=total, page=page, per_page=per_page, query=query)
+    return PromptSearchPage(
+        items=items, total=total, page=page, per_page=per_page, query=query, tag=tag
+    )
+
+
+def _fts_matches(query: str, *, with_rank: bool = False) -> sa.Subquery:
+    """The rows of SQLite's `prompts_fts` matching an FTS5 query: prompt_id (and bm25 rank,
+    lower is better)."""
+    fts = sa.table("prompts_fts", sa.column("prompt_id"))
+    columns = [fts.c.prompt_id.label("prompt_id")]
+    if with_rank:
+        columns.append(sa.func.bm25(sa.literal_column("prompts_fts")).label("rank"))
+    return (
+        sa.select(*columns)
+        .select_from(fts)
+        .where(sa.literal_column("prompts_fts").op("MATCH")(query))
+        .subquery()
+    )
 
 
 def snippet(content: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:
@@ -169,3 +211,48 @@ def snippet(content: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:
     if start + width < len(content):
         text += "…"
     return text
+
+
+class JumpTarget(BaseModel):
+    """One entry of the command palette: a project or a prompt to open."""
+
+    kind: str  # "project" | "prompt"
+    project_id: str
+    prompt_id: str = ""
+    title: str
+    detail: str
+
+
+def jump_targets(
+    session: Session, principal: Principal | None, query: str, *, limit: int = 8
+) -> list[JumpTarget]:
+    """What the command palette offers for `query`: the principal's projects whose name
+    contains it (most recently changed first), then their prompts matching it
+    (`search_prompts`), at most `limit` in all. An empty query offers the most recently
+    changed projects."""
+    principal = require_user(principal)
+    query = query[:MAX_QUERY_CHARS].strip()
+    project_limit = limit if not query else max(1, limit // 2)
+    found = list_projects(session, principal, search=query, per_page=project_limit).items
+    targets = [
+        JumpTarget(
+            kind="project",
+            project_id=p.id,
+            title=p.name,
+            detail=f"Project · {p.prompt_count} prompt{'' if p.prompt_count == 1 else 's'}",
+        )
+        for p in found
+    ]
+    if query:
+        hits = search_prompts(session, principal, query, per_page=limit - len(targets)).items
+        targets += [
+            JumpTarget(
+                kind="prompt",
+                project_id=h.project_id,
+                prompt_id=h.prompt_id,
+                title=h.prompt_name,
+                detail=f"Prompt · {h.project_name} › {h.segment_name}",
+            )
+            for h in hits
+        ]
+    return targets

@@ -298,6 +298,7 @@ class Found:
     commit_message: str
     split: str = ""  # the label's traffic split as `version:weight,…` (services/splits.py)
     member_ids: frozenset[str] = frozenset()
+    tags: tuple[str, ...] = ()
 
 
 def served_entry(found: Found, split_label: str = "") -> Served:
@@ -325,7 +326,7 @@ def served_entry(found: Found, split_label: str = "") -> Served:
         "prompt": resolved.messages if is_chat else resolved.content,
         "config": resolved.config,
         "labels": resolved.labels,
-        "tags": [],
+        "tags": list(found.tags),
         "commitMessage": found.commit_message or None,
         # Our additions (the SDK ignores them): the template needs our `render` when it uses
         # Jinja logic, which the SDK's compile() (it only substitutes {{ var }}) leaves as is.
@@ -420,6 +421,7 @@ def _published_row_query(*, by_name: bool, pick: str):
             Version.config,
             split,
             members,
+            Prompt.tags,
         )
         .join(Segment, Segment.id == Prompt.segment_id)
         .join(Project, Project.id == Segment.project_id)
@@ -503,6 +505,7 @@ def _found(row, principal: Principal | None) -> Found | None:
         config,
         split,
         members,
+        prompt_tags,
     ) = row
     member_ids = (
         frozenset(str(uuid.UUID(m)) for m in members.split(",")) if members else frozenset()
@@ -535,7 +538,16 @@ def _found(row, principal: Principal | None) -> Found | None:
         commit_message or "",
         split or "",
         member_ids,
+        tuple(_tag_list(prompt_tags)),
     )
+
+
+def _tag_list(value: Any) -> list[str]:
+    # psycopg's raw pipelined read (serving_db) hands back jsonb already parsed; a text
+    # value would be JSON.
+    if isinstance(value, str):
+        return json.loads(value)
+    return list(value or [])
 
 
 def read_published(session, principal: Principal | None, wanted: Wanted) -> Found | None:

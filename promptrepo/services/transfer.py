@@ -16,6 +16,7 @@ The document (format_version 1):
             type: chat                       # only written when not "text"
             messages: [{role: system, content: "..."}, {type: placeholder, name: history}]
             config: {model: gpt-4o-mini, temperature: 0.2}   # only when set
+            tags: [support, billing]         # only when any
             test_cases: [{name: refund, variables: {...}, expectations: [...]}]  # only when any
 
 Importing an export and exporting the result gives the same document (byte for byte, apart
@@ -52,6 +53,7 @@ from promptrepo.services.principal import Principal, require_write
 from promptrepo.services.project_tree import load_project_tree
 from promptrepo.services.projects import DESCRIPTION_MAX, available_name
 from promptrepo.services.prompts import CONTENT_MAX
+from promptrepo.services.tags import clean_tags
 
 FORMAT_VERSION = 1
 MAX_DOCUMENT_BYTES = 2_000_000
@@ -75,7 +77,16 @@ class PromptDoc(BaseModel):
     type: Literal["text", "chat"] = "text"
     messages: list[dict[str, Any]] = Field(default_factory=list)
     config: dict[str, Any] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
     test_cases: list[dict[str, Any]] = Field(default_factory=list)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        try:
+            return clean_tags(value)
+        except ValidationFailed as exc:
+            raise ValueError(exc.message) from None
 
     @field_validator("messages")
     @classmethod
@@ -167,6 +178,8 @@ def project_document(
                 entry["messages"] = [_sorted(m) for m in p.messages]
             if p.config:
                 entry["config"] = _sorted(p.config)
+            if p.tags:
+                entry["tags"] = list(p.tags)
             if p.id in cases_by_prompt:
                 entry["test_cases"] = _sorted(cases_by_prompt[p.id])
             entries.append(entry)
@@ -400,6 +413,7 @@ def import_project(
                 type=prompt_doc.type,
                 messages=prompt_doc.messages,
                 config=prompt_doc.config,
+                tags=prompt_doc.tags,
                 order=p_index,
             )
             levels[1].append(prompt)

@@ -12,7 +12,7 @@ import reflex as rx
 
 from promptrepo import routes
 from promptrepo.formatting import format_when
-from promptrepo.services import forks, projects, search, transfer
+from promptrepo.services import forks, projects, search, tags, transfer
 from promptrepo.services.changes import user_topic
 from promptrepo.services.errors import PlanLimitReached, ServiceError
 from promptrepo.services.principal import Principal
@@ -22,6 +22,7 @@ from promptrepo.state.scope import user_session
 
 PER_PAGE = 20
 PROMPTS_PER_PAGE = 10
+ALL_TAGS = "__all__"
 UPLOAD_ID = "import-upload"
 IMPORT_MAX_BYTES = transfer.MAX_DOCUMENT_BYTES
 
@@ -65,6 +66,7 @@ class PromptHitRow:
     segment_name: str = ""
     snippet: str = ""
     url: str = ""
+    tags: list[str] = dataclasses.field(default_factory=list)
 
 
 def to_hit_row(hit: search.PromptHit) -> PromptHitRow:
@@ -75,6 +77,7 @@ def to_hit_row(hit: search.PromptHit) -> PromptHitRow:
         segment_name=hit.segment_name,
         snippet=hit.snippet,
         url=routes.prompt_editor_url(hit.project_id, hit.prompt_id),
+        tags=list(hit.tags),
     )
 
 
@@ -89,6 +92,9 @@ class DashboardState(AppState):
     page: int = 1
     pages: int = 1
     search: str = ""
+    # "" or one of `tag_options`: the prompt results show only prompts with this tag
+    tag_filter: str = ""
+    tag_options: list[str] = []
     sort: str = "updated"
     loaded: bool = False
 
@@ -127,8 +133,16 @@ class DashboardState(AppState):
                     page=self.page,
                     per_page=PER_PAGE,
                 )
+            self.tag_options = tags.user_tags(session, principal)
+            if self.tag_filter not in self.tag_options:
+                self.tag_filter = ""
             hits = search.search_prompts(
-                session, principal, self.search, page=self.prompt_page, per_page=PROMPTS_PER_PAGE
+                session,
+                principal,
+                self.search,
+                page=self.prompt_page,
+                per_page=PROMPTS_PER_PAGE,
+                tag=self.tag_filter or None,
             )
             if not hits.items and hits.total and self.prompt_page > 1:
                 self.prompt_page = hits.pages
@@ -138,6 +152,7 @@ class DashboardState(AppState):
                     self.search,
                     page=self.prompt_page,
                     per_page=PROMPTS_PER_PAGE,
+                    tag=self.tag_filter or None,
                 )
         self.rows = [to_row(item) for item in result.items]
         self.total = result.total
@@ -185,6 +200,13 @@ class DashboardState(AppState):
     def set_search(self, value: str):
         self.search = value[:100]
         self.page = 1
+        self.prompt_page = 1
+        self._refresh()
+
+    @rx.event
+    def set_tag_filter(self, value: str):
+        """ "all" (the select's no-filter item) or a tag the user has."""
+        self.tag_filter = "" if value == ALL_TAGS else value
         self.prompt_page = 1
         self._refresh()
 

@@ -25,6 +25,7 @@ from promptrepo.state.scope import user_session
 
 PROJECT_PATH = re.compile(r"^/projects/([0-9a-fA-F-]{36})/?$")
 PREVIEW_CHARS = 160
+ALL_TAGS = "__all__"
 
 
 @dataclasses.dataclass
@@ -37,6 +38,7 @@ class PromptView:
     published: str = ""
     is_first: bool = False
     is_last: bool = False
+    tags: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -83,6 +85,9 @@ class ProjectState(AppState):
     segments: list[SegmentView] = []
     segment_choices: list[SegmentChoice] = []
     prompt_total: int = 0
+    # "" or one of `tag_options`: the structure shows only the prompts with this tag
+    tag_filter: str = ""
+    tag_options: list[str] = []
     # The composed text can be long: it is sent to the browser only while its tab is open.
     composed: str = ""
     _composed: str = ""
@@ -117,6 +122,9 @@ class ProjectState(AppState):
         self.updated = format_when(detail.updated_at)
         views = []
         last_segment = len(detail.segments) - 1
+        self.tag_options = sorted({t for s in detail.segments for p in s.prompts for t in p.tags})
+        if self.tag_filter not in self.tag_options:
+            self.tag_filter = ""
         for s_index, segment in enumerate(detail.segments):
             last_prompt = len(segment.prompts) - 1
             views.append(
@@ -135,8 +143,10 @@ class ProjectState(AppState):
                             published=f"v{p.published_version}" if p.published_version else "",
                             is_first=p_index == 0,
                             is_last=p_index == last_prompt,
+                            tags=list(p.tags),
                         )
                         for p_index, p in enumerate(segment.prompts)
+                        if not self.tag_filter or self.tag_filter in p.tags
                     ],
                 )
             )
@@ -175,6 +185,7 @@ class ProjectState(AppState):
         if project_id != self.current_id:
             self.tab = "structure"
             self.segments = []
+            self.tag_filter = ""
             self.loaded = False
         self.current_id = project_id
         self.dialog = ""
@@ -186,6 +197,12 @@ class ProjectState(AppState):
         self._follower = new_follower_id()
         if not self.not_found:
             return ProjectState.watch(self._follower)
+
+    @rx.event
+    def set_tag_filter(self, value: str):
+        """ALL_TAGS (no filter) or one of the project's tags."""
+        self.tag_filter = "" if value == ALL_TAGS else value
+        self._refresh()
 
     @rx.event(background=True, supersedes=True)
     async def watch(self, follower_id: str):

@@ -285,3 +285,40 @@ def test_the_sdk_creates_and_compiles_chat_prompts_with_config(
     text = sdk.get_prompt("support/chat", label="staging", cache_ttl_seconds=0)
     assert text.prompt == "Now text: {{ topic }}" and text.config == {}
     assert sdk.get_prompt("support/chat", type="chat", cache_ttl_seconds=0).version == 1
+
+
+def test_tags_sent_by_the_sdk_are_stored_served_listed_and_filtered(
+    api: TestClient, sdk: Langfuse, key: dict
+) -> None:
+    auth = basic(key["public_key"], key["secret"])
+    sdk.create_prompt(
+        name="support/tagged", prompt="Hi", labels=["production"], tags=["Support", "v2"]
+    )
+    sdk.create_prompt(name="support/plain", prompt="Yo", labels=["production"])
+    assert sdk.get_prompt("support/tagged", cache_ttl_seconds=0).tags == ["support", "v2"]
+
+    # Tags belong to the prompt: a new version without tags keeps them, a list replaces them.
+    sdk.create_prompt(name="support/tagged", prompt="Hi again", labels=["production"])
+    assert sdk.get_prompt("support/tagged", cache_ttl_seconds=0).tags == ["support", "v2"]
+    sdk.create_prompt(name="support/tagged", prompt="Hi 3", labels=["production"], tags=["v3"])
+    assert sdk.get_prompt("support/tagged", cache_ttl_seconds=0).tags == ["v3"]
+
+    listed = api.get("/api/public/v2/prompts?tag=v3", headers=auth).json()
+    assert [(m["name"], m["tags"]) for m in listed["data"]] == [("support/tagged", ["v3"])]
+    assert api.get("/api/public/v2/prompts?tag=none", headers=auth).json()["data"] == []
+
+    refused = api.post(
+        "/api/public/v2/prompts",
+        json={"name": "support/bad", "prompt": "x", "tags": ["two words"]},
+        headers=auth,
+    )
+    assert refused.status_code == 400 and "not a tag" in refused.text
+    assert api.get("/api/public/v2/prompts/support%2Fbad", headers=auth).status_code == 404
+
+    # The REST API shows and changes the same tags.
+    rest_id = api.get("/api/public/v2/prompts/support%2Ftagged", headers=auth).json()["id"]
+    changed = api.patch(
+        f"/api/v1/prompts/{rest_id}", json={"tags": ["a", "b"]}, headers=bearer(key["secret"])
+    )
+    assert changed.status_code == 200 and changed.json()["tags"] == ["a", "b"]
+    assert sdk.get_prompt("support/tagged", cache_ttl_seconds=0).tags == ["a", "b"]

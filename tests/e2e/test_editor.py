@@ -17,6 +17,7 @@ from sqlmodel import select
 from promptrepo.models import AuditLog, Prompt
 from promptrepo.services import api_keys, versions
 from tests.app_server import AppServer, sign_in
+from tests.e2e.a11y import UNNAMED_CONTROLS_JS
 from tests.factories import make_user
 from tests.prompt_factories import make_prompt
 
@@ -574,22 +575,6 @@ def test_the_code_editor_highlights_completes_and_marks_the_failing_line(
     expect(page.locator("#syntax-error")).to_have_count(0)
     editor.press("Control+s")
     _wait_stored(app_server, prompt_id, start + "{{ customer | upper }}\n{% if vip %}{% endif %}")
-
-
-UNNAMED_CONTROLS_JS = """
-root => [...root.querySelectorAll(
-  'input, textarea, select, button, [role=textbox], [role=combobox], [role=switch], [role=checkbox]'
-)].filter(el => el.getClientRects().length > 0 && el.type !== 'hidden'
-  && !el.closest('[aria-hidden=true]')).filter(el => {
-  const byIds = (el.getAttribute('aria-labelledby') || '').split(/\\s+/).filter(Boolean)
-    .map(id => (document.getElementById(id) || {}).textContent || '').join(' ');
-  const byLabel = el.labels ? [...el.labels].map(l => l.textContent).join(' ') : '';
-  const ownText = ['BUTTON'].includes(el.tagName) ? el.textContent : '';
-  const name = [el.getAttribute('aria-label'), byIds, byLabel, el.getAttribute('title'), ownText]
-    .map(v => (v || '').trim()).find(Boolean);
-  return !name;
-}).map(el => el.id || el.outerHTML.slice(0, 120))
-"""
 
 
 def test_every_control_in_the_editor_has_an_accessible_name(

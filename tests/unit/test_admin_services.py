@@ -5,7 +5,7 @@ from sqlmodel import Session
 
 from promptrepo.models import Project, Prompt, Segment, Version, utcnow
 from promptrepo.services.admin import list_users
-from promptrepo.services.analytics import get_analytics
+from promptrepo.services.analytics import get_analytics, plan_mix
 from promptrepo.services.errors import NotAuthenticated, PermissionDenied
 from tests.factories import make_user
 
@@ -75,6 +75,12 @@ def test_analytics_counts_and_daily_activity(session: Session) -> None:
         1,
     )
     assert result.plans == {"free": 1, "pro": 0, "enterprise": 1}
+    # The chart's data: names, not ids; every plan listed, an empty one too.
+    assert [(s.name, s.users, s.percent) for s in plan_mix(result.plans)] == [
+        ("Free", 1, "50%"),
+        ("Pro", 0, "0%"),
+        ("Enterprise", 1, "50%"),
+    ]
     assert len(result.daily) == 7
     today = result.daily[-1]
     assert today.day == utcnow().date().isoformat()

@@ -6,6 +6,8 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
+from promptrepo.db import described_by_models
+
 SEED_TABLES = {"profiles", "projects", "segments", "prompts", "validators", "versions", "billing"}
 
 
@@ -26,7 +28,12 @@ def test_upgrade_to_head_creates_every_table(engine: Engine) -> None:
 def test_models_and_migrations_agree(engine: Engine) -> None:
     with engine.connect() as conn:
         context = MigrationContext.configure(
-            conn, opts={"compare_type": True, "render_as_batch": conn.dialect.name == "sqlite"}
+            conn,
+            opts={
+                "compare_type": True,
+                "render_as_batch": conn.dialect.name == "sqlite",
+                "include_name": described_by_models,
+            },
         )
         diff = compare_metadata(context, SQLModel.metadata)
     assert diff == []

@@ -231,3 +231,48 @@ def test_unset_text_stays_false_through_the_pool() -> None:
         "jinja2",
     )
     assert text == "(unset)|yes"
+
+
+def test_one_accounts_renders_take_turns_while_another_account_renders_at_once() -> None:
+    """Five slow renders at once from one account run one after another (the others wait,
+    then get 429 past the queue timeout), so they never hold every worker: another account's
+    render goes through at once meanwhile."""
+    import threading
+
+    from promptrepo.services.errors import RateLimited
+
+    pool = render_pool.configure(
+        render_pool.PoolConfig(size=3, timeout=1.0, queue_timeout=1.5, per_account=1)
+    )
+    try:
+        render_pool.render_and_validate("warm", {}, [], {})  # start the workers
+        outcomes: list[str] = []
+
+        def attack() -> None:
+            with render_pool.acting_for("attacker"):
+                try:
+                    render_pool.render_and_validate(SLOW_LOOP, {}, [], {})
+                    outcomes.append("rendered")
+                except ValidationFailed:
+                    outcomes.append("time limit")
+                except RateLimited:
+                    outcomes.append("429")
+
+        threads = [threading.Thread(target=attack) for _ in range(5)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.2)
+        started = time.monotonic()
+        with render_pool.acting_for("someone else"):
+            text, _ = render_pool.render_and_validate("Hello {{ x }}", {}, [], {"x": "you"})
+        elapsed = time.monotonic() - started
+        for thread in threads:
+            thread.join()
+        assert text == "Hello you" and elapsed < 0.5, elapsed
+        # one at a time within the 1.5 s queue: at most two reached a worker, the rest 429
+        assert sorted(outcomes) == ["429"] * 3 + ["time limit"] * 2 or sorted(outcomes) == [
+            "429"
+        ] * 4 + ["time limit"], outcomes
+        assert pool.replaced <= 2
+    finally:
+        render_pool.configure(None)

@@ -1,7 +1,8 @@
 """Find anything (services/search.py): a user's prompts by name and content, paged in SQL.
 
-Runs on SQLite (LIKE) and PostgreSQL (full text, GIN index from migration 0013); on PostgreSQL
-also as the app's row-level-security role, the way the dashboard runs it.
+Runs on SQLite (FTS5 table kept by triggers, migration 0017) and PostgreSQL (full text, GIN
+index from migration 0013) with one contract; on PostgreSQL also as the app's
+row-level-security role, the way the dashboard runs it.
 """
 
 from __future__ import annotations
@@ -118,6 +119,69 @@ def test_pages_are_cut_in_sql_without_gaps_or_repeats(session: Session) -> None:
         seen += [h.prompt_name for h in result.items]
     assert seen == [f"Tone {i:02d}" for i in range(23)]
     assert search_prompts(session, alice, "kind", page=4, per_page=10).items == []
+
+
+def test_words_match_by_prefix_only_the_same_on_both_databases(session: Session) -> None:
+    alice = make_user(session)
+    _, prompt = make_prompt(
+        session, alice, name="Refund_reply", content="Café naïve customer-support {{user_name}}"
+    )
+    found = {
+        query: search_prompts(session, alice, query).total
+        for query in [
+            "refund",
+            "reply",
+            "REPL",
+            "fund",
+            "cafe",
+            "café",
+            "naïv",
+            "support",
+            "customer support",
+            "user",
+            "name",
+            "ser",
+        ]
+    }
+    assert found == {
+        "refund": 1, "reply": 1, "REPL": 1,  # "_" separates words, any case
+        "fund": 0, "ser": 0,  # the start of a word only, never its middle
+        "cafe": 0, "café": 1, "naïv": 1,  # accents are kept, as PostgreSQL's 'simple' does
+        "support": 1, "customer support": 1, "user": 1, "name": 1,
+    }  # fmt: skip
+
+
+def test_the_index_follows_every_create_rename_edit_and_delete(session: Session) -> None:
+    alice = make_user(session)
+    _, prompt = make_prompt(session, alice, name="Alpha", content="first words")
+    assert [h.prompt_name for h in search_prompts(session, alice, "first").items] == ["Alpha"]
+
+    prompt.name, prompt.content = "Beta", "second words"
+    session.add(prompt)
+    session.commit()
+    assert search_prompts(session, alice, "alpha").total == 0
+    assert search_prompts(session, alice, "first").total == 0
+    assert [h.prompt_name for h in search_prompts(session, alice, "beta second").items] == ["Beta"]
+    # Saving other columns (variables, order) leaves the prompt found exactly once.
+    prompt.variables = {"x": {"type": "string"}}
+    session.add(prompt)
+    session.commit()
+    assert search_prompts(session, alice, "words").total == 1
+
+    session.delete(prompt)
+    session.commit()
+    assert search_prompts(session, alice, "words").total == 0
+    if session.get_bind().dialect.name == "sqlite":
+        left = session.execute(sa.text("SELECT count(*) FROM prompts_fts")).scalar_one()
+        assert left == 0
+
+
+def test_ids_in_the_sqlite_index_never_match_a_users_words(session: Session) -> None:
+    alice = make_user(session)
+    _, prompt = make_prompt(session, alice, name="Plain", content="nothing")
+    hex_id = prompt.id.hex
+    for query in (hex_id, hex_id[:6]):
+        assert search_prompts(session, alice, query).total == 0
 
 
 def test_snippet_is_one_line_around_the_first_match() -> None:

@@ -27,6 +27,7 @@ def rich_project(session: Session, owner) -> Project:
         name="Persona",
         content="You are {{ role }}.\nBe brief:  \n\n- one\n- two",
         variables={"role": {"type": "string", "default": "a helper", "required": True}},
+        tags=["support", "tone"],
     )
     prompts.create_prompt(session, owner, system.id, name="Empty")
     prompts.create_prompt(
@@ -61,6 +62,8 @@ def test_import_then_export_gives_the_same_document(session: Session, fmt: str) 
     persona = doc["segments"][0]["prompts"][0]
     assert persona["variables"]["role"]["default"] == "a helper"
     assert [v["type"] for v in persona["validators"]] == ["length", "regex"]
+    assert persona["tags"] == ["support", "tone"]
+    assert "tags" not in doc["segments"][0]["prompts"][1]  # none: not written
 
 
 def test_reimport_into_same_account_gets_a_new_name(session: Session) -> None:
@@ -149,6 +152,19 @@ BAD_FILES = [
             ["segments", 2, "prompts", 0, "validators", 0, "type"],
         ],
         "segments[0].prompts[0].name: This field is required.",
+    ),
+    (
+        json.dumps(
+            {
+                "format_version": 1,
+                "name": "x",
+                "segments": [
+                    {"name": "s", "prompts": [{"name": "p", "tags": ["ok", "two words"]}]}
+                ],
+            }
+        ),  # fmt: skip
+        [["segments", 0, "prompts", 0, "tags"]],
+        "'two words' is not a tag",
     ),
 ]
 

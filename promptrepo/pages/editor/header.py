@@ -8,7 +8,7 @@ import reflex as rx
 from promptrepo import routes
 from promptrepo.components.forms import copy_button
 from promptrepo.pages.editor.diff import diff_view
-from promptrepo.state.editor import DraftState, EditorState, HistoryState
+from promptrepo.state.editor import DraftState, EditorState, HistoryState, TagsState
 
 
 def save_status() -> rx.Component:
@@ -137,6 +137,7 @@ def header() -> rx.Component:
                         DraftState.name_error, color=rx.color("red", 11), size="1", role="alert"
                     ),
                 ),
+                tag_bar(),
                 spacing="1",
                 flex="1",
                 min_width="12rem",
@@ -165,6 +166,85 @@ def header() -> rx.Component:
         ),
         rx.cond(DraftState.save_status == "conflict", conflict_callout()),
         spacing="2",
+        width="100%",
+    )
+
+
+def tag_chip(tag: rx.Var) -> rx.Component:
+    return rx.badge(
+        tag,
+        rx.cond(
+            EditorState.can_write,
+            rx.el.button(
+                rx.icon("x", size=12, aria_hidden="true"),
+                on_click=TagsState.remove_tag(tag),
+                aria_label="Remove tag " + tag,
+                title="Remove tag " + tag,
+                type="button",
+                class_name="tag-remove",
+                style={
+                    "background": "none",
+                    "border": "none",
+                    "padding": "0",
+                    "cursor": "pointer",
+                    "display": "inline-flex",
+                    "color": "inherit",
+                },
+            ),
+        ),
+        variant="soft",
+        radius="full",
+        size="2",
+        custom_attrs={"data-tag": tag},
+    )
+
+
+def tag_bar() -> rx.Component:
+    """The prompt's tags: each with a remove button (Tab, then Enter or Space), and a field
+    that adds what is typed on Enter. Read-only viewers see the tags alone."""
+    return rx.vstack(
+        rx.hstack(
+            rx.foreach(TagsState.prompt_tags, tag_chip),
+            rx.cond(
+                EditorState.can_write,
+                rx.form(
+                    rx.hstack(
+                        rx.el.label("Add tag", html_for="tag-input", class_name="sr-only"),
+                        rx.input(
+                            value=TagsState.tag_draft,
+                            on_change=TagsState.set_tag_draft,
+                            id="tag-input",
+                            placeholder="Add tag…",
+                            size="1",
+                            max_length=200,
+                            width="9rem",
+                        ),
+                        spacing="1",
+                        align="center",
+                    ),
+                    on_submit=TagsState.add_tag,
+                    reset_on_submit=False,
+                    id="tag-form",
+                ),
+            ),
+            spacing="1",
+            align="center",
+            wrap="wrap",
+            id="prompt-tags",
+            role="group",
+            aria_label="Tags",
+        ),
+        rx.cond(
+            TagsState.tag_error,
+            rx.text(
+                TagsState.tag_error,
+                color=rx.color("red", 11),
+                size="1",
+                role="alert",
+                id="tag-error",
+            ),
+        ),
+        spacing="1",
         width="100%",
     )
 

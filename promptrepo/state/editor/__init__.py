@@ -2,6 +2,7 @@
 wire the UI.
 
     EditorState (base.py)        which prompt, who may write, the handler preamble
+    ├── TagsState (tags.py)      the prompt's tags in the header
     └── DraftState (draft.py)    working copy, preview and badges, autosave, conflicts
         ├── VariablesState       typed variable specs
         ├── ValidatorsState      the validator form; add, edit, delete
@@ -23,6 +24,7 @@ from promptrepo.state.editor.rows import (
     VersionRow,
 )
 from promptrepo.state.editor.split import SplitState
+from promptrepo.state.editor.tags import TagsState
 from promptrepo.state.editor.validators import ValidatorsState
 from promptrepo.state.editor.variables import VariablesState
 
@@ -37,6 +39,7 @@ __all__ = [
     "LabelRow",
     "PromoteState",
     "SplitState",
+    "TagsState",
     "ValidatorRow",
     "ValidatorsState",
     "VariableRow",

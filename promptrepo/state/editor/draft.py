@@ -240,7 +240,9 @@ class DraftState(EditorState):
         async with self:
             seq = self._preview_seq
             request, unset = self._preview_request()
-        text, results, error = await self._render_in_pool(request)
+            account = self.user_id
+        with render_pool.acting_for(account):
+            text, results, error = await self._render_in_pool(request)
         async with self:
             if self._preview_seq == seq:
                 self._show_preview(text, results, error, unset)
@@ -332,6 +334,7 @@ class DraftState(EditorState):
         """on_load: check access, then load the draft, validators and history."""
         # The pane substates subclass DraftState, so they are imported here, not at the top.
         from promptrepo.state.editor.history import HistoryState
+        from promptrepo.state.editor.tags import TagsState
         from promptrepo.state.editor.validators import ValidatorsState
 
         project_id, prompt_id = self.route_ids()
@@ -354,6 +357,8 @@ class DraftState(EditorState):
                 )
         history = await self.get_state(HistoryState)
         validator_form = await self.get_state(ValidatorsState)
+        tag_bar = await self.get_state(TagsState)
+        tag_bar.show_tags([])
         self.editor_project_id, self.editor_prompt_id = project_id, prompt_id
         self.loaded = False
         self.load_error = ""
@@ -373,6 +378,7 @@ class DraftState(EditorState):
                 ) in ("owner", "editor")
                 self._load_validators(session, principal)
                 render = self._apply_draft(prompt)
+                tag_bar.show_tags(prompt.tags)
                 history.load_history(session, principal)
         except ServiceError as exc:
             self.load_error = exc.message
@@ -399,11 +405,13 @@ class DraftState(EditorState):
 
     async def _refresh_from_elsewhere(self) -> None:
         from promptrepo.state.editor.history import HistoryState
+        from promptrepo.state.editor.tags import TagsState
 
         principal = self.principal()
         if principal is None:
             return
         history = await self.get_state(HistoryState)
+        tag_bar = await self.get_state(TagsState)
         with session_scope(acting_as=principal.user_id) as session:
             try:
                 prompt, _ = access.get_prompt(session, principal, self.editor_prompt_id)
@@ -412,6 +420,7 @@ class DraftState(EditorState):
                 return
             self._load_validators(session, principal)
             history.load_history(session, principal)
+            tag_bar.show_tags(prompt.tags)
             if prompt.revision > self._revision:
                 self._take_newer_draft(prompt)
         await self._render_preview_now()

@@ -1,0 +1,162 @@
+"""Checks run on every page of the app: every form control has an accessible name (our own
+check and axe-core's naming rules), and the pages people use on phones do not scroll
+sideways at 375 px."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from promptrepo import routes
+from promptrepo.services import projects, prompts, segments, versions
+from tests.app_server import AppServer, sign_in
+from tests.e2e.a11y import UNNAMED_CONTROLS_JS
+from tests.factories import make_user
+
+AXE = Path(__file__).resolve().parents[2] / ".tools/axe/node_modules/axe-core/axe.min.js"
+NAMING_RULES = ["label", "select-name", "aria-input-field-name", "button-name", "input-button-name",
+                "aria-toggle-field-name", "link-name"]  # fmt: skip
+
+VISITOR_PAGES = [
+    routes.HOME,
+    routes.PRICING,
+    routes.EXPLORE,
+    routes.LOGIN,
+    routes.SIGNUP,
+    routes.FORGOT_PASSWORD,
+    routes.RESET_PASSWORD,
+]
+OWNER_PAGES = [
+    routes.DASHBOARD,
+    routes.SETTINGS,
+    routes.BILLING,
+    routes.PROJECT,
+    routes.PROMPT_EDITOR,
+    routes.PROMPT_PLAYGROUND,
+    routes.PROJECT_WEBHOOKS,
+    routes.PROJECT_ACTIVITY,
+]
+ADMIN_PAGES = [routes.ADMIN, routes.ADMIN_USERS, routes.ADMIN_ANALYTICS]
+# How wide the page is against the window, and the first elements that stick out on the right.
+SIDEWAYS_JS = """() => {
+          const root = document.documentElement;
+          const over = [...document.querySelectorAll('main *')]
+            .filter(el => el.getBoundingClientRect().right > root.clientWidth + 1
+                          && el.getClientRects().length > 0
+                          && !el.closest('[data-scrolls-sideways]'))
+            .slice(0, 5).map(el => (el.id ? '#' + el.id : el.tagName) + ' '
+                             + Math.round(el.getBoundingClientRect().right));
+          return {scroll: root.scrollWidth, client: root.clientWidth, over};
+        }"""
+NOT_PAGES = {routes.API_DOCS, routes.LOGOUT}  # Swagger UI, and a redirect
+
+
+def test_the_lists_name_every_page_route() -> None:
+    """A new page in routes.py must be added to a list above (and so get checked)."""
+    declared = {
+        value
+        for name, value in vars(routes).items()
+        if name.isupper() and isinstance(value, str) and value.startswith("/")
+    }
+    checked = {*VISITOR_PAGES, *OWNER_PAGES, *ADMIN_PAGES, *NOT_PAGES}
+    assert declared - checked == set(), "add these pages to a list in this test"
+
+
+@pytest.fixture(scope="module")
+def world(app_server: AppServer) -> dict[str, str]:
+    with app_server.session() as s:
+        owner = make_user(s, name="Checker", plan="enterprise")
+        admin = make_user(s, name="Admin", role="admin")
+        project = projects.create_project(s, owner, name="A project with a long name to wrap")
+        main = segments.create_segment(s, owner, project.id, name="Main")
+        prompt = prompts.create_prompt(
+            s, owner, main.id, name="Greeting", content="Hi {{ name }}", tags=["demo"]
+        )
+        s.commit()
+        versions.create_version(s, owner, prompt.id, commit_message="first")
+        s.commit()
+        return {
+            "owner": str(owner.user_id),
+            "admin": str(admin.user_id),
+            "project_id": str(project.id),
+            "prompt_id": str(prompt.id),
+        }
+
+
+def url_of(route: str, world: dict[str, str]) -> str:
+    url = route.replace("[project_id]", world["project_id"]).replace(
+        "[prompt_id]", world["prompt_id"]
+    )
+    return url + "?token=not-a-real-token" if route == routes.RESET_PASSWORD else url
+
+
+def open_page(page: Page, url: str) -> None:
+    page.goto(url)
+    expect(
+        page.locator("main :is(h1, h2, input, textarea)").locator("visible=true").first
+    ).to_be_visible()
+    # on_load has run when no spinner is left in the main area
+    page.wait_for_function("() => !document.querySelector('main .rt-Spinner')")
+    page.wait_for_timeout(300)
+
+
+def unnamed(page: Page) -> list:
+    found = page.locator("body").evaluate(UNNAMED_CONTROLS_JS)
+    if AXE.exists():
+        page.evaluate(AXE.read_text())
+        found += page.evaluate(
+            "rules => axe.run(document, {runOnly: {type: 'rule', values: rules}})"
+            ".then(r => r.violations.map(v => [v.id, v.nodes.map(n => n.html.slice(0, 120))]))",
+            NAMING_RULES,
+        )
+    elif os.environ.get("CI", "").lower() == "true":
+        pytest.fail("axe-core not installed: `make test` installs it into .tools/axe")
+    return found
+
+
+@pytest.mark.parametrize(
+    ("who", "route"),
+    [("visitor", r) for r in VISITOR_PAGES]
+    + [("owner", r) for r in OWNER_PAGES]
+    + [("admin", r) for r in ADMIN_PAGES],
+)
+def test_every_control_on_every_page_has_an_accessible_name(
+    browser: Browser, app_server: AppServer, world: dict[str, str], who: str, route: str
+) -> None:
+    context = browser.new_context(base_url=app_server.url)
+    if who != "visitor":
+        sign_in(context, app_server, world[who])
+    page = context.new_page()
+    open_page(page, url_of(route, world))
+    assert unnamed(page) == [], route
+    if who == "owner" and route == routes.DASHBOARD:
+        page.keyboard.press("Control+k")  # the command palette, on every signed-in page
+        expect(page.locator("#command-palette")).to_be_visible()
+        assert unnamed(page) == [], "command palette"
+    context.close()
+
+
+@pytest.mark.parametrize(
+    ("who", "route"),
+    [("owner", routes.DASHBOARD), ("owner", routes.PROMPT_EDITOR), ("admin", routes.ADMIN_USERS),
+     ("owner", routes.PROJECT_ACTIVITY), ("owner", routes.PROJECT)],
+)  # fmt: skip
+def test_phone_layouts_do_not_scroll_sideways(
+    browser: Browser, app_server: AppServer, world: dict[str, str], who: str, route: str
+) -> None:
+    context = browser.new_context(base_url=app_server.url, viewport={"width": 375, "height": 812})
+    sign_in(context, app_server, world[who])
+    page = context.new_page()
+    open_page(page, url_of(route, world))
+    wide = page.evaluate(SIDEWAYS_JS)
+    assert wide["scroll"] <= wide["client"], wide
+    if route == routes.DASHBOARD:  # the measure itself notices a page that is too wide
+        page.evaluate(
+            "document.querySelector('main').append(Object.assign(document.createElement('div'),"
+            " {style: 'width: 600px; height: 1px'}))"
+        )
+        assert page.evaluate(SIDEWAYS_JS)["scroll"] > 375
+    context.close()
