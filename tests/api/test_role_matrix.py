@@ -71,6 +71,9 @@ ROLE_API: dict[tuple[str, str], dict | None] = {
     ("DELETE", "/api/v1/projects/{project_id}"): MANAGE,
     ("POST", "/api/v1/projects/{project_id}/fork"): MANAGE,  # private: never copied out
     ("POST", "/api/v1/projects/{project_id}/render"): READ,
+    # the activity log is the owner's alone (services/activity.py), members included
+    ("GET", "/api/v1/projects/{project_id}/activity"): roles(404, 404),
+    ("GET", "/api/v1/projects/{project_id}/activity.csv"): roles(404, 404),
     ("GET", "/api/v1/projects/{project_id}/segments"): READ,
     ("POST", "/api/v1/projects/{project_id}/segments"): CREATE,
     ("PATCH", "/api/v1/segments/{segment_id}"): EDIT,
