@@ -1,0 +1,119 @@
+"""Chat prompts in the editor, in a real browser: the Model settings tab (a labelled form; an
+invalid JSON Schema is named and its text kept; saved with the draft and in the next
+version)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+from playwright.sync_api import BrowserContext, Page, expect
+
+from promptrepo.models import Prompt
+from promptrepo.services import versions
+from tests.app_server import AppServer, sign_in
+from tests.factories import make_user
+from tests.prompt_factories import make_prompt
+
+SCHEMA = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
+
+
+def _open(page: Page, context: BrowserContext, app_server: AppServer, setup=None):
+    with app_server.session() as s:
+        owner = make_user(s, email=f"chat-{uuid.uuid4().hex[:8]}@example.com", name="Cleo Chat")
+        project, prompt = make_prompt(s, owner, content="Hello {{ name }}", name="Chat reply")
+        if setup is not None:
+            setup(s, owner, prompt)
+        s.commit()
+    sign_in(context, app_server, owner.user_id)
+    page.goto(f"{app_server.url}/projects/{project.id}/prompts/{prompt.id}")
+    expect(page.locator("#prompt-content")).to_be_visible(timeout=30_000)
+    return prompt.id
+
+
+def _stored_config(app_server: AppServer, prompt_id: uuid.UUID, wanted: dict) -> dict:
+    """Wait (up to 10 s) until the draft's stored config is `wanted`; return what is stored."""
+    stored = None
+    for _ in range(100):
+        with app_server.session() as s:
+            stored = s.get(Prompt, prompt_id).config
+        if stored == wanted:
+            return stored
+        time.sleep(0.1)
+    raise AssertionError(f"the stored config is {stored!r}, not {wanted!r}")
+
+
+def test_model_settings_tab_validates_keeps_text_and_saves_into_the_next_version(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    prompt_id = _open(page, context, app_server)
+    page.locator("#tab-model").click()
+    temperature = page.get_by_label("Temperature")  # the label names the field
+    temperature.fill("0.4")
+    page.locator("#ms-format").select_option("json_schema")
+    schema = page.get_by_label("JSON Schema", exact=True)
+    schema.fill(json.dumps(SCHEMA))
+    _stored_config(
+        app_server,
+        prompt_id,
+        {
+            "temperature": 0.4,
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": "response", "schema": SCHEMA},
+            },
+        },
+    )
+
+    # A schema that is JSON but not a JSON Schema: named, kept, not saved.
+    bad = '{"type": "banana"}'
+    schema.fill(bad)
+    expect(page.locator("#ms-error")).to_contain_text("not a valid JSON Schema")
+    expect(schema).to_have_value(bad)
+    expect(schema).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#tab-model")).to_contain_text("invalid")
+    # Broken JSON, typed from the keyboard: the same, and every character stays.
+    schema.fill("")
+    schema.press_sequentially('{"type": "object",', delay=5)
+    expect(page.locator("#ms-error")).to_contain_text("not valid JSON")
+    expect(schema).to_have_value('{"type": "object",')
+    time.sleep(1.5)  # longer than the autosave's pause: the last valid settings stay stored
+    with app_server.session() as s:
+        assert s.get(Prompt, prompt_id).config["response_format"]["json_schema"]["schema"] == SCHEMA
+
+    fixed = {"type": "object", "properties": {"answer": {"type": "string", "maxLength": 80}}}
+    schema.fill(json.dumps(fixed))
+    expect(page.locator("#ms-error")).to_have_count(0)
+    # Temperature out of range, then fixed.
+    temperature.fill("3")
+    expect(page.locator("#ms-error")).to_contain_text("temperature")
+    expect(temperature).to_have_value("3")
+    temperature.fill("0.7")
+    expect(page.locator("#ms-error")).to_have_count(0)
+    expect(page.locator("#save-status")).to_have_attribute("data-state", "saved", timeout=10_000)
+    config = {
+        "temperature": 0.7,
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": "response", "schema": fixed},
+        },
+    }
+    _stored_config(app_server, prompt_id, config)
+
+    page.locator("#save-version-button").click()
+    page.locator("#commit-message").fill("settings")
+    page.locator("#confirm-save-version").click()
+    page.locator("#tab-history").click()
+    expect(page.locator("#version-1")).to_be_visible()
+    with app_server.session() as s:
+        version = versions.version_row(s, prompt_id, 1)
+        assert version.config == config
+
+    # Opened again, the form shows what was saved.
+    page.reload()
+    page.locator("#tab-model").click()
+    expect(page.get_by_label("Temperature")).to_have_value("0.7", timeout=30_000)
+    expect(page.locator("#ms-format")).to_have_value("json_schema")
+    assert json.loads(page.get_by_label("JSON Schema", exact=True).input_value()) == fixed
+
