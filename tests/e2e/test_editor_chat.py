@@ -1,6 +1,6 @@
 """Chat prompts in the editor, in a real browser: the Model settings tab (a labelled form; an
 invalid JSON Schema is named and its text kept; saved with the draft and in the next
-version)."""
+version) and History's message-by-message diff of two chat versions."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import uuid
 from playwright.sync_api import BrowserContext, Page, expect
 
 from promptrepo.models import Prompt
-from promptrepo.services import versions
+from promptrepo.services import drafts, versions
 from tests.app_server import AppServer, sign_in
 from tests.factories import make_user
 from tests.prompt_factories import make_prompt
@@ -117,3 +117,54 @@ def test_model_settings_tab_validates_keeps_text_and_saves_into_the_next_version
     expect(page.locator("#ms-format")).to_have_value("json_schema")
     assert json.loads(page.get_by_label("JSON Schema", exact=True).input_value()) == fixed
 
+
+V1 = [
+    {"role": "system", "content": "You are a helpful agent."},
+    {"type": "placeholder", "name": "history"},
+    {"role": "user", "content": "{{ question }}"},
+]
+V2 = [
+    {"role": "system", "content": "You are a patient agent."},
+    {"type": "placeholder", "name": "history"},
+    {"role": "developer", "content": "{{ question }}"},
+    {"role": "assistant", "content": "Sure."},
+]
+
+
+def _two_chat_versions(s, owner, prompt) -> None:
+    for messages, temperature in ((V1, 0.2), (V2, 0.7)):
+        prompt = drafts.save_draft(
+            s,
+            owner,
+            prompt.id,
+            base_revision=prompt.revision,
+            type="chat",
+            messages=messages,
+            config={"temperature": temperature},
+        )
+        versions.create_version(s, owner, prompt.id, commit_message="v")
+
+
+def test_history_diff_of_a_chat_prompt_is_message_by_message(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    _open(page, context, app_server, setup=_two_chat_versions)
+    page.locator("#tab-history").click()
+    page.locator("#show-diff").click()
+    expect(page.locator("#diff-view-title")).to_have_text(
+        "Version 1 → 2: 2 messages changed, 1 message added"
+    )
+    diff = page.locator("#diff-view")
+    headings = diff.locator("tr[data-kind=message]")
+    expect(headings).to_have_count(4)
+    expect(headings.nth(0)).to_have_attribute("data-change", "changed")
+    expect(headings.nth(1)).to_have_attribute("data-change", "unchanged")
+    expect(headings.nth(1)).to_contain_text("placeholder {{ history }}")
+    expect(headings.nth(2)).to_contain_text("#3 user")
+    expect(headings.nth(2)).to_contain_text("#3 developer")
+    expect(headings.nth(2)).to_have_attribute("data-change", "role user → developer")
+    expect(headings.nth(3)).to_have_attribute("data-change", "added")
+    expect(diff.locator(".word-old-changed")).to_have_text("helpful")
+    expect(diff.locator(".word-new-changed")).to_have_text("patient")
+    expect(diff.locator("[data-kind=added] .side-new")).to_contain_text("Sure.")
+    expect(page.locator(".diff-extra")).to_contain_text(["temperature: 0.2 → 0.7"])
