@@ -91,7 +91,9 @@ class DraftState(EditorState):
     config_form: dict[str, str] = {}
     config_error: str = ""
     config_error_field: str = ""
-    _config: dict[str, Any] = {}
+    # None: not loaded by this code (a tab whose state predates the field, after a rolling
+    # deploy); saves then leave the stored config alone instead of writing {} over it
+    _config: dict[str, Any] | None = None
 
     # conflict
     conflict_open: bool = False
@@ -149,6 +151,11 @@ class DraftState(EditorState):
         self.save_status = "saved"
         self.save_message = ""
         return self._recompute(force_rows=True)
+
+    def _config_to_save(self) -> dict[str, Any] | None:
+        """The config a save writes: a plain copy (not the state's proxy), or None to keep
+        the stored one."""
+        return None if self._config is None else copy.deepcopy(self._config)
 
     def _load_validators(self, session: Session, principal: Principal | None) -> None:
         rows = validators.list_validators(session, principal, self.editor_prompt_id)
@@ -317,7 +324,7 @@ class DraftState(EditorState):
                     content=self._content,
                     name=name or None,
                     variables=self._spec,
-                    config=copy.deepcopy(self._config),
+                    config=self._config_to_save(),
                     force=force,
                 )
                 self._revision = prompt.revision
@@ -492,7 +499,7 @@ class DraftState(EditorState):
                     "content": self._content,
                     "name": self.name.strip() or None,
                     "variables": dict(self._spec),
-                    "config": copy.deepcopy(self._config),
+                    "config": self._config_to_save(),
                 }
                 self.save_status = "saving"
             outcome = await asyncio.to_thread(_save_draft_payload, payload)

@@ -33,6 +33,9 @@ class ModelSettingsState(DraftState):
     def set_config_field(self, field: str, value: str):
         if not self.can_write or field not in model_config.FORM_FIELDS:
             return None
+        if self._config is None:  # this tab's state predates the settings: never save {} over them
+            self.config_error = "Reload the page to edit the model settings."
+            return None
         self.config_form = {**self.config_form, field: value}
         try:
             config = model_config.config_from_form(self.config_form)
