@@ -8,6 +8,9 @@ import reflex as rx
 
 from promptrepo import routes
 from promptrepo.components.forms import form_alert
+from promptrepo.components.model_settings import MONO, model_settings_form
+from promptrepo.components.model_settings import field_label as _label
+from promptrepo.components.model_settings import native_select as _select
 from promptrepo.components.template import template
 from promptrepo.services.testcases import EXPECTATION_TYPES
 from promptrepo.state.base import AppState
@@ -20,28 +23,6 @@ from promptrepo.state.playground import (
     RunRow,
 )
 from promptrepo.state.playground import PlaygroundState as P
-
-MONO = {"font_family": "var(--code-font-family, monospace)", "font_size": "13px"}
-
-
-def _label(text: str, html_for: str) -> rx.Component:
-    return rx.el.label(text, html_for=html_for, font_weight="500", font_size="13px")
-
-
-def _select(options: list[str] | rx.Var, *, value, on_change, id: str, label: str) -> rx.Component:
-    items = (
-        rx.foreach(options, lambda o: rx.el.option(o, value=o))
-        if isinstance(options, rx.Var)
-        else [rx.el.option(o, value=o) for o in options]
-    )
-    return rx.el.select(
-        items,
-        value=value,
-        on_change=on_change,
-        id=id,
-        aria_label=label,
-        style={"padding": "4px 8px", "border_radius": "6px", "border": "1px solid var(--gray-7)"},
-    )
 
 
 def card(title: str, *children: rx.Component, id: str) -> rx.Component:
@@ -192,76 +173,10 @@ def prompt_card() -> rx.Component:
     )
 
 
-def _config_input(field: str, label: str, **props) -> rx.Component:
-    return rx.box(
-        _label(label, f"cfg-{field}"),
-        rx.input(
-            value=P.config_form.get(field, ""),
-            on_change=lambda v: P.set_config_field(field, v),
-            id=f"cfg-{field}",
-            size="1",
-            width="100%",
-            **props,
-        ),
-        flex="1",
-        min_width="7rem",
-    )
-
-
-def _config_json(field: str, label: str, placeholder: str) -> rx.Component:
-    return rx.box(
-        _label(label, f"cfg-{field}"),
-        rx.text_area(
-            value=P.config_form.get(field, ""),
-            on_change=lambda v: P.set_config_field(field, v),
-            id=f"cfg-{field}",
-            placeholder=placeholder,
-            rows="4",
-            width="100%",
-            style=MONO,
-        ),
-        width="100%",
-    )
-
-
 def settings_form() -> rx.Component:
     return rx.vstack(
         rx.heading("Model settings", as_="h3", size="3"),
-        rx.flex(
-            _config_input("model", "Model", placeholder="gpt-4o-mini"),
-            _config_input("temperature", "Temperature", placeholder="0–2", input_mode="decimal"),
-            _config_input("top_p", "Top p", placeholder="0–1", input_mode="decimal"),
-            _config_input("max_tokens", "Max tokens", input_mode="numeric"),
-            _config_input("seed", "Seed", input_mode="numeric"),
-            _config_input("stop", "Stop (comma-separated)"),
-            wrap="wrap",
-            gap="2",
-        ),
-        rx.hstack(
-            _label("Response format", "cfg-format"),
-            _select(
-                ["text", "json_object", "json_schema"],
-                value=P.config_form.get("format", "text"),
-                on_change=lambda v: P.set_config_field("format", v),
-                id="cfg-format",
-                label="Response format",
-            ),
-            align="center",
-        ),
-        rx.cond(
-            P.config_form.get("format", "text") == "json_schema",
-            rx.vstack(
-                _config_input("schema_name", "Schema name", placeholder="response"),
-                _config_json("schema", "JSON Schema", '{"type": "object", "properties": {...}}'),
-                width="100%",
-            ),
-        ),
-        _config_json(
-            "tools",
-            "Tools (JSON Schema function definitions)",
-            '[{"type": "function", "function": {...}}]',
-        ),
-        _config_json("extra", "Extra settings (JSON object)", '{"reasoning_effort": "low"}'),
+        model_settings_form(P.config_form, P.set_config_field),
         spacing="2",
         width="100%",
         align="stretch",

@@ -173,6 +173,22 @@ def config_changes(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, A
     return result
 
 
+def _shown(value: Any, limit: int = 120) -> str:
+    if value is None:
+        return "—"
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe_config_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The changed settings as lines a person reads: "temperature: 0.2 → 0.7" ("—" for
+    unset; long values such as schemas shortened)."""
+    return [
+        f"{c['key']}: {_shown(c['before'])} → {_shown(c['after'])}"
+        for c in config_changes(old, new)
+    ]
+
+
 # --------------------------------------------------------------------------- the form
 FORM_FIELDS = (
     "model",

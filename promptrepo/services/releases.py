@@ -25,7 +25,7 @@ from promptrepo.models import (
     Version,
     VersionLabel,
 )
-from promptrepo.services import access, chat, names, versions
+from promptrepo.services import access, chat, model_config, names, versions
 from promptrepo.services.errors import ValidationFailed
 from promptrepo.services.principal import Principal
 
@@ -57,15 +57,21 @@ class LabelEventInfo:
 @dataclass
 class SideBySideRow:
     """One line of a side-by-side diff: `old` on the left, `new` on the right. A changed
-    line also comes as words (`old_words`, `new_words`: (text, changed) pairs)."""
+    line also comes as words (`old_words`, `new_words`: (text, changed) pairs).
 
-    kind: str  # "same" | "changed" | "removed" | "added"
+    In a chat prompt's diff, each message starts with a `message` row: `old`/`new` name the
+    message on each side ("#2 user", "" where it does not exist) and `change` says what
+    happened to it ("unchanged", "changed", "added", "removed", "role user → assistant",
+    "moved"…); its lines follow."""
+
+    kind: str  # "same" | "changed" | "removed" | "added" | "message"
     old_number: int | None
     old: str
     new_number: int | None
     new: str
     old_words: list[tuple[str, bool]] = field(default_factory=list)
     new_words: list[tuple[str, bool]] = field(default_factory=list)
+    change: str = ""
 
 
 _WORDS = re.compile(r"\s+|\w+|[^\w\s]")
@@ -113,6 +119,8 @@ class PromotionPreview:
     refusal: str = ""  # non-empty: the move would be refused, and why
     refusal_details: list[str] = field(default_factory=list)
     split: str = ""  # the traffic split live now ("v3 90% / v4 10%"), which the move ends
+    # what else changes besides the text: "temperature: 0.2 → 0.7", "type: text → chat"
+    setting_changes: list[str] = field(default_factory=list)
 
     @property
     def allowed(self) -> bool:
@@ -126,6 +134,91 @@ def _source(version) -> str:
     if getattr(version, "type", "text") == "chat":
         return chat.as_text(version.messages or [])
     return version.content
+
+
+def _message_title(message: dict, index: int) -> str:
+    if chat.is_placeholder(message):
+        return f"#{index + 1} placeholder {{{{ {message['name']} }}}}"
+    return f"#{index + 1} {message['role']}"
+
+
+def _message_change(entry: dict) -> str:
+    """What happened to one message, in words (`chat.message_diff` entry)."""
+    change, before, after = entry["change"], entry["before"], entry["after"]
+    if change in ("added", "removed"):
+        return change
+    notes = []
+    if chat.is_placeholder(before) != chat.is_placeholder(after):
+        notes.append("placeholder ↔ message")
+    elif chat.is_placeholder(before):
+        if before["name"] != after["name"]:
+            notes.append(f"placeholder {before['name']} → {after['name']}")
+    else:
+        if before["role"] != after["role"]:
+            notes.append(f"role {before['role']} → {after['role']}")
+        if before["content"] != after["content"]:
+            notes.append("text changed")
+    if entry["index_before"] != entry["index_after"]:
+        notes.append(f"moved from #{entry['index_before'] + 1}")
+    if not notes:
+        return "unchanged"
+    if notes == ["text changed"]:
+        return "changed"
+    return ", ".join(notes)
+
+
+def message_side_by_side(old: list[dict], new: list[dict]) -> list[SideBySideRow]:
+    """Two chat templates compared message by message: for each message (matched by
+    `chat.message_diff`) a `message` row naming it on each side and what changed (added,
+    removed, its role, its text, its place), then its text side by side with the changed
+    words marked. A placeholder has no lines."""
+    rows: list[SideBySideRow] = []
+    for entry in chat.message_diff(old, new):
+        before, after = entry["before"], entry["after"]
+        rows.append(
+            SideBySideRow(
+                "message",
+                None,
+                _message_title(before, entry["index_before"]) if before else "",
+                None,
+                _message_title(after, entry["index_after"]) if after else "",
+                change=_message_change(entry),
+            )
+        )
+        old_text = "" if before is None or chat.is_placeholder(before) else before["content"]
+        new_text = "" if after is None or chat.is_placeholder(after) else after["content"]
+        rows.extend(side_by_side(old_text, new_text))
+    return rows
+
+
+def version_side_by_side(old, new) -> list[SideBySideRow]:
+    """Two versions (or drafts: anything with `type`, `content`, `messages`; None for "no
+    version") side by side: message by message when both are chat prompts (or one side is
+    missing), else their text line by line (a text prompt, or a change of type, compared as
+    what the author wrote)."""
+    kinds = {getattr(v, "type", "text") for v in (old, new) if v is not None}
+    if kinds == {"chat"}:
+        return message_side_by_side(
+            (old.messages or []) if old is not None else [],
+            (new.messages or []) if new is not None else [],
+        )
+    return side_by_side(_source(old), _source(new))
+
+
+def setting_changes(old, new) -> list[str]:
+    """What differs besides the text, one line each: the type ("type: text → chat") and
+    every model setting ("temperature: 0.2 → 0.7", "seed: — → 7"; `model_config`)."""
+    if old is None or new is None:
+        return []
+    lines = []
+    if getattr(old, "type", "text") != getattr(new, "type", "text"):
+        lines.append(f"type: {old.type} → {new.type}")
+    lines.extend(
+        model_config.describe_config_changes(
+            getattr(old, "config", None) or {}, getattr(new, "config", None) or {}
+        )
+    )
+    return lines
 
 
 def side_by_side(old: str, new: str) -> list[SideBySideRow]:
@@ -260,7 +353,7 @@ def promotion_preview(
                 else f"{len(failing)} validator{'s' if len(failing) > 1 else ''} failed."
             )
             details = [f"{c.type}: {c.message}" for c in failing]
-    rows = side_by_side(_source(current), _source(target))
+    rows = version_side_by_side(current, target)
     return PromotionPreview(
         label=label,
         kind=kind,
@@ -274,6 +367,7 @@ def promotion_preview(
         refusal=refusal,
         refusal_details=details,
         split=split,
+        setting_changes=setting_changes(current, target),
     )
 
 

@@ -587,7 +587,7 @@ def test_every_control_in_the_editor_has_an_accessible_name(
     page.locator("#var-type-vip").click()
     page.get_by_role("option", name="boolean").click()
     _save_version(page, "v1", 1)
-    for tab in ("preview", "variables", "validators", "history"):
+    for tab in ("preview", "variables", "validators", "model", "history"):
         page.locator(f"#tab-{tab}").click()
         assert editor_root.evaluate(UNNAMED_CONTROLS_JS) == [], tab
     page.locator("#publish-1").click()

@@ -3,7 +3,7 @@
 One module per part of the page: header (status, name, Use in code, versions, conflicts), promote (the dialog every
 label move goes through),
 code (the template column), and the side panel's tabs: preview, variables, validators,
-history. The browser-side guards (Ctrl/Cmd+S, leave warning, local backup) are
+model settings, history. The browser-side guards (Ctrl/Cmd+S, leave warning, local backup) are
 assets/editor.js.
 """
 
@@ -16,6 +16,7 @@ from promptrepo.components.template import template
 from promptrepo.pages.editor.code import editor_column
 from promptrepo.pages.editor.header import conflict_dialog, header
 from promptrepo.pages.editor.history import history_tab, view_version_dialog
+from promptrepo.pages.editor.model_settings import model_settings_tab
 from promptrepo.pages.editor.preview import preview_tab
 from promptrepo.pages.editor.promote import promote_dialog
 from promptrepo.pages.editor.split import split_dialog
@@ -49,12 +50,22 @@ def side_panel() -> rx.Component:
                 value="validators",
                 id="tab-validators",
             ),
+            rx.tabs.trigger(
+                "Model settings ",
+                rx.cond(
+                    DraftState.config_error,
+                    rx.badge("invalid", color_scheme="red", size="1"),
+                ),
+                value="model",
+                id="tab-model",
+            ),
             rx.tabs.trigger("History", value="history", id="tab-history"),
             flex_wrap="wrap",
         ),
         rx.tabs.content(preview_tab(), value="preview", padding_top="0.75rem"),
         rx.tabs.content(variables_tab(), value="variables", padding_top="0.75rem"),
         rx.tabs.content(validators_tab(), value="validators", padding_top="0.75rem"),
+        rx.tabs.content(model_settings_tab(), value="model", padding_top="0.75rem"),
         rx.tabs.content(history_tab(), value="history", padding_top="0.75rem"),
         value=EditorState.active_tab,
         on_change=EditorState.set_active_tab,

@@ -462,7 +462,9 @@ def compare_pane() -> rx.Component:
                     ),
                     rx.foreach(
                         HistoryState.diff_extra,
-                        lambda t: rx.text(t, size="1", color=rx.color("gray", 11)),
+                        lambda t: rx.text(
+                            t, size="1", color=rx.color("gray", 11), class_name="diff-extra"
+                        ),
                     ),
                     side_by_side_diff(
                         HistoryState.compare_rows,

@@ -12,19 +12,29 @@ from promptrepo.state.editor.promote import CheckRow, LabelMoveRow
 
 
 def side_by_side() -> rx.Component:
-    return side_by_side_diff(
-        PromoteState.promote_rows,
-        rx.cond(
-            PromoteState.promote_current > 0,
-            "Live now: v" + PromoteState.promote_current.to_string(),
-            "Live now: nothing",
+    return rx.vstack(
+        rx.foreach(
+            PromoteState.promote_settings,
+            lambda t: rx.text(
+                t, size="1", color=rx.color("gray", 11), class_name="promote-setting"
+            ),
         ),
-        rx.cond(
-            PromoteState.promote_target > 0,
-            "After: v" + PromoteState.promote_target.to_string(),
-            "After: nothing (label removed)",
+        side_by_side_diff(
+            PromoteState.promote_rows,
+            rx.cond(
+                PromoteState.promote_current > 0,
+                "Live now: v" + PromoteState.promote_current.to_string(),
+                "Live now: nothing",
+            ),
+            rx.cond(
+                PromoteState.promote_target > 0,
+                "After: v" + PromoteState.promote_target.to_string(),
+                "After: nothing (label removed)",
+            ),
+            "promote-diff",
         ),
-        "promote-diff",
+        spacing="1",
+        width="100%",
     )
 
 

@@ -1,5 +1,6 @@
 """A side-by-side diff: the old text on the left, the new on the right, line by line, with
-the words that changed highlighted (used by History's compare and the Promote dialog)."""
+the words that changed highlighted (used by History's compare and the Promote dialog). A
+chat prompt's diff is message by message: each message's heading, then its lines."""
 
 from __future__ import annotations
 
@@ -53,8 +54,46 @@ def _cell(row: SideBySideLine, side: str) -> rx.Component:
     )
 
 
+def _message_heading(row: SideBySideLine) -> rx.Component:
+    """A chat message's heading across both columns: where it was, where it is, and what
+    happened to it (added, removed, role changed, text changed…)."""
+    return rx.el.tr(
+        rx.el.td(
+            rx.hstack(
+                rx.el.span(row.old, class_name="message-old"),
+                rx.cond((row.old != "") & (row.new != "") & (row.old != row.new), "→", ""),
+                rx.cond(row.old != row.new, rx.el.span(row.new, class_name="message-new"), ""),
+                rx.badge(
+                    row.change,
+                    color_scheme=rx.match(
+                        row.change,
+                        ("unchanged", "gray"),
+                        ("added", "green"),
+                        ("removed", "red"),
+                        "amber",
+                    ),
+                    size="1",
+                    class_name="message-change",
+                ),
+                spacing="2",
+                align="center",
+            ),
+            col_span=2,
+            font_weight="600",
+            padding_top="0.5rem",
+            border_top=f"1px solid {rx.color('gray', 5)}",
+        ),
+        class_name="diff-message",
+        custom_attrs={"data-kind": "message", "data-change": row.change},
+    )
+
+
 def side_by_side_line(row: SideBySideLine) -> rx.Component:
-    return rx.el.tr(_cell(row, "old"), _cell(row, "new"), custom_attrs={"data-kind": row.kind})
+    return rx.cond(
+        row.kind == "message",
+        _message_heading(row),
+        rx.el.tr(_cell(row, "old"), _cell(row, "new"), custom_attrs={"data-kind": row.kind}),
+    )
 
 
 def side_by_side_diff(rows: rx.Var, old_title, new_title, id: str) -> rx.Component:

@@ -6,6 +6,7 @@ wire the UI.
     └── DraftState (draft.py)    working copy, preview and badges, autosave, conflicts
         ├── VariablesState       typed variable specs
         ├── ValidatorsState      the validator form; add, edit, delete
+        ├── ModelSettingsState   the model settings form (config)
         └── HistoryState         versions, labels, diffs
             └── PromoteState     the Promote dialog: every label move goes through it
                 └── SplitState   the Split traffic dialog and the served counts
@@ -14,6 +15,7 @@ wire the UI.
 from promptrepo.state.editor.base import EditorState, guarded
 from promptrepo.state.editor.draft import AUTOSAVE_DELAY_SECONDS, DraftState
 from promptrepo.state.editor.history import VERSIONS_PAGE_SIZE, HistoryState
+from promptrepo.state.editor.model_settings import ModelSettingsState
 from promptrepo.state.editor.promote import PromoteState
 from promptrepo.state.editor.rows import (
     DiffRow,
@@ -37,6 +39,7 @@ __all__ = [
     "HistoryState",
     "LabelEventRow",
     "LabelRow",
+    "ModelSettingsState",
     "PromoteState",
     "SplitState",
     "TagsState",

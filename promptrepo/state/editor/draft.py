@@ -19,7 +19,15 @@ import reflex as rx
 from sqlmodel import Session
 
 from promptrepo.db import act_as, session_scope
-from promptrepo.services import access, drafts, render_pool, templates, validators, versions
+from promptrepo.services import (
+    access,
+    drafts,
+    model_config,
+    render_pool,
+    templates,
+    validators,
+    versions,
+)
 from promptrepo.services import variables as variable_specs
 from promptrepo.services.changes import project_topic
 from promptrepo.services.errors import NotFound, ServiceError
@@ -78,6 +86,15 @@ class DraftState(EditorState):
     validator_rows: list[ValidatorRow] = []
     _validators: list[dict[str, Any]] = []
 
+    # model settings (edited by ModelSettingsState): the form as typed, and the last valid
+    # config, which is what gets saved; an invalid form keeps its text and says why
+    config_form: dict[str, str] = {}
+    config_error: str = ""
+    config_error_field: str = ""
+    # None: not loaded by this code (a tab whose state predates the field, after a rolling
+    # deploy); saves then leave the stored config alone instead of writing {} over it
+    _config: dict[str, Any] | None = None
+
     # conflict
     conflict_open: bool = False
     conflict_rows: list[DiffRow] = []
@@ -127,9 +144,18 @@ class DraftState(EditorState):
         self._dialect = prompt.template_dialect
         self._spec = dict(prompt.variables or {})
         self._detected = []
+        self._config = dict(prompt.config or {})
+        self.config_form = model_config.form_from_config(self._config)
+        self.config_error = ""
+        self.config_error_field = ""
         self.save_status = "saved"
         self.save_message = ""
         return self._recompute(force_rows=True)
+
+    def _config_to_save(self) -> dict[str, Any] | None:
+        """The config a save writes: a plain copy (not the state's proxy), or None to keep
+        the stored one."""
+        return None if self._config is None else copy.deepcopy(self._config)
 
     def _load_validators(self, session: Session, principal: Principal | None) -> None:
         rows = validators.list_validators(session, principal, self.editor_prompt_id)
@@ -298,6 +324,7 @@ class DraftState(EditorState):
                     content=self._content,
                     name=name or None,
                     variables=self._spec,
+                    config=self._config_to_save(),
                     force=force,
                 )
                 self._revision = prompt.revision
@@ -481,6 +508,7 @@ class DraftState(EditorState):
                     "content": self._content,
                     "name": self.name.strip() or None,
                     "variables": dict(self._spec),
+                    "config": self._config_to_save(),
                 }
                 self.save_status = "saving"
             outcome = await asyncio.to_thread(_save_draft_payload, payload)
@@ -577,6 +605,7 @@ def _save_draft_payload(payload: dict[str, Any]) -> tuple[str, Any]:
                 content=payload["content"],
                 name=payload["name"],
                 variables=payload["variables"],
+                config=payload["config"],
             )
         return "ok", prompt
     except drafts.DraftConflict as exc:

@@ -27,6 +27,31 @@ from promptrepo.state.editor.rows import (
 VERSIONS_PAGE_SIZE = 10
 
 
+def _diff_title(diff: versions.VersionDiff, *, chat_diff: bool) -> str:
+    """'Version 1 → 2: …' — lines added and removed, or for two chat prompts how many
+    messages changed, were added and were removed."""
+    head = f"Version {diff.from_version} → {diff.to_version}: "
+    if chat_diff:
+        counts = {"changed": 0, "added": 0, "removed": 0}
+        for entry in diff.messages:
+            if entry["change"] in counts:
+                counts[entry["change"]] += 1
+        moved = sum(
+            1
+            for e in diff.messages
+            if e["change"] == "same" and e["index_before"] != e["index_after"]
+        )
+        parts = [f"{n} message{'s' if n != 1 else ''} {what}" for what, n in counts.items() if n]
+        if moved:
+            parts.append(f"{moved} moved")
+        if not parts:
+            return f"Versions {diff.from_version} and {diff.to_version} have the same messages"
+        return head + ", ".join(parts)
+    if diff.content.identical:
+        return f"Versions {diff.from_version} and {diff.to_version} have the same text"
+    return head + f"+{diff.content.added} −{diff.content.removed} lines"
+
+
 class HistoryState(DraftState):
     version_rows: list[VersionRow] = []
     versions_total: int = 0
@@ -244,17 +269,13 @@ class HistoryState(DraftState):
             )
             old = versions.get_version(session, principal, self.editor_prompt_id, diff.from_version)
             new = versions.get_version(session, principal, self.editor_prompt_id, diff.to_version)
-        self.compare_rows = side_by_side_lines(releases.side_by_side(old.content, new.content))
+        self.compare_rows = side_by_side_lines(releases.version_side_by_side(old, new))
         self.compare_old, self.compare_new = old.version, new.version
-        self.diff_title = (
-            f"Version {diff.from_version} → {diff.to_version}: "
-            f"+{diff.content.added} −{diff.content.removed} lines"
-            if not diff.content.identical
-            else f"Versions {diff.from_version} and {diff.to_version} have the same text"
-        )
+        self.diff_title = _diff_title(diff, chat_diff=old.type == new.type == "chat")
         extra = [f"Variable {v['name']} {v['change']}" for v in diff.variables]
         if diff.validators_changed:
             extra.append("Validators changed")
+        extra.extend(releases.setting_changes(old, new))
         self.diff_extra = extra
         self.conflict_open = False
 

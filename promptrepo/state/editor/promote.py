@@ -45,6 +45,7 @@ class PromoteState(HistoryState):
     promote_current: int = 0  # 0: the label points nowhere yet
     promote_kind: str = ""
     promote_rows: list[SideBySideLine] = []
+    promote_settings: list[str] = []  # "temperature: 0.2 → 0.7", "type: text → chat"
     promote_checks: list[CheckRow] = []
     promote_checks_required: bool = False
     promote_placeholders: str = ""
@@ -106,6 +107,7 @@ class PromoteState(HistoryState):
         self.promote_current = preview.current_version or 0
         self.promote_target = preview.target_version or 0
         self.promote_rows = side_by_side_lines(preview.rows)
+        self.promote_settings = preview.setting_changes
         self.promote_checks = [CheckRow(c.type, c.passed, c.message) for c in preview.checks]
         self.promote_checks_required = preview.checks_required
         self.promote_placeholders = (

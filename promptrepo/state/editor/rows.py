@@ -83,13 +83,14 @@ class WordPart:
 
 @dataclasses.dataclass
 class SideBySideLine:
-    kind: str = "same"  # same | changed | removed | added
+    kind: str = "same"  # same | changed | removed | added | message (a chat message's heading)
     old_number: str = ""
     old: str = ""
     new_number: str = ""
     new: str = ""
     old_words: list[WordPart] = dataclasses.field(default_factory=list)
     new_words: list[WordPart] = dataclasses.field(default_factory=list)
+    change: str = ""  # a message heading: what happened to the message
 
 
 def side_by_side_lines(rows: list[releases.SideBySideRow]) -> list[SideBySideLine]:
@@ -102,6 +103,7 @@ def side_by_side_lines(rows: list[releases.SideBySideRow]) -> list[SideBySideLin
             new=row.new,
             old_words=[WordPart(text, changed) for text, changed in row.old_words],
             new_words=[WordPart(text, changed) for text, changed in row.new_words],
+            change=row.change,
         )
         for row in rows
     ]
