@@ -30,7 +30,7 @@ def answer_buttons() -> rx.Component:
 
 def invitation() -> rx.Component:
     return rx.vstack(
-        rx.heading("Join “", InviteState.project_name, "”", size="7", as_="h1"),
+        rx.heading("Join “", InviteState.project_name, "”", size="6", as_="h2"),
         rx.text(
             rx.text.strong(InviteState.invited_by),
             " invited ",
@@ -66,6 +66,7 @@ def invite_page() -> rx.Component:
             rx.cond(
                 InviteState.invite_loaded,
                 rx.vstack(
+                    rx.heading("Invitation", size="7", as_="h1"),
                     error_callout(InviteState.invite_error),
                     rx.cond(InviteState.project_name != "", invitation()),
                     rx.link("Your dashboard", href=routes.DASHBOARD, size="2"),

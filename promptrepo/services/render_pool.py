@@ -59,16 +59,17 @@ class WorkerFailed(Exception):
 
 @dataclass
 class Deadline:
-    """One time budget shared by several renders (e.g. every prompt of a project)."""
+    """One time budget shared by several renders (e.g. every prompt of a project). Its clock
+    starts with the first render sent to a worker: waiting for a renderer to start (its
+    process, on a busy machine) is not the template's time."""
 
     what: str
     seconds: float
     at: float = 0.0
 
-    def __post_init__(self) -> None:
-        self.at = self.at or time.monotonic() + self.seconds
-
     def remaining(self) -> float:
+        if not self.at:
+            self.at = time.monotonic() + self.seconds
         return self.at - time.monotonic()
 
 

@@ -38,6 +38,7 @@ OWNER_PAGES = [
     routes.PROMPT_PLAYGROUND,
     routes.PROJECT_WEBHOOKS,
     routes.PROJECT_ACTIVITY,
+    routes.INVITE,
 ]
 ADMIN_PAGES = [routes.ADMIN, routes.ADMIN_USERS, routes.ADMIN_ANALYTICS]
 # How wide the page is against the window, and the first elements that stick out on the right.
@@ -87,8 +88,10 @@ def world(app_server: AppServer) -> dict[str, str]:
 
 
 def url_of(route: str, world: dict[str, str]) -> str:
-    url = route.replace("[project_id]", world["project_id"]).replace(
-        "[prompt_id]", world["prompt_id"]
+    url = (
+        route.replace("[project_id]", world["project_id"])
+        .replace("[prompt_id]", world["prompt_id"])
+        .replace("[token]", "not-a-real-invitation")
     )
     return url + "?token=not-a-real-token" if route == routes.RESET_PASSWORD else url
 

@@ -22,12 +22,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, expect
 
 from promptrepo.db import build_engine, migrate
 from promptrepo.models import Prompt
 from tests.app_server import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     ROOT,
     app_env,
     copy_app,
@@ -118,9 +117,11 @@ http {{
 
 
 def test_typing_through_a_rolling_restart_loses_nothing(
-    tmp_path_factory: pytest.TempPathFactory, pg_app_database_url: str, redis_url: str
+    browser: Browser,
+    tmp_path_factory: pytest.TempPathFactory,
+    pg_app_database_url: str,
+    redis_url: str,
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
 
     workdir = tmp_path_factory.mktemp("fleet")
     copy_app(workdir)
@@ -188,54 +189,54 @@ def test_typing_through_a_rolling_restart_loses_nothing(
                 restarts.append(f"ready {port}")
                 trace.append(f"{time.monotonic():.1f} ready {port}")
 
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            context = browser.new_context()
-            context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": public}])
-            page = context.new_page()
-            trace: list[str] = []  # what the page saw, printed when the test fails
-            page.on("console", lambda m: trace.append(f"console {m.type}: {m.text[:200]}"))
+        # The session's browser (pytest-playwright): a second sync Playwright in the same
+        # process refuses to start while the first one's event loop runs.
+        context = browser.new_context()
+        context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": public}])
+        page = context.new_page()
+        trace: list[str] = []  # what the page saw, printed when the test fails
+        page.on("console", lambda m: trace.append(f"console {m.type}: {m.text[:200]}"))
 
-            def on_websocket(ws) -> None:
-                trace.append(f"{time.monotonic():.1f} websocket opened {ws.url[:80]}")
-                ws.on("close", lambda _: trace.append(f"{time.monotonic():.1f} websocket closed"))
+        def on_websocket(ws) -> None:
+            trace.append(f"{time.monotonic():.1f} websocket opened {ws.url[:80]}")
+            ws.on("close", lambda _: trace.append(f"{time.monotonic():.1f} websocket closed"))
 
-            page.on("websocket", on_websocket)
-            page.goto(f"{public}/projects/{project.id}/prompts/{prompt.id}")
-            editor = page.locator("#prompt-content")
-            expect(editor).to_be_visible(timeout=60_000)
-            editor.click()
+        page.on("websocket", on_websocket)
+        page.goto(f"{public}/projects/{project.id}/prompts/{prompt.id}")
+        editor = page.locator("#prompt-content")
+        expect(editor).to_be_visible(timeout=60_000)
+        editor.click()
 
-            roller = threading.Thread(target=roll)
-            roller.start()
-            typed = ""
-            # Type at a human rate until both servers were restarted, then a little more.
-            while roller.is_alive() or len(typed) < 40:
-                char = TYPED[len(typed) % len(TYPED)]
-                page.keyboard.type(char)
-                typed += char
-                time.sleep(0.12)
-            roller.join()
-            assert restarts == [f"{word} {p}" for p in ports for word in ("stopped", "ready")]
+        roller = threading.Thread(target=roll)
+        roller.start()
+        typed = ""
+        # Type at a human rate until both servers were restarted, then a little more.
+        while roller.is_alive() or len(typed) < 40:
+            char = TYPED[len(typed) % len(TYPED)]
+            page.keyboard.type(char)
+            typed += char
+            time.sleep(0.12)
+        roller.join()
+        assert restarts == [f"{word} {p}" for p in ports for word in ("stopped", "ready")]
 
-            saved = page.locator("#save-status")
-            try:
-                expect(saved).to_have_attribute("data-state", "saved", timeout=60_000)
-                page.wait_for_function(
-                    "t => window.__promptEditorView.state.doc.toString() === t",
-                    arg=typed,
-                    timeout=10_000,
-                )
-                expect(page.get_by_text("Cannot connect to server")).to_have_count(0)
-            except AssertionError:
-                with Session(engine) as s:
-                    stored = s.get(Prompt, prompt.id).content
-                print("\n".join(trace[-60:]))
-                print(f"restarts: {restarts}; typed {len(typed)} chars; saved {len(stored)}")
-                shown = page.evaluate("() => window.__promptEditorView.state.doc.toString()")
-                print(f"page shows {len(shown)} chars")
-                raise
-            browser.close()
+        saved = page.locator("#save-status")
+        try:
+            expect(saved).to_have_attribute("data-state", "saved", timeout=60_000)
+            page.wait_for_function(
+                "t => window.__promptEditorView.state.doc.toString() === t",
+                arg=typed,
+                timeout=10_000,
+            )
+            expect(page.get_by_text("Cannot connect to server")).to_have_count(0)
+        except AssertionError:
+            with Session(engine) as s:
+                stored = s.get(Prompt, prompt.id).content
+            print("\n".join(trace[-60:]))
+            print(f"restarts: {restarts}; typed {len(typed)} chars; saved {len(stored)}")
+            shown = page.evaluate("() => window.__promptEditorView.state.doc.toString()")
+            print(f"page shows {len(shown)} chars")
+            raise
+        context.close()
 
         with Session(engine) as s:
             draft = s.get(Prompt, prompt.id)
