@@ -37,6 +37,10 @@ class ThemePreferenceSync(rx.Fragment):
   // effects follow its children's) and resets the mode from localStorage: on a full page load
   // (every sign-in) the state can arrive before that first render.
   const timer = setTimeout(() => {{
+    // Saved here, not only by the provider's own effect: a sign-in's full page load may come
+    // before that effect runs, and the next page must not find the key applied but the
+    // mode not saved.
+    localStorage.setItem("theme", mode);
     localStorage.setItem("{APPLIED_KEY}", key);
     {set_color_mode!s}(mode);
   }}, 0);
