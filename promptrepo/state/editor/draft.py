@@ -44,7 +44,10 @@ from promptrepo.state.editor.rows import (
 from promptrepo.state.live import follow
 
 AUTOSAVE_DELAY_SECONDS = 0.8
-AUTOSAVE_STALE_SECONDS = 30.0
+# The autosave task notes the time at least every AUTOSAVE_DELAY_SECONDS (and around each
+# save); after this long without a note it is taken for dead (e.g. its server was stopped)
+# and the next keystroke starts another.
+AUTOSAVE_STALE_SECONDS = 5.0
 
 
 class DraftState(EditorState):
@@ -369,6 +372,9 @@ class DraftState(EditorState):
         if principal is None:
             return self.to_login()
         notice = None
+        # A (re)load may follow a reconnect to another server: an autosave task of the old
+        # connection may have died with its server, so the next keystroke starts a new one.
+        self._autosave_since = 0.0
         if self.can_write and self.editor_prompt_id and self.save_status in ("unsaved", "error"):
             # Opened another page before the autosave ran: save what was typed first.
             try:
