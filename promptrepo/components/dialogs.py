@@ -9,6 +9,7 @@ import reflex as rx
 
 def error_callout(message: rx.Var, **props: Any) -> rx.Component:
     """A red alert showing `message`, rendered only when it is not empty."""
+    props.setdefault("id", "form-error")
     return rx.cond(
         message != "",
         rx.callout.root(
@@ -16,7 +17,6 @@ def error_callout(message: rx.Var, **props: Any) -> rx.Component:
             rx.callout.text(message),
             color_scheme="red",
             role="alert",
-            id="form-error",
             **props,
         ),
     )

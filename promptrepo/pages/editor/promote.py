@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from promptrepo.components.dialogs import error_callout
 from promptrepo.pages.editor.side_by_side import side_by_side_diff
 from promptrepo.state.editor import PromoteState
 from promptrepo.state.editor.promote import CheckRow, LabelMoveRow
@@ -169,17 +170,7 @@ def promote_dialog() -> rx.Component:
                     placeholder="e.g. v4 fixes the tone; v5 broke JSON parsing",
                     width="100%",
                 ),
-                rx.cond(
-                    PromoteState.promote_error,
-                    rx.callout(
-                        PromoteState.promote_error,
-                        icon="circle-alert",
-                        color_scheme="red",
-                        role="alert",
-                        id="promote-error",
-                        width="100%",
-                    ),
-                ),
+                error_callout(PromoteState.promote_error, id="promote-error", width="100%"),
                 rx.hstack(
                     rx.dialog.close(
                         rx.button(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from promptrepo.components.dialogs import error_callout
 from promptrepo.pages.editor.promote import check_line, history_line
 from promptrepo.pages.editor.side_by_side import side_by_side_diff
 from promptrepo.state.editor import SplitState
@@ -210,17 +211,7 @@ def split_dialog() -> rx.Component:
                     placeholder="e.g. try v4's shorter answers on 10 % of users",
                     width="100%",
                 ),
-                rx.cond(
-                    SplitState.split_error,
-                    rx.callout(
-                        SplitState.split_error,
-                        icon="circle-alert",
-                        color_scheme="red",
-                        role="alert",
-                        id="split-error",
-                        width="100%",
-                    ),
-                ),
+                error_callout(SplitState.split_error, id="split-error", width="100%"),
                 rx.hstack(
                     rx.dialog.close(
                         rx.button("Cancel", variant="soft", color_scheme="gray", id="split-cancel")
