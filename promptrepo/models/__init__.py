@@ -2,6 +2,7 @@
 
 from promptrepo.models.audit import AuditLog
 from promptrepo.models.billing import Billing, StripeEvent
+from promptrepo.models.comments import Comment, CommentMention
 from promptrepo.models.common import utcnow
 from promptrepo.models.members import MEMBER_ROLES, ProjectInvite, ProjectMember
 from promptrepo.models.playground import (
@@ -28,6 +29,8 @@ __all__ = [
     "AuditLog",
     "AuthSession",
     "Billing",
+    "Comment",
+    "CommentMention",
     "Credential",
     "Identity",
     "LabelEvent",

@@ -27,6 +27,8 @@ from promptrepo.models import (
     ApiKey,
     AuditLog,
     AuthSession,
+    Comment,
+    CommentMention,
     Credential,
     Identity,
     LabelEvent,
@@ -87,6 +89,8 @@ BELONGS_TO_B = {
     "test_runs": f"prompt_id IN ({B_PROMPTS})",
     "project_members": f"project_id IN ({B_PROJECTS})",
     "project_invites": f"project_id IN ({B_PROJECTS})",
+    "comments": f"prompt_id IN ({B_PROMPTS})",
+    "comment_mentions": f"prompt_id IN ({B_PROMPTS})",
 }
 
 
@@ -157,6 +161,18 @@ def _seed_user(s: Session, name: str):
             expires_at=utcnow() + timedelta(days=1),
         )
     )
+    # comments (migration 0020): the friend's comment on version 1, mentioning B
+    s.flush()
+    comment = Comment(
+        prompt_id=prompt.id,
+        version_id=version.id,
+        version=1,
+        author_id=friend.user_id,
+        body=f"@{name} {name}'s secret",
+    )
+    s.add(comment)
+    s.flush()
+    s.add(CommentMention(comment_id=comment.id, prompt_id=prompt.id, user_id=uid, token="@b"))
     return user
 
 
