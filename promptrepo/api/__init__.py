@@ -13,6 +13,7 @@ from promptrepo.api import (
     auth,
     billing,
     browser_session,
+    comments,
     health,
     langfuse,
     me,
@@ -109,6 +110,7 @@ def create_api() -> FastAPI:
         public,
         webhooks,
         members,
+        comments,
     ):
         api.include_router(module.router)
     api.include_router(versions.router)

@@ -39,6 +39,7 @@ from sqlmodel import Session, SQLModel
 from promptrepo.services import (
     accounts,
     api_keys,
+    comments,
     members,
     playground,
     projects,
@@ -164,6 +165,9 @@ def build_world(session: Session) -> World:
     pending = members.invite(
         session, owner.principal, project.id, email=f"later-{SECRET}@example.com", role="viewer"
     )
+    comment = comments.add_comment(
+        session, owner.principal, prompt.id, version=1, body=f"Note {SECRET}"
+    )
     outsider_pk = _project_key(session, outsider.principal, "outsider")
     suspended_pk = _project_key(session, suspended.principal, "suspended")
     admin_pk = _project_key(session, admin_user, "admin")
@@ -214,6 +218,7 @@ def build_world(session: Session) -> World:
         "member_id": str(team["viewer"][0].principal.user_id),
         "invite_id": pending.id,
         "token": pending.link.rsplit("/", 1)[1],
+        "comment_id": comment.id,
     }
     assert ids["delivery_id"], "creating version 1 queued no webhook delivery"
     extra = {
@@ -422,6 +427,19 @@ API_OUTCOMES: dict[tuple[str, str], Op] = {
     ),
     ("POST", "/api/v1/invites/{token}/decline"): Op(
         outcome(401, 403, 403, 403, 401, 401, 403), why="sent to an address nobody here has"
+    ),
+    # --- comments (issue 16): the team's; authors edit and delete, editors/owner resolve
+    ("GET", "/api/v1/prompts/{prompt_id}/comments"): Op(OWNER_READ),
+    ("POST", "/api/v1/prompts/{prompt_id}/comments"): Op(
+        OWNER_CREATE, lambda w: {"version": 1, "body": "hello"}
+    ),
+    ("GET", "/api/v1/comments/{comment_id}"): Op(OWNER_READ),
+    ("PATCH", "/api/v1/comments/{comment_id}"): Op(OWNER_WRITE, lambda w: {"body": "edited"}),
+    ("DELETE", "/api/v1/comments/{comment_id}"): Op(OWNER_DELETE),
+    ("POST", "/api/v1/comments/{comment_id}/resolve"): Op(OWNER_WRITE),
+    ("GET", "/api/v1/me/mentions"): Op(SELF_READ, why="the caller's own mentions"),
+    ("POST", "/api/v1/me/mentions/read"): Op(
+        outcome(401, 204, 204, 403, 401, 401, 204), why="marks the caller's own mentions"
     ),
     # --- the Langfuse-compatible API: HTTP Basic with a project key. Names are resolved in
     # the key's own project, so another user's key meets its own project (and 404 for the

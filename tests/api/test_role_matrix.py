@@ -129,6 +129,16 @@ ROLE_API: dict[tuple[str, str], dict | None] = {
     ("GET", "/api/v1/invites/{token}"): roles(403, 403),  # addressed to someone else
     ("POST", "/api/v1/invites/{token}/accept"): roles(403, 403),
     ("POST", "/api/v1/invites/{token}/decline"): roles(403, 403),
+    # comments: any member writes; the owner's comment is the owner's to edit or delete;
+    # editors resolve any thread
+    ("GET", "/api/v1/prompts/{prompt_id}/comments"): READ,
+    ("POST", "/api/v1/prompts/{prompt_id}/comments"): roles(201, 201),
+    ("GET", "/api/v1/comments/{comment_id}"): READ,
+    ("PATCH", "/api/v1/comments/{comment_id}"): MANAGE,
+    ("DELETE", "/api/v1/comments/{comment_id}"): MANAGE,
+    ("POST", "/api/v1/comments/{comment_id}/resolve"): EDIT,
+    ("GET", "/api/v1/me/mentions"): SAME,
+    ("POST", "/api/v1/me/mentions/read"): SAME,
     # the Langfuse-compatible API with each member's project key on the owner's project
     ("GET", "/api/public/projects"): READ,
     ("GET", "/api/public/v2/prompts"): READ,
