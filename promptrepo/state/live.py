@@ -68,8 +68,11 @@ async def follow(
     refresh: Callable[[], Any],
     still_wanted: Callable[[], bool],
     heartbeat: float = HEARTBEAT_SECONDS,
+    every_beat: bool = False,
 ) -> None:
-    """Refresh `state` (under its lock) after messages on `topic`, while still wanted."""
+    """Refresh `state` (under its lock) after messages on `topic`, while still wanted;
+    with `every_beat` also on every heartbeat (presence: a heartbeat is also the moment to
+    notice who dropped out)."""
     queue: asyncio.Queue[dict] = asyncio.Queue()
 
     async def pump() -> None:
@@ -95,7 +98,7 @@ async def follow(
                     token = state.router.session.client_token
                     if not still_wanted() or not client_connected(token):
                         return
-                    if changed or pending:
+                    if changed or pending or every_beat:
                         pending = False
                         try:
                             result = refresh()

@@ -8,7 +8,14 @@ import reflex as rx
 from promptrepo import routes
 from promptrepo.components.forms import copy_button
 from promptrepo.pages.editor.diff import diff_view
-from promptrepo.state.editor import DraftState, EditorState, HistoryState, TagsState
+from promptrepo.state.editor import (
+    DraftState,
+    EditorState,
+    HistoryState,
+    PresenceState,
+    TagsState,
+)
+from promptrepo.state.editor.presence import PresentPerson
 
 
 def save_status() -> rx.Component:
@@ -91,6 +98,35 @@ def save_version_dialog() -> rx.Component:
     )
 
 
+def _present_person(person: PresentPerson) -> rx.Component:
+    return rx.hstack(
+        rx.avatar(fallback=person.initials, size="1", radius="full", color_scheme="indigo"),
+        rx.text(person.name, size="1", class_name="present-name"),
+        spacing="1",
+        align="center",
+        class_name="present-person",
+        custom_attrs={"data-user": person.user_id},
+        title=person.name,
+    )
+
+
+def presence_bar() -> rx.Component:
+    """Who else has this prompt open right now (nothing when nobody else does)."""
+    return rx.cond(
+        PresenceState.present_others,
+        rx.hstack(
+            rx.icon("eye", size=14, aria_hidden="true"),
+            rx.foreach(PresenceState.present_others, _present_person),
+            spacing="2",
+            align="center",
+            id="presence",
+            role="status",
+            aria_label=PresenceState.present_summary,
+            title=PresenceState.present_summary,
+        ),
+    )
+
+
 def header() -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -101,6 +137,7 @@ def header() -> rx.Component:
                 id="back-to-project",
             ),
             rx.spacer(),
+            presence_bar(),
             save_status(),
             rx.cond(
                 EditorState.can_write,

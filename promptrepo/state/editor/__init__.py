@@ -3,6 +3,7 @@ wire the UI.
 
     EditorState (base.py)        which prompt, who may write, the handler preamble
     ├── TagsState (tags.py)      the prompt's tags in the header
+    ├── PresenceState            who else has the prompt open (header avatars)
     └── DraftState (draft.py)    working copy, preview and badges, autosave, conflicts
         ├── VariablesState       typed variable specs
         ├── ValidatorsState      the validator form; add, edit, delete
@@ -16,6 +17,7 @@ from promptrepo.state.editor.base import EditorState, guarded
 from promptrepo.state.editor.draft import AUTOSAVE_DELAY_SECONDS, DraftState
 from promptrepo.state.editor.history import VERSIONS_PAGE_SIZE, HistoryState
 from promptrepo.state.editor.model_settings import ModelSettingsState
+from promptrepo.state.editor.presence import PresenceState
 from promptrepo.state.editor.promote import PromoteState
 from promptrepo.state.editor.rows import (
     DiffRow,
@@ -40,6 +42,7 @@ __all__ = [
     "LabelEventRow",
     "LabelRow",
     "ModelSettingsState",
+    "PresenceState",
     "PromoteState",
     "SplitState",
     "TagsState",

@@ -34,6 +34,7 @@ from promptrepo.services.errors import NotFound, ServiceError
 from promptrepo.services.principal import Principal
 from promptrepo.services.sessions import resolve_session
 from promptrepo.state.editor.base import EditorState, chain, guarded
+from promptrepo.state.editor.presence import PresenceState
 from promptrepo.state.editor.rows import (
     DiffRow,
     ValidatorRow,
@@ -417,7 +418,7 @@ class DraftState(EditorState):
             self.load_error = exc.message
             return notice
         self.loaded = True
-        return chain(notice, render, DraftState.watch)
+        return chain(notice, render, DraftState.watch, PresenceState.keep_presence)
 
     @rx.event(background=True, supersedes=True)
     async def watch(self):

@@ -1,0 +1,87 @@
+"""PresenceState: who else has this prompt open (services/presence.py), in the header.
+
+The editor's on_load starts `keep_presence`, a background task that heartbeats for this tab
+every few seconds and follows `presence:<prompt>` (state/live.follow), reloading the list on
+each join or leave and on every heartbeat (which is when an expired tab drops out). When the
+task ends (the tab navigates away, reloads, or its websocket is gone) it leaves at once; a tab
+that could not say goodbye expires after presence.TTL_SECONDS.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+
+import reflex as rx
+
+from promptrepo.db import session_scope
+from promptrepo.services import access, presence
+from promptrepo.services.errors import ServiceError
+from promptrepo.state.editor.base import EditorState
+from promptrepo.state.live import follow
+
+
+@dataclasses.dataclass
+class PresentPerson:
+    user_id: str = ""
+    name: str = ""
+    initials: str = ""
+
+
+class PresenceState(EditorState):
+    present_others: list[PresentPerson] = []
+
+    @rx.var
+    def present_summary(self) -> str:
+        names = [p.name for p in self.present_others]
+        if not names:
+            return ""
+        if len(names) == 1:
+            return f"{names[0]} also has this prompt open"
+        return f"{', '.join(names[:-1])} and {names[-1]} also have this prompt open"
+
+    def _show(self, prompt_id: str) -> None:
+        me = self.user_id
+        self.present_others = [
+            PresentPerson(user_id=p.user_id, name=p.name, initials=p.initials)
+            for p in presence.present(prompt_id)
+            if p.user_id != me
+        ]
+
+    @rx.event(background=True, supersedes=True)
+    async def keep_presence(self):
+        """Be present on the open prompt while this tab shows it; show who else is."""
+        async with self:
+            prompt_id = self.editor_prompt_id
+            principal = self.principal()
+            tab = self.router.session.client_token
+            self.present_others = []
+            if not prompt_id or principal is None:
+                return
+            try:  # only someone who may read the prompt appears on its list
+                with session_scope(acting_as=principal.user_id) as session:
+                    access.get_prompt(session, principal, prompt_id)
+            except ServiceError:
+                return
+            name = principal.name or principal.email.split("@")[0]
+            presence.heartbeat(prompt_id, tab=tab, user_id=principal.user_id, name=name)
+            self._show(prompt_id)
+
+        def beat() -> None:
+            presence.heartbeat(prompt_id, tab=tab, user_id=principal.user_id, name=name)
+            self._show(prompt_id)
+
+        try:
+            await follow(
+                self,
+                presence.topic(prompt_id),
+                refresh=beat,
+                still_wanted=lambda: (
+                    self.editor_prompt_id == prompt_id and self.route_ids()[1] == prompt_id
+                ),
+                heartbeat=presence.HEARTBEAT_SECONDS,
+                every_beat=True,
+            )
+        finally:
+            with contextlib.suppress(Exception):
+                presence.leave(prompt_id, tab=tab)
