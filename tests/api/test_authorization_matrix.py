@@ -685,6 +685,33 @@ HANDLER_OUTCOMES: dict[str, Handler] = {
     "ask_transfer": Handler(
         OWNER_CHANGES, PROJECT_PAGE, ("load", "open_team"), ("{member_id}", "Viewer"), ("confirm",)
     ),
+    # comments: a forged id meets the same service checks as the API (the owner's comment)
+    "toggle_resolved": Handler(
+        OWNER_CHANGES, EDITOR_PAGE, ("load_editor",), ("{comment_id}", True)
+    ),
+    "ask_delete_comment": Handler(
+        OWNER_CHANGES,
+        EDITOR_PAGE,
+        ("load_editor",),
+        ("{comment_id}",),
+        ("confirm_delete_comment",),
+    ),
+    "start_edit": Handler(
+        OWNER_VIEWS,
+        EDITOR_PAGE,
+        ("load_editor",),
+        ("{comment_id}",),
+        ("save_edit",),
+        why="edits only a comment of the caller's own shown in the tab; saved unchanged here",
+    ),
+    "start_reply": Handler(
+        OWNER_VIEWS,
+        EDITOR_PAGE,
+        ("load_editor",),
+        ("{comment_id}",),
+        ("post_reply",),
+        why="an empty reply is refused; the id is checked when a reply is posted",
+    ),
     "delete_webhook": Handler(OWNER_CHANGES, WEBHOOKS_PAGE, ("load",), ("{webhook_id}",)),
     "redeliver": Handler(OWNER_CHANGES, WEBHOOKS_PAGE, ("load",), ("{delivery_id}",)),
 }

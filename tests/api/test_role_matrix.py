@@ -255,6 +255,8 @@ MANAGED_HANDLERS = {
     "withdraw_invite": OWNER_ONLY,
     "ask_remove_member": OWNER_ONLY,
     "ask_transfer": OWNER_ONLY,
+    # the owner's comment: only its author deletes it (editors resolve: the derived EDITS)
+    "ask_delete_comment": OWNER_ONLY,
 }
 
 

@@ -14,6 +14,7 @@ import reflex as rx
 from promptrepo import routes
 from promptrepo.components.template import template
 from promptrepo.pages.editor.code import editor_column
+from promptrepo.pages.editor.comments import delete_comment_dialog, line_comment_dialog
 from promptrepo.pages.editor.header import conflict_dialog, header
 from promptrepo.pages.editor.history import history_tab, view_version_dialog
 from promptrepo.pages.editor.model_settings import model_settings_tab
@@ -88,6 +89,8 @@ def editor_body() -> rx.Component:
             align="start",
         ),
         view_version_dialog(),
+        line_comment_dialog(),
+        delete_comment_dialog(),
         promote_dialog(),
         split_dialog(),
         conflict_dialog(),

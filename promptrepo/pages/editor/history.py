@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
+from promptrepo.pages.editor.comments import comments_pane, line_actions
 from promptrepo.pages.editor.common import MONO
 from promptrepo.pages.editor.side_by_side import side_by_side_diff
 from promptrepo.pages.editor.split import served_pane
 from promptrepo.state.editor import (
+    CommentsState,
     EditorState,
     HistoryState,
     LabelEventRow,
@@ -55,6 +57,15 @@ def version_row(row: VersionRow) -> rx.Component:
                     variant="soft",
                     on_click=HistoryState.view_version(n),
                     id=f"view-{n}",
+                ),
+                rx.button(
+                    rx.icon("message-square", size=12),
+                    "Comments",
+                    size="1",
+                    variant=rx.cond(CommentsState.comment_version == n, "solid", "soft"),
+                    on_click=CommentsState.select_comment_version(n),
+                    aria_label="Comments on version " + n.to_string(),
+                    id=f"comments-{n}",
                 ),
                 rx.cond(
                     n > 1,
@@ -471,6 +482,7 @@ def compare_pane() -> rx.Component:
                         "v" + HistoryState.compare_old.to_string(),
                         "v" + HistoryState.compare_new.to_string(),
                         "diff-view",
+                        line_actions=line_actions,
                     ),
                     spacing="1",
                     width="100%",
@@ -533,6 +545,7 @@ def history_tab() -> rx.Component:
             width="100%",
             align="start",
         ),
+        comments_pane(),
         label_history(),
         spacing="3",
         width="100%",

@@ -4,6 +4,8 @@ chat prompt's diff is message by message: each message's heading, then its lines
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import reflex as rx
 
 from promptrepo.pages.editor.common import MONO
@@ -24,7 +26,10 @@ def _words(parts: rx.Var, side: str) -> rx.Component:
     return rx.foreach(parts, part)
 
 
-def _cell(row: SideBySideLine, side: str) -> rx.Component:
+LineActions = Callable[[SideBySideLine, str], rx.Component] | None
+
+
+def _cell(row: SideBySideLine, side: str, actions: LineActions = None) -> rx.Component:
     number, text, words = (
         (row.old_number, row.old, row.old_words)
         if side == "old"
@@ -33,6 +38,7 @@ def _cell(row: SideBySideLine, side: str) -> rx.Component:
     only = "removed" if side == "old" else "added"
     color = "red" if side == "old" else "green"
     return rx.el.td(
+        actions(row, side) if actions is not None else rx.fragment(),
         rx.el.span(
             number,
             color=rx.color("gray", 10),
@@ -88,15 +94,24 @@ def _message_heading(row: SideBySideLine) -> rx.Component:
     )
 
 
-def side_by_side_line(row: SideBySideLine) -> rx.Component:
+def side_by_side_line(row: SideBySideLine, actions: LineActions = None) -> rx.Component:
     return rx.cond(
         row.kind == "message",
         _message_heading(row),
-        rx.el.tr(_cell(row, "old"), _cell(row, "new"), custom_attrs={"data-kind": row.kind}),
+        rx.el.tr(
+            _cell(row, "old", actions),
+            _cell(row, "new", actions),
+            custom_attrs={"data-kind": row.kind},
+            # a line's own buttons (History's "comment on this line") show on hover
+            style={"&:hover .line-comment-add": {"opacity": "1"}},
+        ),
     )
 
 
-def side_by_side_diff(rows: rx.Var, old_title, new_title, id: str) -> rx.Component:
+def side_by_side_diff(
+    rows: rx.Var, old_title, new_title, id: str, line_actions: LineActions = None
+) -> rx.Component:
+    """The diff table; `line_actions(row, side)` adds controls before each line's number."""
     return rx.box(
         rx.el.table(
             rx.el.thead(
@@ -105,7 +120,7 @@ def side_by_side_diff(rows: rx.Var, old_title, new_title, id: str) -> rx.Compone
                     rx.el.th(new_title, text_align="left"),
                 )
             ),
-            rx.el.tbody(rx.foreach(rows, side_by_side_line)),
+            rx.el.tbody(rx.foreach(rows, lambda row: side_by_side_line(row, line_actions))),
             width="100%",
             style={"borderCollapse": "collapse", "tableLayout": "fixed"},
         ),

@@ -9,11 +9,13 @@ wire the UI.
         ├── ValidatorsState      the validator form; add, edit, delete
         ├── ModelSettingsState   the model settings form (config)
         └── HistoryState         versions, labels, diffs
+            ├── CommentsState    comment threads of a version and of the diff's lines
             └── PromoteState     the Promote dialog: every label move goes through it
                 └── SplitState   the Split traffic dialog and the served counts
 """
 
 from promptrepo.state.editor.base import EditorState, guarded
+from promptrepo.state.editor.comments import CommentsState
 from promptrepo.state.editor.draft import AUTOSAVE_DELAY_SECONDS, DraftState
 from promptrepo.state.editor.history import VERSIONS_PAGE_SIZE, HistoryState
 from promptrepo.state.editor.model_settings import ModelSettingsState
@@ -33,6 +35,7 @@ from promptrepo.state.editor.validators import ValidatorsState
 from promptrepo.state.editor.variables import VariablesState
 
 __all__ = [
+    "CommentsState",
     "AUTOSAVE_DELAY_SECONDS",
     "VERSIONS_PAGE_SIZE",
     "DiffRow",

@@ -364,6 +364,7 @@ class DraftState(EditorState):
     async def load_editor(self):
         """on_load: check access, then load the draft, validators and history."""
         # The pane substates subclass DraftState, so they are imported here, not at the top.
+        from promptrepo.state.editor.comments import CommentsState
         from promptrepo.state.editor.history import HistoryState
         from promptrepo.state.editor.tags import TagsState
         from promptrepo.state.editor.validators import ValidatorsState
@@ -390,6 +391,7 @@ class DraftState(EditorState):
                     f"Your last edits to “{self.name}” could not be saved: {self.save_message}"
                 )
         history = await self.get_state(HistoryState)
+        thread_pane = await self.get_state(CommentsState)
         validator_form = await self.get_state(ValidatorsState)
         tag_bar = await self.get_state(TagsState)
         tag_bar.show_tags([])
@@ -398,6 +400,8 @@ class DraftState(EditorState):
         self.load_error = ""
         self.conflict_open = False
         history.reset_view()
+        if str(self._loaded_prompt_id) != prompt_id:
+            thread_pane.comment_version = 0  # another prompt: its newest version's threads
         validator_form.vform_open = False
         self.variable_rows = []
         try:
@@ -414,6 +418,7 @@ class DraftState(EditorState):
                 render = self._apply_draft(prompt)
                 tag_bar.show_tags(prompt.tags)
                 history.load_history(session, principal)
+                thread_pane.load_comments_now(session, principal)
         except ServiceError as exc:
             self.load_error = exc.message
             return notice
@@ -438,6 +443,7 @@ class DraftState(EditorState):
         )
 
     async def _refresh_from_elsewhere(self) -> None:
+        from promptrepo.state.editor.comments import CommentsState
         from promptrepo.state.editor.history import HistoryState
         from promptrepo.state.editor.tags import TagsState
 
@@ -445,6 +451,7 @@ class DraftState(EditorState):
         if principal is None:
             return
         history = await self.get_state(HistoryState)
+        thread_pane = await self.get_state(CommentsState)
         tag_bar = await self.get_state(TagsState)
         with session_scope(acting_as=principal.user_id) as session:
             try:
@@ -454,6 +461,7 @@ class DraftState(EditorState):
                 return
             self._load_validators(session, principal)
             history.load_history(session, principal)
+            thread_pane.load_comments_now(session, principal)
             tag_bar.show_tags(prompt.tags)
             if prompt.revision > self._revision:
                 self._take_newer_draft(prompt)

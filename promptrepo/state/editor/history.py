@@ -278,6 +278,9 @@ class HistoryState(DraftState):
         extra.extend(releases.setting_changes(old, new))
         self.diff_extra = extra
         self.conflict_open = False
+        from promptrepo.state.editor.comments import CommentsState  # a substate of this one
+
+        return CommentsState.load_comments  # the new diff's line markers
 
     @rx.event
     def compare_with_previous(self, number: int):

@@ -91,6 +91,8 @@ class SideBySideLine:
     old_words: list[WordPart] = dataclasses.field(default_factory=list)
     new_words: list[WordPart] = dataclasses.field(default_factory=list)
     change: str = ""  # a message heading: what happened to the message
+    old_comments: int = 0  # comment threads on this line (History's compare only)
+    new_comments: int = 0
 
 
 def side_by_side_lines(rows: list[releases.SideBySideRow]) -> list[SideBySideLine]:
