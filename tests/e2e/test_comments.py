@@ -122,6 +122,35 @@ def test_presence_shows_who_else_has_the_prompt_open(
     expect(viewer_page.locator("#presence")).to_contain_text("Olive Owner", timeout=5_000)
     expect(viewer_page.locator("#presence .rt-AvatarFallback")).to_have_text("OO")
 
+    # Reloads neither pile up followers nor lose the viewer.
+    for _ in range(2):
+        viewer_page.reload()
+        expect(viewer_page.locator("#prompt-name")).to_have_value("Greeting")
+    if app_server.redis_url:
+        _wait_for_subscribers(app_server, editor_url, 2)
+    expect(owner_page.locator("#presence")).to_contain_text("Vera Viewer", timeout=10_000)
+
     # The viewer closes the tab: gone from the owner's header within the expiry (~25 s).
     viewer_page.context.close()
     expect(owner_page.locator("#presence")).to_have_count(0, timeout=30_000)
+    if app_server.redis_url:
+        _wait_for_subscribers(app_server, editor_url, 1)
+
+
+def _wait_for_subscribers(app_server: AppServer, editor_url: str, expected: int) -> None:
+    """Followers of the prompt's presence topic (one per open editor tab)."""
+    import time
+
+    import redis
+
+    from promptrepo.services.events import CHANNEL_PREFIX
+
+    channel = f"{CHANNEL_PREFIX}presence:{editor_url.rsplit('/', 1)[1]}"
+    client = redis.Redis.from_url(app_server.redis_url)
+    try:
+        deadline = time.monotonic() + 15
+        while (count := dict(client.pubsub_numsub(channel))[channel.encode()]) != expected:
+            assert time.monotonic() < deadline, f"{count} presence followers, not {expected}"
+            time.sleep(0.2)
+    finally:
+        client.close()

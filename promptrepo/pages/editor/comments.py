@@ -14,11 +14,12 @@ from promptrepo.state.editor.rows import SideBySideLine
 # --------------------------------------------------------------------------- the diff's lines
 def line_actions(row: SideBySideLine, side: str) -> rx.Component:
     """Before a diff line's number: its open threads (a click shows them) and a button to
-    comment on the line, shown on hover and on keyboard focus."""
+    comment on the line, shown on hover and on keyboard focus. Not for chat prompts, whose
+    diff numbers lines per message (a line number alone would not say which message)."""
     number = row.old_number if side == "old" else row.new_number
     count = row.old_comments if side == "old" else row.new_comments
     return rx.cond(
-        number != "",
+        (number != "") & ~HistoryState.compare_is_chat,
         rx.el.span(
             rx.cond(
                 count > 0,

@@ -168,7 +168,7 @@ class CommentsState(HistoryState):
 
     def _line_key(self, info: comments.CommentInfo) -> str:
         """`old:N`/`new:N` when the thread is on a line of the diff shown now."""
-        if info.anchor_line is None:
+        if info.anchor_line is None or self.compare_is_chat:
             return ""
         if info.anchor_side == "old":
             pair = (info.version, info.anchor_other)

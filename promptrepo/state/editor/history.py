@@ -75,6 +75,7 @@ class HistoryState(DraftState):
     compare_rows: list[SideBySideLine] = []
     compare_old: int = 0
     compare_new: int = 0
+    compare_is_chat: bool = False  # message by message: line numbers restart per message
     diff_title: str = ""
     diff_extra: list[str] = []
     label_name_input: str = ""
@@ -271,6 +272,7 @@ class HistoryState(DraftState):
             new = versions.get_version(session, principal, self.editor_prompt_id, diff.to_version)
         self.compare_rows = side_by_side_lines(releases.version_side_by_side(old, new))
         self.compare_old, self.compare_new = old.version, new.version
+        self.compare_is_chat = old.type == new.type == "chat"
         self.diff_title = _diff_title(diff, chat_diff=old.type == new.type == "chat")
         extra = [f"Variable {v['name']} {v['change']}" for v in diff.variables]
         if diff.validators_changed:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import uuid
 
 import reflex as rx
 
@@ -54,7 +55,8 @@ class PresenceState(EditorState):
         async with self:
             prompt_id = self.editor_prompt_id
             principal = self.principal()
-            tab = self.router.session.client_token
+            # one entry per page load: a reload's late goodbye must not remove its successor
+            tab = f"{self.router.session.client_token}:{uuid.uuid4().hex[:8]}"
             self.present_others = []
             if not prompt_id or principal is None:
                 return
