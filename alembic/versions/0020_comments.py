@@ -11,7 +11,9 @@ Row-level security (PostgreSQL): comments are the team's conversation, so any ro
 project reads them (not the public readers of a public project); anyone with a role writes
 their own (author = the acting user); the author edits the body and deletes; owner, editors
 and the author may set the resolved columns (services/comments.py decides who may resolve
-which: editors and the owner any thread). Mentions are read by the team and by the person
+which: editors and the owner any thread). One UPDATE policy covers every granted column, so a
+trigger (`app_comment_author_edits`) keeps the body and its edit time the author's alone when
+the app role writes. Mentions are read by the team and by the person
 mentioned; the person mentioned marks them read.
 
 Revision ID: 0020
@@ -23,7 +25,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from alembic import op
-from promptrepo.db_policies import secure_table
+from promptrepo.db_policies import APP_ROLE, secure_table
 
 revision: str = "0020"
 down_revision: str | None = "0018"
@@ -32,6 +34,16 @@ depends_on: str | Sequence[str] | None = None
 
 TEAM = "app_project_role(app_prompt_project(prompt_id)) IS NOT NULL"
 EDITORS = "app_can_edit_project(app_prompt_project(prompt_id))"
+AS_APP = f"(session_user = '{APP_ROLE}' OR current_setting('role') = '{APP_ROLE}')"
+AUTHOR_EDITS = f"""CREATE OR REPLACE FUNCTION app_comment_author_edits() RETURNS trigger
+   LANGUAGE plpgsql SET search_path = public AS
+   $$ BEGIN
+        IF (NEW.body IS DISTINCT FROM OLD.body OR NEW.edited_at IS DISTINCT FROM OLD.edited_at)
+           AND OLD.author_id IS DISTINCT FROM app_user_id() AND {AS_APP} THEN
+          RAISE EXCEPTION 'only its author can edit a comment' USING ERRCODE = '42501';
+        END IF;
+        RETURN NEW;
+      END $$"""
 
 
 def upgrade() -> None:
@@ -141,6 +153,12 @@ def upgrade() -> None:
             "DELETE": f"author_id = app_user_id() AND {TEAM}",
         },
     )
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(AUTHOR_EDITS)
+        op.execute(
+            "CREATE TRIGGER comments_author_edits BEFORE UPDATE ON comments "
+            "FOR EACH ROW EXECUTE FUNCTION app_comment_author_edits()"
+        )
     secure_table(
         op,
         "comment_mentions",
@@ -159,3 +177,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("comment_mentions")
     op.drop_table("comments")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS app_comment_author_edits()")

@@ -92,6 +92,15 @@ def test_the_team_comments_mentions_and_resolves_under_rls(team) -> None:
             "(SELECT user_id FROM projects LIMIT 1), 'forged', now() FROM comments LIMIT 1",
         ):
             assert _changed(s, sql, params) == 0, sql
+    with acting(app, editor) as s:  # editors resolve any thread, but edit only their own
+        params = {"id": made.id}
+        assert _changed(s, "UPDATE comments SET resolved_at = NULL WHERE id = :id", params) == 1
+        for sql in (
+            "UPDATE comments SET body = 'rewritten' WHERE id = :id",
+            "UPDATE comments SET edited_at = now() WHERE id = :id",
+            "DELETE FROM comments WHERE id = :id",
+        ):
+            assert _changed(s, sql, params) == 0, sql
     with acting(app, outsider) as s:
         for table in ("comments", "comment_mentions"):
             assert s.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 0, table
