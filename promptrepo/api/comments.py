@@ -24,7 +24,9 @@ def list_comments(
     prompt_id: uuid.UUID,
     session: SessionDep,
     principal: CurrentPrincipal,
-    version: int | None = Query(default=None, ge=1, description="One version's threads only."),
+    version: int | None = Query(
+        default=None, ge=1, le=2**31 - 1, description="One version's threads only."
+    ),
     status_: Literal["all", "open", "resolved"] = Query(default="all", alias="status"),
 ):
     """The prompt's threads with their replies, oldest first, for the project's team (a

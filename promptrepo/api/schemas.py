@@ -483,16 +483,21 @@ class CommentIn(StrictInput):
     """A comment on a version, on one of its lines in a diff, or a reply to a thread."""
 
     version: int | None = Field(
-        default=None, ge=1, description="The version commented on (a reply takes its thread's)."
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="The version commented on (a reply takes its thread's).",
     )
     body: str = Field(max_length=20_000, description="Plain text; `@handle` mentions a member.")
     parent_id: uuid.UUID | None = Field(default=None, description="The thread replied to.")
-    anchor_other: int | None = Field(default=None, ge=1, description="The diff's other version.")
+    anchor_other: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="The diff's other version."
+    )
     anchor_side: Literal["old", "new"] | None = Field(
         default=None, description="The diff column the line is in."
     )
     anchor_line: int | None = Field(
-        default=None, ge=1, description="The line's number in this version."
+        default=None, ge=1, le=2**31 - 1, description="The line's number in this version."
     )
 
 

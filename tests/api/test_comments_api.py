@@ -94,3 +94,46 @@ def test_bad_input_and_other_peoples_comments(api: TestClient, team) -> None:
     assert [r["body"] for r in thread["replies"]] == ["ok"]
     assert api.delete(f"/api/v1/comments/{cid}", headers=viewer.headers).status_code == 204
     assert api.get(url, headers=viewer.headers).json()["total"] == 0
+
+
+def test_no_comment_input_causes_a_server_error(api: TestClient, team) -> None:
+    """Arbitrary bodies, anchors and ids (huge numbers, NULs, odd Unicode) get 4xx, never 5xx."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    owner, _, viewer, _, prompt_id = team
+    made = api.post(
+        f"/api/v1/prompts/{prompt_id}/comments",
+        headers=viewer.headers,
+        json={"version": 1, "body": "seed"},
+    ).json()
+    numbers = st.one_of(st.none(), st.integers(-(2**40), 2**40), st.text(max_size=5))
+    payload = st.fixed_dictionaries(
+        {},
+        optional={
+            "version": numbers,
+            "body": st.one_of(st.text(max_size=300), st.integers()),
+            "parent_id": st.one_of(st.just(made["id"]), st.uuids().map(str), st.text(max_size=8)),
+            "anchor_other": numbers,
+            "anchor_side": st.sampled_from(["old", "new", "left", ""]),
+            "anchor_line": numbers,
+        },
+    )
+
+    @given(body=payload, edit=st.text(max_size=300), status=st.text(max_size=10))
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    def fuzz(body, edit, status) -> None:
+        for response in (
+            api.post(f"/api/v1/prompts/{prompt_id}/comments", headers=viewer.headers, json=body),
+            api.patch(
+                f"/api/v1/comments/{made['id']}", headers=viewer.headers, json={"body": edit}
+            ),
+            api.get(
+                f"/api/v1/prompts/{prompt_id}/comments",
+                headers=owner.headers,
+                params={"status": status, "version": body.get("version") or 1},
+            ),
+        ):
+            assert response.status_code < 500, (body, response.text)
+
+    fuzz()
