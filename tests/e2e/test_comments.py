@@ -74,6 +74,7 @@ def test_a_line_comment_with_a_mention_reaches_the_owner_who_resolves_it(
     expect(body).to_have_count(0)
     marker = viewer_page.get_by_role("button", name="Show the comments on line 1 (new)")
     expect(marker).to_contain_text("1")
+    expect(marker).to_have_class(re.compile(r"\bopen\b"))
     thread = viewer_page.locator("#comment-threads .comment-thread")
     expect(thread).to_have_count(1)
     expect(thread.locator(".comment-body")).to_contain_text("<b>not bold</b>")  # text, not HTML
@@ -90,6 +91,7 @@ def test_a_line_comment_with_a_mention_reaches_the_owner_who_resolves_it(
 
     # The viewer sees it resolved too; filtering by open leaves nothing.
     expect(thread).to_contain_text("Resolved by Olive Owner", timeout=15_000)
+    expect(marker).not_to_have_class(re.compile(r"\bopen\b"))  # still marked, as resolved
     viewer_page.locator("#comment-filter").click()
     viewer_page.get_by_role("option", name="Open").click()
     expect(viewer_page.locator("#no-comments")).to_contain_text("No threads match")

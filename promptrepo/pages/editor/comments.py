@@ -18,6 +18,7 @@ def line_actions(row: SideBySideLine, side: str) -> rx.Component:
     diff numbers lines per message (a line number alone would not say which message)."""
     number = row.old_number if side == "old" else row.new_number
     count = row.old_comments if side == "old" else row.new_comments
+    still_open = row.old_open if side == "old" else row.new_open
     return rx.cond(
         (number != "") & ~HistoryState.compare_is_chat,
         rx.el.span(
@@ -29,7 +30,9 @@ def line_actions(row: SideBySideLine, side: str) -> rx.Component:
                     on_click=CommentsState.show_line_threads(side, number),
                     aria_label="Show the comments on line " + number + f" ({side})",
                     title="Show the comments on this line",
-                    class_name="line-comment-marker",
+                    class_name=rx.cond(
+                        still_open, "line-comment-marker open", "line-comment-marker"
+                    ),
                     style={
                         "display": "inline-flex",
                         "alignItems": "center",
@@ -39,8 +42,10 @@ def line_actions(row: SideBySideLine, side: str) -> rx.Component:
                         "borderRadius": "4px",
                         "border": "none",
                         "cursor": "pointer",
-                        "background": rx.color("amber", 5),
-                        "color": rx.color("amber", 12),
+                        "background": rx.cond(
+                            still_open, rx.color("amber", 5), rx.color("gray", 4)
+                        ),
+                        "color": rx.cond(still_open, rx.color("amber", 12), rx.color("gray", 11)),
                     },
                 ),
             ),

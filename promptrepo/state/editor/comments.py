@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from promptrepo.formatting import count_of, format_timestamp
 from promptrepo.services import comments
-from promptrepo.services.errors import ServiceError
+from promptrepo.services.errors import NotAuthenticated, ServiceError
 from promptrepo.services.principal import Principal
 from promptrepo.state.editor.base import guarded
 from promptrepo.state.editor.history import HistoryState
@@ -180,58 +180,68 @@ class CommentsState(HistoryState):
 
     def _mark_lines(self, threads: list[comments.CommentInfo]) -> None:
         marks: dict[str, int] = {}
+        still_open: set[str] = set()
         for info in threads:
             key = self._line_key(info)
-            if key and info.resolved_at is None:
+            if key:
                 marks[key] = marks.get(key, 0) + 1
+                if info.resolved_at is None:
+                    still_open.add(key)
         rows = list(self.compare_rows)
         for row in rows:
-            row.old_comments = marks.get(f"old:{row.old_number}", 0) if row.old_number else 0
-            row.new_comments = marks.get(f"new:{row.new_number}", 0) if row.new_number else 0
+            old, new = f"old:{row.old_number}", f"new:{row.new_number}"
+            row.old_comments = marks.get(old, 0) if row.old_number else 0
+            row.new_comments = marks.get(new, 0) if row.new_number else 0
+            row.old_open = old in still_open
+            row.new_open = new in still_open
         self.compare_rows = rows
 
-    @rx.event
-    @guarded
-    def load_comments(self):
+    def _reload(self):
+        """Show the loading state, then the threads (a generator: the spinner reaches the
+        page before the database is asked)."""
         self.comments_loading = True
+        yield
         try:
             with self.acting() as (session, principal):
                 self.load_comments_now(session, principal)
+        except NotAuthenticated:
+            yield self.to_login()
+        except ServiceError as exc:
+            yield rx.toast.error(exc.message)
         finally:
             self.comments_loading = False
 
     @rx.event
-    @guarded
+    def load_comments(self):
+        yield from self._reload()
+
+    @rx.event
     def select_comment_version(self, number: int):
-        self.comment_version = int(number)
+        try:
+            self.comment_version = int(number)
+        except (TypeError, ValueError):
+            return
         self.comment_line = ""
         self.comment_error = ""
-        with self.acting() as (session, principal):
-            self.load_comments_now(session, principal)
+        yield from self._reload()
 
     @rx.event
-    @guarded
     def set_comment_filter(self, value: str):
         self.comment_filter = value if value in ("all", "open", "resolved") else "all"
-        with self.acting() as (session, principal):
-            self.load_comments_now(session, principal)
+        yield from self._reload()
 
     @rx.event
-    @guarded
     def show_line_threads(self, side: str, number: str):
         """A diff marker was clicked: show that line's threads (of the diff's version)."""
         self.comment_version = self.compare_old if side == "old" else self.compare_new
         self.comment_line = f"{side}:{number}"
         self.comment_filter = "all"
-        with self.acting() as (session, principal):
-            self.load_comments_now(session, principal)
+        yield from self._reload()
 
     @rx.event
-    @guarded
     def clear_line_filter(self):
         self.comment_line = ""
-        with self.acting() as (session, principal):
-            self.load_comments_now(session, principal)
+        yield from self._reload()
 
     # ------------------------------------------------------------------ writing
     @rx.event

@@ -93,6 +93,8 @@ class SideBySideLine:
     change: str = ""  # a message heading: what happened to the message
     old_comments: int = 0  # comment threads on this line (History's compare only)
     new_comments: int = 0
+    old_open: bool = False  # some of them still open
+    new_open: bool = False
 
 
 def side_by_side_lines(rows: list[releases.SideBySideRow]) -> list[SideBySideLine]:
