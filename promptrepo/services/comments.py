@@ -457,14 +457,12 @@ def add_comment(
         if parent.parent_id is not None:  # a reply to a reply joins the same thread
             parent = session.get(Comment, parent.parent_id)
         assert parent is not None
-        version = parent.version
-        anchor_other, anchor_side, anchor_line = (
-            parent.anchor_other,
-            parent.anchor_side,
-            parent.anchor_line,
-        )
-    row = _version(session, prompt.id, version)
-    other, side, line = _check_anchor(session, row, anchor_other, anchor_side, anchor_line)
+    if parent is not None:  # the thread's place, even if its diff's other version is gone
+        row = _version(session, prompt.id, parent.version)
+        other, side, line = parent.anchor_other, parent.anchor_side, parent.anchor_line
+    else:
+        row = _version(session, prompt.id, version)
+        other, side, line = _check_anchor(session, row, anchor_other, anchor_side, anchor_line)
     comment = Comment(
         prompt_id=prompt.id,
         version_id=row.id,

@@ -246,3 +246,19 @@ def test_a_read_only_key_reads_but_does_not_write(session: Session, team) -> Non
     assert comments.list_comments(session, read_only, prompt.id).total == 1
     with pytest.raises(PermissionDenied):
         comments.add_comment(session, read_only, prompt.id, version=1, body="y")
+
+
+def test_a_thread_outlives_the_other_version_of_its_diff(session: Session, team) -> None:
+    owner, editor, viewer, _, _, prompt = team
+    session.get(Prompt, prompt.id).content = "Hello\nthere"
+    versions.create_version(session, owner, prompt.id, commit_message="two")
+    thread = comments.add_comment(
+        session, viewer, prompt.id, version=1, body="old line", anchor_other=2,
+        anchor_side="old", anchor_line=1,
+    )  # fmt: skip
+    versions.delete_version(session, owner, prompt.id, 2)
+    session.commit()
+    reply = comments.add_comment(
+        session, editor, prompt.id, version=None, body="still here", parent_id=thread.id
+    )
+    assert (reply.version, reply.anchor_other, reply.anchor_line) == (1, 2, 1)
