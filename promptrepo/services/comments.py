@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from promptrepo import db
@@ -596,9 +595,3 @@ def mark_mentions_read(session: Session, principal: Principal | None) -> int:
         session.add(row)
     session.flush()
     return len(rows)
-
-
-def count_comments(session: Session, prompt_id: uuid.UUID) -> int:
-    return session.exec(
-        select(func.count()).select_from(Comment).where(Comment.prompt_id == prompt_id)
-    ).one()
