@@ -453,7 +453,7 @@ def remove_member(
         project.id,
         member=str(member.user_id),
     )
-    project_changed(session, project, kind="members", touch=False)
+    project_changed(session, project, kind="members", touch=False, also=(member.user_id,))
 
 
 def leave_project(
@@ -468,7 +468,7 @@ def leave_project(
     session.delete(member)
     session.flush()
     audit.record(session, principal.user_id, "member.leave", "project", project.id)
-    project_changed(session, project, kind="members", touch=False)
+    project_changed(session, project, kind="members", touch=False, also=(principal.user_id,))
 
 
 def transfer_ownership(
