@@ -305,11 +305,12 @@ API_OUTCOMES: dict[tuple[str, str], Op] = {
     ),
     ("POST", "/api/v1/projects/{project_id}/render"): Op(OWNER_READ, lambda w: {}),
     ("GET", "/api/v1/projects/{project_id}/activity"): Op(
-        OWNER_READ, why="the owner only, public project or not (an activity log is private)"
+        OWNER_READ,
+        why="the team only (owner and members), public project or not (an activity log is private)",
     ),
     ("GET", "/api/v1/projects/{project_id}/activity.csv"): Op(
         outcome(401, 402, 404, 402, 401, 401, 404),
-        why="the owner only; the owner here is on the Free plan, and the export is Enterprise's",
+        why="the team only; the owner here is on the Free plan, and the export is Enterprise's",
     ),
     ("GET", "/api/v1/projects/{project_id}/segments"): Op(OWNER_READ),
     ("POST", "/api/v1/projects/{project_id}/segments"): Op(OWNER_CREATE, lambda w: {"name": "S2"}),

@@ -71,9 +71,10 @@ ROLE_API: dict[tuple[str, str], dict | None] = {
     ("DELETE", "/api/v1/projects/{project_id}"): MANAGE,
     ("POST", "/api/v1/projects/{project_id}/fork"): MANAGE,  # private: never copied out
     ("POST", "/api/v1/projects/{project_id}/render"): READ,
-    # the activity log is the owner's alone (services/activity.py), members included
-    ("GET", "/api/v1/projects/{project_id}/activity"): roles(404, 404),
-    ("GET", "/api/v1/projects/{project_id}/activity.csv"): roles(404, 404),
+    # the team reads the activity log (services/activity.py); the export is the owner's
+    # plan's (Enterprise), so on this owner's plan members get 402 like the owner
+    ("GET", "/api/v1/projects/{project_id}/activity"): READ,
+    ("GET", "/api/v1/projects/{project_id}/activity.csv"): roles(402, 402),
     ("GET", "/api/v1/projects/{project_id}/segments"): READ,
     ("POST", "/api/v1/projects/{project_id}/segments"): CREATE,
     ("PATCH", "/api/v1/segments/{segment_id}"): EDIT,
