@@ -379,13 +379,19 @@ def promote(
     to_version: int | None,
     *,
     reason: str = "",
+    reviewed: bool = False,
 ) -> versions.LabelInfo | None:
     """Move `label` to `to_version`, or remove it when `to_version` is None, recording the
-    move with `reason`. Publishing is refused (ValidationFailed) only by failing checks."""
-    prompt, _ = access.get_prompt(session, principal, prompt_id, write=True)
+    move with `reason`. Publishing is refused (ValidationFailed) only by failing checks, and
+    (ReviewRequired) when the label needs review and this is not an approved proposal
+    (`reviewed`, services/reviews.py)."""
+    prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
     label = versions.check_label_name(label)
+    versions.refuse_unreviewed(project, prompt.id, label, reviewed)
     if to_version is None:
-        versions.remove_label(session, principal, prompt.id, label, reason=reason)
+        versions.remove_label(
+            session, principal, prompt.id, label, reason=reason, reviewed=reviewed
+        )
         return None
     current = _current(session, prompt.id, label)
     if (
@@ -401,5 +407,12 @@ def promote(
     if label == PRODUCTION_LABEL and current is not None and int(to_version) < current.version:
         action = "version.rolled_back"
     return versions.set_label(
-        session, principal, prompt.id, label, to_version, action=action, reason=reason
+        session,
+        principal,
+        prompt.id,
+        label,
+        to_version,
+        action=action,
+        reason=reason,
+        reviewed=reviewed,
     )
