@@ -37,7 +37,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 from promptrepo.models import ReleaseProposal
-
 from promptrepo.services import (
     accounts,
     api_keys,
