@@ -121,6 +121,8 @@ class PromotionPreview:
     split: str = ""  # the traffic split live now ("v3 90% / v4 10%"), which the move ends
     # what else changes besides the text: "temperature: 0.2 → 0.7", "type: text → chat"
     setting_changes: list[str] = field(default_factory=list)
+    # the project releases this label only through an approved proposal (services/reviews.py)
+    needs_review: bool = False
 
     @property
     def allowed(self) -> bool:
@@ -310,7 +312,7 @@ def promotion_preview(
 ) -> PromotionPreview:
     """What moving `label` to `to_version` (None: removing it) would do, and whether it is
     allowed (see the module docstring). Readers may look; only the owner may promote."""
-    prompt, _ = access.get_prompt(session, principal, prompt_id)
+    prompt, project = access.get_prompt(session, principal, prompt_id)
     label = versions.check_label_name(label)
     current = _current(session, prompt.id, label)
     target = versions.version_row(session, prompt.id, to_version) if to_version else None
@@ -368,6 +370,7 @@ def promotion_preview(
         refusal_details=details,
         split=split,
         setting_changes=setting_changes(current, target),
+        needs_review=versions.needs_review(project, label),
     )
 
 

@@ -36,7 +36,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
-from promptrepo.models import ReleaseProposal
+from promptrepo.models import Notification, ReleaseProposal
 from promptrepo.services import (
     accounts,
     api_keys,
@@ -177,6 +177,14 @@ def build_world(session: Session) -> World:
         proposer_id=owner.principal.user_id,
     )
     session.add(proposal)
+    bell = Notification(
+        user_id=owner.principal.user_id,
+        project_id=project.id,
+        kind="proposal.opened",
+        text=f"Editor proposes {SECRET}",
+        link=f"/projects/{project.id}",
+    )
+    session.add(bell)
     session.flush()
     outsider_pk = _project_key(session, outsider.principal, "outsider")
     suspended_pk = _project_key(session, suspended.principal, "suspended")
@@ -229,6 +237,7 @@ def build_world(session: Session) -> World:
         "invite_id": pending.id,
         "token": pending.link.rsplit("/", 1)[1],
         "proposal_id": str(proposal.id),
+        "notification_id": str(bell.id),
     }
     assert ids["delivery_id"], "creating version 1 queued no webhook delivery"
     extra = {
@@ -700,6 +709,22 @@ HANDLER_OUTCOMES: dict[str, Handler] = {
     ),
     "ask_transfer": Handler(
         OWNER_CHANGES, PROJECT_PAGE, ("load", "open_team"), ("{member_id}", "Viewer"), ("confirm",)
+    ),
+    "open_review": Handler(
+        OWNER_VIEWS,
+        EDITOR_PAGE,
+        ("load_editor",),
+        ("{proposal_id}",),
+        ("approve_proposal",),
+        why="the world's proposal is the owner's own: the owner sees it, and approving it "
+        "is refused (self-approval); test_role_matrix has an editor approve it",
+    ),
+    "open_notification": Handler(
+        OWNER_CHANGES,
+        "/dashboard",
+        ("start_bell",),
+        ("{notification_id}", "/dashboard"),
+        why="marks the owner's own notification read; anyone else's is not found",
     ),
     "delete_webhook": Handler(OWNER_CHANGES, WEBHOOKS_PAGE, ("load",), ("{webhook_id}",)),
     "redeliver": Handler(OWNER_CHANGES, WEBHOOKS_PAGE, ("load",), ("{delivery_id}",)),

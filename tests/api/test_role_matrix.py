@@ -213,6 +213,9 @@ ROLE_HANDLERS: dict[str, dict | None] = {
     "toggle_public": OWNER_ONLY,
     "duplicate": roles(UNCHANGED, UNCHANGED),  # copies are the owner's to make
     "fork": OWNER_ONLY,  # private
+    # the owner's proposal: an editor approves it (the label moves), a viewer cannot
+    "open_review": roles(CHANGES, UNCHANGED),
+    "open_notification": OWNER_ONLY,  # the owner's own notification
 }
 
 
