@@ -106,7 +106,7 @@ class ReviewState(PromoteState):
     @rx.event
     async def open_from_link(self):
         """After the editor loads: `?proposal=<id>` (a notification's link) opens it."""
-        wanted = str(self.router.page.params.get("proposal") or "")
+        wanted = str(self.router.url.query_parameters.get("proposal") or "")
         if wanted:
             return await self._open(wanted)
         return None
