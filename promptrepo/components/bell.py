@@ -36,8 +36,20 @@ def bell_item(item: BellItem) -> rx.Component:
 def bell() -> rx.Component:
     return rx.popover.root(
         rx.popover.trigger(
-            rx.button(
-                rx.icon("bell", size=16, aria_hidden="true"),
+            rx.box(
+                rx.icon_button(
+                    rx.icon("bell", size=16, aria_hidden="true"),
+                    variant="ghost",
+                    color_scheme="gray",
+                    aria_label=rx.cond(
+                        NotificationState.bell_unread > 0,
+                        "Notifications, " + NotificationState.bell_unread.to_string() + " unread",
+                        "Notifications",
+                    ),
+                    title="Notifications",
+                    id="bell",
+                ),
+                # over the button's corner, so the count takes no room in a phone's navbar
                 rx.cond(
                     NotificationState.bell_unread > 0,
                     rx.badge(
@@ -45,17 +57,17 @@ def bell() -> rx.Component:
                         color_scheme="red",
                         variant="solid",
                         radius="full",
+                        size="1",
                         id="bell-count",
+                        position="absolute",
+                        top="-0.5rem",
+                        right="-0.6rem",
+                        pointer_events="none",
+                        aria_hidden="true",
                     ),
                 ),
-                variant="soft",
-                color_scheme="gray",
-                aria_label=rx.cond(
-                    NotificationState.bell_unread > 0,
-                    "Notifications, " + NotificationState.bell_unread.to_string() + " unread",
-                    "Notifications",
-                ),
-                id="bell",
+                position="relative",
+                display="inline-flex",
             )
         ),
         rx.popover.content(

@@ -160,7 +160,7 @@ def navbar() -> rx.Component:
                     ),
                 ),
                 mobile_menu(),
-                spacing="3",
+                spacing=rx.breakpoints(initial="2", md="3"),  # a phone's navbar: one more icon
                 align="center",
             ),
             align="center",
