@@ -20,6 +20,7 @@ from promptrepo.api import (
     projects,
     prompts,
     public,
+    reviews,
     segments,
     seo,
     test_cases,
@@ -109,6 +110,7 @@ def create_api() -> FastAPI:
         public,
         webhooks,
         members,
+        reviews,
     ):
         api.include_router(module.router)
     api.include_router(versions.router)

@@ -63,6 +63,8 @@ class Team(BaseModel):
     my_role: str
     people: list[Person]
     invites: list[PendingInvite]
+    # moving `production` needs another member's approval (services/reviews.py)
+    production_needs_review: bool = False
 
 
 class InviteView(BaseModel):
@@ -172,6 +174,7 @@ def list_team(session: Session, principal: Principal | None, project_id: uuid.UU
         my_role=my_role,
         people=people,
         invites=invites,
+        production_needs_review=project.production_needs_review,
     )
 
 

@@ -130,6 +130,14 @@ ROLE_API: dict[tuple[str, str], dict | None] = {
     ("GET", "/api/v1/invites/{token}"): roles(403, 403),  # addressed to someone else
     ("POST", "/api/v1/invites/{token}/accept"): roles(403, 403),
     ("POST", "/api/v1/invites/{token}/decline"): roles(403, 403),
+    # reviewed releases: the world's open proposal is the owner's; an editor decides it
+    ("GET", "/api/v1/prompts/{prompt_id}/proposals"): READ,
+    ("POST", "/api/v1/prompts/{prompt_id}/proposals"): roles(422, 403),  # review is off
+    ("POST", "/api/v1/prompts/{prompt_id}/proposals/{proposal_id}/approve"): EDIT,
+    ("POST", "/api/v1/prompts/{prompt_id}/proposals/{proposal_id}/reject"): EDIT,
+    ("POST", "/api/v1/prompts/{prompt_id}/proposals/{proposal_id}/withdraw"): MANAGE,
+    ("GET", "/api/v1/notifications"): SAME,
+    ("POST", "/api/v1/notifications/read"): SAME,
     # the Langfuse-compatible API with each member's project key on the owner's project
     ("GET", "/api/public/projects"): READ,
     ("GET", "/api/public/v2/prompts"): READ,
@@ -206,6 +214,9 @@ ROLE_HANDLERS: dict[str, dict | None] = {
     "toggle_public": OWNER_ONLY,
     "duplicate": roles(UNCHANGED, UNCHANGED),  # copies are the owner's to make
     "fork": OWNER_ONLY,  # private
+    # the owner's proposal: an editor approves it (the label moves), a viewer cannot
+    "open_review": roles(CHANGES, UNCHANGED),
+    "open_notification": OWNER_ONLY,  # the owner's own notification
 }
 
 

@@ -32,12 +32,14 @@ from promptrepo.models import (
     LabelEvent,
     LabelSplit,
     ModelPrice,
+    Notification,
     PlaygroundRun,
     Project,
     ProjectInvite,
     ProjectMember,
     Prompt,
     ProviderConnection,
+    ReleaseProposal,
     Segment,
     StripeEvent,
     TestCase,
@@ -87,6 +89,8 @@ BELONGS_TO_B = {
     "test_runs": f"prompt_id IN ({B_PROMPTS})",
     "project_members": f"project_id IN ({B_PROJECTS})",
     "project_invites": f"project_id IN ({B_PROJECTS})",
+    "release_proposals": f"prompt_id IN ({B_PROMPTS})",
+    "notifications": "user_id = :b",
 }
 
 
@@ -157,6 +161,9 @@ def _seed_user(s: Session, name: str):
             expires_at=utcnow() + timedelta(days=1),
         )
     )
+    # reviewed releases (migration 0019): an open proposal, and a notification for them
+    s.add(ReleaseProposal(prompt_id=prompt.id, label="production", to_version=1, proposer_id=uid))
+    s.add(Notification(user_id=uid, project_id=project.id, kind="proposal", text="secret"))
     return user
 
 

@@ -9,7 +9,8 @@ wire the UI.
         ├── ModelSettingsState   the model settings form (config)
         └── HistoryState         versions, labels, diffs
             └── PromoteState     the Promote dialog: every label move goes through it
-                └── SplitState   the Split traffic dialog and the served counts
+                ├── SplitState   the Split traffic dialog and the served counts
+                └── ReviewState  release proposals and the Review dialog (issue 16)
 """
 
 from promptrepo.state.editor.base import EditorState, guarded
@@ -17,6 +18,7 @@ from promptrepo.state.editor.draft import AUTOSAVE_DELAY_SECONDS, DraftState
 from promptrepo.state.editor.history import VERSIONS_PAGE_SIZE, HistoryState
 from promptrepo.state.editor.model_settings import ModelSettingsState
 from promptrepo.state.editor.promote import PromoteState
+from promptrepo.state.editor.review import ReviewState
 from promptrepo.state.editor.rows import (
     DiffRow,
     LabelEventRow,
@@ -41,6 +43,7 @@ __all__ = [
     "LabelRow",
     "ModelSettingsState",
     "PromoteState",
+    "ReviewState",
     "SplitState",
     "TagsState",
     "ValidatorRow",

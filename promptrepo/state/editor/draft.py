@@ -364,6 +364,7 @@ class DraftState(EditorState):
         """on_load: check access, then load the draft, validators and history."""
         # The pane substates subclass DraftState, so they are imported here, not at the top.
         from promptrepo.state.editor.history import HistoryState
+        from promptrepo.state.editor.review import ReviewState
         from promptrepo.state.editor.tags import TagsState
         from promptrepo.state.editor.validators import ValidatorsState
 
@@ -391,6 +392,9 @@ class DraftState(EditorState):
         history = await self.get_state(HistoryState)
         validator_form = await self.get_state(ValidatorsState)
         tag_bar = await self.get_state(TagsState)
+        review = await self.get_state(ReviewState)
+        review.review_open = False
+        review.proposals = []
         tag_bar.show_tags([])
         self.editor_project_id, self.editor_prompt_id = project_id, prompt_id
         self.loaded = False
@@ -413,11 +417,12 @@ class DraftState(EditorState):
                 render = self._apply_draft(prompt)
                 tag_bar.show_tags(prompt.tags)
                 history.load_history(session, principal)
+                review.load_proposals(session, principal)
         except ServiceError as exc:
             self.load_error = exc.message
             return notice
         self.loaded = True
-        return chain(notice, render, DraftState.watch)
+        return chain(notice, render, DraftState.watch, ReviewState.open_from_link)
 
     @rx.event(background=True, supersedes=True)
     async def watch(self):
@@ -438,6 +443,7 @@ class DraftState(EditorState):
 
     async def _refresh_from_elsewhere(self) -> None:
         from promptrepo.state.editor.history import HistoryState
+        from promptrepo.state.editor.review import ReviewState
         from promptrepo.state.editor.tags import TagsState
 
         principal = self.principal()
@@ -445,6 +451,7 @@ class DraftState(EditorState):
             return
         history = await self.get_state(HistoryState)
         tag_bar = await self.get_state(TagsState)
+        review = await self.get_state(ReviewState)
         with session_scope(acting_as=principal.user_id) as session:
             try:
                 prompt, _ = access.get_prompt(session, principal, self.editor_prompt_id)
@@ -453,6 +460,7 @@ class DraftState(EditorState):
                 return
             self._load_validators(session, principal)
             history.load_history(session, principal)
+            review.load_proposals(session, principal)
             tag_bar.show_tags(prompt.tags)
             if prompt.revision > self._revision:
                 self._take_newer_draft(prompt)
