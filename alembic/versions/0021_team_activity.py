@@ -11,7 +11,7 @@ for any other entry (including a target id that is not a uuid), so the policy ne
 on a row it does not concern.
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0019
 """
 
 from collections.abc import Sequence
@@ -20,7 +20,7 @@ from alembic import op
 from promptrepo.db_policies import APP_ROLE
 
 revision: str = "0021"
-down_revision: str | None = "0018"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
