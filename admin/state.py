@@ -59,7 +59,7 @@ class AdminUsersState(AppState):
 
     @rx.event
     def load(self):
-        principal = self.principal()
+        principal = self.page_principal()
         if principal is None:
             return rx.redirect(f"/login?next={self.router.url.path}")
         if not principal.is_admin:
@@ -124,7 +124,7 @@ class AdminAnalyticsState(AppState):
 
     @rx.event
     def load(self):
-        principal = self.principal()
+        principal = self.page_principal()
         if principal is None:
             return rx.redirect(f"/login?next={self.router.url.path}")
         if not principal.is_admin:

@@ -12,7 +12,8 @@ events, and the event one keystroke sends). Each simulated session then opens it
 websocket with its own client token, replays the page-load frames for a prompt of its own,
 and sends the keystroke event (with its text one character longer each time) every
 `--keystroke-interval` seconds (jittered), like a person typing in bursts. The round trip
-of a keystroke is the time until the server's first state delta after it arrives.
+of a keystroke is the time until the preview showing its text arrives (a render that a newer
+keystroke superseded answers the older ones too).
 At the same time wrk sends `GET /api/v1/prompts/{id}/resolve` (cached) at `--api-rps`.
 
 Runs twice: against one server (`--workers` workers) and against two such servers behind nginx
@@ -65,8 +66,7 @@ from tests.app_server import (  # noqa: E402
 DEBUG = bool(os.environ.get("BENCH_FLEET_DEBUG"))
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SEED_TEXT = "Hello"
-# A state delta from the server. Reflex 0.10 marks no "last delta of this event" (`final` is
-# gone), so a keystroke's round trip ends at the first delta after it.
+# A state delta from the server; a keystroke's round trip ends at the one with its preview.
 EVENT_FRAME = '42/_event,["event"'  # socket.io namespace /_event
 WRK_LUA = r"""
 local token, path, pause = nil, nil, 0
@@ -221,10 +221,27 @@ def capture(url: str, seeded: Seeded) -> Script:
 
 
 # ---------------------------------------------------------------------------- load
+PREVIEW_KEY = "preview_text_rx_state_"
+
+
+def previewed_length(message: str) -> int | None:
+    """The length of the preview text a state delta carries, if it carries one (the prompt is
+    plain text, so its preview is the text typed)."""
+    if PREVIEW_KEY not in message:
+        return None
+    with contextlib.suppress(ValueError, IndexError, AttributeError):
+        delta = json.loads(message.split(",", 1)[1])[1]["delta"]
+        for changes in delta.values():
+            if PREVIEW_KEY in changes:
+                return len(changes[PREVIEW_KEY])
+    return None
+
+
 @dataclass
 class Results:
     connected: int = 0
     held: int = 0
+    sent: int = 0
     errors: list[str] = field(default_factory=list)
     round_trips: list[float] = field(default_factory=list)
 
@@ -246,7 +263,7 @@ async def run_session(
     token = str(uuid.uuid4())
     project_id, prompt_id = seeded.prompts[index]
     frames = [script.for_session(f, token, project_id, prompt_id) for f in script.page_load]
-    pending: list[float] = []
+    pending: list[tuple[float, int]] = []  # (sent at, length of the text then)
     try:
         async with websockets.connect(
             f"{ws_url}/_event/?EIO=4&transport=websocket&token={token}",
@@ -266,7 +283,11 @@ async def run_session(
                     if message == "2":
                         await ws.send("3")
                     elif message.startswith(EVENT_FRAME) and pending:
-                        results.round_trips.append(time.monotonic() - pending.pop(0))
+                        shown = previewed_length(message)
+                        # The preview of the text typed so far answers every keystroke up
+                        # to it (a newer keystroke supersedes an older one's render).
+                        while pending and shown is not None and pending[0][1] <= shown:
+                            results.round_trips.append(time.monotonic() - pending.pop(0)[0])
 
             reader = asyncio.create_task(read())
             for frame in frames:
@@ -277,12 +298,13 @@ async def run_session(
                 await asyncio.sleep(interval * random.uniform(0.5, 1.5))
                 if reader.done():
                     raise RuntimeError("the server closed the websocket")
-                text += random.choice("abcdefghij ")
+                text += random.choice("abcdefghij")
                 frame = script.keystroke.replace(f"{SEED_TEXT}X", text)
-                pending.append(time.monotonic())
+                pending.append((time.monotonic(), len(text)))
+                results.sent += 1
                 await ws.send(script.for_session(frame, token, project_id, prompt_id))
             await asyncio.sleep(2)  # let the last answers arrive
-            if pending and time.monotonic() - pending[0] > 2:
+            if pending and time.monotonic() - pending[0][0] > 2:
                 raise RuntimeError(f"{len(pending)} keystrokes unanswered")
             results.held += 1
             reader.cancel()
@@ -372,7 +394,8 @@ def measure(label, url, ws_url, script, seeded, servers, redis_server, args, wor
         "sessions": args.sessions,
         "held": results.held,
         "connected": results.connected,
-        "keystrokes": len(trips),
+        "keystrokes": results.sent,
+        "answered": len(trips),
         "p50_ms": 1000 * statistics.median(trips) if trips else float("nan"),
         "p99_ms": 1000 * q[98] if q else float("nan"),
         "api_rps": api.get("requests", 0) / max(1e-9, api.get("duration_us", 1) / 1e6),
@@ -416,7 +439,8 @@ def print_row(r: dict) -> None:
     errors = len(r["errors"]) + r["api_errors"]
     print(
         f"{r['label']:<26} held {r['held']:>4}/{r['sessions']:<4} "
-        f"keystroke p50 {r['p50_ms']:6.1f} ms p99 {r['p99_ms']:7.1f} ms ({r['keystrokes']} sent) | "
+        f"keystroke p50 {r['p50_ms']:6.1f} ms p99 {r['p99_ms']:7.1f} ms "
+        f"({r['answered']}/{r['keystrokes']} answered) | "
         f"API {r['api_rps']:6.0f}/s p99 {r['api_p99_ms']:6.1f} ms | errors {errors} | "
         f"{r['kib_per_session']:6.0f} KiB/session | Redis {r['redis_ops']:6.0f} ops/s",
         flush=True,

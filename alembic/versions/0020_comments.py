@@ -17,7 +17,7 @@ the app role writes. Mentions are read by the team and by the person
 mentioned; the person mentioned marks them read.
 
 Revision ID: 0020
-Revises: 0018 (0019 is another helper's; the chain is re-pointed when both land)
+Revises: 0021 (written beside 0019 and 0021; it follows them so there is one head)
 """
 
 from collections.abc import Sequence
@@ -28,7 +28,7 @@ from alembic import op
 from promptrepo.db_policies import APP_ROLE, secure_table
 
 revision: str = "0020"
-down_revision: str | None = "0018"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -21,6 +21,7 @@ from promptrepo.api import (
     projects,
     prompts,
     public,
+    reviews,
     segments,
     seo,
     test_cases,
@@ -111,6 +112,7 @@ def create_api() -> FastAPI:
         webhooks,
         members,
         comments,
+        reviews,
     ):
         api.include_router(module.router)
     api.include_router(versions.router)

@@ -42,7 +42,7 @@ Until = Annotated[date | None, Query(description="To this day (UTC, inclusive)."
     summary="A project's activity",
     description="Who changed what, when: draft edits, versions, label moves (publish, roll "
     "back), validators, tests, tags and project settings, newest first. The project's owner "
-    "only (404 for anyone else, public project or not). " + PAGINATION_DOC,
+    "and members (404 for anyone else, public project or not). " + PAGINATION_DOC,
 )
 def list_activity(
     project_id: uuid.UUID,

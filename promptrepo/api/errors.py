@@ -72,6 +72,10 @@ def install_error_handlers(app: FastAPI) -> None:
         current = getattr(exc, "current", None)
         if isinstance(current, dict):  # a draft conflict: hand the client the server's draft
             extra["current"] = current
+        how = getattr(exc, "how", None)
+        if isinstance(how, dict):  # a label that needs review: how to propose the move
+            extra["review_required"] = True
+            extra["how_to_propose"] = how
         return problem(
             exc.status_code,
             exc.title,

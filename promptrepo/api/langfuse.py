@@ -3,7 +3,8 @@ against PromptRepo with LANGFUSE_BASE_URL set to our URL and a project API key
 (LANGFUSE_PUBLIC_KEY = its `pk-…`, LANGFUSE_SECRET_KEY = its secret, sent as HTTP Basic).
 
 Errors are Langfuse's `{"message", "error"}` (400 for invalid input, including a refused
-`production` with the reasons in `errors`; 401, 403, 404), not our problem+json. Reading a
+`production` with the reasons in `errors`; 401, 403, 404), not our problem+json — except 409
+when the project's `production` needs review (problem+json with `message` and `error` too). Reading a
 prompt goes through the one serving path (services/serving.py; the hottest GET is answered
 by api/serving.ServingFastPath before routing); the rest calls services/langfuse.py.
 """
@@ -21,10 +22,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from promptrepo.api import gate
 from promptrepo.api import serving as api_serving
+from promptrepo.api.errors import problem
 from promptrepo.db import session_scope
 from promptrepo.observability import get_logger
 from promptrepo.services import langfuse, serving, splits
-from promptrepo.services.errors import NotAuthenticated, RateLimited, ServiceError
+from promptrepo.services.errors import (
+    NotAuthenticated,
+    RateLimited,
+    ReviewRequired,
+    ServiceError,
+)
 from promptrepo.services.principal import Principal, require_write
 
 log = get_logger(__name__)
@@ -50,6 +57,20 @@ def langfuse_error(
 
 
 def _from_service_error(exc: ServiceError) -> JSONResponse:
+    if isinstance(exc, ReviewRequired):
+        # problem+json like the rest of our API, carrying Langfuse's `message` and `error`
+        # too, so the SDK still shows why (a `newLabels` with production needs a proposal)
+        return problem(
+            409,
+            exc.title,
+            exc.message,
+            extra={
+                "message": exc.message,
+                "error": _ERROR_NAMES[409],
+                "review_required": True,
+                "how_to_propose": exc.how,
+            },
+        )
     status = 400 if exc.status_code == 422 else exc.status_code
     headers = None
     if isinstance(exc, RateLimited):

@@ -17,7 +17,7 @@ from promptrepo.api.schemas import (
     ProjectRenderOut,
     ProjectUpdate,
 )
-from promptrepo.services import forks, projects, render_pool, serving, versions
+from promptrepo.services import forks, projects, render_pool, reviews, serving, versions
 from promptrepo.services.errors import NotFound, ValidationFailed
 from promptrepo.services.projects import ProjectDetail, ProjectSummary
 
@@ -72,8 +72,9 @@ def get_project(project_id: uuid.UUID, session: SessionDep, principal: CurrentPr
 def update_project(
     project_id: uuid.UUID, body: ProjectUpdate, session: SessionDep, principal: WritePrincipal
 ):
-    """Rename it, change its description or make it public/private (only the fields sent)."""
-    return projects.update_project(
+    """Rename it, change its description, make it public/private, or turn "production needs
+    review" on/off (only the fields sent; the owner only)."""
+    project = projects.update_project(
         session,
         principal,
         project_id,
@@ -81,6 +82,11 @@ def update_project(
         description=body.description,
         is_public=body.is_public,
     )
+    if body.production_needs_review is not None:
+        project = reviews.set_review_required(
+            session, principal, project_id, body.production_needs_review
+        )
+    return project
 
 
 @router.delete("/{project_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a project")

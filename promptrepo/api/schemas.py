@@ -96,6 +96,11 @@ class ProjectUpdate(StrictInput):
     name: str | None = Field(None, min_length=1, max_length=100)
     description: str | None = Field(None, max_length=2000)
     is_public: bool | None = None
+    production_needs_review: bool | None = Field(
+        None,
+        description="Moving `production` then needs a proposal another owner/editor approves "
+        "(POST /api/v1/prompts/{id}/proposals).",
+    )
 
 
 class ProjectFork(StrictInput):
@@ -109,6 +114,7 @@ class ProjectOut(ApiModel):
     name: str
     description: str
     is_public: bool
+    production_needs_review: bool = False
     forked_from_id: uuid.UUID | None = None
     fork_count: int
     created_at: datetime
@@ -507,3 +513,63 @@ class CommentEditIn(StrictInput):
 
 class ResolveIn(StrictInput):
     resolved: bool = Field(default=True, description="false reopens the thread.")
+
+
+# --------------------------------------------------------------------------- reviews
+class ProposalIn(StrictInput):
+    label: str = Field(
+        default="production",
+        min_length=1,
+        max_length=36,
+        description="The label to move (only `production` needs review).",
+    )
+    version: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_VERSION,
+        description="The version it should point at; omit both this and `arms` to propose "
+        "removing the label.",
+    )
+    arms: list[SplitArm] | None = Field(
+        None, min_length=2, max_length=4, description="Propose a traffic split instead."
+    )
+    message: str = Field(default="", max_length=500, description="Why, for the reviewers.")
+
+
+class DecisionIn(StrictInput):
+    reason: str = Field(
+        default="", max_length=500, description="Why (required to reject; optional to approve)."
+    )
+
+
+class ProposalOut(BaseModel):
+    id: uuid.UUID
+    prompt_id: uuid.UUID
+    label: str
+    version: int | None = None
+    arms: list[SplitArmOut] = []
+    change: str = Field(description='What it proposes: "v4", "v3 90% / v4 10%" or "remove".')
+    base: str = Field(description='What the label served when proposed ("" = nothing).')
+    message: str
+    proposer_id: uuid.UUID | None = None
+    proposer_name: str
+    status: Literal["open", "approved", "rejected", "withdrawn"]
+    decided_by: uuid.UUID | None = None
+    decider_name: str = ""
+    decision_reason: str = ""
+    decided_at: datetime | None = None
+    created_at: datetime
+
+
+class NotificationOut(BaseModel):
+    id: uuid.UUID
+    kind: str
+    text: str
+    link: str
+    read: bool
+    created_at: datetime
+
+
+class NotificationsOut(BaseModel):
+    items: list[NotificationOut]
+    unread: int

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from promptrepo import routes
+from promptrepo.components.bell import bell_mount
 from promptrepo.components.palette import command_palette, palette_button
 from promptrepo.components.theme import theme_preference_sync
 from promptrepo.state.base import AppState
@@ -132,6 +133,7 @@ def navbar() -> rx.Component:
             rx.spacer(),
             rx.hstack(
                 rx.cond(AppState.is_authenticated, palette_button()),
+                rx.cond(AppState.is_authenticated, bell_mount()),
                 theme_toggle(),
                 rx.cond(
                     AppState.is_authenticated,
@@ -158,7 +160,7 @@ def navbar() -> rx.Component:
                     ),
                 ),
                 mobile_menu(),
-                spacing="3",
+                spacing=rx.breakpoints(initial="2", md="3"),  # a phone's navbar: one more icon
                 align="center",
             ),
             align="center",

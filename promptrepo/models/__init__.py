@@ -13,6 +13,7 @@ from promptrepo.models.playground import (
     TestRun,
 )
 from promptrepo.models.projects import Project, Prompt, Segment, Validator
+from promptrepo.models.reviews import Notification, ReleaseProposal
 from promptrepo.models.users import ApiKey, AuthSession, Credential, Identity, Profile
 from promptrepo.models.versions import (
     PRODUCTION_LABEL,
@@ -37,6 +38,7 @@ __all__ = [
     "LabelSplit",
     "MEMBER_ROLES",
     "ModelPrice",
+    "Notification",
     "PlaygroundRun",
     "Profile",
     "Project",
@@ -44,6 +46,7 @@ __all__ = [
     "ProjectMember",
     "Prompt",
     "ProviderConnection",
+    "ReleaseProposal",
     "Segment",
     "StripeEvent",
     "TestCase",

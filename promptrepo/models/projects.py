@@ -40,6 +40,8 @@ class Project(SQLModel, table=True):
     fork_count: int = Field(default=0)
     # Moving `production` also needs every test case to pass (services/testcases.py).
     require_passing_tests: bool = Field(default=False)
+    # Moving `production` needs another member's approval (services/reviews.py).
+    production_needs_review: bool = Field(default=False)
     created_at: datetime = created_field()
     updated_at: datetime = updated_field()
 

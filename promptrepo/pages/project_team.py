@@ -218,6 +218,34 @@ def confirmation() -> rx.Component:
     )
 
 
+def review_setting() -> rx.Component:
+    """The owner's switch for reviewed releases (only `production` is covered)."""
+    return rx.vstack(
+        rx.heading("Releases", size="3", as_="h3"),
+        rx.el.label(
+            rx.hstack(
+                rx.switch(
+                    checked=MembersState.review_required,
+                    on_change=MembersState.set_review_required,
+                    id="review-required",
+                ),
+                rx.text("Production needs review", weight="medium"),
+                align="center",
+            ),
+            html_for="review-required",
+        ),
+        rx.text(
+            "When on, editors and you propose moves of the production label (publish, "
+            "rollback, split, removal) and another editor or the owner approves them. Other "
+            "labels move freely.",
+            size="1",
+            color=rx.color("gray", 11),
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
 def team_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
@@ -254,6 +282,7 @@ def team_dialog() -> rx.Component:
                             rx.text("No open invitations.", size="1", color=rx.color("gray", 11)),
                         ),
                         invite_form(),
+                        review_setting(),
                         width="100%",
                         spacing="3",
                     ),

@@ -8,9 +8,10 @@ Two sources, one list, newest first, paged in SQL (one UNION ALL):
   audit log's own label entries (version.published, label.set, …) say less and would repeat
   these, so they are left out.
 
-The project's owner reads it (an API key of the owner, read-only included; a project key
-only its project); anyone else gets "not found", public project or not: an activity log is
-not part of what a public project shares. Entries about a prompt that was deleted since are
+The project's owner and members read it (their API keys too, read-only included; a project
+key only its project); anyone else gets "not found", public project or not: an activity log
+is not part of what a public project shares. On PostgreSQL the team may read the audit
+entries about the project and its prompts whoever wrote them (migration 0021). Entries about a prompt that was deleted since are
 gone with it (their prompt no longer belongs to the project).
 """
 
@@ -156,10 +157,11 @@ def parse_filters(
     return filters
 
 
-def _owned_project(session: Session, principal: Principal | None, project_id) -> Project:
+def _team_project(session: Session, principal: Principal | None, project_id) -> Project:
+    """The project, for its owner and members (a public project's visitors: not found)."""
     principal = require_user(principal)
     project = access.get_project(session, principal, project_id)
-    if project.user_id != principal.user_id:
+    if access.project_role(session, principal, project) is None:
         raise NotFound("Project not found.")
     return project
 
@@ -247,8 +249,8 @@ def list_activity(
     page: int = 1,
     per_page: int = 25,
 ) -> ActivityPage:
-    """Page `page` of the project's activity, newest first (owner only)."""
-    project = _owned_project(session, principal, project_id)
+    """Page `page` of the project's activity, newest first (the owner and members)."""
+    project = _team_project(session, principal, project_id)
     filters = filters or ActivityFilters()
     page = max(1, int(page))
     per_page = max(1, min(int(per_page), MAX_PER_PAGE))
@@ -324,7 +326,7 @@ def actors(
     session: Session, principal: Principal | None, project_id: uuid.UUID | str
 ) -> list[Actor]:
     """Everyone who appears in the project's activity (for the person filter)."""
-    project = _owned_project(session, principal, project_id)
+    project = _team_project(session, principal, project_id)
     activity = _union(session, project, ActivityFilters())
     ids = {
         _uuid(v) for v in session.execute(sa.select(activity.c.actor_id).distinct()).scalars() if v
@@ -416,7 +418,7 @@ def export_csv(
     """The project's activity (filters applied, newest first) as CSV: the Enterprise plan's
     audit log export. Other plans get PlanLimitReached (402) naming the plan that has it."""
     principal = require_user(principal)
-    project = _owned_project(session, principal, project_id)
+    project = _team_project(session, principal, project_id)
     plan = plans.plan_for_user(session, project.user_id)
     if not plan.audit_export:
         raise PlanLimitReached(

@@ -39,11 +39,18 @@ def team_ids(session: Session, project: Project) -> list[str]:
 
 
 def project_changed(
-    session: Session, project: Project, *, kind: str = "updated", touch: bool = True
+    session: Session,
+    project: Project,
+    *,
+    kind: str = "updated",
+    touch: bool = True,
+    also: tuple[uuid.UUID, ...] = (),
 ) -> None:
     """Mark `project` as changed now; notify and invalidate after commit (once per transaction).
 
-    `touch=False` notifies without moving `updated_at` (e.g. someone else forked it).
+    `touch=False` notifies without moving `updated_at` (e.g. someone else forked it). The
+    owner's and members' dashboards are told, and those of `also` (a member who has just
+    been removed or left, whose dashboard must drop the project).
     """
     if touch and kind != "deleted":
         project.updated_at = utcnow()
@@ -55,7 +62,12 @@ def project_changed(
     if not event.contains(session, "after_commit", _after_commit):
         event.listen(session, "after_commit", _after_commit)
         event.listen(session, "after_rollback", _after_rollback)
-    pending[str(project.id)] = (",".join(team_ids(session, project)), kind)
+    people = dict.fromkeys([*map(str, team_ids(session, project)), *map(str, also)])
+    if (
+        str(project.id) in pending
+    ):  # a second change in the same transaction keeps the first's people
+        people = dict.fromkeys([*pending[str(project.id)][0].split(","), *people])
+    pending[str(project.id)] = (",".join(people), kind)
 
 
 PROMPT_EVENTS_TOPIC = "prompt-events"

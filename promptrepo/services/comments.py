@@ -8,8 +8,8 @@ owner and editors resolve or reopen any thread (an author may resolve their own 
 A mention is `@` and a member's handle: the local part of their e-mail (`@ana` for
 ana@example.com), their name without spaces (`@AnaLopez`) or its first word (`@Ana`), case
 not minding, and only when it names exactly one person of the project. Each mention is stored
-(`comment_mentions`) and the person is told through `notify_mentions`, the one function to
-re-point once a notifications table exists.
+(`comment_mentions`, which highlights it and lists it at `GET /api/v1/me/mentions`) and the
+person is notified in their bell (`notify_mentions` → services/notifications.py).
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from typing import Literal
 from pydantic import BaseModel
 from sqlmodel import Session, select
 
-from promptrepo import db
+from promptrepo import db, routes
 from promptrepo.models import Comment, CommentMention, Project, Prompt, Version, utcnow
 from promptrepo.models.comments import ANCHOR_SIDES, COMMENT_MAX_CHARS
-from promptrepo.services import access, events
-from promptrepo.services.changes import project_topic, user_topic
+from promptrepo.services import access, events, notifications
+from promptrepo.services.changes import project_topic
 from promptrepo.services.errors import NotFound, PermissionDenied, ValidationFailed
 from promptrepo.services.names import display_name
 from promptrepo.services.principal import Principal, require_user, require_write
@@ -185,14 +185,17 @@ def _people(session: Session, project: Project) -> dict[uuid.UUID, tuple[str, st
 
 
 def notify_mentions(
-    session: Session, comment: Comment, mentioned: dict[uuid.UUID, str], *, author_id: uuid.UUID
+    session: Session,
+    actor: Principal,
+    project: Project,
+    prompt: Prompt,
+    comment: Comment,
+    mentioned: dict[uuid.UUID, str],
 ) -> list[uuid.UUID]:
-    """Record who `comment` mentions and tell them (after the commit, on their `user:<id>`
-    topic, the same fan-out their open pages follow). People already recorded for this
-    comment (an edit) and the author are not told again. Returns who was told.
-
-    The one place mentions become notifications: point it at the notifications service when
-    that lands."""
+    """Record who `comment` mentions (`comment_mentions`: the highlight, and
+    `GET /api/v1/me/mentions`) and notify them through the bell (services/notifications.py:
+    a notification linking to the prompt, mailed when SMTP is set). People already recorded
+    for this comment (an edit) and the author are not told again. Returns who was told."""
     known = set(
         session.exec(
             select(CommentMention.user_id).where(CommentMention.comment_id == comment.id)
@@ -208,24 +211,35 @@ def notify_mentions(
                 prompt_id=comment.prompt_id,
                 user_id=user_id,
                 token=token,
-                read_at=utcnow() if user_id == author_id else None,
+                read_at=utcnow() if user_id == actor.user_id else None,
             )
         )
-        if user_id != author_id:
+        if user_id != actor.user_id:
             told.append(user_id)
-    message = {
-        "kind": "mention",
-        "comment_id": str(comment.id),
-        "prompt_id": str(comment.prompt_id),
-        "version": comment.version,
-    }
-    for user_id in told:
-        db.after_commit(session, lambda uid=user_id: events.publish(user_topic(uid), dict(message)))
+    session.flush()
+    if told:
+        where = (
+            f"line {comment.anchor_line} of v{comment.version}"
+            if comment.anchor_line
+            else (f"v{comment.version}")
+        )
+        excerpt = comment.body if len(comment.body) <= 200 else comment.body[:199] + "…"
+        notifications.notify(
+            session,
+            actor,
+            project,
+            told,
+            kind="comment.mention",
+            text=f"{actor.name or actor.email} mentioned you on “{prompt.name}” {where}: {excerpt}",
+            link=routes.prompt_editor_url(str(project.id), str(prompt.id))
+            + f"?comment={comment.id}",
+            subject=f"You were mentioned on {prompt.name}",
+        )
     return told
 
 
 def _sync_mentions(
-    session: Session, comment: Comment, project: Project, author_id: uuid.UUID
+    session: Session, actor: Principal, project: Project, prompt: Prompt, comment: Comment
 ) -> None:
     mentioned = find_mentions(comment.body, _people(session, project))
     for row in session.exec(
@@ -234,7 +248,7 @@ def _sync_mentions(
         if row.user_id not in mentioned:
             session.delete(row)
     session.flush()
-    notify_mentions(session, comment, mentioned, author_id=author_id)
+    notify_mentions(session, actor, project, prompt, comment, mentioned)
 
 
 def _announce(session: Session, project: Project, prompt_id: uuid.UUID) -> None:
@@ -475,7 +489,7 @@ def add_comment(
     )
     session.add(comment)
     session.flush()
-    _sync_mentions(session, comment, project, principal.user_id)
+    _sync_mentions(session, principal, project, prompt, comment)
     _announce(session, project, prompt.id)
     session.flush()
     return get_comment(session, principal, comment.id)
@@ -495,7 +509,7 @@ def edit_comment(
         comment.edited_at = utcnow()
         session.add(comment)
         session.flush()
-        _sync_mentions(session, comment, project, principal.user_id)
+        _sync_mentions(session, principal, project, prompt, comment)
         _announce(session, project, prompt.id)
         session.flush()
     return get_comment(session, principal, comment.id)

@@ -39,6 +39,17 @@ class Conflict(ServiceError):
     title = "Conflict"
 
 
+class ReviewRequired(Conflict):
+    """The project releases `production` only through an approved proposal
+    (services/reviews.py); `how` says how to propose instead."""
+
+    title = "Review required"
+
+    def __init__(self, message: str, *, how: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.how = how
+
+
 class ValidationFailed(ServiceError):
     """Bad input; `errors` lists `{"loc": [...], "msg": "..."}` entries."""
 

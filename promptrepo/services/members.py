@@ -63,6 +63,8 @@ class Team(BaseModel):
     my_role: str
     people: list[Person]
     invites: list[PendingInvite]
+    # moving `production` needs another member's approval (services/reviews.py)
+    production_needs_review: bool = False
 
 
 class InviteView(BaseModel):
@@ -172,6 +174,7 @@ def list_team(session: Session, principal: Principal | None, project_id: uuid.UU
         my_role=my_role,
         people=people,
         invites=invites,
+        production_needs_review=project.production_needs_review,
     )
 
 
@@ -453,7 +456,7 @@ def remove_member(
         project.id,
         member=str(member.user_id),
     )
-    project_changed(session, project, kind="members", touch=False)
+    project_changed(session, project, kind="members", touch=False, also=(member.user_id,))
 
 
 def leave_project(
@@ -468,7 +471,7 @@ def leave_project(
     session.delete(member)
     session.flush()
     audit.record(session, principal.user_id, "member.leave", "project", project.id)
-    project_changed(session, project, kind="members", touch=False)
+    project_changed(session, project, kind="members", touch=False, also=(principal.user_id,))
 
 
 def transfer_ownership(

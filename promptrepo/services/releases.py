@@ -121,6 +121,8 @@ class PromotionPreview:
     split: str = ""  # the traffic split live now ("v3 90% / v4 10%"), which the move ends
     # what else changes besides the text: "temperature: 0.2 → 0.7", "type: text → chat"
     setting_changes: list[str] = field(default_factory=list)
+    # the project releases this label only through an approved proposal (services/reviews.py)
+    needs_review: bool = False
 
     @property
     def allowed(self) -> bool:
@@ -310,7 +312,7 @@ def promotion_preview(
 ) -> PromotionPreview:
     """What moving `label` to `to_version` (None: removing it) would do, and whether it is
     allowed (see the module docstring). Readers may look; only the owner may promote."""
-    prompt, _ = access.get_prompt(session, principal, prompt_id)
+    prompt, project = access.get_prompt(session, principal, prompt_id)
     label = versions.check_label_name(label)
     current = _current(session, prompt.id, label)
     target = versions.version_row(session, prompt.id, to_version) if to_version else None
@@ -368,6 +370,7 @@ def promotion_preview(
         refusal_details=details,
         split=split,
         setting_changes=setting_changes(current, target),
+        needs_review=versions.needs_review(project, label),
     )
 
 
@@ -379,13 +382,19 @@ def promote(
     to_version: int | None,
     *,
     reason: str = "",
+    reviewed: bool = False,
 ) -> versions.LabelInfo | None:
     """Move `label` to `to_version`, or remove it when `to_version` is None, recording the
-    move with `reason`. Publishing is refused (ValidationFailed) only by failing checks."""
-    prompt, _ = access.get_prompt(session, principal, prompt_id, write=True)
+    move with `reason`. Publishing is refused (ValidationFailed) only by failing checks, and
+    (ReviewRequired) when the label needs review and this is not an approved proposal
+    (`reviewed`, services/reviews.py)."""
+    prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
     label = versions.check_label_name(label)
+    versions.refuse_unreviewed(project, prompt.id, label, reviewed)
     if to_version is None:
-        versions.remove_label(session, principal, prompt.id, label, reason=reason)
+        versions.remove_label(
+            session, principal, prompt.id, label, reason=reason, reviewed=reviewed
+        )
         return None
     current = _current(session, prompt.id, label)
     if (
@@ -401,5 +410,12 @@ def promote(
     if label == PRODUCTION_LABEL and current is not None and int(to_version) < current.version:
         action = "version.rolled_back"
     return versions.set_label(
-        session, principal, prompt.id, label, to_version, action=action, reason=reason
+        session,
+        principal,
+        prompt.id,
+        label,
+        to_version,
+        action=action,
+        reason=reason,
+        reviewed=reviewed,
     )

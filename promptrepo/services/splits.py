@@ -256,6 +256,7 @@ def set_split(
     arms: Sequence[tuple[int, int] | Arm],
     *,
     reason: str = "",
+    reviewed: bool = False,
 ) -> list[Arm]:
     """Serve `label` from `arms` (replacing any split it had), recorded in the label's history
     as "split v3 90% / v4 10%" with `reason`. Production splits only over versions that pass
@@ -264,6 +265,7 @@ def set_split(
     prompt, project = lock_prompt(session, prompt, project)
     assert principal is not None
     label = versions.check_label_name(label)
+    versions.refuse_unreviewed(project, prompt.id, label, reviewed)
     arms = check_arms(arms)
     reason = versions._clean_reason(reason)
     rows = {arm.version: versions.version_row(session, prompt.id, arm.version) for arm in arms}

@@ -27,6 +27,7 @@ from promptrepo.models import (
     PRODUCTION_LABEL,
     LabelEvent,
     LabelSplit,
+    Project,
     Prompt,
     Version,
     VersionLabel,
@@ -46,7 +47,7 @@ from promptrepo.services import (
     validators,
 )
 from promptrepo.services import variables as variable_specs
-from promptrepo.services.errors import Conflict, NotFound, ValidationFailed
+from promptrepo.services.errors import Conflict, NotFound, ReviewRequired, ValidationFailed
 from promptrepo.services.locks import lock_prompt
 from promptrepo.services.principal import Principal
 
@@ -795,6 +796,29 @@ def _end_split(session: Session, prompt_id: uuid.UUID, label: str) -> str:
     return " / ".join(f"v{number} {row.weight}%" for row, number in rows)
 
 
+def needs_review(project: Project, label: str) -> bool:
+    """Whether moving `label` in `project` needs an approved proposal: `production`, when the
+    project's owner turned on "production needs review" (services/reviews.py)."""
+    return bool(project.production_needs_review) and label == PRODUCTION_LABEL
+
+
+def refuse_unreviewed(project: Project, prompt_id: uuid.UUID, label: str, reviewed: bool) -> None:
+    """Raise ReviewRequired (409) for a direct move of a label that needs review; an approved
+    proposal passes `reviewed=True` (services/reviews.approve), so it takes this same path."""
+    if reviewed or not needs_review(project, label):
+        return
+    raise ReviewRequired(
+        f"This project's {label} label moves only after review: propose the move instead "
+        f"(POST /api/v1/prompts/{prompt_id}/proposals, or Propose in the editor) and another "
+        "editor or the owner approves it.",
+        how={
+            "propose": f"/api/v1/prompts/{prompt_id}/proposals",
+            "method": "POST",
+            "body": {"label": label, "version": "<number>", "message": "<why>"},
+        },
+    )
+
+
 def set_label(
     session: Session,
     principal: Principal | None,
@@ -804,14 +828,17 @@ def set_label(
     *,
     action: str | None = None,
     reason: str = "",
+    reviewed: bool = False,
 ) -> LabelInfo:
     """Point `label` at a version. Moving `production` publishes it: refused with
     ValidationFailed listing each failure when the version does not pass its validators.
-    The move is recorded in the label's history (`label_events`) with `reason`."""
+    The move is recorded in the label's history (`label_events`) with `reason`. A label that
+    needs review (`needs_review`) moves only for an approved proposal (`reviewed`)."""
     prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
     prompt, project = lock_prompt(session, prompt, project)
     assert principal is not None
     label = check_label_name(label)
+    refuse_unreviewed(project, prompt.id, label, reviewed)
     version = version_row(session, prompt.id, version_number)
     reason = _clean_reason(reason)
     placeholders: list[str] = []
@@ -892,12 +919,14 @@ def remove_label(
     label: str,
     *,
     reason: str = "",
+    reviewed: bool = False,
 ) -> None:
     """Remove a label; removing `production` unpublishes the prompt. Recorded in the
-    label's history with `reason`."""
+    label's history with `reason`. Needs an approved proposal when the label needs review."""
     prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
     prompt, project = lock_prompt(session, prompt, project)
     assert principal is not None
+    refuse_unreviewed(project, prompt.id, label, reviewed)
     reason = _clean_reason(reason)
     existing = session.exec(
         select(VersionLabel).where(VersionLabel.prompt_id == prompt.id, VersionLabel.name == label)
@@ -948,6 +977,7 @@ def rollback(
     """Move `production` back to an older version."""
     prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
     prompt, project = lock_prompt(session, prompt, project)
+    refuse_unreviewed(project, prompt.id, PRODUCTION_LABEL, False)
     current = session.exec(
         select(Version.version)
         .join(VersionLabel, VersionLabel.version_id == Version.id)

@@ -150,6 +150,7 @@ class ActivityState(AppState):
     @rx.event
     def load(self):
         """on_load: the newest page, unfiltered, of the project named in the URL."""
+        self.page_principal()
         project_id = project_id_from_path(self.router.url.path)
         if project_id != self.project_id:
             self.actor_filter = self.kind_filter = ANY

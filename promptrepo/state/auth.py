@@ -70,7 +70,7 @@ class AuthFormState(AppState):
         self.notice = ""
         self.submitting = False
         self.reset_done = False
-        principal = self._principal_and_theme()
+        principal = self.page_principal()
         path = self.router.url.path.rstrip("/") or "/"
         if principal is not None and path in (routes.LOGIN, routes.SIGNUP):
             return rx.redirect(self.next_path)

@@ -78,8 +78,13 @@ class AppState(rx.State):
         stamp = hashlib.sha256(self.auth_token.encode()).hexdigest()[:12]
         self.theme_key = f"{theme_preference}:{stamp}"
 
-    def _principal_and_theme(self) -> Principal | None:
-        """principal() plus the stored theme, in one session (for on_load handlers)."""
+    def page_principal(self) -> Principal | None:
+        """principal() plus the signed-in user's stored theme, in one session.
+
+        Every page's first on_load handler calls this (not principal()): the theme preference
+        reaches the browser (components/theme.py) on whichever page a sign-in lands, and a
+        test (tests/unit/test_page_loads.py) checks that every page does.
+        """
         with session_scope() as session:
             principal = resolve_session(session, self.auth_token)
             if principal is not None:
@@ -92,18 +97,18 @@ class AppState(rx.State):
     @rx.event
     def load_user(self):
         """on_load for public pages: show who is signed in, if anyone."""
-        self._principal_and_theme()
+        self.page_principal()
 
     @rx.event
     def check_login(self):
         """on_load for pages that need a user: send visitors to /login?next=<this page>."""
-        principal = self._principal_and_theme()
+        principal = self.page_principal()
         if principal is None:
             return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
 
     @rx.event
     def check_admin(self):
-        principal = self._principal_and_theme()
+        principal = self.page_principal()
         if principal is None:
             return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
         if not principal.is_admin:

@@ -46,7 +46,7 @@ class BillingState(AppState):
 
     @rx.event
     def load(self):
-        if self.principal() is None:
+        if self.page_principal() is None:
             return rx.redirect(f"/login?next={self.router.url.path}")
         self.error = ""
         self._refresh()

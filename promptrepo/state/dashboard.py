@@ -170,7 +170,7 @@ class DashboardState(AppState):
     @rx.event
     def load(self):
         """on_load: the first page (or the page/search/sort the tab was on)."""
-        principal = self.principal()
+        principal = self.page_principal()
         if principal is None:
             return rx.redirect(f"{routes.LOGIN}?next={routes.DASHBOARD}")
         self.dialog = ""

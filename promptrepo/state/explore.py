@@ -68,7 +68,7 @@ class ExploreState(AppState):
 
     @rx.event
     def load(self):
-        self.principal()  # the navbar shows who is signed in
+        self.page_principal()  # the navbar shows who is signed in
         self._load_page()
 
     @rx.event

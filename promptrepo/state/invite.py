@@ -31,7 +31,7 @@ class InviteState(AppState):
         """on_load: signed out, go to sign-in and come back; otherwise show the invitation."""
         self.invite_loaded, self.invite_error, self.answering = False, "", False
         self.project_name = ""
-        principal = self.principal()
+        principal = self.page_principal()
         if principal is None:
             return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
         try:

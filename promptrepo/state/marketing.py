@@ -34,7 +34,7 @@ class LandingState(AppState):
     @rx.event
     def load(self):
         """on_load of /: who is signed in (for the navbar) and the teaser."""
-        self.principal()
+        self.page_principal()
         with session_scope() as session:
             # The gallery's own "popular" order (most forked first), first page only.
             teasers = list_public_projects(session, sort="popular", page=1, per_page=TEASER_SIZE)
@@ -60,7 +60,7 @@ class PricingState(AppState):
     @rx.event
     def load(self):
         """on_load of /pricing: the plan whose limits apply to the user now."""
-        principal = self.principal()
+        principal = self.page_principal()
         if principal is None:
             self.current_plan_id = ""
             return

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from promptrepo import routes
 from promptrepo.formatting import format_when
-from promptrepo.services import members
+from promptrepo.services import members, reviews
 from promptrepo.services.errors import PlanLimitReached, ServiceError
 from promptrepo.services.principal import Principal
 from promptrepo.state.project import ProjectState
@@ -46,6 +46,7 @@ class MembersState(ProjectState):
     invite_role: str = "editor"
     invite_error: str = ""
     invite_link: str = ""
+    review_required: bool = False  # "production needs review" (services/reviews.py)
     # A confirmation in progress: "remove", "transfer" or "leave", and whom it is about.
     confirming: str = ""
     confirm_user_id: str = ""
@@ -62,6 +63,7 @@ class MembersState(ProjectState):
             return
         me = str(principal.user_id) if principal else ""
         self.my_role = team.my_role
+        self.review_required = team.production_needs_review
         self.people = [
             PersonView(
                 user_id=p.user_id,
@@ -145,6 +147,17 @@ class MembersState(ProjectState):
         self._load_team(principal)
         sent = "sent" if created.mailed else "ready (no mail server here: copy the link)"
         return rx.toast.success(f"Invitation to {created.email} {sent}.")
+
+    @rx.event
+    def set_review_required(self, value: bool):
+        """The owner's switch: production moves only through approved proposals."""
+        on = bool(value)
+        return self._act(
+            lambda s, p: reviews.set_review_required(s, p, self.current_id, on),
+            "Production now needs another member's approval."
+            if on
+            else "Production moves without review again.",
+        )
 
     @rx.event
     def withdraw_invite(self, invite_id: str):

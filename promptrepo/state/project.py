@@ -193,7 +193,7 @@ class ProjectState(AppState):
         if not project_id:
             self._hide()
             return
-        self._refresh(self.principal())
+        self._refresh(self.page_principal())
         self._follower = new_follower_id()
         if not self.not_found:
             return ProjectState.watch(self._follower)

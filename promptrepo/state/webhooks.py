@@ -69,6 +69,7 @@ class WebhooksState(AppState):
     @rx.event
     def load(self):
         """on_load: the project's webhooks and its latest deliveries (owner only)."""
+        self.page_principal()
         self.project_id = project_id_from_path(self.router.url.path)
         self.new_secret = ""
         self.form_error = ""

@@ -36,6 +36,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
+from promptrepo.models import Notification, ReleaseProposal
 from promptrepo.services import (
     accounts,
     api_keys,
@@ -168,6 +169,27 @@ def build_world(session: Session) -> World:
     comment = comments.add_comment(
         session, owner.principal, prompt.id, version=1, body=f"Note {SECRET}"
     )
+    # an open release proposal of the owner's: remove production (issue 16 item 2). Review
+    # is off in this world, so direct label moves stay as documented above; an approval
+    # (by someone else than the proposer) still applies it.
+    proposal = ReleaseProposal(
+        prompt_id=prompt.id,
+        label="production",
+        to_version=None,
+        base="v1",
+        message=f"unpublish {SECRET}",
+        proposer_id=owner.principal.user_id,
+    )
+    session.add(proposal)
+    bell = Notification(
+        user_id=owner.principal.user_id,
+        project_id=project.id,
+        kind="proposal.opened",
+        text=f"Editor proposes {SECRET}",
+        link=f"/projects/{project.id}",
+    )
+    session.add(bell)
+    session.flush()
     outsider_pk = _project_key(session, outsider.principal, "outsider")
     suspended_pk = _project_key(session, suspended.principal, "suspended")
     admin_pk = _project_key(session, admin_user, "admin")
@@ -219,6 +241,8 @@ def build_world(session: Session) -> World:
         "invite_id": pending.id,
         "token": pending.link.rsplit("/", 1)[1],
         "comment_id": comment.id,
+        "proposal_id": str(proposal.id),
+        "notification_id": str(bell.id),
     }
     assert ids["delivery_id"], "creating version 1 queued no webhook delivery"
     extra = {
@@ -310,11 +334,12 @@ API_OUTCOMES: dict[tuple[str, str], Op] = {
     ),
     ("POST", "/api/v1/projects/{project_id}/render"): Op(OWNER_READ, lambda w: {}),
     ("GET", "/api/v1/projects/{project_id}/activity"): Op(
-        OWNER_READ, why="the owner only, public project or not (an activity log is private)"
+        OWNER_READ,
+        why="the team only (owner and members), public project or not (an activity log is private)",
     ),
     ("GET", "/api/v1/projects/{project_id}/activity.csv"): Op(
         outcome(401, 402, 404, 402, 401, 401, 404),
-        why="the owner only; the owner here is on the Free plan, and the export is Enterprise's",
+        why="the team only; the owner here is on the Free plan, and the export is Enterprise's",
     ),
     ("GET", "/api/v1/projects/{project_id}/segments"): Op(OWNER_READ),
     ("POST", "/api/v1/projects/{project_id}/segments"): Op(OWNER_CREATE, lambda w: {"name": "S2"}),
@@ -441,6 +466,25 @@ API_OUTCOMES: dict[tuple[str, str], Op] = {
     ("POST", "/api/v1/me/mentions/read"): Op(
         outcome(401, 204, 204, 403, 401, 401, 204), why="marks the caller's own mentions"
     ),
+    # --- reviewed releases: the world's open proposal is the owner's own (removing
+    # production), so the owner may withdraw it but not approve or reject it
+    ("GET", "/api/v1/prompts/{prompt_id}/proposals"): Op(OWNER_READ),
+    ("POST", "/api/v1/prompts/{prompt_id}/proposals"): Op(
+        outcome(401, 422, 404, 403, 401, 401, 404),
+        lambda w: {"version": 1, "message": "again"},
+        why="review is off in this world: nothing needs proposing (422 after the access check)",
+    ),
+    ("POST", "/api/v1/prompts/{prompt_id}/proposals/{proposal_id}/approve"): Op(
+        outcome(401, 403, 404, 403, 401, 401, 404), why="self-approval is refused"
+    ),
+    ("POST", "/api/v1/prompts/{prompt_id}/proposals/{proposal_id}/reject"): Op(
+        outcome(401, 403, 404, 403, 401, 401, 404),
+        lambda w: {"reason": "no"},
+        why="the proposer withdraws instead",
+    ),
+    ("POST", "/api/v1/prompts/{prompt_id}/proposals/{proposal_id}/withdraw"): Op(OWNER_WRITE),
+    ("GET", "/api/v1/notifications"): Op(SELF_READ),
+    ("POST", "/api/v1/notifications/read"): Op(SELF_WRITE),
     # --- the Langfuse-compatible API: HTTP Basic with a project key. Names are resolved in
     # the key's own project, so another user's key meets its own project (and 404 for the
     # owner's prompt); a dead key or a suspended user's key is 401.
@@ -711,6 +755,22 @@ HANDLER_OUTCOMES: dict[str, Handler] = {
         ("{comment_id}",),
         ("post_reply",),
         why="an empty reply is refused; the id is checked when a reply is posted",
+    ),
+    "open_review": Handler(
+        OWNER_VIEWS,
+        EDITOR_PAGE,
+        ("load_editor",),
+        ("{proposal_id}",),
+        ("approve_proposal",),
+        why="the world's proposal is the owner's own: the owner sees it, and approving it "
+        "is refused (self-approval); test_role_matrix has an editor approve it",
+    ),
+    "open_notification": Handler(
+        OWNER_CHANGES,
+        "/dashboard",
+        ("start_bell",),
+        ("{notification_id}", "/dashboard"),
+        why="marks the owner's own notification read; anyone else's is not found",
     ),
     "delete_webhook": Handler(OWNER_CHANGES, WEBHOOKS_PAGE, ("load",), ("{webhook_id}",)),
     "redeliver": Handler(OWNER_CHANGES, WEBHOOKS_PAGE, ("load",), ("{delivery_id}",)),

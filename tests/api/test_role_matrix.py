@@ -71,9 +71,10 @@ ROLE_API: dict[tuple[str, str], dict | None] = {
     ("DELETE", "/api/v1/projects/{project_id}"): MANAGE,
     ("POST", "/api/v1/projects/{project_id}/fork"): MANAGE,  # private: never copied out
     ("POST", "/api/v1/projects/{project_id}/render"): READ,
-    # the activity log is the owner's alone (services/activity.py), members included
-    ("GET", "/api/v1/projects/{project_id}/activity"): roles(404, 404),
-    ("GET", "/api/v1/projects/{project_id}/activity.csv"): roles(404, 404),
+    # the team reads the activity log (services/activity.py); the export is the owner's
+    # plan's (Enterprise), so on this owner's plan members get 402 like the owner
+    ("GET", "/api/v1/projects/{project_id}/activity"): READ,
+    ("GET", "/api/v1/projects/{project_id}/activity.csv"): roles(402, 402),
     ("GET", "/api/v1/projects/{project_id}/segments"): READ,
     ("POST", "/api/v1/projects/{project_id}/segments"): CREATE,
     ("PATCH", "/api/v1/segments/{segment_id}"): EDIT,
@@ -139,6 +140,14 @@ ROLE_API: dict[tuple[str, str], dict | None] = {
     ("POST", "/api/v1/comments/{comment_id}/resolve"): EDIT,
     ("GET", "/api/v1/me/mentions"): SAME,
     ("POST", "/api/v1/me/mentions/read"): SAME,
+    # reviewed releases: the world's open proposal is the owner's; an editor decides it
+    ("GET", "/api/v1/prompts/{prompt_id}/proposals"): READ,
+    ("POST", "/api/v1/prompts/{prompt_id}/proposals"): roles(422, 403),  # review is off
+    ("POST", "/api/v1/prompts/{prompt_id}/proposals/{proposal_id}/approve"): EDIT,
+    ("POST", "/api/v1/prompts/{prompt_id}/proposals/{proposal_id}/reject"): EDIT,
+    ("POST", "/api/v1/prompts/{prompt_id}/proposals/{proposal_id}/withdraw"): MANAGE,
+    ("GET", "/api/v1/notifications"): SAME,
+    ("POST", "/api/v1/notifications/read"): SAME,
     # the Langfuse-compatible API with each member's project key on the owner's project
     ("GET", "/api/public/projects"): READ,
     ("GET", "/api/public/v2/prompts"): READ,
@@ -215,6 +224,9 @@ ROLE_HANDLERS: dict[str, dict | None] = {
     "toggle_public": OWNER_ONLY,
     "duplicate": roles(UNCHANGED, UNCHANGED),  # copies are the owner's to make
     "fork": OWNER_ONLY,  # private
+    # the owner's proposal: an editor approves it (the label moves), a viewer cannot
+    "open_review": roles(CHANGES, UNCHANGED),
+    "open_notification": OWNER_ONLY,  # the owner's own notification
 }
 
 

@@ -1,5 +1,5 @@
 """A project's activity (services/activity.py): audit entries and label moves in one list,
-newest first, paged and filtered in SQL, owner only; the CSV export is the Enterprise plan's.
+newest first, paged and filtered in SQL, for the project's team; the CSV export is the Enterprise plan's.
 Runs on SQLite and PostgreSQL, and on PostgreSQL also under row-level security."""
 
 from __future__ import annotations

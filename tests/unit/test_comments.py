@@ -9,7 +9,7 @@ import uuid
 import pytest
 from sqlmodel import Session, select
 
-from promptrepo.models import CommentMention, Project, Prompt, Segment
+from promptrepo.models import CommentMention, Notification, Project, Prompt, Segment
 from promptrepo.services import comments, events, members, versions
 from promptrepo.services.errors import NotFound, PermissionDenied, ValidationFailed
 from tests.factories import make_user
@@ -144,8 +144,14 @@ def test_mentions_are_stored_highlighted_and_notified(session: Session, team) ->
     highlighted = [p.text for p in made.parts if p.mention]
     assert highlighted == [handle(editor), "@Olive"]
     assert "".join(p.text for p in made.parts) == made.body
-    told = {topic for topic, payload in published if payload.get("kind") == "mention"}
-    assert told == {f"user:{editor.user_id}", f"user:{owner.user_id}"}
+    told = {topic for topic, payload in published if payload.get("kind") == "comment.mention"}
+    assert told == {f"notifications:{editor.user_id}", f"notifications:{owner.user_id}"}
+    bells = session.exec(select(Notification).where(Notification.kind == "comment.mention")).all()
+    assert sorted(str(n.user_id) for n in bells) == sorted(
+        [str(editor.user_id), str(owner.user_id)]
+    )
+    assert all(n.link.endswith(f"?comment={made.id}") for n in bells)
+    assert "Vera Viewer mentioned you on “greeting” v1" in bells[0].text
     assert [m.comment_id for m in comments.my_mentions(session, editor)] == [made.id]
     assert comments.my_mentions(session, outsider) == []
     assert comments.mark_mentions_read(session, editor) == 1
@@ -172,6 +178,10 @@ def test_editing_notifies_only_the_newly_mentioned(session: Session, team) -> No
     )
     session.commit()
     assert edited.edited_at is not None
+    bells = session.exec(select(Notification).where(Notification.kind == "comment.mention")).all()
+    assert sorted(str(n.user_id) for n in bells) == sorted(
+        [str(editor.user_id), str(owner.user_id)]
+    )
     rows = session.exec(
         select(CommentMention).where(CommentMention.comment_id == uuid.UUID(made.id))
     ).all()

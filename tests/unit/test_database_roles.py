@@ -34,12 +34,14 @@ from promptrepo.models import (
     LabelEvent,
     LabelSplit,
     ModelPrice,
+    Notification,
     PlaygroundRun,
     Project,
     ProjectInvite,
     ProjectMember,
     Prompt,
     ProviderConnection,
+    ReleaseProposal,
     Segment,
     StripeEvent,
     TestCase,
@@ -91,6 +93,8 @@ BELONGS_TO_B = {
     "project_invites": f"project_id IN ({B_PROJECTS})",
     "comments": f"prompt_id IN ({B_PROMPTS})",
     "comment_mentions": f"prompt_id IN ({B_PROMPTS})",
+    "release_proposals": f"prompt_id IN ({B_PROMPTS})",
+    "notifications": "user_id = :b",
 }
 
 
@@ -173,6 +177,9 @@ def _seed_user(s: Session, name: str):
     s.add(comment)
     s.flush()
     s.add(CommentMention(comment_id=comment.id, prompt_id=prompt.id, user_id=uid, token="@b"))
+    # reviewed releases (migration 0019): an open proposal, and a notification for them
+    s.add(ReleaseProposal(prompt_id=prompt.id, label="production", to_version=1, proposer_id=uid))
+    s.add(Notification(user_id=uid, project_id=project.id, kind="proposal", text="secret"))
     return user
 
 

@@ -317,3 +317,22 @@ def test_members_dashboards_and_mcp_hear_the_projects_changes(
     session.commit()
     event = next(m for t, m in heard if t == changes.PROMPT_EVENTS_TOPIC)
     assert set(event["member_ids"]) == {str(editor.user_id), str(viewer.user_id)}
+
+
+def test_a_removed_or_leaving_members_dashboard_hears_it(
+    session: Session, team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from promptrepo.services import changes, events
+
+    owner, editor, viewer, _, project, _ = team
+    heard: list[str] = []
+    monkeypatch.setattr(events, "publish", lambda topic, message: heard.append(topic))
+    members.remove_member(session, owner, project.id, viewer.user_id)
+    session.commit()
+    assert changes.user_topic(viewer.user_id) in heard  # their dashboard drops the project
+    assert changes.user_topic(owner.user_id) in heard
+    heard.clear()
+    members.leave_project(session, editor, project.id)
+    session.commit()
+    assert changes.user_topic(editor.user_id) in heard
+    assert changes.user_topic(viewer.user_id) not in heard  # no longer a member

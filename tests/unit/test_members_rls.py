@@ -240,3 +240,32 @@ def test_an_unknown_invite_token_reveals_nothing(team) -> None:
     app, *_, outsider, project, _, _ = team
     with acting(app, outsider) as s, pytest.raises(NotFound):
         members.get_invite(s, outsider, uuid.uuid4().hex)
+
+
+def test_the_team_sees_who_changed_what_in_the_projects_activity(team) -> None:
+    """audit_log rows of a project's changes are the team's to read, not only their actor's;
+    the rest of an account's audit log stays its own."""
+    from promptrepo.services import activity
+
+    app, owner, editor, viewer, outsider, project, segment, prompt = team
+    with acting(app, editor) as s:
+        prompts.rename_prompt(s, editor, prompt.id, "renamed by the editor")
+        versions.create_version(s, editor, prompt.id, commit_message="v1")
+    for who in (owner, editor, viewer):
+        with acting(app, who) as s:
+            entries = activity.list_activity(s, who, project.id).items
+            assert any(
+                e.actor_name == "Eddie" and "renamed by the editor" in e.summary for e in entries
+            ), (who.name, [(e.actor_name, e.summary) for e in entries])
+    with acting(app, outsider) as s:
+        with pytest.raises(NotFound):
+            activity.list_activity(s, outsider, project.id)
+        count = s.execute(text("SELECT count(*) FROM audit_log")).scalar_one()
+        assert count == 0
+    with acting(app, viewer) as s:  # the editor's own account entries stay private
+        actions = (
+            s.execute(text("SELECT action FROM audit_log WHERE target_type = 'profile'"))
+            .scalars()
+            .all()
+        )
+        assert actions == []

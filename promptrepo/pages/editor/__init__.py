@@ -20,6 +20,7 @@ from promptrepo.pages.editor.history import history_tab, view_version_dialog
 from promptrepo.pages.editor.model_settings import model_settings_tab
 from promptrepo.pages.editor.preview import preview_tab
 from promptrepo.pages.editor.promote import promote_dialog
+from promptrepo.pages.editor.review import review_dialog
 from promptrepo.pages.editor.split import split_dialog
 from promptrepo.pages.editor.validators import validators_tab
 from promptrepo.pages.editor.variables import variables_tab
@@ -93,6 +94,7 @@ def editor_body() -> rx.Component:
         delete_comment_dialog(),
         promote_dialog(),
         split_dialog(),
+        review_dialog(),
         conflict_dialog(),
         rx.script(src="/editor.js"),
         spacing="3",

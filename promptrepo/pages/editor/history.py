@@ -6,6 +6,7 @@ import reflex as rx
 
 from promptrepo.pages.editor.comments import comments_pane, line_actions
 from promptrepo.pages.editor.common import MONO
+from promptrepo.pages.editor.review import proposals_pane
 from promptrepo.pages.editor.side_by_side import side_by_side_diff
 from promptrepo.pages.editor.split import served_pane
 from promptrepo.state.editor import (
@@ -535,6 +536,7 @@ def history_tab() -> rx.Component:
     return rx.vstack(
         messages(),
         environments_bar(),
+        proposals_pane(),
         served_pane(),
         rx.flex(
             versions_pane(),

@@ -158,10 +158,29 @@ def promote_dialog() -> rx.Component:
                         width="100%",
                     ),
                 ),
+                rx.cond(
+                    PromoteState.promote_needs_review,
+                    rx.callout(
+                        "This project's production label moves only after review: confirming "
+                        "sends a proposal to the other editors and the owner, and the label "
+                        "moves when one of them approves it.",
+                        icon="users",
+                        color_scheme="blue",
+                        id="promote-review-note",
+                        width="100%",
+                    ),
+                ),
                 side_by_side(),
                 checks(),
                 label_history(),
-                rx.el.label("Why (kept in the label's history)", html_for="promote-reason"),
+                rx.el.label(
+                    rx.cond(
+                        PromoteState.promote_needs_review,
+                        "Message for the reviewers (kept with the proposal and the history)",
+                        "Why (kept in the label's history)",
+                    ),
+                    html_for="promote-reason",
+                ),
                 rx.input(
                     value=PromoteState.promote_reason,
                     on_change=PromoteState.set_promote_reason,

@@ -11,7 +11,8 @@ wire the UI.
         └── HistoryState         versions, labels, diffs
             ├── CommentsState    comment threads of a version and of the diff's lines
             └── PromoteState     the Promote dialog: every label move goes through it
-                └── SplitState   the Split traffic dialog and the served counts
+                ├── SplitState   the Split traffic dialog and the served counts
+                └── ReviewState  release proposals and the Review dialog (issue 16)
 """
 
 from promptrepo.state.editor.base import EditorState, guarded
@@ -21,6 +22,7 @@ from promptrepo.state.editor.history import VERSIONS_PAGE_SIZE, HistoryState
 from promptrepo.state.editor.model_settings import ModelSettingsState
 from promptrepo.state.editor.presence import PresenceState
 from promptrepo.state.editor.promote import PromoteState
+from promptrepo.state.editor.review import ReviewState
 from promptrepo.state.editor.rows import (
     DiffRow,
     LabelEventRow,
@@ -47,6 +49,7 @@ __all__ = [
     "ModelSettingsState",
     "PresenceState",
     "PromoteState",
+    "ReviewState",
     "SplitState",
     "TagsState",
     "ValidatorRow",

@@ -212,6 +212,28 @@ class CommentsState(HistoryState):
             self.comments_loading = False
 
     @rx.event
+    def open_from_link(self):
+        """After the editor loads: `?comment=<id>` (a mention's notification) opens the
+        History tab on that comment's version."""
+        wanted = str(self.router.url.query_parameters.get("comment") or "")
+        if not wanted:
+            return
+        try:
+            with self.acting() as (session, principal):
+                found = comments.get_comment(session, principal, wanted)
+        except NotAuthenticated:
+            yield self.to_login()
+            return
+        except ServiceError as exc:
+            yield rx.toast.error(exc.message)
+            return
+        self.active_tab = "history"
+        self.comment_version = found.version
+        self.comment_filter = "all"
+        self.comment_line = ""
+        yield from self._reload()
+
+    @rx.event
     def load_comments(self):
         yield from self._reload()
 

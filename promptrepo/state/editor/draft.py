@@ -366,6 +366,7 @@ class DraftState(EditorState):
         # The pane substates subclass DraftState, so they are imported here, not at the top.
         from promptrepo.state.editor.comments import CommentsState
         from promptrepo.state.editor.history import HistoryState
+        from promptrepo.state.editor.review import ReviewState
         from promptrepo.state.editor.tags import TagsState
         from promptrepo.state.editor.validators import ValidatorsState
 
@@ -394,6 +395,9 @@ class DraftState(EditorState):
         thread_pane = await self.get_state(CommentsState)
         validator_form = await self.get_state(ValidatorsState)
         tag_bar = await self.get_state(TagsState)
+        review = await self.get_state(ReviewState)
+        review.review_open = False
+        review.proposals = []
         tag_bar.show_tags([])
         self.editor_project_id, self.editor_prompt_id = project_id, prompt_id
         self.loaded = False
@@ -419,11 +423,19 @@ class DraftState(EditorState):
                 tag_bar.show_tags(prompt.tags)
                 history.load_history(session, principal)
                 thread_pane.load_comments_now(session, principal)
+                review.load_proposals(session, principal)
         except ServiceError as exc:
             self.load_error = exc.message
             return notice
         self.loaded = True
-        return chain(notice, render, DraftState.watch, PresenceState.keep_presence)
+        return chain(
+            notice,
+            render,
+            DraftState.watch,
+            PresenceState.keep_presence,
+            ReviewState.open_from_link,
+            CommentsState.open_from_link,
+        )
 
     @rx.event(background=True, supersedes=True)
     async def watch(self):
@@ -445,6 +457,7 @@ class DraftState(EditorState):
     async def _refresh_from_elsewhere(self) -> None:
         from promptrepo.state.editor.comments import CommentsState
         from promptrepo.state.editor.history import HistoryState
+        from promptrepo.state.editor.review import ReviewState
         from promptrepo.state.editor.tags import TagsState
 
         principal = self.principal()
@@ -453,6 +466,7 @@ class DraftState(EditorState):
         history = await self.get_state(HistoryState)
         thread_pane = await self.get_state(CommentsState)
         tag_bar = await self.get_state(TagsState)
+        review = await self.get_state(ReviewState)
         with session_scope(acting_as=principal.user_id) as session:
             try:
                 prompt, _ = access.get_prompt(session, principal, self.editor_prompt_id)
@@ -462,6 +476,7 @@ class DraftState(EditorState):
             self._load_validators(session, principal)
             history.load_history(session, principal)
             thread_pane.load_comments_now(session, principal)
+            review.load_proposals(session, principal)
             tag_bar.show_tags(prompt.tags)
             if prompt.revision > self._revision:
                 self._take_newer_draft(prompt)

@@ -12,7 +12,7 @@ import reflex as rx
 
 from promptrepo.formatting import format_timestamp
 from promptrepo.models import PRODUCTION_LABEL
-from promptrepo.services import releases, versions
+from promptrepo.services import releases, reviews, versions
 from promptrepo.services.errors import NotAuthenticated, ServiceError, ValidationFailed
 from promptrepo.state.editor.base import guarded
 from promptrepo.state.editor.history import HistoryState
@@ -55,6 +55,8 @@ class PromoteState(HistoryState):
     promote_reason: str = ""
     promote_error: str = ""
     promote_split: str = ""  # the traffic split the move ends ("v3 90% / v4 10%")
+    # production needs review here: confirming sends a proposal (services/reviews.py)
+    promote_needs_review: bool = False
 
     @rx.var
     def promote_title(self) -> str:
@@ -89,6 +91,8 @@ class PromoteState(HistoryState):
 
     @rx.var
     def promote_confirm_text(self) -> str:
+        if self.promote_needs_review:
+            return "Propose for review"
         if self.promote_split and self.promote_target:
             return "End split"
         return {
@@ -129,6 +133,7 @@ class PromoteState(HistoryState):
         self.promote_refusal = preview.refusal
         self.promote_refusal_details = preview.refusal_details
         self.promote_split = preview.split
+        self.promote_needs_review = preview.needs_review
 
     @rx.event
     @guarded
@@ -188,6 +193,8 @@ class PromoteState(HistoryState):
 
     @rx.event
     async def confirm_promote(self):
+        if self.promote_needs_review:
+            return await self._propose()
         label, target = self.promote_label, self.promote_target or None
 
         def promote_now():
@@ -222,3 +229,36 @@ class PromoteState(HistoryState):
         self.promote_open = False
         self.history_message = success
         return rx.toast.success(success)
+
+    async def _propose(self):
+        """Production needs review here: send the move as a proposal, with the note as its
+        message; the other editors and the owner are notified."""
+        from promptrepo.state.editor.review import ReviewState
+
+        label, target = self.promote_label, self.promote_target or None
+
+        def propose_now():
+            with self.acting() as (session, principal):
+                return reviews.propose(
+                    session,
+                    principal,
+                    self.editor_prompt_id,
+                    label=label,
+                    to_version=target,
+                    message=self.promote_reason,
+                )
+
+        try:
+            proposal = await asyncio.to_thread(propose_now)
+        except NotAuthenticated:
+            return self.to_login()
+        except ServiceError as exc:
+            self.promote_error = exc.message
+            return None
+        self.promote_open = False
+        message = (
+            f"Proposed: {label} → {proposal.change}. The other editors and the owner are "
+            "notified; the label moves once one of them approves."
+        )
+        self.history_message = message
+        return [ReviewState.reload_proposals, rx.toast.success(message)]

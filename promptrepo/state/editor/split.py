@@ -11,7 +11,7 @@ import dataclasses
 import reflex as rx
 
 from promptrepo.formatting import format_timestamp
-from promptrepo.services import served_counts, splits
+from promptrepo.services import access, reviews, served_counts, splits, versions
 from promptrepo.services.errors import NotAuthenticated, ServiceError
 from promptrepo.state.editor.base import guarded
 from promptrepo.state.editor.promote import CheckRow, LabelMoveRow, PromoteState, _version_name
@@ -182,6 +182,16 @@ class SplitState(PromoteState):
 
         def split_now():
             with self.acting() as (session, principal):
+                _, project = access.get_prompt(session, principal, self.editor_prompt_id)
+                if versions.needs_review(project, self.split_label):
+                    return reviews.propose(
+                        session,
+                        principal,
+                        self.editor_prompt_id,
+                        label=self.split_label,
+                        arms=arms,
+                        message=self.split_reason,
+                    )
                 applied = splits.set_split(
                     session,
                     principal,
@@ -201,6 +211,16 @@ class SplitState(PromoteState):
         except ServiceError as exc:  # shown in the dialog, which stays open
             self.split_error = exc.message
             return None
+        if isinstance(applied, reviews.ProposalView):
+            message = (
+                f"Proposed: {self.split_label} → {applied.change}. The label splits once "
+                "another editor or the owner approves."
+            )
+            self.split_open = False
+            self.history_message = message
+            from promptrepo.state.editor.review import ReviewState
+
+            return [ReviewState.reload_proposals, rx.toast.success(message)]
         message = f"{self.split_label} now serves {splits.describe(applied)}."
         self.split_open = False
         self.history_message = message
