@@ -1,7 +1,8 @@
 """Comments and presence in a real browser (issue 16, items 4 and 6), two people in two
 browser contexts on the served app (PostgreSQL + Redis with two workers where available):
 a viewer comments on a line of the History diff mentioning the owner, the owner sees the
-thread arrive by itself, highlighted, and resolves it; each sees the other in the editor's
+thread arrive by itself, highlighted, and a notification in the bell that leads back to it,
+and resolves it; each sees the other in the editor's
 header while both have the prompt open, and the owner sees the viewer leave."""
 
 from __future__ import annotations
@@ -85,6 +86,16 @@ def test_a_line_comment_with_a_mention_reaches_the_owner_who_resolves_it(
     expect(owner_thread).to_contain_text("line 1 · new side of v1 → v2")
     expect(owner_thread.locator("mark.mention")).to_have_text(mention)
     expect(owner_page.locator("#comment-counts")).to_contain_text("1 open")
+
+    # The mention rang the owner's bell; its link opens the History tab on the comment.
+    expect(owner_page.locator("#bell-count")).to_have_text("1", timeout=15_000)
+    owner_page.locator("#bell").click()
+    item = owner_page.locator(".bell-item").first
+    expect(item).to_contain_text("Vera Viewer mentioned you on “Greeting” line 1 of v2")
+    item.click()
+    expect(owner_page).to_have_url(re.compile(r"\?comment="))
+    expect(owner_page.locator("#comments-pane")).to_be_visible()
+    expect(owner_thread).to_have_count(1)
     owner_thread.locator(".resolve-thread").click()
     expect(owner_page.locator("#comment-counts")).to_contain_text("1 resolved")
     expect(owner_thread).to_contain_text("Resolved by Olive Owner")
@@ -135,11 +146,13 @@ def test_presence_shows_who_else_has_the_prompt_open(
     # The viewer closes the tab: gone from the owner's header within the expiry (~25 s).
     viewer_page.context.close()
     expect(owner_page.locator("#presence")).to_have_count(0, timeout=30_000)
-    if app_server.redis_url:
-        _wait_for_subscribers(app_server, editor_url, 1)
+    if app_server.redis_url:  # its follower ends at its next heartbeat (after the tab's lock)
+        _wait_for_subscribers(app_server, editor_url, 1, timeout=30)
 
 
-def _wait_for_subscribers(app_server: AppServer, editor_url: str, expected: int) -> None:
+def _wait_for_subscribers(
+    app_server: AppServer, editor_url: str, expected: int, timeout: float = 15
+) -> None:
     """Followers of the prompt's presence topic (one per open editor tab)."""
     import time
 
@@ -150,7 +163,7 @@ def _wait_for_subscribers(app_server: AppServer, editor_url: str, expected: int)
     channel = f"{CHANNEL_PREFIX}presence:{editor_url.rsplit('/', 1)[1]}"
     client = redis.Redis.from_url(app_server.redis_url)
     try:
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + timeout
         while (count := dict(client.pubsub_numsub(channel))[channel.encode()]) != expected:
             assert time.monotonic() < deadline, f"{count} presence followers, not {expected}"
             time.sleep(0.2)
