@@ -279,7 +279,7 @@ async def run_session(
             async def read() -> None:
                 async for message in ws:
                     if DEBUG and index == 0:
-                        print("recv", str(message)[:300], flush=True)
+                        print(f"{time.monotonic():.3f} recv", str(message)[:300], flush=True)
                     if message == "2":
                         await ws.send("3")
                     elif message.startswith(EVENT_FRAME) and pending:
@@ -301,6 +301,8 @@ async def run_session(
                 text += random.choice("abcdefghij")
                 frame = script.keystroke.replace(f"{SEED_TEXT}X", text)
                 pending.append((time.monotonic(), len(text)))
+                if DEBUG and index == 0:
+                    print(f"{time.monotonic():.3f} sent keystroke {len(text)}", flush=True)
                 results.sent += 1
                 await ws.send(script.for_session(frame, token, project_id, prompt_id))
             await asyncio.sleep(2)  # let the last answers arrive

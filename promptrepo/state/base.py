@@ -65,10 +65,16 @@ class AppState(rx.State):
         return principal
 
     def _set_user(self, principal: Principal | None) -> None:
-        self.user_id = str(principal.user_id) if principal else ""
-        self.user_name = principal.name if principal else ""
-        self.user_email = principal.email if principal else ""
-        self.user_role = principal.role if principal else ""
+        user = (
+            (str(principal.user_id), principal.name, principal.email, principal.role)
+            if principal
+            else ("", "", "", "")
+        )
+        # Assigned only when something changed: every handler resolves the principal, and an
+        # assignment (even of the same value) would send the user's fields to the page again
+        # and re-render everything that reads them, on every autosave and keystroke.
+        if user != (self.user_id, self.user_name, self.user_email, self.user_role):
+            self.user_id, self.user_name, self.user_email, self.user_role = user
 
     def _set_theme(self, theme_preference: str | None) -> None:
         """Remember the signed-in user's stored theme (None: nobody is signed in)."""
