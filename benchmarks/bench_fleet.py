@@ -364,9 +364,22 @@ def pss_kib(pgids: list[int]) -> int:
     return total
 
 
+def group_cpu_seconds(pgids: list[int]) -> float:
+    """CPU time (user + system) of every process in these process groups so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) in pgids:
+                total += sum(int(f) for f in fields[11:15])
+    return total / ticks
+
+
 def measure(label, url, ws_url, script, seeded, servers, redis_server, args, workdir) -> dict:
     pgids = [proc.pid for proc in servers]
     memory_before = pss_kib(pgids)
+    cpu_before = group_cpu_seconds(pgids)
     commands_before = redis_server.commands()
     ramp = max(5.0, args.sessions / 25) + 3
     wrk = None
@@ -388,6 +401,7 @@ def measure(label, url, ws_url, script, seeded, servers, redis_server, args, wor
     memory_during: list[int] = []
     results = asyncio.run(run())
     elapsed = time.monotonic() - started
+    server_cpu = group_cpu_seconds(pgids) - cpu_before
     api = wrk_result(wrk)
     trips = sorted(results.round_trips)
     q = statistics.quantiles(trips, n=100) if len(trips) >= 100 else None
@@ -406,6 +420,9 @@ def measure(label, url, ws_url, script, seeded, servers, redis_server, args, wor
         "errors": results.errors,
         "kib_per_session": (max(memory_during or [0]) - memory_before) / max(1, args.sessions),
         "redis_ops": (redis_server.commands() - commands_before) / elapsed,
+        # the app servers' CPU over the whole run (page loads, keystrokes, autosaves, API)
+        "server_cpu_s": server_cpu,
+        "elapsed_s": elapsed,
     }
 
 
@@ -444,7 +461,8 @@ def print_row(r: dict) -> None:
         f"keystroke p50 {r['p50_ms']:6.1f} ms p99 {r['p99_ms']:7.1f} ms "
         f"({r['answered']}/{r['keystrokes']} answered) | "
         f"API {r['api_rps']:6.0f}/s p99 {r['api_p99_ms']:6.1f} ms | errors {errors} | "
-        f"{r['kib_per_session']:6.0f} KiB/session | Redis {r['redis_ops']:6.0f} ops/s",
+        f"{r['kib_per_session']:6.0f} KiB/session | Redis {r['redis_ops']:6.0f} ops/s | "
+        f"app CPU {r['server_cpu_s']:.0f} s in {r['elapsed_s']:.0f} s",
         flush=True,
     )
     for error in sorted(set(r["errors"]))[:5]:

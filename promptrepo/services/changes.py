@@ -45,17 +45,20 @@ def project_changed(
     kind: str = "updated",
     touch: bool = True,
     also: tuple[uuid.UUID, ...] = (),
+    detail: dict[str, Any] | None = None,
 ) -> None:
     """Mark `project` as changed now; notify and invalidate after commit (once per transaction).
 
     `touch=False` notifies without moving `updated_at` (e.g. someone else forked it). The
     owner's and members' dashboards are told, and those of `also` (a member who has just
-    been removed or left, whose dashboard must drop the project).
+    been removed or left, whose dashboard must drop the project). `detail` goes into the
+    message (e.g. a draft save's prompt and revision, so the tab that saved it need not
+    reload for its own save); a second change in the same transaction drops it.
     """
     if touch and kind != "deleted":
         project.updated_at = utcnow()
         session.add(project)
-    pending: dict[str, tuple[str, str]] = session.info.setdefault(_PENDING_KEY, {})
+    pending: dict[str, tuple[str, str, dict]] = session.info.setdefault(_PENDING_KEY, {})
     # Listen once per session for its whole life: a `once=True` listener stays registered
     # after firing, so listening again for the session's next transaction was a no-op and
     # every change after the first commit went unannounced.
@@ -63,11 +66,13 @@ def project_changed(
         event.listen(session, "after_commit", _after_commit)
         event.listen(session, "after_rollback", _after_rollback)
     people = dict.fromkeys([*map(str, team_ids(session, project)), *map(str, also)])
-    if (
-        str(project.id) in pending
-    ):  # a second change in the same transaction keeps the first's people
-        people = dict.fromkeys([*pending[str(project.id)][0].split(","), *people])
-    pending[str(project.id)] = (",".join(people), kind)
+    details = {k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in (detail or {}).items()}
+    if str(project.id) in pending:  # a second change in one transaction: everyone, no detail
+        earlier_people, earlier_kind, _ = pending[str(project.id)]
+        people = dict.fromkeys([*earlier_people.split(","), *people])
+        kind = kind if kind == earlier_kind else "updated"
+        details = {}
+    pending[str(project.id)] = (",".join(people), kind, details)
 
 
 PROMPT_EVENTS_TOPIC = "prompt-events"
@@ -135,11 +140,11 @@ def _after_commit(session: Session) -> None:
             events.publish(PROMPT_EVENTS_TOPIC, prompt_event_)
         except Exception:
             log.exception("prompt_event_publish_failed", type=prompt_event_["type"])
-    pending: dict[str, tuple[str, str]] = session.info.pop(_PENDING_KEY, {})
-    for project_id, (people, kind) in pending.items():
+    pending: dict[str, tuple[str, str, dict]] = session.info.pop(_PENDING_KEY, {})
+    for project_id, (people, kind, details) in pending.items():
         try:
             cache.invalidate_project(project_id)
-            message = {"project_id": project_id, "kind": kind}
+            message = {**details, "project_id": project_id, "kind": kind}
             events.publish(project_topic(project_id), message)
             for user_id in people.split(","):  # the owner's and the members' dashboards
                 events.publish(user_topic(user_id), message)

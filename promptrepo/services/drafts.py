@@ -194,5 +194,7 @@ def save_draft(
             base_revision=base_revision,
             overwrote_revision=overwritten,
         )
-    changes.project_changed(session, project)
+    changes.project_changed(
+        session, project, kind="draft", detail={"prompt_id": prompt.id, "revision": prompt.revision}
+    )
     return prompt

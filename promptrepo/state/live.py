@@ -4,10 +4,11 @@ A page's `on_load` gives the tab a new follower id and starts a background event
 `supersedes=True` with it. Three things end a follower, so a tab never keeps more than one:
 - Reflex cancels the previous page-load chain (and so this task) when the same tab
   navigates, reloads or disconnects on the same worker;
-- `still_wanted()` is checked on every message and every HEARTBEAT_SECONDS: it is false once
-  a newer page load replaced the follower id, or the tab shows another page or project
-  (this covers a reload that reconnected to another worker);
-- the heartbeat also stops the task once the tab's websocket is gone from every worker.
+- `still_wanted()` is checked on every message and every LOCKED_CHECK_BEATS heartbeats: it
+  is false once a newer page load replaced the follower id, or the tab shows another page or
+  project (this covers a reload that reconnected to another worker);
+- every heartbeat (HEARTBEAT_SECONDS) stops the task once the tab's websocket is gone from
+  every worker; that check needs no state lock.
 The subscription is closed when the loop ends, whichever way.
 
 A Redis outage does not end a follower: the subscription reconnects by itself (and then sends
@@ -31,6 +32,7 @@ from promptrepo.services.redis_client import REDIS_ERRORS
 log = get_logger(__name__)
 
 HEARTBEAT_SECONDS = 5.0
+LOCKED_CHECK_BEATS = 6  # a quiet follower takes the state's lock every 30 s
 
 
 # The running rx.App, handed over by the app module (`register_app`) so that this module
@@ -42,6 +44,20 @@ def register_app(app: Any) -> None:
     """Tell live views which app's websockets to consult (called once by the app module)."""
     global _app
     _app = app
+
+
+def socket_of(token: str) -> str | None:
+    """The session id of the tab's websocket, None when it has none, "" when unknown."""
+    if _app is None:
+        return ""
+    try:
+        namespace = _app.event_namespace
+        if namespace is None:
+            return ""
+        record = namespace._token_manager.token_to_socket.get(token)
+        return record.sid if record is not None else None
+    except Exception:  # internals moved: fall back to the locked check
+        return ""
 
 
 def client_connected(token: str) -> bool:
@@ -69,10 +85,17 @@ async def follow(
     still_wanted: Callable[[], bool],
     heartbeat: float = HEARTBEAT_SECONDS,
     every_beat: bool = False,
+    relevant: Callable[[list[dict]], bool] | None = None,
 ) -> None:
     """Refresh `state` (under its lock) after messages on `topic`, while still wanted;
     with `every_beat` also on every heartbeat (presence: a heartbeat is also the moment to
-    notice who dropped out)."""
+    notice who dropped out). `relevant(messages)`, asked under the lock, may decline a
+    refresh the messages do not call for (e.g. the tab's own autosave coming back).
+
+    A quiet heartbeat only checks, without the state's lock, that the tab is still on the
+    websocket it had at the last locked check; the locked `still_wanted()` check runs when it
+    is not (a reload, a reconnect), on every message, and every LOCKED_CHECK_BEATS beats, so
+    an idle tab costs no state round trip most of the time."""
     queue: asyncio.Queue[dict] = asyncio.Queue()
 
     async def pump() -> None:
@@ -80,26 +103,35 @@ async def follow(
             queue.put_nowait(message)
 
     pump_task = asyncio.create_task(pump())
-    pending = False  # a change seen while the state could not be locked
+    pending: list[dict] = []  # changes seen while the state could not be locked
+    token: str | None = None
+    sid: str | None = None  # the tab's websocket at the last locked check
+    quiet_beats = 0
     try:
         while True:
-            try:
-                await asyncio.wait_for(queue.get(), timeout=heartbeat)
-                changed = True
-            except TimeoutError:
-                changed = False
+            messages: list[dict] = []
+            with contextlib.suppress(TimeoutError):  # a heartbeat
+                messages.append(await asyncio.wait_for(queue.get(), timeout=heartbeat))
             while not queue.empty():  # several changes at once: one refresh
-                queue.get_nowait()
+                messages.append(queue.get_nowait())
             if pump_task.done():  # the subscription failed: the next page load retries
                 log.warning("live_subscription_ended", topic=topic)
                 return
+            if not messages and not pending and not every_beat and token is not None:
+                quiet_beats += 1
+                now = socket_of(token)
+                if now is None:  # the tab's websocket is gone from every worker
+                    return
+                if now and now == sid and quiet_beats % LOCKED_CHECK_BEATS:
+                    continue  # same websocket as at the last check: still the same page
+            changes, pending = pending + messages, []
             try:
                 async with state:
                     token = state.router.session.client_token
                     if not still_wanted() or not client_connected(token):
                         return
-                    if changed or pending or every_beat:
-                        pending = False
+                    sid = socket_of(token)
+                    if every_beat or (changes and (relevant is None or relevant(changes))):
                         try:
                             result = refresh()
                             if inspect.isawaitable(result):  # e.g. a refresh that renders
@@ -107,7 +139,7 @@ async def follow(
                         except Exception:  # a failed refresh must not end live updates
                             log.exception("live_refresh_failed", topic=topic)
             except REDIS_ERRORS as exc:  # the state lives in Redis, which is away: retry later
-                pending = pending or changed
+                pending = changes
                 log.warning("live_state_unavailable", topic=topic, error=type(exc).__name__)
     finally:
         pump_task.cancel()

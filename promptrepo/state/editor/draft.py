@@ -452,7 +452,21 @@ class DraftState(EditorState):
             still_wanted=lambda: (
                 self.editor_prompt_id == prompt_id and self.route_ids()[1] == prompt_id
             ),
+            relevant=lambda messages: any(map(self._calls_for_refresh, messages)),
         )
+
+    def _calls_for_refresh(self, message: dict) -> bool:
+        """Any change to the project does, except a draft saved of another prompt (nothing
+        here shows it) or of this one that this tab has already (its own autosave coming back)
+        or is saving now (that save's answer decides: saved, or a conflict)."""
+        if message.get("kind") != "draft":
+            return True
+        if message.get("prompt_id") != self.editor_prompt_id:
+            return False
+        revision = int(message.get("revision") or 0)
+        if revision <= self._revision:
+            return False
+        return not (self.save_status == "saving" and revision == self._revision + 1)
 
     async def _refresh_from_elsewhere(self) -> None:
         from promptrepo.state.editor.comments import CommentsState

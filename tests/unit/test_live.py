@@ -1,0 +1,127 @@
+"""Live views (state/live.follow): which messages refresh a view, and what a quiet heartbeat
+costs. The fan-out is the in-process one; the state is a stand-in that counts its locks."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+
+import pytest
+
+from promptrepo.services import events
+from promptrepo.state import live
+from tests.support.run_async import run_async
+
+TOPIC = "project:test-live"
+
+
+class FakeState:
+    """What follow() uses of a Reflex state: `async with` (the lock) and the router."""
+
+    def __init__(self) -> None:
+        self.router = SimpleNamespace(session=SimpleNamespace(client_token="tab-1"))
+        self.locks = 0
+
+    async def __aenter__(self) -> FakeState:
+        self.locks += 1
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        return None
+
+
+@pytest.fixture
+def in_process(monkeypatch: pytest.MonkeyPatch):
+    from promptrepo.settings import settings
+
+    monkeypatch.setattr(settings, "redis_url", None)
+    sockets = {"tab-1": "sid-1"}
+    monkeypatch.setattr(live, "socket_of", lambda token: sockets.get(token))
+    monkeypatch.setattr(live, "client_connected", lambda token: token in sockets)
+    return sockets
+
+
+def _run(state, sockets, scenario, **options):
+    refreshed: list[int] = []
+
+    async def main() -> None:
+        follower = asyncio.create_task(
+            live.follow(
+                state,
+                TOPIC,
+                refresh=lambda: refreshed.append(1),
+                still_wanted=lambda: True,
+                heartbeat=0.05,
+                **options,
+            )
+        )
+        await asyncio.sleep(0.1)  # subscribed
+        await scenario()
+        sockets.clear()  # the tab closes: the follower ends at its next heartbeat
+        await asyncio.wait_for(follower, 2)
+
+    run_async(main())
+    return refreshed
+
+
+def test_a_declined_message_does_not_refresh_and_an_accepted_one_does(in_process) -> None:
+    state = FakeState()
+
+    async def scenario() -> None:
+        events.publish(TOPIC, {"kind": "draft", "mine": True})
+        await asyncio.sleep(0.1)
+        events.publish(TOPIC, {"kind": "updated"})
+        await asyncio.sleep(0.1)
+
+    refreshed = _run(
+        state,
+        in_process,
+        scenario,
+        relevant=lambda messages: any(not m.get("mine") for m in messages),
+    )
+    assert refreshed == [1]
+
+
+def test_quiet_heartbeats_take_the_lock_only_now_and_then(in_process) -> None:
+    state = FakeState()
+
+    async def scenario() -> None:
+        await asyncio.sleep(0.05 * 3 * live.LOCKED_CHECK_BEATS)  # ~3 locked checks' worth
+
+    _run(state, in_process, scenario)
+    beats = 3 * live.LOCKED_CHECK_BEATS
+    assert 1 <= state.locks <= beats // live.LOCKED_CHECK_BEATS + 2, state.locks
+
+
+def test_a_new_websocket_is_checked_under_the_lock_at_once(in_process) -> None:
+    state = FakeState()
+
+    async def scenario() -> None:
+        await asyncio.sleep(0.12)
+        before = state.locks
+        in_process["tab-1"] = "sid-2"  # a reload reconnected the tab
+        await asyncio.sleep(0.12)
+        assert state.locks > before
+
+    _run(state, in_process, scenario)
+
+
+def test_a_draft_save_says_which_prompt_and_revision(session, monkeypatch) -> None:
+    from promptrepo.services import changes, drafts
+    from tests.factories import make_user
+    from tests.prompt_factories import make_prompt
+
+    heard: list[tuple[str, dict]] = []
+    owner = make_user(session)
+    project, prompt = make_prompt(session, owner, content="Hello")
+    session.commit()
+    monkeypatch.setattr(events, "publish", lambda topic, message: heard.append((topic, message)))
+    saved = drafts.save_draft(session, owner, prompt.id, base_revision=prompt.revision, content="Hi")
+    session.commit()
+    message = dict(heard)[changes.project_topic(project.id)]
+    assert message == {
+        "project_id": str(project.id),
+        "kind": "draft",
+        "prompt_id": str(prompt.id),
+        "revision": saved.revision,
+    }
