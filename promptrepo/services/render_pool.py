@@ -7,8 +7,13 @@ killed and replaced, and the caller gets ValidationFailed (422) saying so. The s
 process never runs template code, so a hostile template cannot freeze its event loop.
 
 - Workers start lazily (all of them at the first render), `RENDER_WORKERS` per serving process;
-  each caps its address space (`RENDER_WORKER_MEMORY_MB`) and runs at a lower CPU priority
-  (`RENDER_WORKER_NICE`), so renders burning their budget leave the CPU to requests.
+  each caps its address space (`RENDER_WORKER_MEMORY_MB`). A render runs at normal CPU
+  priority for its first `RENDER_FULL_PRIORITY_MS`; one still running then is moved to a
+  lower priority (`RENDER_WORKER_NICE`) for the rest of its budget, so renders burning their
+  budget leave the CPU to requests, and its worker is replaced afterwards (a process cannot
+  raise its priority again). Short renders — the editor's, per keystroke — so never queue
+  behind every other process of a loaded machine: at nice 19 under a load average of 8 on 2
+  cores, a 7-line template took ~10 ms in the pool instead of ~1 ms.
 - Workers are forked from a zygote process that has imported and warmed everything, so a
   killed worker's replacement (started at once, in a background thread) is ready in
   milliseconds; only the zygote's own start (at the first render) pays for the imports.
@@ -79,6 +84,7 @@ class PoolConfig:
     timeout: float = 1.0
     memory_mb: int = 1024
     nice: int = 19
+    full_priority: float = 0.05  # seconds a render runs at normal priority before `nice`
     queue_timeout: float = 5.0
     per_account: int = 1  # renders at once for one account (0: no limit); others wait
 
@@ -116,7 +122,6 @@ class _Zygote:
                     "promptrepo.services.render_worker",
                     str(theirs.fileno()),
                     str(config.memory_mb),
-                    str(config.nice),
                 ],
                 stdin=subprocess.DEVNULL,
                 pass_fds=[theirs.fileno()],
@@ -166,14 +171,23 @@ class _Worker:
         self.pid = pid
         self.sock = sock
         self.fd = sock.fileno()
+        self.demoted = False  # moved to the lower priority (for good: see `request`)
 
-    def request(self, payload: bytes, timeout: float) -> bytes:
-        """Send one request and wait for its answer; TimeoutError past `timeout` seconds."""
+    def request(
+        self, payload: bytes, timeout: float, full_priority: float = 0.0, nice: int = 0
+    ) -> bytes:
+        """Send one request and wait for its answer; TimeoutError past `timeout` seconds.
+        Still running after `full_priority` seconds, the worker is lowered to `nice`."""
         deadline = time.monotonic() + timeout
         try:
             self.sock.sendall(len(payload).to_bytes(_HEADER_SIZE, "big") + payload)
         except OSError as exc:
             raise WorkerFailed(f"the render worker is gone ({exc})") from None
+        if nice and not self.demoted:
+            poller = select.poll()
+            poller.register(self.fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+            if not poller.poll(max(0.0, min(full_priority, timeout)) * 1000):
+                self.demote(nice)
         size = int.from_bytes(self._read_exact(_HEADER_SIZE, deadline), "big")
         return self._read_exact(size, deadline)
 
@@ -195,6 +209,13 @@ class _Worker:
             parts.append(chunk)
             missing -= len(chunk)
         return b"".join(parts)
+
+    def demote(self, nice: int) -> None:
+        """Lower the worker's CPU priority (an unprivileged process may lower another of its
+        own user's, never raise it back: a demoted worker is replaced after its render)."""
+        self.demoted = True
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, self.pid, nice)
 
     def kill(self) -> None:
         with contextlib.suppress(OSError):
@@ -286,11 +307,13 @@ class RenderPool:
             self._idle.append(worker)
             self._cond.notify_all()
 
-    def _discard(self, worker: _Worker) -> None:
-        """Kill `worker` and start its replacement in the background."""
+    def _discard(self, worker: _Worker, *, failed: bool = True) -> None:
+        """Kill `worker` and start its replacement in the background (`failed`: it was past
+        its budget or dead, counted in `replaced`; else only demoted)."""
         worker.kill()
         with self._cond:
-            self.replaced += 1
+            if failed:
+                self.replaced += 1
             self._starting += 1
         threading.Thread(target=self._replace, name="render-worker-start", daemon=True).start()
 
@@ -362,7 +385,7 @@ class RenderPool:
         try:
             if timeout <= 0:
                 raise TimeoutError
-            answer = worker.request(payload, timeout)
+            answer = worker.request(payload, timeout, self.config.full_priority, self.config.nice)
         except TimeoutError:
             if timeout > 0:
                 self._discard(worker)
@@ -385,7 +408,10 @@ class RenderPool:
         except BaseException:
             self._discard(worker)
             raise
-        self._release(worker)
+        if worker.demoted:
+            self._discard(worker, failed=False)
+        else:
+            self._release(worker)
         return json.loads(answer)
 
 
@@ -405,6 +431,7 @@ def _config_from_settings() -> PoolConfig:
         timeout=settings.render_timeout_seconds,
         memory_mb=settings.render_worker_memory_mb,
         nice=settings.render_worker_nice,
+        full_priority=settings.render_full_priority_ms / 1000,
         queue_timeout=settings.render_queue_seconds,
         per_account=settings.render_per_account,
     )

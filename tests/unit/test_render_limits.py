@@ -4,7 +4,9 @@ exactly as plain Jinja2 renders them; a worker past its budget is killed and rep
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 import time
 from collections.abc import Iterator
 
@@ -274,5 +276,53 @@ def test_one_accounts_renders_take_turns_while_another_account_renders_at_once()
             "429"
         ] * 4 + ["time limit"], outcomes
         assert pool.replaced <= 2
+    finally:
+        render_pool.configure(None)
+
+
+def test_a_short_render_keeps_normal_priority_and_a_long_one_is_lowered_then_replaced() -> None:
+    # The editor renders on every keystroke: a render at nice 19 waits behind every other
+    # process of a loaded machine. Renders start at normal priority; one still running after
+    # `full_priority` is lowered to `nice`, and its worker is replaced once it answers.
+    small = render_pool.configure(
+        render_pool.PoolConfig(size=1, timeout=5.0, nice=19, full_priority=0.05)
+    )
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    try:
+        assert versions.render_and_validate("Hi {{ n }}", {}, [], {"n": 1})[0] == "Hi 1"
+        [first] = small.worker_pids()
+        assert os.getpriority(os.PRIO_PROCESS, first) == own
+        assert versions.render_and_validate("Hi {{ n }}", {}, [], {"n": 2})[0] == "Hi 2"
+        assert small.worker_pids() == [first]  # not lowered: kept
+
+        seen: list[int] = []
+        done = threading.Event()
+
+        def watch() -> None:
+            while not done.is_set():
+                with contextlib.suppress(ProcessLookupError):
+                    seen.append(os.getpriority(os.PRIO_PROCESS, first))
+                time.sleep(0.01)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            slow = "{% for i in range(3000) %}{% if (7**3000)|string %}{% endif %}{% endfor %}ok"
+            text, _ = versions.render_and_validate(slow, {}, [], {})
+        finally:
+            done.set()
+            watcher.join()
+        assert text == "ok"
+        assert 19 in seen, seen  # lowered while it ran
+        assert small.replaced == 0  # not a failure
+        for _ in range(100):  # replaced by a fresh worker at normal priority
+            pids = small.worker_pids()
+            if pids and pids != [first]:
+                break
+            time.sleep(0.05)
+        [second] = small.worker_pids()
+        assert second != first
+        assert os.getpriority(os.PRIO_PROCESS, second) == own
+        assert versions.render_and_validate("Hi {{ n }}", {}, [], {"n": 3})[0] == "Hi 3"
     finally:
         render_pool.configure(None)
