@@ -43,11 +43,16 @@ def render_and_validate_here(
 ) -> tuple[str, list[validator_rules.ValidatorResult]]:
     """Render `content` with `values` checked against `spec`, then run the validators on it
     (in this process, with the sandbox's limits but no wall-clock budget)."""
-    analysis = templates.analyze(content)
+    source = templates.dialect_source(content, dialect)
+    # Only the source rendered is compiled: a trimmed one differs from `content`, whose
+    # variables and parse errors (with their lines as written) need the parser alone.
+    analysis = templates.analyze(content) if source == content else templates.outline(content)
     if analysis.error is not None:
         templates.compile_template(content)  # raises, naming the line
+    if templates.analyze(source).error is not None:
+        templates.compile_template(content)  # an error only the compiler finds, its line
     context = variable_specs.build_context(spec, values, analysis.variables)
-    text = templates.render_template(templates.dialect_source(content, dialect), context)
+    text = templates.render_template(source, context)
     return text, validator_rules.run_validators(text, validator_list, context)
 
 
