@@ -43,14 +43,14 @@ def render_and_validate_here(
 ) -> tuple[str, list[validator_rules.ValidatorResult]]:
     """Render `content` with `values` checked against `spec`, then run the validators on it
     (in this process, with the sandbox's limits but no wall-clock budget)."""
+    # Only the source rendered is compiled. A trimmed source differs from `content` in its
+    # whitespace alone: the same variables; an error is reported from `content`, with its
+    # line as written.
     source = templates.dialect_source(content, dialect)
-    # Only the source rendered is compiled: a trimmed one differs from `content`, whose
-    # variables and parse errors (with their lines as written) need the parser alone.
-    analysis = templates.analyze(content) if source == content else templates.outline(content)
+    analysis = templates.analyze(source)
     if analysis.error is not None:
         templates.compile_template(content)  # raises, naming the line
-    if templates.analyze(source).error is not None:
-        templates.compile_template(content)  # an error only the compiler finds, its line
+        templates.compile_template(source)
     context = variable_specs.build_context(spec, values, analysis.variables)
     text = templates.render_template(source, context)
     return text, validator_rules.run_validators(text, validator_list, context)
