@@ -12,6 +12,12 @@ and for the 10 KB one; prints the median and p95 of each. Targets (issue 15): me
 
 `--backend postgresql` serves with PostgreSQL + Redis and two workers (the production set-up;
 both must be running locally); the default is the embedded set-up `make run` uses.
+
+`--breakdown` also splits each keystroke in the page: keydown → the websocket frame carrying
+`edit_content` leaves (browser: CodeMirror and Reflex's event queue), → the last frame of the
+answer arrives (server: the event, the render in the pool, the deltas), → the preview and
+badges have changed in the DOM (browser: applying the delta, React, the DOM). `--workdir DIR`
+with a fixed `--port` keeps the build between runs (rebuilt only when sources changed).
 """
 
 from __future__ import annotations
@@ -50,10 +56,13 @@ MEASURE_JS = """
   const badges = document.getElementById('validator-badges');
   window.__bench = {samples: [], pending: null};
   const state = window.__bench;
+  window.__bench.marks = [];
   const finish = () => {
     const p = state.pending;
     if (p && p.preview && p.badges) {
-      state.samples.push(performance.now() - p.t0);
+      const done = performance.now();
+      state.samples.push(done - p.t0);
+      state.marks.push({t0: p.t0, done});
       state.pending = null;
     }
   };
@@ -66,6 +75,53 @@ MEASURE_JS = """
     .observe(badges, {childList: true, characterData: true, subtree: true, attributes: true});
 }
 """
+
+
+# With --breakdown: note when each Socket.IO event frame leaves and arrives (before the page's
+# own handlers see it: this listener is added first).
+WS_TAP_JS = """
+(() => {
+  const frames = (window.__frames = []);
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    if (typeof data === "string" && data.startsWith("42")) {
+      frames.push({t: performance.now(), up: true, n: data.length, edit: data.includes("edit_content")});
+    }
+    return send.call(this, data);
+  };
+  const Native = window.WebSocket;
+  function Tapped(...args) {
+    const ws = new Native(...args);
+    ws.addEventListener("message", (e) => {
+      if (typeof e.data === "string" && e.data.startsWith("42")) {
+        frames.push({t: performance.now(), up: false, n: e.data.length});
+      }
+    });
+    return ws;
+  }
+  Tapped.prototype = Native.prototype;
+  for (const k of ["CONNECTING", "OPEN", "CLOSING", "CLOSED"]) Tapped[k] = Native[k];
+  window.WebSocket = Tapped;
+})();
+"""
+
+
+def _breakdown(marks: list[dict], frames: list[dict]) -> dict[str, list[float]]:
+    """Per keystroke: browser before the send, server (send → last answer frame), browser
+    after (last frame → DOM changed); and the bytes up and down."""
+    parts: dict[str, list[float]] = {"before": [], "server": [], "after": [], "up": [], "down": []}
+    for mark in marks:
+        inside = [f for f in frames if mark["t0"] <= f["t"] <= mark["done"]]
+        ups = [f for f in inside if f["up"] and f["edit"]]
+        downs = [f for f in inside if not f["up"]]
+        if not ups or not downs:
+            continue
+        parts["before"].append(ups[0]["t"] - mark["t0"])
+        parts["server"].append(downs[-1]["t"] - ups[0]["t"])
+        parts["after"].append(mark["done"] - downs[-1]["t"])
+        parts["up"].append(sum(f["n"] for f in inside if f["up"]))
+        parts["down"].append(sum(f["n"] for f in downs))
+    return parts
 
 
 SMALL_TEMPLATE = """You are a support agent for {{ product }}.
@@ -121,7 +177,9 @@ def _seed(database_url: str) -> tuple[uuid.UUID, str, str]:
     )
 
 
-def _measure(page, url: str, keystrokes: int, min_preview: int) -> list[float]:
+def _measure(
+    page, url: str, keystrokes: int, min_preview: int, breakdown: bool = False, trace: str = ""
+) -> list[float]:
     """Type `keystrokes` characters at the end of the prompt at `url`; the samples in ms."""
     page.goto(url)
     page.locator("#prompt-content").wait_for(timeout=60_000)
@@ -139,13 +197,32 @@ def _measure(page, url: str, keystrokes: int, min_preview: int) -> list[float]:
     area.click()
     area.press("Control+End")
     typed = ""
+    if trace:  # a Chrome performance trace of the keystrokes (chrome://tracing, DevTools)
+        page.context.browser.start_tracing(
+            page=page,
+            path=f"{trace}-{size}.json",
+            categories=["devtools.timeline", "v8.execute", "blink.user_timing"],
+        )
     for i in range(keystrokes + 5):  # the first 5 warm up
         char = "abcdefghij"[i % 10]
         typed += char
         page.keyboard.press(char)
         page.wait_for_function("window.__bench.pending === null", timeout=10_000)
         time.sleep(0.05)
+    if trace:
+        page.context.browser.stop_tracing()
     samples = page.evaluate("window.__bench.samples")[5:]
+    if breakdown:
+        marks = page.evaluate("window.__bench.marks")[5:]
+        parts = _breakdown(marks, page.evaluate("window.__frames"))
+        print(
+            "  breakdown (medians): "
+            + ", ".join(
+                f"{k} {statistics.median(v):.1f} {'B' if k in ('up', 'down') else 'ms'}"
+                for k, v in parts.items()
+                if v
+            )
+        )
     tail = page.evaluate("document.getElementById('preview-text').textContent.slice(-40)")
     assert typed[-10:] in tail, (typed[-10:], tail)
     return sorted(samples)
@@ -185,9 +262,20 @@ def main() -> None:
         help="with postgresql: let a worker hold Reflex's Redis state lock this long while "
         "uncontended (REFLEX_OPLOCK_ENABLED), to compare",
     )
+    parser.add_argument("--breakdown", action="store_true", help="time each keystroke's parts")
+    parser.add_argument("--trace", default="", help="write Chrome traces to TRACE-<size>.json")
+    parser.add_argument("--workdir", help="build here and keep it (with --port)")
+    parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="bench-editor-"))
+    if args.workdir:
+        workdir = Path(args.workdir)
+        for name in ("promptrepo", "admin", "assets", "alembic", "reflex.lock"):
+            shutil.rmtree(workdir / name, ignore_errors=True)
+        shutil.rmtree(workdir / "data", ignore_errors=True)
+        (workdir / "data").mkdir(parents=True, exist_ok=True)
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix="bench-editor-"))
     copy_app(workdir)
     env = app_env(workdir, APP_ENV="test", SECRET_KEY="bench-secret-key-" + uuid.uuid4().hex)
     pg_name = None
@@ -212,7 +300,7 @@ def main() -> None:
     user_id, path, small_path = _seed(database_url)
     token = _session_token(database_url, user_id)
 
-    port = free_port()
+    port = args.port or free_port()
     url = f"http://127.0.0.1:{port}"
     env["PUBLIC_URL"] = url
     log_path = workdir / "server.log"
@@ -228,9 +316,13 @@ def main() -> None:
             context.add_cookies(
                 [{"name": "pr_session", "value": token, "url": url, "httpOnly": True}]
             )
+            if args.breakdown:
+                context.add_init_script(WS_TAP_JS)
             page = context.new_page()
-            small = _measure(page, url + small_path, args.keystrokes, 100)
-            large = _measure(page, url + path, args.keystrokes, 9000)
+            small = _measure(
+                page, url + small_path, args.keystrokes, 100, args.breakdown, args.trace
+            )
+            large = _measure(page, url + path, args.keystrokes, 9000, args.breakdown, args.trace)
             browser.close()
     finally:
         stop_app(proc)
@@ -239,7 +331,8 @@ def main() -> None:
 
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
-        shutil.rmtree(workdir, ignore_errors=True)
+        if not args.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
 
     oplock = f", oplock {args.oplock_ms} ms" if args.oplock_ms else ""
     print(f"backend: {args.backend}{oplock}")

@@ -113,10 +113,12 @@ export function PromptCodeEditor({
   );
   const handleChange = useCallback(
     (text) => {
-      window.dispatchEvent(new CustomEvent("prompt-editor-change", { detail: text }));
+      // The keystroke goes to the server first; the local backup (a synchronous
+      // localStorage write of the whole text) follows, off the keystroke's path.
       if (onChange) {
         onChange(text);
       }
+      window.dispatchEvent(new CustomEvent("prompt-editor-change", { detail: text }));
     },
     [onChange],
   );

@@ -30,10 +30,13 @@ def palette_option(item: PaletteItem, index: rx.Var[int]) -> rx.Component:
     selected = index == PaletteState.palette_active
     return rx.el.li(
         rx.hstack(
-            rx.icon(
-                rx.match(item.kind, ("prompt", "file-text"), "folder"),
-                size=16,
-                aria_hidden="true",
+            # Two static icons, not rx.icon(<a var>): an icon named by a var compiles to
+            # lucide's DynamicIcon, whose map of every icon (~250 kB of JavaScript) then
+            # loaded on every page, the palette being in the shared layout.
+            rx.cond(
+                item.kind == "prompt",
+                rx.icon("file-text", size=16, aria_hidden="true"),
+                rx.icon("folder", size=16, aria_hidden="true"),
             ),
             rx.vstack(
                 rx.text(item.title, weight="medium", size="2", class_name="palette-title"),

@@ -43,11 +43,16 @@ def render_and_validate_here(
 ) -> tuple[str, list[validator_rules.ValidatorResult]]:
     """Render `content` with `values` checked against `spec`, then run the validators on it
     (in this process, with the sandbox's limits but no wall-clock budget)."""
-    analysis = templates.analyze(content)
+    # Only the source rendered is compiled. A trimmed source differs from `content` in its
+    # whitespace alone: the same variables; an error is reported from `content`, with its
+    # line as written.
+    source = templates.dialect_source(content, dialect)
+    analysis = templates.analyze(source)
     if analysis.error is not None:
         templates.compile_template(content)  # raises, naming the line
+        templates.compile_template(source)
     context = variable_specs.build_context(spec, values, analysis.variables)
-    text = templates.render_template(templates.dialect_source(content, dialect), context)
+    text = templates.render_template(source, context)
     return text, validator_rules.run_validators(text, validator_list, context)
 
 
@@ -181,14 +186,13 @@ def _die_with_parent() -> None:
 
 
 def main(argv: list[str]) -> None:
-    control_fd, memory_mb, nice = (int(a) for a in argv[:3])
+    control_fd, memory_mb = (int(a) for a in argv[:2])
     control = socket.socket(fileno=control_fd)
     os.dup2(2, 1)  # a stray print goes to the log, never anywhere else
-    # Below the serving process in its own session: requests keep the CPU first. (A session
-    # of its own with a lowered autogroup would rank lower still, but then a loaded machine
-    # starves legitimate renders past their wall-clock budget; measured, not adopted.)
-    if nice:
-        os.nice(nice)
+    # Workers start at normal priority; the pool lowers one (RENDER_WORKER_NICE) when its
+    # render runs past RENDER_FULL_PRIORITY_MS (render_pool). (A session of its own with a
+    # lowered autogroup would rank lower still, but then a loaded machine starves legitimate
+    # renders past their wall-clock budget; measured, not adopted.)
     # Import and warm the sandbox and the validators once: every worker forked from here
     # starts ready in milliseconds, even when replacing one killed past its budget.
     render_and_validate_here("{{ x }}", {}, [{"type": "length", "config": {"max": 9}}], {"x": 1})

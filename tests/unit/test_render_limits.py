@@ -4,7 +4,10 @@ exactly as plain Jinja2 renders them; a worker past its budget is killed and rep
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import threading
 import time
 from collections.abc import Iterator
 
@@ -15,6 +18,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from promptrepo.models.projects import VALIDATOR_TYPES
 from promptrepo.services import render_pool, templates, validator_rules, versions
 from promptrepo.services.errors import ValidationFailed
+from tests.support.run_async import run_async
 
 # Seconds within which every refusal must arrive: the 1 s render budget plus room for a busy
 # machine. Not a benchmark (benchmarks/bench_hostile.py measures); it proves work was stopped.
@@ -274,5 +278,110 @@ def test_one_accounts_renders_take_turns_while_another_account_renders_at_once()
             "429"
         ] * 4 + ["time limit"], outcomes
         assert pool.replaced <= 2
+    finally:
+        render_pool.configure(None)
+
+
+def test_a_short_render_keeps_normal_priority_and_a_long_one_is_lowered_then_replaced() -> None:
+    # The editor renders on every keystroke: a render at nice 19 waits behind every other
+    # process of a loaded machine. Renders start at normal priority; one still running after
+    # `full_priority` is lowered to `nice`, and its worker is replaced once it answers.
+    small = render_pool.configure(
+        render_pool.PoolConfig(size=1, timeout=5.0, nice=19, full_priority=0.05)
+    )
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    try:
+        assert versions.render_and_validate("Hi {{ n }}", {}, [], {"n": 1})[0] == "Hi 1"
+        [first] = small.worker_pids()
+        assert os.getpriority(os.PRIO_PROCESS, first) == own
+        assert versions.render_and_validate("Hi {{ n }}", {}, [], {"n": 2})[0] == "Hi 2"
+        assert small.worker_pids() == [first]  # not lowered: kept
+
+        seen: list[int] = []
+        done = threading.Event()
+
+        def watch() -> None:
+            while not done.is_set():
+                with contextlib.suppress(ProcessLookupError):
+                    seen.append(os.getpriority(os.PRIO_PROCESS, first))
+                time.sleep(0.01)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            slow = "{% for i in range(3000) %}{% if (7**3000)|string %}{% endif %}{% endfor %}ok"
+            text, _ = versions.render_and_validate(slow, {}, [], {})
+        finally:
+            done.set()
+            watcher.join()
+        assert text == "ok"
+        assert 19 in seen, seen  # lowered while it ran
+        assert small.replaced == 0  # not a failure
+        for _ in range(100):  # replaced by a fresh worker at normal priority
+            pids = small.worker_pids()
+            if pids and pids != [first]:
+                break
+            time.sleep(0.05)
+        [second] = small.worker_pids()
+        assert second != first
+        assert os.getpriority(os.PRIO_PROCESS, second) == own
+        assert versions.render_and_validate("Hi {{ n }}", {}, [], {"n": 3})[0] == "Hi 3"
+    finally:
+        render_pool.configure(None)
+
+
+class NoThreads:
+    def submit(self, *args, **kwargs):
+        raise AssertionError("waited in a thread although a worker was idle")
+
+
+def test_the_async_path_renders_on_the_loop_and_keeps_the_budget_and_the_turns() -> None:
+    # The editor awaits renders from the event loop: with a worker idle the request goes to
+    # it without a thread; the budget, the per-account turn and the error messages hold.
+    small = render_pool.configure(render_pool.PoolConfig(size=1, timeout=1.0, per_account=1))
+    try:
+        assert versions.render_and_validate("Hi {{ n }}", {}, [], {"n": 0})[0] == "Hi 0"
+        [worker] = small.worker_pids()
+
+        async def scenario() -> list:
+            outcomes: list = []
+            with render_pool.acting_for("ada"):
+                threads, render_pool._executor = render_pool._executor, NoThreads()
+                try:
+                    text, results = await render_pool.render_and_validate_async(
+                        "Hi {{ n }}", {}, [{"type": "length", "config": {"max": 5}}], {"n": 1}
+                    )
+                finally:
+                    render_pool._executor = threads
+                outcomes.append((text, results[0].passed))
+                assert small._accounts == {}  # the turn was given back
+                # cancelled (a superseded render): the worker finishes and stays in the pool
+                task = asyncio.ensure_future(
+                    render_pool.render_and_validate_async("Hi {{ n }}", {}, [], {"n": 2})
+                )
+                await asyncio.sleep(0)
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                for _ in range(100):
+                    if small.worker_pids():
+                        break
+                    await asyncio.sleep(0.01)
+                outcomes.append((small.worker_pids(), small.replaced))
+                with pytest.raises(ValidationFailed) as refused_here:
+                    await render_pool.render_and_validate_async(SLOW_LOOP, {}, [], {})
+                outcomes.append(refused_here.value.message)
+                with pytest.raises(ValidationFailed) as syntax:
+                    await render_pool.render_and_validate_async("{% if %}", {}, [], {})
+                outcomes.append(syntax.value.message)
+            return outcomes
+
+        (text, passed), pids, slow, syntax = run_async(scenario())
+        assert (text, passed) == ("Hi 1", True)
+        assert pids == ([worker], 0)
+        assert "took longer than 1 s" in slow
+        assert "syntax error on line 1" in syntax
+        assert small.replaced == 1  # the slow one's worker, killed and replaced
+        assert versions.render_and_validate("Hi {{ n }}", {}, [], {"n": 3})[0] == "Hi 3"
     finally:
         render_pool.configure(None)

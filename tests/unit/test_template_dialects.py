@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from promptrepo.models import Version
 from promptrepo.services import drafts, forks, render_worker, templates, variables, versions
+from promptrepo.services.errors import ValidationFailed
 from promptrepo.services.variables import UnsetText
 from tests.factories import make_user
 from tests.prompt_factories import make_prompt
@@ -114,3 +115,22 @@ def test_preview_values_never_make_an_unset_variable_true() -> None:
         values,
     )
     assert text == "Hi (unset)"
+
+
+@pytest.mark.parametrize("dialect", templates.TEMPLATE_DIALECTS)
+def test_a_render_compiles_once_and_errors_name_the_line_as_written(dialect: str) -> None:
+    # The render worker compiles only the source it renders; the variables and parse errors
+    # of a trimmed template come from the parser, and every error names the line as written.
+    content = f"a\n{{% if vip %}}\nb\n{{% endif %}}\n{{{{ x }}}}{dialect}"
+    text, _ = render_worker.render_and_validate_here(content, {}, [], {"vip": 1, "x": 2}, dialect)
+    assert text.endswith("2" + dialect)
+    assert templates.outline(content).variables == ("vip", "x")
+    assert templates.outline(content).template is None
+    for broken, line in (
+        ("a\n{% if vip %}\nb\n{% endif %}\n{{ x|no_such_filter }}", 5),
+        ("a\n{% if vip %}\nb\n{% endif %}\n{{ x }\n", 5),
+    ):
+        with pytest.raises(ValidationFailed) as failed:
+            render_worker.render_and_validate_here(broken, {}, [], {"vip": 1, "x": 2}, dialect)
+        assert f"line {line}" in failed.value.message, failed.value.message
+    assert templates.outline("{{ x|no_such_filter }}").error is not None

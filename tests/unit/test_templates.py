@@ -182,3 +182,66 @@ def test_sample_values_prefer_the_example_over_the_default() -> None:
         c={"type": "string"},
     )
     assert variables.sample_values(s) == {"a": "ex", "b": 3}
+
+
+SKELETON_CASES = [
+    "Hello {{ name }}!\n",
+    "a\n{% if vip %}\n  VIP {{ name|upper }}\n{% else %}\nno\n{% endif %}\nend",
+    "{% for i in items %}{{ loop.index }}: {{ i }}{% if not loop.last %}, {% endif %}{% endfor %}",
+    "{% macro m(x, y='d') %}<{{ x }}|{{ y }}>{% endmacro %}{{ m(1) }} {{ m(2, 'e') }} tail",
+    "{% set t %}inside {{ name }}{% endset %}[{{ t }}] {% set u = 'lit' %}{{ u }}",
+    "{% raw %}{{ not a var }}{% endraw %} and {{ name }}",
+    "{# comment #}text {{- ' trimmed ' -}} more {%- if vip %} x {% endif -%} end",
+    "{{ 'const' }} folded {{ 1 + 2 }} with data {{ name ~ '!' }}",
+    "{% filter upper %}shout {{ name }}{% endfilter %} calm",
+    "{% call m2() %}called{% endcall %}{% macro m2() %}[{{ caller() }}]{% endmacro %}",
+    "quotes ' \" \\ \\n %s %(x)s {0} \ue000 end {{ name }}",
+    "",
+    "only text, no tags\nsecond line",
+    "{{ name }",
+    "{% if %}",
+    "{% for x in %}{% endfor %}",
+    "{{ x|no_such_filter }}",
+    "line 1\nline 2 {% endif %}",
+    "{% autoescape true %}<b>{{ '<i>' }}</b>{% endautoescape %}",
+]
+
+
+@pytest.mark.parametrize("content", SKELETON_CASES)
+def test_the_skeleton_cache_compiles_each_text_exactly_as_its_source(content: str) -> None:
+    # Texts that differ only in their literal text share one compile (templates._compiled):
+    # each must still render, analyse and fail exactly as compiled from its own source.
+    context = {"name": "Ann", "vip": True, "items": [1, 2, 3]}
+    for variant in (content, content.replace("a", "ab"), "x" + content + "y", content + "a"):
+        cached, direct = templates.analyze(variant), templates.analyze_source(variant)
+        assert cached.variables == direct.variables
+        assert cached.error == direct.error
+        assert templates.outline(variant).variables == direct.variables
+        assert templates.outline(variant).error == direct.error
+        if direct.template is not None:
+            assert cached.template is not None
+            assert _outcome(cached.template, context) == _outcome(direct.template, context)
+
+
+def _outcome(template, context: dict) -> tuple:
+    try:
+        return ("rendered", template.render(context))
+    except Exception as exc:  # the same failure, with the same message, both ways
+        return ("failed", type(exc).__name__, str(exc))
+
+
+def test_texts_with_the_same_tags_share_one_compile() -> None:
+    first = templates.analyze("Dear {{ name }},\nthanks.\n{% if vip %}VIP{% endif %} [1]")
+    second = templates.analyze("Dear {{ name }},\nthank you!\n{% if vip %}V.I.P.{% endif %} [2]")
+    assert first.template.render(name="A", vip=True) == "Dear A,\nthanks.\nVIP [1]"
+    assert second.template.render(name="B", vip=True) == "Dear B,\nthank you!\nV.I.P. [2]"
+    key_one = templates._skeleton("Dear {{ name }},\nthanks.\n{% if vip %}VIP{% endif %} [1]")[0]
+    key_two = templates._skeleton(
+        "Dear {{ name }},\nthank you!\n{% if vip %}V.I.P.{% endif %} [2]"
+    )[0]
+    assert key_one == key_two
+    # another line for a tag is another skeleton (line numbers are compiled in)
+    assert (
+        templates._skeleton("Dear {{ name }},\n\n{{ x }}")[0]
+        != templates._skeleton("Dear {{ name }},\n{{ x }}")[0]
+    )

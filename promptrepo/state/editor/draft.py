@@ -49,6 +49,10 @@ AUTOSAVE_DELAY_SECONDS = 0.8
 # save); after this long without a note it is taken for dead (e.g. its server was stopped)
 # and the next keystroke starts another.
 AUTOSAVE_STALE_SECONDS = 5.0
+# How long a keystroke waits for its preview before handing the render to the background
+# (`_render_inline`); the next keystroke waits at most this long behind it.
+PREVIEW_INLINE_SECONDS = 0.05
+HANDED_OVER_TTL_SECONDS = 10.0
 
 
 class DraftState(EditorState):
@@ -168,7 +172,8 @@ class DraftState(EditorState):
     def _recompute(self, *, force_rows: bool = False) -> Any:
         """Analyse the current text (no database); returns the event that renders and
         validates it (see `_render_preview`)."""
-        analysis = templates.analyze(self._content)
+        # The parser alone (no compile): the render worker compiles what it renders.
+        analysis = templates.outline(self._content)
         if analysis.error is not None:
             self.syntax_error = analysis.error.message
             self.syntax_line = analysis.error.line
@@ -263,16 +268,40 @@ class DraftState(EditorState):
         )
         self._set_validator_rows(results)
 
+    async def _render_inline(self) -> Any:
+        """A keystroke's render, awaited by the keystroke's own event (the state stays
+        locked, so keystrokes stay in order): when the pool answers within
+        PREVIEW_INLINE_SECONDS, the preview and badges go back with the keystroke's delta —
+        one event and one delta instead of a second, background event with two more state
+        locks. A slower render is handed, still running, to `render_preview`, so the
+        next keystroke waits no longer than that."""
+        seq = self._preview_seq
+        request, unset = self._preview_request()
+        with render_pool.acting_for(self.user_id):
+            render = asyncio.ensure_future(self._render_in_pool(request))
+        done, _ = await asyncio.wait({render}, timeout=PREVIEW_INLINE_SECONDS)
+        if render in done:
+            self._show_preview(*render.result(), unset)
+            return None
+        _hand_over(self.router.session.client_token, seq, render, unset)
+        return DraftState.render_preview
+
     @rx.event(background=True, supersedes=True)
     async def render_preview(self):
         """Render the current text in the pool and show it, unless the text (or the values)
         changed meanwhile: keystrokes stay in order, and only the newest render is shown."""
         async with self:
             seq = self._preview_seq
-            request, unset = self._preview_request()
-            account = self.user_id
-        with render_pool.acting_for(account):
-            text, results, error = await self._render_in_pool(request)
+            handed = _take_over(self.router.session.client_token, seq)
+            if handed is None:
+                request, unset = self._preview_request()
+                account = self.user_id
+        if handed is not None:  # the keystroke's own render, still under way
+            render, unset = handed
+            text, results, error = await render
+        else:
+            with render_pool.acting_for(account):
+                text, results, error = await self._render_in_pool(request)
         async with self:
             if self._preview_seq == seq:
                 self._show_preview(text, results, error, unset)
@@ -513,12 +542,16 @@ class DraftState(EditorState):
 
     # ------------------------------------------------------------------ typing
     @rx.event
-    def edit_content(self, value: str):
+    async def edit_content(self, value: str):
         """A keystroke: keep the text, refresh preview and badges, schedule the autosave."""
         if not self.can_write:
             return None
         self._content = value
-        return chain(self._recompute(), self._note_edit())
+        render = self._recompute()
+        autosave = self._note_edit()
+        if render is not None:
+            render = await self._render_inline()
+        return chain(render, autosave)
 
     @rx.event
     def set_name(self, value: str):
@@ -631,6 +664,35 @@ class DraftState(EditorState):
         self._save_now(self.require_principal(), force=True)
         self.conflict_open = False
         return rx.toast.success("Your text replaced the other draft.")
+
+
+# Renders a keystroke started and handed to `render_preview` (see `_render_inline`), by
+# browser tab: (preview sequence number, the render, the unset variables). Only the newest
+# is kept; one not taken over is dropped when done (its tab went away, or the background
+# event ran in another process, which then renders again).
+_handed_over: dict[str, tuple[int, asyncio.Future, list[str]]] = {}
+
+
+def _hand_over(tab: str, seq: int, render: asyncio.Future, unset: list[str]) -> None:
+    entry = (seq, render, unset)
+    _handed_over[tab] = entry
+
+    def forget(_: asyncio.Future) -> None:
+        # a little after it is done: render_preview may not have run yet
+        asyncio.get_running_loop().call_later(
+            HANDED_OVER_TTL_SECONDS,
+            lambda: _handed_over.pop(tab) if _handed_over.get(tab) is entry else None,
+        )
+
+    render.add_done_callback(forget)
+
+
+def _take_over(tab: str, seq: int) -> tuple[asyncio.Future, list[str]] | None:
+    entry = _handed_over.get(tab)
+    if entry is None or entry[0] != seq:
+        return None
+    del _handed_over[tab]
+    return entry[1], entry[2]
 
 
 def _save_draft_payload(payload: dict[str, Any]) -> tuple[str, Any]:
