@@ -73,6 +73,9 @@ class DraftState(EditorState):
     save_status: str = "saved"  # saved | unsaved | saving | error | conflict
     save_message: str = ""
     _dirty_at: float = 0.0
+    # The text an autosave is writing (while save_status is "saving"): a reload after that
+    # save's server went away tells from it whether the save committed.
+    _saving_content: str = ""
     _autosave_since: float = 0.0
 
     # analysis and preview
@@ -370,6 +373,21 @@ class DraftState(EditorState):
         self.conflict_open = False
         return True
 
+    def _settle_lost_save(self, principal: Principal) -> None:
+        """The tab reloads (e.g. reconnects to another server) while its state says an autosave
+        is under way: that save's task is gone with its connection. If it committed (the stored
+        draft is the next revision with the text it was writing), take its revision; either
+        way what this tab has is then saved again like any unsaved text, so nothing typed
+        meanwhile is lost, and a save by someone else still shows as a conflict."""
+        try:
+            with session_scope(acting_as=principal.user_id) as session:
+                prompt, _ = access.get_prompt(session, principal, self.editor_prompt_id)
+        except ServiceError:
+            return
+        if prompt.revision == self._revision + 1 and prompt.content == self._saving_content:
+            self._revision = prompt.revision
+        self.save_status = "unsaved"
+
     def _flush(self, principal: Principal) -> bool:
         """Save unsaved edits before an action that needs them stored; False on conflict."""
         return self.save_status == "saved" or self._save_now(principal)
@@ -407,6 +425,8 @@ class DraftState(EditorState):
         # A (re)load may follow a reconnect to another server: an autosave task of the old
         # connection may have died with its server, so the next keystroke starts a new one.
         self._autosave_since = 0.0
+        if self.can_write and self.save_status == "saving" and self.editor_prompt_id == prompt_id:
+            self._settle_lost_save(principal)
         if self.can_write and self.editor_prompt_id and self.save_status in ("unsaved", "error"):
             # Opened another page before the autosave ran: save what was typed first.
             try:
@@ -588,6 +608,7 @@ class DraftState(EditorState):
                     "config": self._config_to_save(),
                 }
                 self.save_status = "saving"
+                self._saving_content = self._content
             outcome = await asyncio.to_thread(_save_draft_payload, payload)
             async with self:
                 kind, value = outcome
