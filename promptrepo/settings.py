@@ -121,7 +121,7 @@ class Settings(BaseSettings):
     render_worker_memory_mb: int = Field(default=1024, ge=0)  # address-space cap; 0: none
     render_worker_nice: int = Field(default=19, ge=0, le=19)  # requests keep the CPU first
     # a render still running after this long is lowered to render_worker_nice (see render_pool)
-    render_full_priority_ms: float = Field(default=50, ge=0)
+    render_full_priority_ms: float = Field(default=15, ge=0)
     render_queue_seconds: float = Field(default=5.0, gt=0)  # wait for a free worker, then 429
     render_per_account: int = Field(default=1, ge=0)  # one account's renders at once; 0: any
 

@@ -84,7 +84,7 @@ class PoolConfig:
     timeout: float = 1.0
     memory_mb: int = 1024
     nice: int = 19
-    full_priority: float = 0.05  # seconds a render runs at normal priority before `nice`
+    full_priority: float = 0.015  # seconds a render runs at normal priority before `nice`
     queue_timeout: float = 5.0
     per_account: int = 1  # renders at once for one account (0: no limit); others wait
 
