@@ -1,13 +1,21 @@
 """Reviewed releases in the editor: the prompt's proposals (History tab) and the Review
 dialog — what the proposal would do against what is live (diff, checks, test cases), then
-Approve, Reject (with a reason) or Withdraw (one's own). A Radix dialog, like Promote."""
+Approve, Reject (with a reason) or Withdraw (one's own). A Radix dialog, like Promote (the
+sections they share: move_dialog.py)."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from promptrepo.components.dialogs import error_callout
-from promptrepo.pages.editor.promote import check_line
+from promptrepo.pages.editor.move_dialog import (
+    checks_list,
+    dialog_buttons,
+    move_dialog,
+    reason_field,
+    refusal_callout,
+    setting_lines,
+)
 from promptrepo.pages.editor.side_by_side import side_by_side_diff
 from promptrepo.state.editor.review import ProposalRow, ReviewState
 
@@ -83,155 +91,108 @@ def proposals_pane() -> rx.Component:
 
 def review_dialog() -> rx.Component:
     review = ReviewState.review
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Review: ", review.label, " → ", review.change),
-            rx.dialog.description(
-                review.proposer,
-                " proposed this ",
-                review.when,
-                rx.cond(review.message, rx.fragment(": “", review.message, "”"), "."),
-                " Live when proposed: ",
-                review.base,
-                "; live now: ",
-                ReviewState.review_live,
-                ".",
-                size="2",
-                id="review-summary",
-            ),
-            rx.vstack(
-                rx.hstack(status_badge(review.status), rx.text(review.decision, size="2")),
-                rx.cond(
-                    ReviewState.review_refusal,
-                    rx.callout(
-                        rx.vstack(
-                            rx.text(ReviewState.review_refusal, weight="medium"),
-                            rx.el.ul(
-                                rx.foreach(
-                                    ReviewState.review_refusal_details, lambda d: rx.el.li(d)
-                                ),
-                                padding_left="1.2rem",
-                                margin="0",
-                            ),
-                            spacing="1",
-                        ),
-                        icon="shield-alert",
-                        color_scheme="red",
-                        role="alert",
-                        id="review-refusal",
-                        width="100%",
-                    ),
-                ),
-                rx.foreach(
-                    ReviewState.review_settings,
-                    lambda t: rx.text(t, size="1", color=rx.color("gray", 11)),
-                ),
-                side_by_side_diff(
-                    ReviewState.review_rows,
-                    "Live now: " + ReviewState.review_live,
-                    "Proposed: " + review.change,
-                    "review-diff",
-                ),
-                rx.heading("Checks", size="2", as_="h3"),
-                rx.cond(
-                    ReviewState.review_checks.length() > 0,
-                    rx.el.ul(
-                        rx.foreach(ReviewState.review_checks, check_line),
-                        padding_left="0",
-                        margin="0",
-                        list_style="none",
-                        font_size="0.85rem",
-                        id="review-checks",
-                    ),
-                    rx.text("Renders; no validators.", size="1"),
-                ),
-                rx.heading("Test cases", size="2", as_="h3"),
-                rx.cond(
-                    ReviewState.review_tests.length() > 0,
-                    rx.el.ul(
-                        rx.foreach(ReviewState.review_tests, lambda t: rx.el.li(t)),
-                        font_size="0.85rem",
-                        color=rx.color("red", 11),
-                        id="review-tests",
-                    ),
-                    rx.text(
-                        "Nothing blocks it (the test-case gate is off, or every case passes).",
-                        size="1",
-                    ),
-                ),
-                rx.cond(
-                    ReviewState.can_reject | ReviewState.can_decide,
-                    rx.vstack(
-                        rx.el.label(
-                            "Reason (required to reject; kept with the decision)",
-                            html_for="review-reason",
-                        ),
-                        rx.input(
-                            value=ReviewState.review_reason,
-                            on_change=ReviewState.set_review_reason,
-                            id="review-reason",
-                            max_length=500,
-                            width="100%",
-                        ),
-                        spacing="1",
-                        width="100%",
-                    ),
-                ),
-                rx.cond(
-                    ReviewState.review_is_mine & (review.status == "open"),
-                    rx.text(
-                        "You proposed this: another editor or the owner approves it.",
-                        size="2",
-                        color=rx.color("gray", 11),
-                        id="review-self-note",
-                    ),
-                ),
-                error_callout(ReviewState.review_error, id="review-error", width="100%"),
-                rx.hstack(
-                    rx.dialog.close(
-                        rx.button("Close", variant="soft", color_scheme="gray", id="review-close")
-                    ),
-                    rx.cond(
-                        ReviewState.can_withdraw,
-                        rx.button(
-                            "Withdraw",
-                            variant="soft",
-                            color_scheme="orange",
-                            on_click=ReviewState.withdraw_proposal,
-                            id="review-withdraw",
-                        ),
-                    ),
-                    rx.cond(
-                        ReviewState.can_reject,
-                        rx.button(
-                            "Reject",
-                            color_scheme="red",
-                            variant="soft",
-                            on_click=ReviewState.reject_proposal,
-                            id="review-reject",
-                        ),
-                    ),
-                    rx.cond(
-                        ReviewState.can_write & (review.status == "open"),
-                        rx.button(
-                            "Approve and move the label",
-                            color_scheme="green",
-                            on_click=ReviewState.approve_proposal,
-                            disabled=~ReviewState.can_decide,
-                            id="review-approve",
-                        ),
-                    ),
-                    justify="end",
-                    width="100%",
-                    wrap="wrap",
-                ),
-                spacing="3",
-                width="100%",
-                margin_top="0.75rem",
-            ),
-            max_width="960px",
-            id="review-dialog",
+    return move_dialog(
+        rx.dialog.title("Review: ", review.label, " → ", review.change),
+        rx.dialog.description(
+            review.proposer,
+            " proposed this ",
+            review.when,
+            rx.cond(review.message, rx.fragment(": “", review.message, "”"), "."),
+            " Live when proposed: ",
+            review.base,
+            "; live now: ",
+            ReviewState.review_live,
+            ".",
+            size="2",
+            id="review-summary",
         ),
+        rx.hstack(status_badge(review.status), rx.text(review.decision, size="2")),
+        refusal_callout(
+            ReviewState.review_refusal, ReviewState.review_refusal_details, "review-refusal"
+        ),
+        setting_lines(ReviewState.review_settings),
+        side_by_side_diff(
+            ReviewState.review_rows,
+            "Live now: " + ReviewState.review_live,
+            "Proposed: " + review.change,
+            "review-diff",
+        ),
+        rx.heading("Checks", size="2", as_="h3"),
+        checks_list(ReviewState.review_checks, "Renders; no validators.", id="review-checks"),
+        rx.heading("Test cases", size="2", as_="h3"),
+        rx.cond(
+            ReviewState.review_tests.length() > 0,
+            rx.el.ul(
+                rx.foreach(ReviewState.review_tests, lambda t: rx.el.li(t)),
+                font_size="0.85rem",
+                color=rx.color("red", 11),
+                id="review-tests",
+            ),
+            rx.text(
+                "Nothing blocks it (the test-case gate is off, or every case passes).",
+                size="1",
+            ),
+        ),
+        rx.cond(
+            ReviewState.can_reject | ReviewState.can_decide,
+            rx.vstack(
+                reason_field(
+                    "Reason (required to reject; kept with the decision)",
+                    ReviewState.review_reason,
+                    ReviewState.set_review_reason,
+                    "review-reason",
+                    max_length=500,
+                ),
+                spacing="1",
+                width="100%",
+            ),
+        ),
+        rx.cond(
+            ReviewState.review_is_mine & (review.status == "open"),
+            rx.text(
+                "You proposed this: another editor or the owner approves it.",
+                size="2",
+                color=rx.color("gray", 11),
+                id="review-self-note",
+            ),
+        ),
+        error_callout(ReviewState.review_error, id="review-error", width="100%"),
+        dialog_buttons(
+            "Close",
+            "review-close",
+            rx.cond(
+                ReviewState.can_withdraw,
+                rx.button(
+                    "Withdraw",
+                    variant="soft",
+                    color_scheme="orange",
+                    on_click=ReviewState.withdraw_proposal,
+                    id="review-withdraw",
+                ),
+            ),
+            rx.cond(
+                ReviewState.can_reject,
+                rx.button(
+                    "Reject",
+                    color_scheme="red",
+                    variant="soft",
+                    on_click=ReviewState.reject_proposal,
+                    id="review-reject",
+                ),
+            ),
+            rx.cond(
+                ReviewState.can_write & (review.status == "open"),
+                rx.button(
+                    "Approve and move the label",
+                    color_scheme="green",
+                    on_click=ReviewState.approve_proposal,
+                    disabled=~ReviewState.can_decide,
+                    id="review-approve",
+                ),
+            ),
+            wrap="wrap",
+        ),
+        id="review-dialog",
         open=ReviewState.review_open,
         on_open_change=ReviewState.set_review_open,
     )

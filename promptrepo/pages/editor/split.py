@@ -1,13 +1,20 @@
 """The Split traffic dialog (a second version and its share, previewed like every label move,
-then confirmed) and the History tab's served counts per version. A Radix dialog: focus moves
-into it, Tab stays inside, Escape closes it; every field has a label."""
+then confirmed) and the History tab's served counts per version. A Radix dialog (its frame and
+the sections it shares with Promote and Review: move_dialog.py); every field has a label."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from promptrepo.components.dialogs import error_callout
-from promptrepo.pages.editor.promote import check_line, history_line
+from promptrepo.pages.editor.move_dialog import (
+    checks_list,
+    dialog_buttons,
+    history_table,
+    move_dialog,
+    reason_field,
+    refusal_callout,
+)
 from promptrepo.pages.editor.side_by_side import side_by_side_diff
 from promptrepo.state.editor import SplitState
 from promptrepo.state.editor.split import ServedRow, ServedShare
@@ -115,17 +122,7 @@ def split_checks() -> rx.Component:
         rx.cond(
             SplitState.split_loading,
             rx.hstack(rx.spinner(size="1"), rx.text("Checking…", size="1"), align="center"),
-            rx.cond(
-                SplitState.split_checks.length() > 0,
-                rx.el.ul(
-                    rx.foreach(SplitState.split_checks, check_line),
-                    padding_left="0",
-                    margin="0",
-                    list_style="none",
-                    font_size="0.85rem",
-                ),
-                rx.text("The version renders; it has no validators.", size="1"),
-            ),
+            checks_list(SplitState.split_checks, "The version renders; it has no validators."),
         ),
         spacing="1",
         width="100%",
@@ -134,105 +131,65 @@ def split_checks() -> rx.Component:
 
 
 def split_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Split traffic of ", SplitState.split_label),
-            rx.dialog.description(
-                rx.cond(
-                    SplitState.split_now,
-                    SplitState.split_label + " serves " + SplitState.split_now + " today.",
-                    SplitState.split_label
-                    + " points at v"
-                    + SplitState.split_first.to_string()
-                    + " today.",
-                ),
-                " Give a second version a share of the requests; programs that send a key "
-                "keep their version. Ending the split is one label move.",
-                size="2",
-                id="split-summary",
+    return move_dialog(
+        rx.dialog.title("Split traffic of ", SplitState.split_label),
+        rx.dialog.description(
+            rx.cond(
+                SplitState.split_now,
+                SplitState.split_label + " serves " + SplitState.split_now + " today.",
+                SplitState.split_label
+                + " points at v"
+                + SplitState.split_first.to_string()
+                + " today.",
             ),
-            rx.vstack(
-                split_form(),
-                rx.cond(
-                    SplitState.split_refusal,
-                    rx.callout(
-                        rx.vstack(
-                            rx.text(SplitState.split_refusal, weight="medium"),
-                            rx.el.ul(
-                                rx.foreach(SplitState.split_refusal_details, lambda d: rx.el.li(d)),
-                                padding_left="1.2rem",
-                                margin="0",
-                            ),
-                            spacing="1",
-                        ),
-                        icon="shield-alert",
-                        color_scheme="red",
-                        role="alert",
-                        id="split-refusal",
-                        width="100%",
-                    ),
-                ),
-                side_by_side_diff(
-                    SplitState.split_rows,
-                    "Live now: v" + SplitState.split_first.to_string(),
-                    "Also served: v" + SplitState.split_second,
-                    "split-diff",
-                ),
-                split_checks(),
-                rx.cond(
-                    SplitState.split_history.length() > 0,
-                    rx.vstack(
-                        rx.heading("History of ", SplitState.split_label, size="2", as_="h3"),
-                        rx.table.root(
-                            rx.table.header(
-                                rx.table.row(
-                                    rx.table.column_header_cell("When"),
-                                    rx.table.column_header_cell("Who"),
-                                    rx.table.column_header_cell("Move"),
-                                    rx.table.column_header_cell("Why"),
-                                )
-                            ),
-                            rx.table.body(rx.foreach(SplitState.split_history, history_line)),
-                            size="1",
-                            width="100%",
-                        ),
-                        spacing="1",
-                        width="100%",
-                        max_height="16vh",
-                        overflow_y="auto",
-                    ),
-                ),
-                rx.el.label("Why (kept in the label's history)", html_for="split-reason"),
-                rx.input(
-                    value=SplitState.split_reason,
-                    on_change=SplitState.set_split_reason,
-                    id="split-reason",
-                    max_length=400,
-                    placeholder="e.g. try v4's shorter answers on 10 % of users",
-                    width="100%",
-                ),
-                error_callout(SplitState.split_error, id="split-error", width="100%"),
-                rx.hstack(
-                    rx.dialog.close(
-                        rx.button("Cancel", variant="soft", color_scheme="gray", id="split-cancel")
-                    ),
-                    rx.button(
-                        "Start split",
-                        on_click=SplitState.confirm_split,
-                        disabled=~SplitState.split_allowed,
-                        color_scheme="green",
-                        id="split-confirm",
-                    ),
-                    justify="end",
-                    width="100%",
-                ),
-                spacing="3",
-                width="100%",
-                margin_top="0.75rem",
-            ),
-            max_width="960px",
-            id="split-dialog",
+            " Give a second version a share of the requests; programs that send a key "
+            "keep their version. Ending the split is one label move.",
+            size="2",
+            id="split-summary",
         ),
+        split_form(),
+        refusal_callout(
+            SplitState.split_refusal, SplitState.split_refusal_details, "split-refusal"
+        ),
+        side_by_side_diff(
+            SplitState.split_rows,
+            "Live now: v" + SplitState.split_first.to_string(),
+            "Also served: v" + SplitState.split_second,
+            "split-diff",
+        ),
+        split_checks(),
+        rx.cond(
+            SplitState.split_history.length() > 0,
+            rx.vstack(
+                rx.heading("History of ", SplitState.split_label, size="2", as_="h3"),
+                history_table(SplitState.split_history),
+                spacing="1",
+                width="100%",
+                max_height="16vh",
+                overflow_y="auto",
+            ),
+        ),
+        reason_field(
+            "Why (kept in the label's history)",
+            SplitState.split_reason,
+            SplitState.set_split_reason,
+            "split-reason",
+            max_length=400,
+            placeholder="e.g. try v4's shorter answers on 10 % of users",
+        ),
+        error_callout(SplitState.split_error, id="split-error", width="100%"),
+        dialog_buttons(
+            "Cancel",
+            "split-cancel",
+            rx.button(
+                "Start split",
+                on_click=SplitState.confirm_split,
+                disabled=~SplitState.split_allowed,
+                color_scheme="green",
+                id="split-confirm",
+            ),
+        ),
+        id="split-dialog",
         open=SplitState.split_open,
         on_open_change=SplitState.set_split_open,
     )
