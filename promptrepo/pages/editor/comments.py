@@ -76,6 +76,35 @@ def line_actions(row: SideBySideLine, side: str) -> rx.Component:
     )
 
 
+# --------------------------------------------------------------------------- form pieces
+def _text_box(value: rx.Var, on_change: rx.EventHandler, id: str, **props) -> rx.Component:
+    """A comment's text area (the line dialog's, a new comment's, a reply's, an edit's)."""
+    return rx.text_area(value=value, on_change=on_change, id=id, width="100%", **props)
+
+
+def _error_line(error: rx.Var, id: str) -> rx.Component:
+    """Why the comment was refused, under its box (the text stays there)."""
+    return rx.cond(
+        error,
+        rx.text(error, color=rx.color("red", 11), size="1", role="alert", id=id),
+    )
+
+
+def _box_with_buttons(
+    box: rx.Component, action: str, on_action: rx.EventHandler, action_id: str, on_cancel
+) -> rx.Component:
+    """An inline form of a thread (a reply, an edit): the box, then its button and Cancel."""
+    return rx.vstack(
+        box,
+        rx.hstack(
+            rx.button(action, size="1", on_click=on_action, id=action_id),
+            rx.button("Cancel", size="1", variant="soft", color_scheme="gray", on_click=on_cancel),
+        ),
+        width="100%",
+        spacing="1",
+    )
+
+
 def line_comment_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
@@ -86,30 +115,20 @@ def line_comment_dialog() -> rx.Component:
             ),
             rx.form(
                 rx.vstack(
-                    rx.text_area(
-                        value=CommentsState.line_body,
-                        on_change=CommentsState.set_line_body,
+                    _text_box(
+                        CommentsState.line_body,
+                        CommentsState.set_line_body,
+                        "line-comment-body",
                         placeholder="Your comment (plain text; @name mentions a member)",
                         aria_label="Comment on this line",
-                        id="line-comment-body",
                         rows="4",
-                        width="100%",
                         auto_focus=True,
                     ),
                     rx.cond(
                         CommentsState.mention_hint,
                         rx.text(CommentsState.mention_hint, size="1", color=rx.color("gray", 11)),
                     ),
-                    rx.cond(
-                        CommentsState.line_error,
-                        rx.text(
-                            CommentsState.line_error,
-                            color=rx.color("red", 11),
-                            size="1",
-                            role="alert",
-                            id="line-comment-error",
-                        ),
-                    ),
+                    _error_line(CommentsState.line_error, "line-comment-error"),
                     rx.hstack(
                         rx.dialog.close(
                             rx.button("Cancel", type="button", variant="soft", color_scheme="gray")
@@ -153,27 +172,18 @@ def _body(parts: rx.Var) -> rx.Component:
 
 
 def _edit_box(row: ReplyRow) -> rx.Component:
-    return rx.vstack(
-        rx.text_area(
-            value=CommentsState.edit_body,
-            on_change=CommentsState.set_edit_body,
+    return _box_with_buttons(
+        _text_box(
+            CommentsState.edit_body,
+            CommentsState.set_edit_body,
+            "edit-comment-body",
             aria_label="Edit your comment",
-            id="edit-comment-body",
             rows="3",
-            width="100%",
         ),
-        rx.hstack(
-            rx.button("Save", size="1", on_click=CommentsState.save_edit, id="save-comment-edit"),
-            rx.button(
-                "Cancel",
-                size="1",
-                variant="soft",
-                color_scheme="gray",
-                on_click=CommentsState.cancel_edit,
-            ),
-        ),
-        width="100%",
-        spacing="1",
+        "Save",
+        CommentsState.save_edit,
+        "save-comment-edit",
+        CommentsState.cancel_edit,
     )
 
 
@@ -238,29 +248,18 @@ def _thread(row: ThreadRow) -> rx.Component:
             ),
             rx.cond(
                 CommentsState.reply_to == row.id,
-                rx.vstack(
-                    rx.text_area(
-                        value=CommentsState.reply_body,
-                        on_change=CommentsState.set_reply_body,
+                _box_with_buttons(
+                    _text_box(
+                        CommentsState.reply_body,
+                        CommentsState.set_reply_body,
+                        "reply-body",
                         aria_label="Your reply",
-                        id="reply-body",
                         rows="2",
-                        width="100%",
                     ),
-                    rx.hstack(
-                        rx.button(
-                            "Reply", size="1", on_click=CommentsState.post_reply, id="post-reply"
-                        ),
-                        rx.button(
-                            "Cancel",
-                            size="1",
-                            variant="soft",
-                            color_scheme="gray",
-                            on_click=CommentsState.cancel_reply,
-                        ),
-                    ),
-                    width="100%",
-                    spacing="1",
+                    "Reply",
+                    CommentsState.post_reply,
+                    "post-reply",
+                    CommentsState.cancel_reply,
                 ),
                 rx.hstack(
                     rx.button(
@@ -370,26 +369,16 @@ def comments_pane() -> rx.Component:
                             id="no-comments",
                         ),
                     ),
-                    rx.cond(
-                        CommentsState.comment_error,
-                        rx.text(
-                            CommentsState.comment_error,
-                            color=rx.color("red", 11),
-                            size="1",
-                            role="alert",
-                            id="comment-error",
-                        ),
-                    ),
+                    _error_line(CommentsState.comment_error, "comment-error"),
                     rx.form(
                         rx.vstack(
-                            rx.text_area(
-                                value=CommentsState.comment_body,
-                                on_change=CommentsState.set_comment_body,
+                            _text_box(
+                                CommentsState.comment_body,
+                                CommentsState.set_comment_body,
+                                "new-comment-body",
                                 placeholder="Comment on this version (@name mentions a member)",
                                 aria_label="New comment",
-                                id="new-comment-body",
                                 rows="3",
-                                width="100%",
                             ),
                             rx.hstack(
                                 rx.text(
