@@ -9,6 +9,7 @@ reloads these threads (DraftState._refresh_from_elsewhere)."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import reflex as rx
 from sqlmodel import Session
@@ -60,14 +61,17 @@ def _reply_row(info: comments.CommentInfo) -> ReplyRow:
     )
 
 
+def _diff_versions(info: comments.CommentInfo) -> tuple[int | None, int | None]:
+    """The (old, new) versions of the diff a line comment was made on."""
+    if info.anchor_side == "old":
+        return info.version, info.anchor_other
+    return info.anchor_other, info.version
+
+
 def _anchor(info: comments.CommentInfo) -> str:
     if info.anchor_line is None:
         return ""
-    old, new = (
-        (info.version, info.anchor_other)
-        if info.anchor_side == "old"
-        else (info.anchor_other, info.version)
-    )
+    old, new = _diff_versions(info)
     return f"line {info.anchor_line} · {info.anchor_side} side of v{old} → v{new}"
 
 
@@ -121,16 +125,14 @@ class CommentsState(HistoryState):
         ):
             self.comment_version = numbers[0] if numbers else 0
         self.comments_error = ""
+        self.comment_threads = []
+        self.comments_total = self.comments_open = self.comments_resolved = 0
         if not self.comment_version:
-            self.comment_threads = []
-            self.comments_total = self.comments_open = self.comments_resolved = 0
             return
         try:
             everything = comments.list_comments(session, principal, self.editor_prompt_id)
             handles = comments.mention_handles(session, principal, self.editor_prompt_id)
         except ServiceError as exc:  # e.g. a public reader outside the team
-            self.comment_threads = []
-            self.comments_total = self.comments_open = self.comments_resolved = 0
             self.comments_error = exc.message
             return
         self.mention_hint = "Mention: " + ", ".join(h.token for h in handles) if handles else ""
@@ -170,11 +172,7 @@ class CommentsState(HistoryState):
         """`old:N`/`new:N` when the thread is on a line of the diff shown now."""
         if info.anchor_line is None or self.compare_is_chat:
             return ""
-        if info.anchor_side == "old":
-            pair = (info.version, info.anchor_other)
-        else:
-            pair = (info.anchor_other, info.version)
-        if pair != (self.compare_old, self.compare_new):
+        if _diff_versions(info) != (self.compare_old, self.compare_new):
             return ""
         return f"{info.anchor_side}:{info.anchor_line}"
 
@@ -275,24 +273,38 @@ class CommentsState(HistoryState):
         self.load_comments_now(session, principal)
         return rx.toast.success(message)
 
+    def _write(
+        self,
+        write: Callable[[Session, Principal], None],
+        message: str,
+        error_field: str = "comment_error",
+    ):
+        """A form's write: `write` calls the service and clears what the form sent, then the
+        threads reload and `message` is toasted. A refusal is shown in `error_field` and the
+        text stays in its box."""
+        try:
+            with self.acting() as (session, principal):
+                write(session, principal)
+                return self._after_write(session, principal, message)
+        except ServiceError as exc:
+            setattr(self, error_field, exc.message)
+            return None
+
     @rx.event
     @guarded
     def post_comment(self):
-        try:
-            with self.acting() as (session, principal):
-                comments.add_comment(
-                    session,
-                    principal,
-                    self.editor_prompt_id,
-                    version=self.comment_version or None,
-                    body=self.comment_body,
-                )
-                self.comment_body = ""
-                self.comment_line = ""
-                return self._after_write(session, principal, "Comment posted.")
-        except ServiceError as exc:  # the text stays in the box
-            self.comment_error = exc.message
-            return None
+        def write(session: Session, principal: Principal) -> None:
+            comments.add_comment(
+                session,
+                principal,
+                self.editor_prompt_id,
+                version=self.comment_version or None,
+                body=self.comment_body,
+            )
+            self.comment_body = ""
+            self.comment_line = ""
+
+        return self._write(write, "Comment posted.")
 
     @rx.event
     def open_line_comment(self, side: str, number: str):
@@ -322,28 +334,25 @@ class CommentsState(HistoryState):
             if self.line_side == "old"
             else (self.compare_new, self.compare_old)
         )
-        try:
-            with self.acting() as (session, principal):
-                comments.add_comment(
-                    session,
-                    principal,
-                    self.editor_prompt_id,
-                    version=version,
-                    body=self.line_body,
-                    anchor_other=other,
-                    anchor_side=self.line_side,
-                    anchor_line=self.line_number,
-                )
-                self.line_body = ""
-                self.line_dialog_open = False
-                self.comment_version = version
-                self.comment_line = f"{self.line_side}:{self.line_number}"
-                return self._after_write(
-                    session, principal, f"Comment posted on line {self.line_number}."
-                )
-        except ServiceError as exc:  # the dialog stays open with the text
-            self.line_error = exc.message
-            return None
+
+        def write(session: Session, principal: Principal) -> None:
+            comments.add_comment(
+                session,
+                principal,
+                self.editor_prompt_id,
+                version=version,
+                body=self.line_body,
+                anchor_other=other,
+                anchor_side=self.line_side,
+                anchor_line=self.line_number,
+            )
+            self.line_body = ""
+            self.line_dialog_open = False
+            self.comment_version = version
+            self.comment_line = f"{self.line_side}:{self.line_number}"
+
+        # refused: the dialog stays open with the text
+        return self._write(write, f"Comment posted on line {self.line_number}.", "line_error")
 
     @rx.event
     def start_reply(self, comment_id: str):
@@ -365,22 +374,20 @@ class CommentsState(HistoryState):
     def post_reply(self):
         if not self.reply_to:
             return None
-        try:
-            with self.acting() as (session, principal):
-                comments.add_comment(
-                    session,
-                    principal,
-                    self.editor_prompt_id,
-                    version=None,
-                    body=self.reply_body,
-                    parent_id=self.reply_to,
-                )
-                self.reply_to = ""
-                self.reply_body = ""
-                return self._after_write(session, principal, "Reply posted.")
-        except ServiceError as exc:
-            self.comment_error = exc.message
-            return None
+
+        def write(session: Session, principal: Principal) -> None:
+            comments.add_comment(
+                session,
+                principal,
+                self.editor_prompt_id,
+                version=None,
+                body=self.reply_body,
+                parent_id=self.reply_to,
+            )
+            self.reply_to = ""
+            self.reply_body = ""
+
+        return self._write(write, "Reply posted.")
 
     @rx.event
     def start_edit(self, comment_id: str):
@@ -408,14 +415,12 @@ class CommentsState(HistoryState):
     def save_edit(self):
         if not self.editing_id:
             return None
-        try:
-            with self.acting() as (session, principal):
-                comments.edit_comment(session, principal, self.editing_id, body=self.edit_body)
-                self.editing_id = ""
-                return self._after_write(session, principal, "Comment updated.")
-        except ServiceError as exc:
-            self.comment_error = exc.message
-            return None
+
+        def write(session: Session, principal: Principal) -> None:
+            comments.edit_comment(session, principal, self.editing_id, body=self.edit_body)
+            self.editing_id = ""
+
+        return self._write(write, "Comment updated.")
 
     @rx.event
     def ask_delete_comment(self, comment_id: str):
