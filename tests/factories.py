@@ -7,6 +7,7 @@ import uuid
 from sqlmodel import Session
 
 from promptrepo.models import Billing, Profile
+from promptrepo.services import members
 from promptrepo.services.principal import Principal
 
 
@@ -26,3 +27,14 @@ def make_user(
     session.add(Billing(user_id=profile.id, plan=plan))
     session.flush()
     return Principal(user_id=profile.id, email=profile.email, name=profile.name, role=role)
+
+
+def add_member(
+    session: Session, owner: Principal, project_id: uuid.UUID, who: Principal, role: str
+) -> None:
+    """`who` joins the owner's project as `role` the way people do: invited, then accepting
+    the link (each step committed)."""
+    created = members.invite(session, owner, project_id, email=who.email, role=role)
+    session.commit()
+    members.accept_invite(session, who, created.link.rsplit("/", 1)[1])
+    session.commit()

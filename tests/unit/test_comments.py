@@ -9,10 +9,11 @@ import uuid
 import pytest
 from sqlmodel import Session, select
 
-from promptrepo.models import CommentMention, Notification, Project, Prompt, Segment
-from promptrepo.services import comments, events, members, versions
+from promptrepo.models import CommentMention, Notification, Prompt
+from promptrepo.services import comments, events, versions
 from promptrepo.services.errors import NotFound, PermissionDenied, ValidationFailed
-from tests.factories import make_user
+from tests.factories import add_member, make_user
+from tests.prompt_factories import make_prompt
 
 
 @pytest.fixture
@@ -21,20 +22,11 @@ def team(session: Session):
     editor = make_user(session, name="Eddie Editor", email=f"eddie-{uuid.uuid4().hex[:4]}@x.io")
     viewer = make_user(session, name="Vera Viewer", email=f"vera-{uuid.uuid4().hex[:4]}@x.io")
     outsider = make_user(session, name="Otto Outsider", email=f"otto-{uuid.uuid4().hex[:4]}@x.io")
-    project = Project(user_id=owner.user_id, name="Team project")
-    session.add(project)
-    session.flush()
-    segment = Segment(project_id=project.id, name="S")
-    session.add(segment)
-    session.flush()
-    prompt = Prompt(segment_id=segment.id, name="greeting", content="Hello\nWorld\nBye")
-    session.add(prompt)
-    session.commit()
+    project, prompt = make_prompt(
+        session, owner, content="Hello\nWorld\nBye", name="greeting", project_name="Team project"
+    )
     for who, role in ((editor, "editor"), (viewer, "viewer")):
-        created = members.invite(session, owner, project.id, email=who.email, role=role)
-        session.commit()
-        members.accept_invite(session, who, created.link.rsplit("/", 1)[1])
-        session.commit()
+        add_member(session, owner, project.id, who, role)
     versions.create_version(session, owner, prompt.id, commit_message="one")
     session.commit()
     return owner, editor, viewer, outsider, project, prompt
@@ -161,9 +153,7 @@ def test_mentions_are_stored_highlighted_and_notified(session: Session, team) ->
 def test_an_ambiguous_handle_mentions_nobody(session: Session, team) -> None:
     owner, editor, viewer, _, project, prompt = team
     other = make_user(session, name="Eddie Second", email=f"ed2-{uuid.uuid4().hex[:4]}@x.io")
-    created = members.invite(session, owner, project.id, email=other.email, role="viewer")
-    session.commit()
-    members.accept_invite(session, other, created.link.rsplit("/", 1)[1])
+    add_member(session, owner, project.id, other, "viewer")
     made = comments.add_comment(session, viewer, prompt.id, version=1, body="@eddie?")
     assert made.mentions == []
     assert not any(p.mention for p in made.parts)

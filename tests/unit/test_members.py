@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from promptrepo.models import Project, ProjectInvite, ProjectMember, Prompt, Segment
+from promptrepo.models import Project, ProjectInvite, ProjectMember, Prompt
 from promptrepo.services import access, members, projects, search, serving
 from promptrepo.services.errors import (
     Conflict,
@@ -20,7 +20,8 @@ from promptrepo.services.errors import (
     ValidationFailed,
 )
 from promptrepo.services.principal import Principal
-from tests.factories import make_user
+from tests.factories import add_member, make_user
+from tests.prompt_factories import make_prompt
 
 
 @pytest.fixture
@@ -29,20 +30,11 @@ def team(session: Session):
     editor = make_user(session, name="Eddie Editor")
     viewer = make_user(session, name="Vera Viewer")
     outsider = make_user(session, name="Otto Outsider")
-    project = Project(user_id=owner.user_id, name="Team project")
-    session.add(project)
-    session.flush()
-    segment = Segment(project_id=project.id, name="S")
-    session.add(segment)
-    session.flush()
-    prompt = Prompt(segment_id=segment.id, name="greeting", content="Hello")
-    session.add(prompt)
-    session.commit()
+    project, prompt = make_prompt(
+        session, owner, content="Hello", name="greeting", project_name="Team project"
+    )
     for who, role in ((editor, "editor"), (viewer, "viewer")):
-        created = members.invite(session, owner, project.id, email=who.email, role=role)
-        session.commit()
-        members.accept_invite(session, who, created.link.rsplit("/", 1)[1])
-        session.commit()
+        add_member(session, owner, project.id, who, role)
     return owner, editor, viewer, outsider, project, prompt
 
 
