@@ -4,38 +4,15 @@ refuses a member's raw writes to comments that are not theirs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from promptrepo.db import act_as
 from promptrepo.services import comments, members, projects, prompts, segments, versions
-from promptrepo.services.principal import Principal
 from tests.conftest import truncate_all
 from tests.factories import make_user
-
-
-@contextmanager
-def acting(engine: Engine, principal: Principal) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as session:
-        act_as(session, principal.user_id)
-        yield session
-        session.commit()
-
-
-def _changed(session: Session, sql: str, params: dict) -> int:
-    savepoint = session.begin_nested()
-    try:
-        return session.execute(text(sql), params).rowcount
-    except DBAPIError:
-        return 0
-    finally:
-        savepoint.rollback()
+from tests.rls import acting, changed_rows
 
 
 @pytest.fixture
@@ -91,16 +68,16 @@ def test_the_team_comments_mentions_and_resolves_under_rls(team) -> None:
             "created_at) SELECT gen_random_uuid(), prompt_id, version_id, 1, "
             "(SELECT user_id FROM projects LIMIT 1), 'forged', now() FROM comments LIMIT 1",
         ):
-            assert _changed(s, sql, params) == 0, sql
+            assert changed_rows(s, sql, params) == 0, sql
     with acting(app, editor) as s:  # editors resolve any thread, but edit only their own
         params = {"id": made.id}
-        assert _changed(s, "UPDATE comments SET resolved_at = NULL WHERE id = :id", params) == 1
+        assert changed_rows(s, "UPDATE comments SET resolved_at = NULL WHERE id = :id", params) == 1
         for sql in (
             "UPDATE comments SET body = 'rewritten' WHERE id = :id",
             "UPDATE comments SET edited_at = now() WHERE id = :id",
             "DELETE FROM comments WHERE id = :id",
         ):
-            assert _changed(s, sql, params) == 0, sql
+            assert changed_rows(s, sql, params) == 0, sql
     with acting(app, outsider) as s:
         for table in ("comments", "comment_mentions"):
             assert s.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 0, table

@@ -9,16 +9,12 @@ with raw SQL.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from promptrepo.db import act_as
 from promptrepo.models import PlaygroundRun
 from promptrepo.services import (
     drafts,
@@ -32,35 +28,16 @@ from promptrepo.services import (
     webhooks,
 )
 from promptrepo.services.errors import NotFound, PermissionDenied
-from promptrepo.services.principal import Principal
 from promptrepo.settings import settings
 from tests.conftest import truncate_all
 from tests.factories import make_user
+from tests.rls import acting, changed_rows
 
 
 @pytest.fixture
 def pg(pg_engine: Engine) -> Engine:
     truncate_all(pg_engine)
     return pg_engine
-
-
-@contextmanager
-def acting(engine: Engine, principal: Principal) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as session:
-        act_as(session, principal.user_id)
-        yield session
-        session.commit()
-
-
-def _changed(session: Session, sql: str, params: dict) -> int:
-    """Rows one raw statement changed, in a savepoint rolled back after (0 when refused)."""
-    savepoint = session.begin_nested()
-    try:
-        return session.execute(text(sql), params).rowcount
-    except DBAPIError:
-        return 0
-    finally:
-        savepoint.rollback()
 
 
 @pytest.fixture
@@ -123,7 +100,7 @@ def test_editor_writes_and_publishes_under_rls(
             'INSERT INTO segments (id, project_id, name, "order", created_at, updated_at) '
             "VALUES (gen_random_uuid(), :pid, 'x', 9, now(), now())",
         ):
-            assert _changed(s, sql, {"pid": project.id}) == 0, sql
+            assert changed_rows(s, sql, {"pid": project.id}) == 0, sql
     with acting(app, outsider) as s:
         for table in ("projects", "prompts", "versions", "project_members", "project_invites"):
             assert s.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 0, table
@@ -139,29 +116,33 @@ def test_nobody_makes_themselves_a_member_or_raises_their_role(team) -> None:
         "VALUES (gen_random_uuid(), :pid, :uid, :role, now())"
     )
     with acting(app, outsider) as s:
-        assert _changed(s, join, {**params, "uid": outsider.user_id, "role": "editor"}) == 0
+        assert changed_rows(s, join, {**params, "uid": outsider.user_id, "role": "editor"}) == 0
     with acting(app, viewer) as s:
-        assert _changed(s, "UPDATE project_members SET role = 'editor'", {}) == 0
-        assert _changed(s, join, {**params, "uid": outsider.user_id, "role": "viewer"}) == 0
+        assert changed_rows(s, "UPDATE project_members SET role = 'editor'", {}) == 0
+        assert changed_rows(s, join, {**params, "uid": outsider.user_id, "role": "viewer"}) == 0
         # a member may leave, though
-        assert _changed(s, "DELETE FROM project_members WHERE user_id = :u", {"u": viewer.user_id})
+        assert changed_rows(
+            s, "DELETE FROM project_members WHERE user_id = :u", {"u": viewer.user_id}
+        )
         assert (
-            _changed(s, "DELETE FROM project_members WHERE user_id <> :u", {"u": viewer.user_id})
+            changed_rows(
+                s, "DELETE FROM project_members WHERE user_id <> :u", {"u": viewer.user_id}
+            )
             == 0
         )
         assert s.execute(text("SELECT count(*) FROM project_invites")).scalar_one() == 1  # own
     with acting(app, editor) as s:
-        assert _changed(s, "UPDATE project_members SET role = 'viewer'", {}) == 0
-        assert _changed(s, join, {**params, "uid": outsider.user_id, "role": "editor"}) == 0
-        assert _changed(s, "DELETE FROM project_invites", {}) == 0
+        assert changed_rows(s, "UPDATE project_members SET role = 'viewer'", {}) == 0
+        assert changed_rows(s, join, {**params, "uid": outsider.user_id, "role": "editor"}) == 0
+        assert changed_rows(s, "DELETE FROM project_invites", {}) == 0
         with pytest.raises(PermissionDenied):
             members.invite(s, editor, project.id, email=outsider.email, role="editor")
     # an invitee may join only with the invited role, and only while it is open
     with acting(app, owner) as s:
         members.invite(s, owner, project.id, email=outsider.email, role="viewer")
     with acting(app, outsider) as s:
-        assert _changed(s, join, {**params, "uid": outsider.user_id, "role": "editor"}) == 0
-        assert _changed(s, join, {**params, "uid": outsider.user_id, "role": "viewer"}) == 1
+        assert changed_rows(s, join, {**params, "uid": outsider.user_id, "role": "editor"}) == 0
+        assert changed_rows(s, join, {**params, "uid": outsider.user_id, "role": "viewer"}) == 1
 
 
 def test_members_see_each_others_names_outsiders_do_not(team) -> None:
@@ -201,7 +182,7 @@ def test_playground_runs_are_each_members_own(team) -> None:
         s.flush()
         assert s.execute(text("SELECT count(*) FROM playground_runs")).scalar_one() == 1
         assert (
-            _changed(
+            changed_rows(
                 s,
                 "INSERT INTO playground_runs (id, prompt_id, user_id, provider, model, status, "
                 "output, error, variables, placeholders, config, messages, created_at) VALUES "

@@ -8,35 +8,24 @@ count on the original (someone else's row) through `app_refresh_fork_count`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from promptrepo.db import act_as
 from promptrepo.models import Project
 from promptrepo.services import forks, gallery, projects, prompts, segments, transfer
 from promptrepo.services.errors import NotFound
 from promptrepo.services.principal import Principal
 from tests.conftest import truncate_all
 from tests.factories import make_user
+from tests.rls import acting
 
 
 @pytest.fixture
 def pg(pg_engine: Engine) -> Engine:
     truncate_all(pg_engine)
     return pg_engine
-
-
-@contextmanager
-def acting(engine: Engine, principal: Principal | None) -> Iterator[Session]:
-    """One transaction under row-level security for `principal` (None: signed out)."""
-    with Session(engine, expire_on_commit=False) as session:
-        act_as(session, principal.user_id if principal else None)
-        yield session
-        session.commit()
 
 
 @pytest.fixture
