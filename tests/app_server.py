@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -28,6 +29,11 @@ from sqlmodel import Session
 
 from promptrepo.db import build_engine, migrate
 from tests.support.stripe_fake import FakeStripe
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+    from promptrepo.services.principal import Principal
 
 STRIPE_WEBHOOK_SECRET = "whsec_e2e_secret"
 
@@ -251,3 +257,21 @@ def sign_in(context, app_server: AppServer, user_id: uuid.UUID) -> None:
             }
         ]
     )
+
+
+def signed_in_page(browser: Browser, app_server: AppServer, user) -> Page:
+    """A page in a browser context of its own, signed in as `user` (a Principal): one person
+    of a test that has several."""
+    context = browser.new_context(base_url=app_server.url)
+    sign_in(context, app_server, user.user_id)
+    return context.new_page()
+
+
+def new_user(app_server: AppServer, name: str) -> Principal:
+    """A user of the served app's database (committed), named `name`."""
+    from tests.factories import make_user
+
+    with app_server.session() as s:
+        user = make_user(s, name=name)
+        s.commit()
+    return user

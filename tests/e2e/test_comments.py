@@ -10,17 +10,11 @@ from __future__ import annotations
 import re
 import uuid
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from promptrepo.services import drafts, members, projects, prompts, segments, versions
-from tests.app_server import AppServer, sign_in
-from tests.factories import make_user
-
-
-def _page(browser: Browser, app_server: AppServer, user) -> Page:
-    context = browser.new_context(base_url=app_server.url)
-    sign_in(context, app_server, user.user_id)
-    return context.new_page()
+from promptrepo.services import drafts, projects, prompts, segments, versions
+from tests.app_server import AppServer, signed_in_page
+from tests.factories import add_member, make_user
 
 
 def _team(app_server: AppServer):
@@ -38,10 +32,7 @@ def _team(app_server: AppServer):
             s, owner, prompt.id, base_revision=1, content="Hello there!\nHow can I help?"
         )
         versions.create_version(s, owner, prompt.id, commit_message="friendlier")
-        link = members.invite(s, owner, project.id, email=viewer.email, role="viewer").link
-        s.commit()
-        members.accept_invite(s, viewer, link.rsplit("/", 1)[1])
-        s.commit()
+        add_member(s, owner, project.id, viewer, "viewer")
     return owner, viewer, f"/projects/{project.id}/prompts/{prompt.id}"
 
 
@@ -51,12 +42,12 @@ def test_a_line_comment_with_a_mention_reaches_the_owner_who_resolves_it(
     owner, viewer, editor_url = _team(app_server)
     mention = "@" + owner.email.split("@")[0]
 
-    owner_page = _page(browser, app_server, owner)
+    owner_page = signed_in_page(browser, app_server, owner)
     owner_page.goto(editor_url)
     owner_page.locator("#tab-history").click()
     expect(owner_page.locator("#comments-pane")).to_contain_text("No comments on this version")
 
-    viewer_page = _page(browser, app_server, viewer)
+    viewer_page = signed_in_page(browser, app_server, viewer)
     viewer_page.goto(editor_url)
     viewer_page.locator("#tab-history").click()
     viewer_page.locator("#diff-prev-2").click()
@@ -121,12 +112,12 @@ def test_presence_shows_who_else_has_the_prompt_open(
     browser: Browser, app_server: AppServer
 ) -> None:
     owner, viewer, editor_url = _team(app_server)
-    owner_page = _page(browser, app_server, owner)
+    owner_page = signed_in_page(browser, app_server, owner)
     owner_page.goto(editor_url)
     expect(owner_page.locator("#prompt-name")).to_have_value("Greeting")
     expect(owner_page.locator("#presence")).to_have_count(0)  # nobody else yet
 
-    viewer_page = _page(browser, app_server, viewer)
+    viewer_page = signed_in_page(browser, app_server, viewer)
     viewer_page.goto(editor_url)
     expect(owner_page.locator("#presence")).to_contain_text("Vera Viewer", timeout=5_000)
     expect(owner_page.locator("#presence")).to_have_attribute(

@@ -10,51 +10,28 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from promptrepo.services import drafts, members, projects, prompts, segments, versions
-from tests.app_server import AppServer, sign_in
-from tests.factories import make_user
-
-
-def _user(app_server: AppServer, name: str):
-    with app_server.session() as s:
-        user = make_user(s, name=name)
-        s.commit()
-    return user
-
-
-def _page(browser: Browser, app_server: AppServer, user) -> Page:
-    context = browser.new_context(base_url=app_server.url)
-    sign_in(context, app_server, user.user_id)
-    return context.new_page()
+from tests.app_server import AppServer, new_user, signed_in_page
+from tests.factories import add_member
+from tests.prompt_factories import make_support_bot
 
 
 def test_editor_proposes_and_the_owner_approves_in_the_other_browser(
     browser: Browser, app_server: AppServer
 ) -> None:
-    owner = _user(app_server, "Olive Owner")
-    editor = _user(app_server, "Eddie Editor")
-    viewer = _user(app_server, "Vera Viewer")
+    owner = new_user(app_server, "Olive Owner")
+    editor = new_user(app_server, "Eddie Editor")
+    viewer = new_user(app_server, "Vera Viewer")
     with app_server.session() as s:
-        project = projects.create_project(s, owner, name="Support bot")
-        segment = segments.create_segment(s, owner, project.id, name="Intro")
-        prompt = prompts.create_prompt(s, owner, segment.id, name="Greeting", content="Hello.")
-        versions.create_version(s, owner, prompt.id, commit_message="first")
-        versions.set_label(s, owner, prompt.id, "production", 1, reason="launch")
-        drafts.save_draft(s, owner, prompt.id, base_revision=1, content="Hello there.")
-        versions.create_version(s, owner, prompt.id, commit_message="friendlier")
-        s.commit()
+        project, prompt = make_support_bot(s, owner)
         for who, role in ((editor, "editor"), (viewer, "viewer")):
-            created = members.invite(s, owner, project.id, email=who.email, role=role)
-            s.commit()
-            members.accept_invite(s, who, created.link.rsplit("/", 1)[1])
-            s.commit()
+            add_member(s, owner, project.id, who, role)
     project_url = f"/projects/{project.id}"
     editor_url = f"{project_url}/prompts/{prompt.id}"
 
     # The owner turns review on in the Team dialog.
-    owner_page = _page(browser, app_server, owner)
+    owner_page = signed_in_page(browser, app_server, owner)
     owner_page.goto(project_url)
     owner_page.locator("#team-button").click()
     switch = owner_page.locator("#review-required")
@@ -65,7 +42,7 @@ def test_editor_proposes_and_the_owner_approves_in_the_other_browser(
     expect(owner_page.locator("#bell-count")).to_have_count(0)
 
     # The editor's Publish is now a proposal with a message.
-    editor_page = _page(browser, app_server, editor)
+    editor_page = signed_in_page(browser, app_server, editor)
     editor_page.goto(editor_url)
     editor_page.locator("#tab-history").click()
     editor_page.locator("#publish-2").click()
@@ -115,7 +92,7 @@ def test_editor_proposes_and_the_owner_approves_in_the_other_browser(
     expect(editor_page.locator(".bell-item").first).to_contain_text("approved your proposal")
 
     # A viewer sees the proposals but can neither propose nor decide.
-    viewer_page = _page(browser, app_server, viewer)
+    viewer_page = signed_in_page(browser, app_server, viewer)
     viewer_page.goto(editor_url)
     viewer_page.locator("#tab-history").click()
     expect(viewer_page.locator("#production-version")).to_have_text("v2")

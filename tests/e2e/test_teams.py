@@ -9,47 +9,28 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from promptrepo.services import drafts, projects, prompts, segments, versions
-from tests.app_server import AppServer, sign_in
-from tests.factories import make_user
-
-
-def _user(app_server: AppServer, name: str):
-    with app_server.session() as s:
-        user = make_user(s, name=name)
-        s.commit()
-    return user
-
-
-def _page(browser: Browser, app_server: AppServer, user) -> Page:
-    context = browser.new_context(base_url=app_server.url)
-    sign_in(context, app_server, user.user_id)
-    return context.new_page()
+from promptrepo.services import versions
+from tests.app_server import AppServer, new_user, signed_in_page
+from tests.prompt_factories import make_support_bot
 
 
 def test_invite_accept_edit_then_viewer_is_read_only(
     browser: Browser, app_server: AppServer
 ) -> None:
-    owner = _user(app_server, "Olive Owner")
-    invitee = _user(app_server, "Ivan Invitee")
-    stranger = _user(app_server, "Sam Stranger")
+    owner = new_user(app_server, "Olive Owner")
+    invitee = new_user(app_server, "Ivan Invitee")
+    stranger = new_user(app_server, "Sam Stranger")
     with app_server.session() as s:
-        project = projects.create_project(s, owner, name="Support bot")
-        segment = segments.create_segment(s, owner, project.id, name="Intro")
-        prompt = prompts.create_prompt(s, owner, segment.id, name="Greeting", content="Hello.")
-        versions.create_version(s, owner, prompt.id, commit_message="first")
-        versions.set_label(s, owner, prompt.id, "production", 1, reason="launch")
-        drafts.save_draft(s, owner, prompt.id, base_revision=1, content="Hello there.")
-        versions.create_version(s, owner, prompt.id, commit_message="friendlier")
+        project, prompt = make_support_bot(s, owner)
         versions.set_label(s, owner, prompt.id, "production", 2, reason="friendlier")
         s.commit()
     project_url = f"/projects/{project.id}"
     editor_url = f"{project_url}/prompts/{prompt.id}"
 
     # The owner invites by e-mail from the Team dialog; the link shows there (no SMTP here).
-    owner_page = _page(browser, app_server, owner)
+    owner_page = signed_in_page(browser, app_server, owner)
     owner_page.goto(project_url)
     owner_page.locator("#team-button").click()
     expect(owner_page.locator(".member-row")).to_have_count(1)
@@ -61,13 +42,13 @@ def test_invite_accept_edit_then_viewer_is_read_only(
     expect(owner_page.locator(".pending-invite")).to_have_count(1)
 
     # Someone else who gets hold of the link learns nothing and cannot answer it.
-    stranger_page = _page(browser, app_server, stranger)
+    stranger_page = signed_in_page(browser, app_server, stranger)
     stranger_page.goto(path)
     expect(stranger_page.locator("#form-error")).to_contain_text(invitee.email)
     expect(stranger_page.locator("#accept-invite")).to_have_count(0)
 
     # The invitee accepts and lands on the project as an editor.
-    invitee_page = _page(browser, app_server, invitee)
+    invitee_page = signed_in_page(browser, app_server, invitee)
     invitee_page.goto(path)
     expect(invitee_page.locator("#invited-role")).to_have_text("editor")
     invitee_page.locator("#accept-invite").click()
