@@ -426,12 +426,45 @@ def _decide(
     status: str,
     reason: str,
 ) -> None:
+    """Close the proposal as `status` (approved, rejected, withdrawn), in the audit log too."""
     row.status = status
     row.decided_by = principal.user_id
     row.decided_at = utcnow()
     row.decision_reason = reason
     session.add(row)
     session.flush()
+    audit.record(
+        session,
+        principal.user_id,
+        f"proposal.{status}",
+        "prompt",
+        row.prompt_id,
+        proposal=str(row.id),
+    )
+
+
+def _tell_proposer(
+    session: Session,
+    principal: Principal,
+    project: Project,
+    prompt: Prompt,
+    row: ReleaseProposal,
+    change: str,
+    news: str,
+) -> None:
+    """Notify the proposer (if still a user) that their proposal was approved or rejected:
+    "<decider> <news>"."""
+    who = principal.name or principal.email
+    notifications.notify(
+        session,
+        principal,
+        project,
+        [row.proposer_id] if row.proposer_id else [],
+        kind=f"proposal.{row.status}",
+        text=f"{who} {news}",
+        link=_link(project, prompt, row.id),
+        subject=f"{row.status.capitalize()}: {prompt.name} ({row.label} → {change})",
+    )
 
 
 def approve(
@@ -476,20 +509,15 @@ def approve(
             session, principal, prompt.id, row.label, row.to_version, reason=note, reviewed=True
         )
     _decide(session, principal, row, "approved", reason)
-    audit.record(
-        session, principal.user_id, "proposal.approved", "prompt", prompt.id, proposal=str(row.id)
-    )
-    who = principal.name or principal.email
-    notifications.notify(
+    _tell_proposer(
         session,
         principal,
         project,
-        [row.proposer_id] if row.proposer_id else [],
-        kind="proposal.approved",
-        text=f"{who} approved your proposal to move {row.label} of “{prompt.name}” to "
+        prompt,
+        row,
+        view.change,
+        f"approved your proposal to move {row.label} of “{prompt.name}” to "
         f"{view.change}; it is live.",
-        link=_link(project, prompt, row.id),
-        subject=f"Approved: {prompt.name} ({row.label} → {view.change})",
     )
     return _view(session, row)
 
@@ -513,21 +541,15 @@ def reject(
     if row.proposer_id == principal.user_id:
         raise PermissionDenied("This is your own proposal: withdraw it instead.")
     _decide(session, principal, row, "rejected", reason)
-    audit.record(
-        session, principal.user_id, "proposal.rejected", "prompt", prompt.id, proposal=str(row.id)
-    )
     view = _view(session, row)
-    who = principal.name or principal.email
-    notifications.notify(
+    _tell_proposer(
         session,
         principal,
         project,
-        [row.proposer_id] if row.proposer_id else [],
-        kind="proposal.rejected",
-        text=f"{who} rejected your proposal for {row.label} of “{prompt.name}” "
-        f"({view.change}): {reason}",
-        link=_link(project, prompt, row.id),
-        subject=f"Rejected: {prompt.name} ({row.label} → {view.change})",
+        prompt,
+        row,
+        view.change,
+        f"rejected your proposal for {row.label} of “{prompt.name}” ({view.change}): {reason}",
     )
     changes.project_changed(session, project, touch=False)
     return view
@@ -542,8 +564,5 @@ def withdraw(
     if row.proposer_id != principal.user_id:
         raise PermissionDenied("Only the person who proposed this can withdraw it.")
     _decide(session, principal, row, "withdrawn", "")
-    audit.record(
-        session, principal.user_id, "proposal.withdrawn", "prompt", prompt.id, proposal=str(row.id)
-    )
     changes.project_changed(session, project, touch=False)
     return _view(session, row)
