@@ -257,6 +257,18 @@ def _announce(session: Session, project: Project, prompt_id: uuid.UUID) -> None:
     db.after_commit(session, lambda: events.publish(project_topic(project.id), message))
 
 
+def _save(
+    session: Session, actor: Principal, project: Project, prompt: Prompt, comment: Comment
+) -> None:
+    """Store a new or edited comment: its mentions follow its text (the newly mentioned are
+    notified) and the project's open editors hear of it."""
+    session.add(comment)
+    session.flush()
+    _sync_mentions(session, actor, project, prompt, comment)
+    _announce(session, project, prompt.id)
+    session.flush()
+
+
 # --------------------------------------------------------------------------- validation
 def _clean_body(body: str | None) -> str:
     text = (body or "").strip()
@@ -487,11 +499,7 @@ def add_comment(
         author_id=principal.user_id,
         body=text,
     )
-    session.add(comment)
-    session.flush()
-    _sync_mentions(session, principal, project, prompt, comment)
-    _announce(session, project, prompt.id)
-    session.flush()
+    _save(session, principal, project, prompt, comment)
     return get_comment(session, principal, comment.id)
 
 
@@ -507,11 +515,7 @@ def edit_comment(
     if text != comment.body:
         comment.body = text
         comment.edited_at = utcnow()
-        session.add(comment)
-        session.flush()
-        _sync_mentions(session, principal, project, prompt, comment)
-        _announce(session, project, prompt.id)
-        session.flush()
+        _save(session, principal, project, prompt, comment)
     return get_comment(session, principal, comment.id)
 
 
