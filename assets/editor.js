@@ -7,6 +7,10 @@ if (!window.__promptEditorGuard) {
       var button = document.getElementById('save-now');
       if (button) {
         event.preventDefault();
+        // The code editor sends its text a few times a burst: the last keys go first.
+        if (window.__promptEditorFlush) {
+          window.__promptEditorFlush();
+        }
         button.click();
       }
     }

@@ -77,8 +77,9 @@ MEASURE_JS = """
 """
 
 
-# With --breakdown: note when each Socket.IO event frame leaves and arrives (before the page's
-# own handlers see it: this listener is added first).
+# With --breakdown: note when each Socket.IO event frame and each frame of the live preview
+# channel leaves and arrives (before the page's own handlers see it: this listener is added
+# first).
 WS_TAP_JS = """
 (() => {
   const frames = (window.__frames = []);
@@ -86,14 +87,17 @@ WS_TAP_JS = """
   WebSocket.prototype.send = function (data) {
     if (typeof data === "string" && data.startsWith("42")) {
       frames.push({t: performance.now(), up: true, n: data.length, edit: data.includes("edit_content")});
+    } else if (typeof data === "string" && data.startsWith('{"type":"render"')) {
+      frames.push({t: performance.now(), up: true, n: data.length, edit: true, live: true});
     }
     return send.call(this, data);
   };
   const Native = window.WebSocket;
   function Tapped(...args) {
     const ws = new Native(...args);
+    const live = String(args[0]).includes("/api/editor/live");
     ws.addEventListener("message", (e) => {
-      if (typeof e.data === "string" && e.data.startsWith("42")) {
+      if (typeof e.data === "string" && (live || e.data.startsWith("42"))) {
         frames.push({t: performance.now(), up: false, n: e.data.length});
       }
     });

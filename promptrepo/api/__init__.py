@@ -14,6 +14,7 @@ from promptrepo.api import (
     billing,
     browser_session,
     comments,
+    editor_live,
     health,
     langfuse,
     me,
@@ -97,6 +98,7 @@ def create_api() -> FastAPI:
     api.include_router(seo.router)
     api.include_router(versions.serving_router)
     api.include_router(billing.router)
+    api.include_router(editor_live.router)
     for module in (
         activity,
         auth,

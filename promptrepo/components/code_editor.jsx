@@ -6,14 +6,42 @@
 // the document is still the previous `value` (e.g. the page mounted with the text of an older
 // load, then the load finished); once the user typed, what they typed wins (a reconnect's
 // reload never takes back keystrokes still on their way). To load another text whatever the
-// user typed, remount the editor with a new React key. The view is published as
-// window.__promptEditorView, and each user edit as a "prompt-editor-change" window event, for
-// assets/editor.js (the local backup) and for tests.
+// user typed, remount the editor with a new React key (and `editorKey`). The view is
+// published as window.__promptEditorView, and each user edit as a "prompt-editor-change"
+// window event, for assets/editor.js (the local backup) and for tests.
+//
+// Each edit goes at once to the live preview channel (live_preview.jsx), which answers with
+// the preview, the badges and any syntax error. The editor state gets the text
+// (`onChange(text, seq)`) a few times a burst, not per keystroke: at the first edit after a
+// quiet spell (so it shows "unsaved" and starts its autosave), then at most every
+// SYNC_MAX_WAIT_MS while typing and SYNC_PAUSE_MS after the last key — both shorter than the
+// state's autosave delay, so it never saves half a burst as if typing had stopped — and at
+// once when the channel finds a new variable or a syntax error appearing or going (the
+// variables table and the error callout are the state's), when the editor loses focus
+// (before a click elsewhere reaches the page) and before Ctrl/Cmd+S saves
+// (window.__promptEditorFlush).
 import React, { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import CodeMirror, { ExternalChange } from "@uiw/react-codemirror";
 import { EditorView, Decoration } from "@codemirror/view";
 import { LanguageSupport, StreamLanguage } from "@codemirror/language";
 import { jinja } from "@codemirror/lang-jinja";
+import { connectLive, nextSeq, renderLive, setLiveContext, useLiveMarks } from "$/public/external/promptrepo/components/live_preview/live_preview.jsx";
+
+// Fixed objects: a new one per render would make the wrapper reconfigure the editor.
+const EDITING_SETUP = {
+  lineNumbers: true,
+  foldGutter: false,
+  highlightActiveLine: true,
+  autocompletion: true,
+  // Typed text stays as typed: `{% if x %}` is not turned into `{% if x %%}}`.
+  closeBrackets: false,
+  bracketMatching: true,
+  searchKeymap: true,
+};
+const READ_ONLY_SETUP = { ...EDITING_SETUP, highlightActiveLine: false };
+
+const SYNC_PAUSE_MS = 400;
+const SYNC_MAX_WAIT_MS = 500;
 
 // Prompts are text, not HTML (lang-jinja's default base): no HTML tag closing or indenting
 // in the text between Jinja tags.
@@ -67,8 +95,60 @@ export function PromptCodeEditor({
   placeholder,
   minHeight,
   onChange,
+  editorKey,
+  liveSeq,
+  liveContext,
+  pending,
 }) {
   const [initialValue] = useState(value);
+  const marks = useLiveMarks(editorKey, liveSeq, pending);
+  const live = useMemo(() => {
+    if (!marks) {
+      return null;
+    }
+    const [line, message, found] = JSON.parse(marks);
+    return { line, message, variables: found };
+  }, [marks]);
+  // The state's text sync (see the top): the edit not yet sent, the time of the last send.
+  const sync = useRef({ timer: null, edit: null, last: 0 });
+  const flush = useCallback(() => {
+    const state = sync.current;
+    clearTimeout(state.timer);
+    state.timer = null;
+    if (state.edit !== null && onChange) {
+      const [text, seq] = state.edit;
+      state.edit = null;
+      state.last = Date.now();
+      onChange(text, seq);
+    }
+  }, [onChange]);
+  useEffect(() => {
+    if (readOnly) {
+      return undefined;
+    }
+    connectLive();
+    window.__promptEditorFlush = flush;
+    return () => {
+      flush(); // unmounting (another prompt, another page): the text goes first
+      if (window.__promptEditorFlush === flush) {
+        window.__promptEditorFlush = undefined;
+      }
+    };
+  }, [readOnly, flush]);
+  useEffect(() => {
+    setLiveContext(liveContext);
+  }, [liveContext]);
+  // The channel found what only the state shows (a new variable, a syntax error appearing or
+  // going): send the text now.
+  const known = variables || [];
+  const liveVariables = live && live.variables ? live.variables : null;
+  const newVariable = liveVariables !== null && liveVariables.some((n) => !known.includes(n));
+  const errorChanged = live !== null && live.line > 0 !== (errorLine || 0) > 0;
+  useEffect(() => {
+    if (newVariable || errorChanged) {
+      flush();
+    }
+  }, [newVariable, errorChanged, flush]);
   const viewRef = useRef(null);
   const lastValue = useRef(value);
   useEffect(() => {
@@ -95,7 +175,9 @@ export function PromptCodeEditor({
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [namesKey],
   );
-  const marker = useMemo(() => errorMarker(errorLine, errorMessage), [errorLine, errorMessage]);
+  const markLine = live ? live.line : errorLine;
+  const markMessage = live ? live.message : errorMessage;
+  const marker = useMemo(() => errorMarker(markLine, markMessage), [markLine, markMessage]);
   const attributes = useMemo(
     () =>
       EditorView.contentAttributes.of({
@@ -115,12 +197,20 @@ export function PromptCodeEditor({
     (text) => {
       // The keystroke goes to the server first; the local backup (a synchronous
       // localStorage write of the whole text) follows, off the keystroke's path.
-      if (onChange) {
-        onChange(text);
+      const seq = nextSeq();
+      renderLive(editorKey, seq, text);
+      const state = sync.current;
+      state.edit = [text, seq];
+      const now = Date.now();
+      if (state.timer === null ? now - state.last > SYNC_PAUSE_MS : now - state.last >= SYNC_MAX_WAIT_MS) {
+        flush();
+      } else {
+        clearTimeout(state.timer);
+        state.timer = setTimeout(flush, SYNC_PAUSE_MS);
       }
       window.dispatchEvent(new CustomEvent("prompt-editor-change", { detail: text }));
     },
-    [onChange],
+    [editorKey, flush],
   );
   const publish = useCallback((view) => {
     viewRef.current = view;
@@ -135,17 +225,9 @@ export function PromptCodeEditor({
       placeholder={placeholder}
       minHeight={minHeight}
       onChange={handleChange}
+      onBlur={flush}
       onCreateEditor={publish}
-      basicSetup={{
-        lineNumbers: true,
-        foldGutter: false,
-        highlightActiveLine: !readOnly,
-        autocompletion: true,
-        // Typed text stays as typed: `{% if x %}` is not turned into `{% if x %%}}`.
-        closeBrackets: false,
-        bracketMatching: true,
-        searchKeymap: true,
-      }}
+      basicSetup={readOnly ? READ_ONLY_SETUP : EDITING_SETUP}
     />
   );
 }

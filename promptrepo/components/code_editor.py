@@ -3,14 +3,21 @@
 `code_editor.jsx` (next to this file) wraps `@uiw/react-codemirror` with
 `@codemirror/lang-jinja`: Jinja highlighting, line numbers, completion of the prompt's
 variables and of Jinja's filters and tags, and a marker on the line of a syntax error. It is
-not rendered on the server (NoSSR): the editor needs the browser.
+not rendered on the server (NoSSR): the editor needs the browser. Each edit also goes to the
+live preview channel (`live_preview.jsx`); the editor state gets the text a few times a burst
+(see the top of the .jsx).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 from reflex_base.components.component import NoSSRComponent
 from reflex_base.event import passthrough_event_spec
+
+# code_editor.jsx imports live_preview.jsx, which importing this module puts in the build.
+from promptrepo.components import live_preview  # noqa: E402, F401
 
 _SOURCE = rx.asset("code_editor.jsx", shared=True)
 
@@ -42,8 +49,16 @@ class PromptCodeEditor(NoSSRComponent):
     labelled_by: rx.Var[str]
     described_by: rx.Var[str]
     placeholder: rx.Var[str]
+    # For the live preview (live_preview.jsx): the mount key (the React key, as a prop), the
+    # page's edit number of the state's preview, what the channel renders with, and whether
+    # the state's preview is still rendering.
+    editor_key: rx.Var[str]
+    live_seq: rx.Var[int]
+    live_context: rx.Var[dict[str, Any]]
+    pending: rx.Var[bool]
 
-    on_change: rx.EventHandler[passthrough_event_spec(str)]
+    # (text, the page's edit number of that text)
+    on_change: rx.EventHandler[passthrough_event_spec(str, int)]
 
 
 code_editor = PromptCodeEditor.create

@@ -80,8 +80,102 @@ def render_chat_here(
     return chat.as_text(rendered), rendered, results
 
 
+def preview_here(
+    content: str,
+    spec: dict[str, Any],
+    validator_list: list[dict[str, Any]],
+    dialect: str,
+    invalid: dict[str, str],
+) -> dict[str, Any]:
+    """The editor's preview of `content` as the editor state computes it (state/editor/draft.py):
+    its variables, then the text rendered with the examples (an unset required variable as
+    its type's empty value) and the validators' results, or why there is no text: a syntax
+    error (with its line), an invalid example of a variable the text uses, a render error."""
+    analysis = templates.outline(content)
+    if analysis.error is not None:
+        error = analysis.error
+        return preview_refused(
+            f"Line {error.line}: {error.message}",
+            validator_list,
+            "Not run: the template does not render",
+            line=error.line,
+        )
+    detected = list(analysis.variables)
+    bad = [name for name in detected if name in invalid]
+    if bad:
+        return preview_refused(
+            "Invalid value — " + "; ".join(f"{name}: {invalid[name]}" for name in bad),
+            validator_list,
+            "Not run: a variable's value is invalid",
+            variables=detected,
+        )
+    spec = variable_specs.sync_with_content(spec, detected)
+    values, unset = variable_specs.preview_values(spec, detected)
+    try:
+        text, results = render_and_validate_here(content, spec, validator_list, values, dialect)
+    except Exception as exc:
+        message = (
+            exc.message
+            if isinstance(exc, ValidationFailed)
+            else templates.render_error_message(exc) or f"The template failed to render: {exc}"
+        )
+        return preview_refused(
+            message, validator_list, "Not run: the template does not render", variables=detected
+        )
+    return {
+        "ok": True,
+        "text": text,
+        "stats": templates.text_stats(text),
+        "results": [{**r.to_dict(), "skipped": False} for r in results],
+        "unset": unset,
+        "variables": detected,
+        "line": 0,
+    }
+
+
+def preview_refused(
+    message: str,
+    validator_list: list[dict[str, Any]],
+    not_run: str,
+    *,
+    line: int = 0,
+    variables: list[str] | None = None,
+) -> dict[str, Any]:
+    """A preview with no text: why (`message`), and each validator marked not run."""
+    return {
+        "ok": False,
+        "message": message,
+        "results": [
+            {
+                "type": v["type"],
+                "passed": False,
+                "message": not_run,
+                "validator_id": v.get("id"),
+                "skipped": True,
+            }
+            for v in validator_list
+        ],
+        "variables": variables,
+        "line": line,
+    }
+
+
 def handle(request: dict[str, Any]) -> dict[str, Any]:
     """One request → its answer; a template's failure is an answer, never a crash."""
+    if request.get("type") == "preview":
+        try:
+            return preview_here(
+                request["content"],
+                request["spec"],
+                request["validators"],
+                request.get("dialect", templates.PLAIN_DIALECT),
+                request.get("invalid") or {},
+            )
+        except Exception as exc:  # user code: report, and keep serving
+            message = templates.render_error_message(exc) or f"The template failed: {exc}"
+            return preview_refused(
+                message, request["validators"], "Not run: the template does not render"
+            )
     messages = None
     for name in request.get("unset_text") or ():
         request["values"][name] = variable_specs.UnsetText()

@@ -116,7 +116,9 @@ def test_a_draft_save_says_which_prompt_and_revision(session, monkeypatch) -> No
     project, prompt = make_prompt(session, owner, content="Hello")
     session.commit()
     monkeypatch.setattr(events, "publish", lambda topic, message: heard.append((topic, message)))
-    saved = drafts.save_draft(session, owner, prompt.id, base_revision=prompt.revision, content="Hi")
+    saved = drafts.save_draft(
+        session, owner, prompt.id, base_revision=prompt.revision, content="Hi"
+    )
     session.commit()
     message = dict(heard)[changes.project_topic(project.id)]
     assert message == {

@@ -1,28 +1,14 @@
-"""The template column: the code editor, its syntax error and the validator badges."""
+"""The template column: the code editor, its syntax error and the validator badges (live:
+components/live_preview.py)."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from promptrepo.components.code_editor import code_editor
+from promptrepo.components.live_preview import live_badges
 from promptrepo.pages.editor.common import MONO
-from promptrepo.state.editor import DraftState, EditorState, ValidatorRow
-
-
-def badge_for(row: ValidatorRow) -> rx.Component:
-    # A native title (not a tooltip portal) so the message is in the DOM and read out.
-    return rx.badge(
-        rx.cond(row.passed, rx.icon("check", size=12), rx.icon("x", size=12)),
-        row.type,
-        color_scheme=rx.cond(row.skipped, "gray", rx.cond(row.passed, "green", "red")),
-        variant="soft",
-        title=row.message,
-        aria_label=row.type + ": " + row.message,
-        custom_attrs={
-            "data-passed": rx.cond(row.skipped, "skipped", rx.cond(row.passed, "true", "false"))
-        },
-        class_name="validator-badge",
-    )
+from promptrepo.state.editor import DraftState, EditorState
 
 
 def editor_column() -> rx.Component:
@@ -45,6 +31,10 @@ def editor_column() -> rx.Component:
                 value=DraftState.content_initial,
                 key=DraftState.editor_key.to_string(),
                 on_change=DraftState.edit_content,
+                editor_key=DraftState.editor_key.to_string(),
+                live_seq=DraftState.live_seq,
+                live_context=DraftState.live_context,
+                pending=DraftState.preview_pending,
                 variables=DraftState.variable_names,
                 error_line=DraftState.syntax_line,
                 error_message=DraftState.syntax_error,
@@ -85,10 +75,11 @@ def editor_column() -> rx.Component:
         ),
         rx.hstack(
             rx.text("Validators:", size="1", color=rx.color("gray", 11)),
-            rx.cond(
-                DraftState.validator_rows.length() > 0,
-                rx.foreach(DraftState.validator_rows, badge_for),
-                rx.text("none yet", size="1", color=rx.color("gray", 11)),
+            live_badges(
+                editor_key=DraftState.editor_key.to_string(),
+                live_seq=DraftState.live_seq,
+                pending=DraftState.preview_pending,
+                rows=DraftState.validator_rows,
             ),
             wrap="wrap",
             spacing="2",

@@ -1,32 +1,12 @@
-"""The Preview tab: example values, the rendered text and its stats."""
+"""The Preview tab: example values, the rendered text and its stats (live:
+components/live_preview.py)."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from promptrepo.pages.editor.common import MONO, counted
+from promptrepo.components.live_preview import live_preview
 from promptrepo.state.editor import DraftState, EditorState, VariableRow, VariablesState
-
-
-def stats_line() -> rx.Component:
-    return rx.hstack(
-        rx.text(counted(DraftState.chars, "character", "characters")),
-        rx.text("·"),
-        rx.text(counted(DraftState.words, "word", "words")),
-        rx.text("·"),
-        rx.text(counted(DraftState.lines, "line", "lines")),
-        rx.text("·"),
-        rx.text(
-            "≈ ",
-            counted(DraftState.tokens, "token", "tokens"),
-            " (approximate: characters ÷ 4)",
-        ),
-        size="1",
-        color=rx.color("gray", 11),
-        wrap="wrap",
-        spacing="2",
-        id="preview-stats",
-    )
 
 
 def example_input(row: VariableRow) -> rx.Component:
@@ -68,52 +48,18 @@ def preview_tab() -> rx.Component:
                 width="100%",
             ),
         ),
-        rx.cond(
-            DraftState.preview_error,
-            rx.callout(
-                DraftState.preview_error,
-                icon="circle-alert",
-                color_scheme="red",
-                id="preview-error",
-                role="alert",
-                width="100%",
-            ),
+        live_preview(
+            editor_key=DraftState.editor_key.to_string(),
+            live_seq=DraftState.live_seq,
+            pending=DraftState.preview_pending,
+            text=DraftState.preview_text,
+            error=DraftState.preview_error,
+            note=DraftState.preview_note,
+            chars=DraftState.chars,
+            words=DraftState.words,
+            lines=DraftState.lines,
+            tokens=DraftState.tokens,
         ),
-        rx.cond(
-            DraftState.preview_note,
-            rx.text(
-                DraftState.preview_note, size="1", color=rx.color("amber", 11), id="preview-note"
-            ),
-        ),
-        rx.cond(
-            DraftState.preview_pending,
-            rx.text(
-                "Rendering…",
-                size="1",
-                color=rx.color("gray", 11),
-                class_name="appear-late",
-                role="status",
-            ),
-        ),
-        rx.el.pre(
-            DraftState.preview_text,
-            id="preview-text",
-            aria_busy=rx.cond(DraftState.preview_pending, "true", "false"),
-            white_space="pre-wrap",
-            word_break="break-word",
-            font_family=MONO,
-            font_size="0.8rem",
-            padding="0.75rem",
-            border_radius="6px",
-            background=rx.color("gray", 2),
-            border=f"1px solid {rx.color('gray', 5)}",
-            max_height="55vh",
-            overflow_y="auto",
-            width="100%",
-            margin="0",
-            opacity=rx.cond(DraftState.preview_error, "0.5", "1"),
-        ),
-        stats_line(),
         spacing="2",
         width="100%",
     )

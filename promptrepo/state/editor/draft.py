@@ -1,10 +1,16 @@
 """DraftState: the prompt's working copy — text, name, variable specs — its live preview and
 badges, autosave, and the conflict flow when the draft was saved elsewhere.
 
-Per keystroke (`edit_content`) nothing touches the database: the text is kept in a
-backend-only var, the template is analysed (cached by content), rendered with the example
-values and checked by the validators; only the preview, the stats and the badges go back to
-the browser. Saving is debounced by a background task (`autosave`).
+Per keystroke the page gets its preview from the live channel (api/editor_live.py), not from
+here: the code editor sends each text there, and sends it here (`edit_content`) only a few
+times a burst — at once, at a pause, when the text's variables or syntax error change, and
+before any other event of the page (components/code_editor.jsx). `edit_content` touches no
+database either: the text is kept in a backend-only var, analysed (cached by content),
+rendered with the example values and checked by the validators; the preview, the stats and
+the badges go back with `live_seq`, the page's number for that text, so the page shows
+whichever of the two previews is for the newer text. `live_context` is what the channel
+renders with (specs, validators, dialect, invalid examples). Saving is debounced by a
+background task (`autosave`).
 """
 
 from __future__ import annotations
@@ -83,6 +89,10 @@ class DraftState(EditorState):
     syntax_line: int = 0
     syntax_line_text: str = ""
     preview_text: str = ""
+    # The page's number of the text the preview above is for (see the module docstring).
+    live_seq: int = 0
+    # What the live channel renders with; set by `_render_preview` when it changes.
+    live_context: dict[str, Any] = {}
     preview_error: str = ""
     preview_note: str = ""
     chars: int = 0
@@ -210,6 +220,7 @@ class DraftState(EditorState):
     def _render_preview(self) -> Any:
         """Show at once what needs no rendering (a syntax error, an invalid value); otherwise
         return the event that renders in the pool (`render_preview`), or None."""
+        self._share_live_context()
         if self.syntax_error:
             self.preview_error = f"Line {self.syntax_line}: {self.syntax_error}"
             self._set_validators_not_run()
@@ -229,6 +240,17 @@ class DraftState(EditorState):
         self._preview_seq += 1
         self.preview_pending = True
         return DraftState.render_preview
+
+    def _share_live_context(self) -> None:
+        """Give the page what the live channel renders with, when it changed."""
+        context = {
+            "spec": copy.deepcopy(self._spec),
+            "validators": copy.deepcopy(self._validators),
+            "dialect": self._dialect,
+            "invalid": {row.name: row.error for row in self.variable_rows if row.error},
+        }
+        if context != self.live_context:
+            self.live_context = context
 
     def _preview_request(self) -> tuple[tuple[Any, ...], list[str]]:
         # Deep copies: plain dicts and lists, not the state's change-tracking proxies (the
@@ -562,11 +584,13 @@ class DraftState(EditorState):
 
     # ------------------------------------------------------------------ typing
     @rx.event
-    async def edit_content(self, value: str):
-        """A keystroke: keep the text, refresh preview and badges, schedule the autosave."""
+    async def edit_content(self, value: str, seq: int = 0):
+        """The text as typed (the page's edit number `seq`): keep it, refresh preview and
+        badges, schedule the autosave."""
         if not self.can_write:
             return None
         self._content = value
+        self.live_seq = seq
         render = self._recompute()
         autosave = self._note_edit()
         if render is not None:

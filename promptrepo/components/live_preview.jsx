@@ -1,0 +1,293 @@
+// The editor's live preview: one websocket to /api/editor/live (api/editor_live.py) per page,
+// and the parts of the page it updates on every keystroke without a trip through Reflex's
+// state: the preview text, its stats, errors and note (LivePreview) and the validator badges
+// (LiveBadges). Wrapped for Reflex by live_preview.py; code_editor.jsx sends the texts.
+//
+// Both the editor state (DraftState) and this channel render the text. Each rendered text
+// carries the page's edit number (`seq`, increasing for the life of the page) and the code
+// editor's mount key; a part shows the channel's answer only while it is for the mounted
+// editor and for newer text than the state's (`liveSeq`), so a state update for the same
+// text — new example values, a validator added — shows at once, and nothing older ever
+// replaces something newer. Without the channel (it cannot connect), the state's preview,
+// which follows a few times a burst, is what shows.
+import React, { useSyncExternalStore } from "react";
+import { Badge, Callout, Flex, Text } from "@radix-ui/themes";
+import { Check, CircleAlert, X } from "lucide-react";
+import { getBackendURL } from "$/utils/state";
+import env from "$/env.json";
+
+const PATH = "/api/editor/live";
+const RETRY_MS = [250, 1000, 3000, 10000];
+
+let socket = null;
+let isOpen = false;
+let failures = 0;
+let contextFrame = null; // the context as sent (JSON), re-sent after a reconnect
+let contextSent = false;
+let waiting = null; // the newest text not yet sent: {key, seq, text}
+let inFlight = false;
+let lastSeq = Date.now(); // edit numbers stay increasing across reloads of the page
+let snapshot = { result: null, text: null, pending: false };
+const listeners = new Set();
+
+function publish(changes) {
+  snapshot = { ...snapshot, ...changes };
+  listeners.forEach((listener) => listener());
+}
+
+function subscribe(listener) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+function channelUrl() {
+  const url = getBackendURL(env.EVENT);
+  url.pathname = PATH;
+  url.search = "";
+  return url.toString();
+}
+
+export function connectLive() {
+  if (socket || typeof window === "undefined") {
+    return;
+  }
+  const ws = new WebSocket(channelUrl());
+  socket = ws;
+  ws.onopen = () => {
+    isOpen = true;
+    failures = 0;
+    contextSent = false;
+    inFlight = false;
+    pump();
+  };
+  ws.onmessage = (event) => {
+    let answer;
+    try {
+      answer = JSON.parse(event.data);
+    } catch {
+      return;
+    }
+    inFlight = false;
+    if (answer.seq !== undefined) {
+      const current = snapshot.result;
+      if (!current || current.key !== answer.key || answer.seq >= current.seq) {
+        const keep = current && current.key === answer.key ? snapshot.text : null;
+        publish({
+          result: answer,
+          text: answer.ok ? answer.text : keep,
+          pending: waiting !== null,
+        });
+      }
+    }
+    pump();
+  };
+  ws.onclose = () => {
+    socket = null;
+    isOpen = false;
+    inFlight = false;
+    const wait = RETRY_MS[Math.min(failures, RETRY_MS.length - 1)];
+    failures += 1;
+    setTimeout(connectLive, wait);
+  };
+}
+
+function pump() {
+  if (!isOpen || inFlight || waiting === null) {
+    return;
+  }
+  if (contextFrame !== null && !contextSent) {
+    socket.send(contextFrame);
+    contextSent = true;
+  }
+  socket.send(JSON.stringify({ type: "render", ...waiting }));
+  waiting = null;
+  inFlight = true;
+  if (!snapshot.pending) {
+    publish({ pending: true });
+  }
+}
+
+// What the channel renders with: the editor state's `live_context`.
+export function setLiveContext(context) {
+  const frame = JSON.stringify({ type: "context", ...(context || {}) });
+  if (frame === contextFrame) {
+    return;
+  }
+  contextFrame = frame;
+  contextSent = false;
+  if (isOpen) {
+    socket.send(frame);
+    contextSent = true;
+  }
+}
+
+// The next edit number.
+export function nextSeq() {
+  lastSeq = Math.max(lastSeq + 1, Date.now());
+  return lastSeq;
+}
+
+// Render `text` (edit `seq` in the editor mounted with `key`); only the newest waits.
+export function renderLive(key, seq, text) {
+  waiting = { key: String(key), seq, text };
+  connectLive();
+  pump();
+}
+
+// The channel's answer, when the page should show it rather than the state's (see the top).
+export function useLive(editorKey, liveSeq, statePending) {
+  const live = useSyncExternalStore(subscribe, () => snapshot, () => snapshot);
+  const result = live.result;
+  if (!result || result.key !== String(editorKey)) {
+    return null;
+  }
+  const seq = Number(liveSeq) || 0;
+  if (result.seq > seq || (result.seq === seq && statePending)) {
+    return { ...result, text: live.text, pending: live.pending };
+  }
+  return null;
+}
+
+// For the code editor: only what it shows of the channel's answer (the syntax error's line
+// and message, the variables found), as one string, so that it renders again only when
+// those change — not twice a keystroke. "" while the state's values are the ones to show.
+export function useLiveMarks(editorKey, liveSeq, statePending) {
+  return useSyncExternalStore(
+    subscribe,
+    () => {
+      const result = snapshot.result;
+      if (!result || result.key !== String(editorKey)) {
+        return "";
+      }
+      const seq = Number(liveSeq) || 0;
+      if (!(result.seq > seq || (result.seq === seq && statePending))) {
+        return "";
+      }
+      return JSON.stringify([result.line || 0, result.ok ? "" : result.message, result.variables]);
+    },
+    () => "",
+  );
+}
+
+const count = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+
+function unsetNote(unset) {
+  if (!unset || unset.length === 0) {
+    return "";
+  }
+  return (
+    "No example or default yet for " +
+    unset.join(", ") +
+    ": shown unset (text as “(unset)”, false, 0, the first option or {})."
+  );
+}
+
+export function LivePreview({
+  editorKey,
+  liveSeq,
+  text,
+  error,
+  note,
+  pending,
+  chars,
+  words,
+  lines,
+  tokens,
+  maxHeight,
+}) {
+  const live = useLive(editorKey, liveSeq, pending);
+  let shown = { text, error, note, pending, chars, words, lines, tokens };
+  if (live) {
+    const stats = live.ok ? live.stats : { chars, words, lines, tokens };
+    shown = {
+      text: live.text === null ? text : live.text,
+      error: live.ok ? "" : live.message,
+      note: live.ok ? unsetNote(live.unset) : note,
+      pending: live.pending,
+      ...stats,
+    };
+  }
+  return (
+    <Flex direction="column" gap="2" width="100%">
+      {shown.error ? (
+        <Callout.Root color="red" id="preview-error" role="alert" style={{ width: "100%" }}>
+          <Callout.Icon>
+            <CircleAlert size={16} />
+          </Callout.Icon>
+          <Callout.Text>{shown.error}</Callout.Text>
+        </Callout.Root>
+      ) : null}
+      {shown.note ? (
+        <Text size="1" id="preview-note" style={{ color: "var(--amber-11)" }}>
+          {shown.note}
+        </Text>
+      ) : null}
+      {shown.pending ? (
+        <Text size="1" className="appear-late" role="status" style={{ color: "var(--gray-11)" }}>
+          Rendering…
+        </Text>
+      ) : null}
+      <pre
+        id="preview-text"
+        aria-busy={shown.pending ? "true" : "false"}
+        className="live-preview-text"
+        style={{ maxHeight: maxHeight || "55vh", opacity: shown.error ? 0.5 : 1 }}
+      >
+        {shown.text}
+      </pre>
+      <Flex
+        id="preview-stats"
+        wrap="wrap"
+        gap="2"
+        style={{ color: "var(--gray-11)" }}
+      >
+        <Text size="1">{count(shown.chars, "character", "characters")}</Text>
+        <Text size="1">·</Text>
+        <Text size="1">{count(shown.words, "word", "words")}</Text>
+        <Text size="1">·</Text>
+        <Text size="1">{count(shown.lines, "line", "lines")}</Text>
+        <Text size="1">·</Text>
+        <Text size="1">
+          ≈ {count(shown.tokens, "token", "tokens")} (approximate: characters ÷ 4)
+        </Text>
+      </Flex>
+    </Flex>
+  );
+}
+
+function ValidatorBadge({ type, passed, message, skipped }) {
+  return (
+    <Badge
+      color={skipped ? "gray" : passed ? "green" : "red"}
+      variant="soft"
+      title={message}
+      aria-label={`${type}: ${message}`}
+      data-passed={skipped ? "skipped" : passed ? "true" : "false"}
+      className="validator-badge"
+    >
+      {passed ? <Check size={12} /> : <X size={12} />}
+      {type}
+    </Badge>
+  );
+}
+
+export function LiveBadges({ editorKey, liveSeq, pending, rows }) {
+  const live = useLive(editorKey, liveSeq, pending);
+  const shown = live
+    ? live.results.map((r) => ({ ...r, id: r.validator_id }))
+    : rows || [];
+  if (shown.length === 0) {
+    return (
+      <Text size="1" style={{ color: "var(--gray-11)" }}>
+        none yet
+      </Text>
+    );
+  }
+  return (
+    <>
+      {shown.map((row, index) => (
+        <ValidatorBadge key={row.id || index} {...row} />
+      ))}
+    </>
+  );
+}

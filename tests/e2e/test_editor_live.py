@@ -1,0 +1,91 @@
+"""The editor's live preview in a real browser: per keystroke the preview comes over the live
+channel (api/editor_live.py) while the editor state gets the text a few times a burst, and
+without the channel the state's preview still follows the text."""
+
+from __future__ import annotations
+
+from playwright.sync_api import BrowserContext, Page, WebSocketRoute, expect
+
+from tests.app_server import AppServer
+from tests.e2e.test_editor import _open, _wait_saved, _wait_stored
+
+TAP_JS = """
+(() => {
+  const sent = (window.__sent = {live: 0, edits: 0});
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    if (typeof data === "string" && data.startsWith('{"type":"render"')) sent.live += 1;
+    if (typeof data === "string" && data.startsWith("42") && data.includes("edit_content")) {
+      sent.edits += 1;
+    }
+    return send.call(this, data);
+  };
+})();
+"""
+
+
+def test_each_keystroke_is_previewed_live_and_the_state_gets_the_text_a_few_times(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    context.add_init_script(TAP_JS)
+    prompt_id = _open(page, context, app_server, content="Hello {{ name }}.")
+    expect(page.locator("#preview-text")).to_have_text("Hello (unset).")
+    editor = page.locator("#prompt-content")
+    editor.click()
+    page.keyboard.press("Control+End")
+    typed = " Thanks for writing to us today"
+    page.evaluate("window.__sent.live = 0; window.__sent.edits = 0")
+    editor.press_sequentially(typed, delay=40)
+    expect(page.locator("#preview-text")).to_have_text("Hello (unset)." + typed)
+    expect(page.locator("#preview-stats")).to_contain_text(
+        f"{len('Hello (unset).' + typed)} characters"
+    )
+    sent = page.evaluate("window.__sent")
+    assert sent["live"] >= 10, sent  # one render per keystroke, fewer when one is in flight
+    assert 1 <= sent["edits"] <= len(typed) // 3, sent  # the state: a few times the burst
+
+    # A new variable shows in the variables table without waiting for a pause.
+    editor.press_sequentially(" {{ city }}", delay=20)
+    page.locator("#tab-variables").click()
+    expect(page.locator("#variables-panel")).to_contain_text("city", timeout=5_000)
+
+    # A syntax error is marked on its line by the live answer and explained.
+    page.locator("#tab-preview").click()
+    page.locator("#prompt-content").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.press("Enter")
+    editor.press_sequentially("{% if name %}", delay=20)
+    expect(page.locator("#preview-error")).to_contain_text("Line 2")
+    expect(page.locator(".cm-error-line")).to_have_attribute("data-error-line", "2")
+    for _ in range(len("{% if name %}") + 1):
+        page.keyboard.press("Backspace")
+    expect(page.locator("#preview-error")).to_have_count(0)
+
+    final = "Hello {{ name }}." + typed + " {{ city }}"
+    _wait_saved(page)
+    _wait_stored(app_server, prompt_id, final)
+    page.reload()
+    expect(page.locator("#preview-text")).to_have_text(
+        "Hello (unset)." + typed + " (unset)", timeout=30_000
+    )
+
+
+def test_without_the_live_channel_the_preview_still_follows_the_text(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    refused: list[str] = []
+
+    def refuse(ws: WebSocketRoute) -> None:
+        refused.append(ws.url)
+        ws.close()
+
+    page.route_web_socket("**/api/editor/live", refuse)
+    prompt_id = _open(page, context, app_server, content="Dear {{ who }},")
+    editor = page.locator("#prompt-content")
+    editor.click()
+    page.keyboard.press("Control+End")
+    editor.press_sequentially(" see you", delay=30)
+    expect(page.locator("#preview-text")).to_have_text("Dear (unset), see you")
+    assert refused, "the page did not try the live channel"
+    _wait_saved(page)
+    _wait_stored(app_server, prompt_id, "Dear {{ who }}, see you")
