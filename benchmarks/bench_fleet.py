@@ -1,19 +1,22 @@
 """Capacity: how many editing sessions one server holds, and two behind nginx (issue 17, item 4).
 
     uv run python benchmarks/bench_fleet.py [--sessions 300] [--duration 30]
-        [--keystroke-interval 1.0] [--api-rps 1000] [--workers 2]
+        [--keystroke-interval 1.0] [--burst 5] [--key-gap 0.18] [--api-rps 1000] [--workers 2]
 
 Set-up: a throwaway PostgreSQL database, a private redis-server (its own port, so its
 operation count is ours alone), one built copy of the app (`python -m promptrepo.serve`).
 
 Browsers are simulated the way they talk to the app: Chromium opens the editor once and the
 websocket frames it sends are recorded (the socket.io connect with its boot event, the page's
-events, and the event one keystroke sends). Each simulated session then opens its own
-websocket with its own client token, replays the page-load frames for a prompt of its own,
-and sends the keystroke event (with its text one character longer each time) every
-`--keystroke-interval` seconds (jittered), like a person typing in bursts. The round trip
-of a keystroke is the time until the preview showing its text arrives (a render that a newer
-keystroke superseded answers the older ones too).
+events, the event that gives the editor state the text, and the live preview channel's
+context frame). Each simulated session then opens its own two websockets (Reflex's, with its
+own client token, and the live preview channel's), replays the page-load frames for a prompt
+of its own, and types like a person: bursts of `--burst` keys `--key-gap` apart, with pauses
+that make one key every `--keystroke-interval` seconds on average (jittered). Each keystroke
+goes to the live channel (one render in flight, the newest text waiting, as the page does);
+the editor state gets the text as components/code_editor.jsx sends it (at the first key after
+a pause, every 500 ms while typing, 400 ms after the last key). The round trip of a
+keystroke is the time until the live preview of its text (or of a newer one) arrives.
 At the same time wrk sends `GET /api/v1/prompts/{id}/resolve` (cached) at `--api-rps`.
 
 Runs twice: against one server (`--workers` workers) and against two such servers behind nginx
@@ -66,8 +69,6 @@ from tests.app_server import (  # noqa: E402
 DEBUG = bool(os.environ.get("BENCH_FLEET_DEBUG"))
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SEED_TEXT = "Hello"
-# A state delta from the server; a keystroke's round trip ends at the one with its preview.
-EVENT_FRAME = '42/_event,["event"'  # socket.io namespace /_event
 WRK_LUA = r"""
 local token, path, pause = nil, nil, 0
 init = function(args) token = args[1]; path = args[2]; pause = tonumber(args[3]) end
@@ -165,7 +166,8 @@ class Script:
     browser_token: str
     connect: str
     page_load: list[str]
-    keystroke: str
+    keystroke: str  # the event giving the editor state the text
+    live_context: str  # the live preview channel's context frame
     project_id: str
     prompt_id: str
 
@@ -192,7 +194,8 @@ def capture(url: str, seeded: Seeded) -> Script:
         page = context.new_page()
 
         def on_websocket(ws) -> None:
-            urls.append(ws.url)
+            if "/_event" in ws.url:
+                urls.append(ws.url)
             ws.on("framesent", lambda frame: sent.append(frame))
 
         page.on("websocket", on_websocket)
@@ -211,30 +214,24 @@ def capture(url: str, seeded: Seeded) -> Script:
     events = [f for f in sent if isinstance(f, str) and f.startswith("4")]
     connect = next(f for f in events if f.startswith("40"))
     page_load = [f for f in events[: loaded + 1] if f.startswith("42")]
-    typed = [f for f in sent[loaded:] if isinstance(f, str) and f"{SEED_TEXT}X" in f]
-    if not typed:
-        raise RuntimeError(f"no keystroke frame captured; sent after load: {sent[loaded:]}")
-    script = Script(token, connect, page_load, typed[0], project_id, prompt_id)
+    typed = [
+        f
+        for f in sent[loaded:]
+        if isinstance(f, str) and f.startswith("42") and "edit_content" in f
+    ]
+    contexts = [f for f in sent if isinstance(f, str) and f.startswith('{"type":"context"')]
+    if not typed or not contexts:
+        raise RuntimeError(f"no keystroke frames captured; sent after load: {sent[loaded:]}")
+    script = Script(token, connect, page_load, typed[0], contexts[-1], project_id, prompt_id)
     if DEBUG:
         print("captured", json.dumps(script.__dict__, indent=1)[:6000], flush=True)
     return script
 
 
 # ---------------------------------------------------------------------------- load
-PREVIEW_KEY = "preview_text_rx_state_"
-
-
-def previewed_length(message: str) -> int | None:
-    """The length of the preview text a state delta carries, if it carries one (the prompt is
-    plain text, so its preview is the text typed)."""
-    if PREVIEW_KEY not in message:
-        return None
-    with contextlib.suppress(ValueError, IndexError, AttributeError):
-        delta = json.loads(message.split(",", 1)[1])[1]["delta"]
-        for changes in delta.values():
-            if PREVIEW_KEY in changes:
-                return len(changes[PREVIEW_KEY])
-    return None
+# The page's policy for giving the editor state the text (components/code_editor.jsx).
+SYNC_PAUSE_S = 0.4
+SYNC_MAX_WAIT_S = 0.5
 
 
 @dataclass
@@ -242,19 +239,31 @@ class Results:
     connected: int = 0
     held: int = 0
     sent: int = 0
+    syncs: int = 0  # events that gave the editor state the text
     errors: list[str] = field(default_factory=list)
     round_trips: list[float] = field(default_factory=list)
 
 
+def key_gaps(interval: float, burst: int, key_gap: float):
+    """Seconds before each key: bursts of `burst` keys `key_gap` apart, then a pause, so
+    that a key comes every `interval` seconds on average; all jittered by ±50%."""
+    pause = max(key_gap, burst * interval - (burst - 1) * key_gap)
+    while True:
+        yield pause * random.uniform(0.5, 1.5)
+        for _ in range(burst - 1):
+            yield key_gap * random.uniform(0.5, 1.5)
+
+
 async def run_session(
     index: int,
+    url: str,
     ws_url: str,
     script: Script,
     seeded: Seeded,
     results: Results,
     start_typing_at: float,
     stop_at: float,
-    interval: float,
+    args,
 ) -> None:
     import websockets
 
@@ -263,58 +272,102 @@ async def run_session(
     token = str(uuid.uuid4())
     project_id, prompt_id = seeded.prompts[index]
     frames = [script.for_session(f, token, project_id, prompt_id) for f in script.page_load]
-    pending: list[tuple[float, int]] = []  # (sent at, length of the text then)
+    cookie = {"Cookie": f"{SESSION_COOKIE}={seeded.session_token}"}
+    pending: list[tuple[float, int]] = []  # (typed at, edit number)
+    waiting: list[str] = []  # the newest render not yet sent (one in flight at a time)
+    in_flight = False
     try:
-        async with websockets.connect(
-            f"{ws_url}/_event/?EIO=4&transport=websocket&token={token}",
-            additional_headers={"Cookie": f"{SESSION_COOKIE}={seeded.session_token}"},
-            max_size=None,
-            open_timeout=60,
-            ping_interval=None,
-        ) as ws:
+        async with (
+            websockets.connect(
+                f"{ws_url}/_event/?EIO=4&transport=websocket&token={token}",
+                additional_headers=cookie,
+                max_size=None,
+                open_timeout=60,
+                ping_interval=None,
+            ) as ws,
+            websockets.connect(
+                f"{ws_url}/api/editor/live",
+                additional_headers={**cookie, "Origin": url},
+                max_size=None,
+                open_timeout=60,
+                ping_interval=None,
+            ) as live,
+        ):
             await ws.recv()  # engine.io open
             await ws.send(script.for_session(script.connect, token, project_id, prompt_id))
             results.connected += 1
 
-            async def read() -> None:
+            async def read_state() -> None:
                 async for message in ws:
-                    if DEBUG and index == 0:
-                        print(f"{time.monotonic():.3f} recv", str(message)[:300], flush=True)
                     if message == "2":
                         await ws.send("3")
-                    elif message.startswith(EVENT_FRAME) and pending:
-                        shown = previewed_length(message)
-                        # The preview of the text typed so far answers every keystroke up
-                        # to it (a newer keystroke supersedes an older one's render).
-                        while pending and shown is not None and pending[0][1] <= shown:
-                            results.round_trips.append(time.monotonic() - pending.pop(0)[0])
 
-            reader = asyncio.create_task(read())
+            async def read_live() -> None:
+                nonlocal in_flight
+                async for message in live:
+                    answer = json.loads(message)
+                    if "error" in answer:
+                        raise RuntimeError(f"live channel: {answer['error']}")
+                    # The preview of the newest text answers every keystroke up to it.
+                    while pending and pending[0][1] <= answer["seq"]:
+                        results.round_trips.append(time.monotonic() - pending.pop(0)[0])
+                    in_flight = False
+                    if waiting:
+                        in_flight = True
+                        await live.send(waiting.pop())
+
+            readers = [asyncio.create_task(read_state()), asyncio.create_task(read_live())]
             for frame in frames:
                 await ws.send(frame)
-            text = SEED_TEXT
+            await live.send(script.live_context)
+            text, seq = SEED_TEXT, 0
+            last_sync, trailing = 0.0, None
+
+            async def sync(text: str, delay: float = 0.0) -> None:
+                nonlocal last_sync
+                await asyncio.sleep(delay)
+                last_sync = time.monotonic()
+                results.syncs += 1
+                frame = script.keystroke.replace(f"{SEED_TEXT}X", text)
+                await ws.send(script.for_session(frame, token, project_id, prompt_id))
+
+            gaps = key_gaps(args.keystroke_interval, args.burst, args.key_gap)
             await asyncio.sleep(max(0.0, start_typing_at - time.monotonic()))
             while time.monotonic() < stop_at:
-                await asyncio.sleep(interval * random.uniform(0.5, 1.5))
-                if reader.done():
-                    raise RuntimeError("the server closed the websocket")
+                await asyncio.sleep(next(gaps))
+                if any(r.done() for r in readers):
+                    raise RuntimeError("the server closed a websocket")
                 text += random.choice("abcdefghij")
-                frame = script.keystroke.replace(f"{SEED_TEXT}X", text)
-                pending.append((time.monotonic(), len(text)))
-                if DEBUG and index == 0:
-                    print(f"{time.monotonic():.3f} sent keystroke {len(text)}", flush=True)
+                seq += 1
+                now = time.monotonic()
+                pending.append((now, seq))
                 results.sent += 1
-                await ws.send(script.for_session(frame, token, project_id, prompt_id))
+                frame = json.dumps({"type": "render", "key": "1", "seq": seq, "text": text})
+                if in_flight:
+                    waiting[:] = [frame]
+                else:
+                    in_flight = True
+                    await live.send(frame)
+                if trailing is not None and not trailing.done():
+                    trailing.cancel()
+                    if now - last_sync >= SYNC_MAX_WAIT_S:
+                        await sync(text)
+                        continue
+                elif now - last_sync > SYNC_PAUSE_S:
+                    await sync(text)
+                    continue
+                trailing = asyncio.create_task(sync(text, SYNC_PAUSE_S))
             await asyncio.sleep(2)  # let the last answers arrive
             if pending and time.monotonic() - pending[0][0] > 2:
                 raise RuntimeError(f"{len(pending)} keystrokes unanswered")
             results.held += 1
-            reader.cancel()
+            for reader in readers:
+                reader.cancel()
     except Exception as exc:  # every failure counts as an error of this session
         results.errors.append(f"{type(exc).__name__}: {exc}"[:200])
 
 
-async def drive_sessions(ws_url, script, seeded, sessions, duration, interval) -> Results:
+async def drive_sessions(url, ws_url, script, seeded, sessions, duration, args) -> Results:
     results = Results()
     ramp = max(5.0, sessions / 25)  # open ~25 tabs per second
     start_typing_at = time.monotonic() + ramp + 3
@@ -323,7 +376,7 @@ async def drive_sessions(ws_url, script, seeded, sessions, duration, interval) -
     for i in range(sessions):
         tasks.append(
             asyncio.create_task(
-                run_session(i, ws_url, script, seeded, results, start_typing_at, stop_at, interval)
+                run_session(i, url, ws_url, script, seeded, results, start_typing_at, stop_at, args)
             )
         )
         await asyncio.sleep(ramp / sessions)
@@ -388,9 +441,7 @@ def measure(label, url, ws_url, script, seeded, servers, redis_server, args, wor
     async def run() -> Results:
         nonlocal wrk
         task = asyncio.create_task(
-            drive_sessions(
-                ws_url, script, seeded, args.sessions, args.duration, args.keystroke_interval
-            )
+            drive_sessions(url, ws_url, script, seeded, args.sessions, args.duration, args)
         )
         await asyncio.sleep(ramp)
         wrk = start_wrk(url, seeded, args.api_rps, args.duration, workdir)
@@ -412,6 +463,7 @@ def measure(label, url, ws_url, script, seeded, servers, redis_server, args, wor
         "connected": results.connected,
         "keystrokes": results.sent,
         "answered": len(trips),
+        "syncs": results.syncs,
         "p50_ms": 1000 * statistics.median(trips) if trips else float("nan"),
         "p99_ms": 1000 * q[98] if q else float("nan"),
         "api_rps": api.get("requests", 0) / max(1e-9, api.get("duration_us", 1) / 1e6),
@@ -459,7 +511,7 @@ def print_row(r: dict) -> None:
     print(
         f"{r['label']:<26} held {r['held']:>4}/{r['sessions']:<4} "
         f"keystroke p50 {r['p50_ms']:6.1f} ms p99 {r['p99_ms']:7.1f} ms "
-        f"({r['answered']}/{r['keystrokes']} answered) | "
+        f"({r['answered']}/{r['keystrokes']} answered, {r['syncs']} state syncs) | "
         f"API {r['api_rps']:6.0f}/s p99 {r['api_p99_ms']:6.1f} ms | errors {errors} | "
         f"{r['kib_per_session']:6.0f} KiB/session | Redis {r['redis_ops']:6.0f} ops/s | "
         f"app CPU {r['server_cpu_s']:.0f} s in {r['elapsed_s']:.0f} s",
@@ -474,6 +526,8 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=300)
     parser.add_argument("--duration", type=float, default=30)
     parser.add_argument("--keystroke-interval", type=float, default=1.0)
+    parser.add_argument("--burst", type=int, default=5, help="keys per burst of typing")
+    parser.add_argument("--key-gap", type=float, default=0.18, help="seconds between keys")
     parser.add_argument("--api-rps", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
@@ -554,7 +608,8 @@ def main() -> None:
             print_row(rows[-1])
             print(
                 f"\nTargets: {args.sessions} sessions held, keystroke p99 <= 150 ms, 0 errors, "
-                f"API {args.api_rps}/s (keystroke every ~{args.keystroke_interval} s per session)"
+                f"API {args.api_rps}/s (a key every ~{args.keystroke_interval} s per session, "
+                f"in bursts of {args.burst} keys {args.key_gap} s apart)"
             )
         finally:
             if nginx is not None:

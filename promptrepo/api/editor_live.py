@@ -21,7 +21,8 @@ Frames are JSON text:
 The handshake needs the session cookie of a signed-in user (who is checked again every
 REVALIDATE_SECONDS, so a revoked session stops here too) and, since browsers send cookies
 with any site's websocket, an Origin the app allows (settings.allowed_origins); otherwise it
-is refused with 403 before it opens. Renders run in the render pool under the same time,
+is refused with 403 before it opens; so is an account's channel past
+MAX_CHANNELS_PER_ACCOUNT in one process. Renders run in the render pool under the same time,
 memory and per-account limits as every render. The client keeps one render in flight; the
 server answers frames in order, one at a time.
 """
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from typing import Any, Literal
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -50,6 +52,10 @@ PATH = "/api/editor/live"
 REVALIDATE_SECONDS = 2.0
 # A frame carries at most one prompt's text (as JSON, escapes included) and its context.
 MAX_FRAME_BYTES = 8 * MAX_CONTENT_CHARS
+# Open channels of one account in this process: each renders one text at a time, so this
+# bounds what one account's scripts can keep the render pool busy with.
+MAX_CHANNELS_PER_ACCOUNT = 20
+_open_channels: Counter[str] = Counter()
 MAX_VARIABLES = 200
 MAX_VALIDATORS = 50
 
@@ -98,7 +104,21 @@ async def editor_live(websocket: WebSocket) -> None:
     if principal is None:
         await websocket.close(code=1008, reason="sign in first")
         return
-    await websocket.accept()
+    account = str(principal.user_id)
+    if _open_channels[account] >= MAX_CHANNELS_PER_ACCOUNT:
+        await websocket.close(code=1008, reason="too many editor tabs open")
+        return
+    _open_channels[account] += 1
+    try:
+        await websocket.accept()
+        await _serve(websocket, token, principal)
+    finally:
+        _open_channels[account] -= 1
+        if not _open_channels[account]:
+            del _open_channels[account]
+
+
+async def _serve(websocket: WebSocket, token: str, principal: Principal) -> None:
     checked = time.monotonic()
     context = LiveContext()
     try:

@@ -162,3 +162,18 @@ def test_a_revoked_session_is_closed_at_its_next_frame(
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_text()
         assert closed.value.code == 1008
+
+
+def test_one_account_may_keep_only_so_many_channels_open(
+    api: TestClient, owner: Caller, outsider: Caller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(editor_live, "MAX_CHANNELS_PER_ACCOUNT", 2)
+    with connect(api, owner.token) as first, connect(api, owner.token):
+        with pytest.raises(WebSocketDisconnect) as refused, connect(api, owner.token):
+            pass
+        assert refused.value.code == 1008
+        with connect(api, outsider.token) as other:  # another account is not affected
+            assert render(other, "mine")["text"] == "mine"
+        assert render(first, "still open")["text"] == "still open"
+    with connect(api, owner.token) as again:  # closed ones are given back
+        assert render(again, "back")["text"] == "back"
