@@ -119,13 +119,14 @@ class PrivateRedis:
 
 @dataclass
 class Seeded:
-    session_token: str
+    session_tokens: list[str]  # one person per simulated session (and one for the API)
     api_key: str
     prompts: list[tuple[str, str]]  # (project id, prompt id), one per simulated session
     resolve_path: str = ""
 
 
 def seed(database_url: str, sessions: int) -> Seeded:
+    """One person per session, each with a prompt of their own, as a team's editors are."""
     from promptrepo.services import api_keys
     from promptrepo.services.sessions import create_session
     from tests.factories import make_user
@@ -133,18 +134,20 @@ def seed(database_url: str, sessions: int) -> Seeded:
 
     engine = build_engine(database_url, pool_size=1)
     with Session(engine, expire_on_commit=False) as s:
-        owner = make_user(s, email="fleet@example.com", name="Fleet", plan="enterprise")
-        prompts = []
+        prompts, tokens = [], []
         for i in range(sessions + 1):
+            person = make_user(
+                s, email=f"fleet{i}@example.com", name=f"Fleet {i}", plan="enterprise"
+            )
             project, prompt = make_prompt(
-                s, owner, content=SEED_TEXT, name=f"P{i}", project_name=f"Fleet {i}"
+                s, person, content=SEED_TEXT, name=f"P{i}", project_name=f"Fleet {i}"
             )
             prompts.append((str(project.id), str(prompt.id)))
-        token = create_session(s, owner.user_id)
-        _, key = api_keys.create_api_key(s, owner, name="bench", scope="write")
+            tokens.append(create_session(s, person.user_id))
+        _, key = api_keys.create_api_key(s, person, name="bench", scope="write")
         s.commit()
     engine.dispose()
-    return Seeded(token, key, prompts)
+    return Seeded(tokens, key, prompts)
 
 
 def publish(url: str, seeded: Seeded) -> None:
@@ -190,7 +193,9 @@ def capture(url: str, seeded: Seeded) -> Script:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context()
-        context.add_cookies([{"name": SESSION_COOKIE, "value": seeded.session_token, "url": url}])
+        context.add_cookies(
+            [{"name": SESSION_COOKIE, "value": seeded.session_tokens[0], "url": url}]
+        )
         page = context.new_page()
 
         def on_websocket(ws) -> None:
@@ -272,7 +277,7 @@ async def run_session(
     token = str(uuid.uuid4())
     project_id, prompt_id = seeded.prompts[index]
     frames = [script.for_session(f, token, project_id, prompt_id) for f in script.page_load]
-    cookie = {"Cookie": f"{SESSION_COOKIE}={seeded.session_token}"}
+    cookie = {"Cookie": f"{SESSION_COOKIE}={seeded.session_tokens[index]}"}
     pending: list[tuple[float, int]] = []  # (typed at, edit number)
     waiting: list[str] = []  # the newest render not yet sent (one in flight at a time)
     in_flight = False
@@ -287,7 +292,8 @@ async def run_session(
             ) as ws,
             websockets.connect(
                 f"{ws_url}/api/editor/live",
-                additional_headers={**cookie, "Origin": url},
+                # The page's origin is PUBLIC_URL's, whichever server or proxy it goes through.
+                additional_headers={**cookie, "Origin": args.public_url},
                 max_size=None,
                 open_timeout=60,
                 ping_interval=None,
@@ -561,6 +567,7 @@ def main() -> None:
                 GRANIAN_WORKERS=str(args.workers),
                 API_ANONYMOUS_RATE_LIMIT="100000/minute",
             )
+            args.public_url = first
             print(f"building and starting one server ({args.workers} workers)...", flush=True)
             servers.append(start_app(workdir, env, ports[0]))
             wait_until_serving(first, servers[0], workdir / "server.log", timeout=900)

@@ -25,7 +25,14 @@ import CodeMirror, { ExternalChange } from "@uiw/react-codemirror";
 import { EditorView, Decoration } from "@codemirror/view";
 import { LanguageSupport, StreamLanguage } from "@codemirror/language";
 import { jinja } from "@codemirror/lang-jinja";
-import { connectLive, nextSeq, renderLive, setLiveContext, useLiveMarks } from "$/public/external/promptrepo/components/live_preview/live_preview.jsx";
+import {
+  connectLive,
+  disconnectLive,
+  nextSeq,
+  renderLive,
+  setLiveContext,
+  useLiveMarks,
+} from "$/public/external/promptrepo/components/live_preview/live_preview.jsx";
 
 // Fixed objects: a new one per render would make the wrapper reconfigure the editor.
 const EDITING_SETUP = {
@@ -110,18 +117,22 @@ export function PromptCodeEditor({
     return { line, message, variables: found };
   }, [marks]);
   // The state's text sync (see the top): the edit not yet sent, the time of the last send.
+  // `onChange` is read through a ref: Reflex passes a new function on every render, and
+  // `flush` (and the channel's connection, which depends on it) must stay the same.
   const sync = useRef({ timer: null, edit: null, last: 0 });
+  const onChangeRef = useRef(onChange);
+  onChangeRef.current = onChange;
   const flush = useCallback(() => {
     const state = sync.current;
     clearTimeout(state.timer);
     state.timer = null;
-    if (state.edit !== null && onChange) {
+    if (state.edit !== null && onChangeRef.current) {
       const [text, seq] = state.edit;
       state.edit = null;
       state.last = Date.now();
-      onChange(text, seq);
+      onChangeRef.current(text, seq);
     }
-  }, [onChange]);
+  }, []);
   useEffect(() => {
     if (readOnly) {
       return undefined;
@@ -132,6 +143,7 @@ export function PromptCodeEditor({
       flush(); // unmounting (another prompt, another page): the text goes first
       if (window.__promptEditorFlush === flush) {
         window.__promptEditorFlush = undefined;
+        disconnectLive();
       }
     };
   }, [readOnly, flush]);

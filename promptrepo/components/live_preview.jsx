@@ -20,6 +20,7 @@ const PATH = "/api/editor/live";
 const RETRY_MS = [250, 1000, 3000, 10000];
 
 let socket = null;
+let wanted = false; // an editor that can type is mounted: keep the channel open
 let isOpen = false;
 let failures = 0;
 let contextFrame = null; // the context as sent (JSON), re-sent after a reconnect
@@ -48,6 +49,7 @@ function channelUrl() {
 }
 
 export function connectLive() {
+  wanted = true;
   if (socket || typeof window === "undefined") {
     return;
   }
@@ -85,10 +87,27 @@ export function connectLive() {
     socket = null;
     isOpen = false;
     inFlight = false;
+    if (!wanted) {
+      return;
+    }
     const wait = RETRY_MS[Math.min(failures, RETRY_MS.length - 1)];
     failures += 1;
-    setTimeout(connectLive, wait);
+    setTimeout(() => wanted && connectLive(), wait);
   };
+}
+
+// The editor went away (another page): close the channel.
+export function disconnectLive() {
+  wanted = false;
+  waiting = null;
+  if (socket) {
+    const old = socket;
+    old.onopen = old.onmessage = old.onclose = null;
+    old.close();
+    socket = null;
+    isOpen = false;
+    inFlight = false;
+  }
 }
 
 function pump() {
