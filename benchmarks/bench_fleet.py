@@ -69,11 +69,17 @@ from tests.app_server import (  # noqa: E402
 DEBUG = bool(os.environ.get("BENCH_FLEET_DEBUG"))
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SEED_TEXT = "Hello"
+API_ACCOUNTS = 15
 WRK_LUA = r"""
-local token, path, pause = nil, nil, 0
-init = function(args) token = args[1]; path = args[2]; pause = tonumber(args[3]) end
+local path, pause = nil, 0
+local tokens, turn = {}, 0
+init = function(args)
+  path = args[1]; pause = tonumber(args[2])
+  for i = 3, #args do tokens[#tokens + 1] = args[i] end
+end
 request = function()
-  return wrk.format("GET", path, {["Authorization"] = "Bearer " .. token})
+  turn = turn % #tokens + 1
+  return wrk.format("GET", path, {["Authorization"] = "Bearer " .. tokens[turn]})
 end
 delay = function() return pause end
 done = function(summary, latency, requests)
@@ -120,7 +126,10 @@ class PrivateRedis:
 @dataclass
 class Seeded:
     session_tokens: list[str]  # one person per simulated session (and one for the API)
-    api_key: str
+    api_key: str  # the owner's, for publishing
+    # Programs of API_ACCOUNTS accounts resolve the spare prompt (public), so that wrk's rate
+    # is not the one account's plan limit (Enterprise: 6,000 a minute).
+    reader_keys: list[str]
     prompts: list[tuple[str, str]]  # (project id, prompt id), one per simulated session
     resolve_path: str = ""
 
@@ -140,14 +149,23 @@ def seed(database_url: str, sessions: int) -> Seeded:
                 s, email=f"fleet{i}@example.com", name=f"Fleet {i}", plan="enterprise"
             )
             project, prompt = make_prompt(
-                s, person, content=SEED_TEXT, name=f"P{i}", project_name=f"Fleet {i}"
+                s,
+                person,
+                content=SEED_TEXT,
+                name=f"P{i}",
+                project_name=f"Fleet {i}",
+                is_public=i == sessions,  # the spare one, which the API traffic resolves
             )
             prompts.append((str(project.id), str(prompt.id)))
             tokens.append(create_session(s, person.user_id))
         _, key = api_keys.create_api_key(s, person, name="bench", scope="write")
+        readers = []
+        for i in range(API_ACCOUNTS):
+            program = make_user(s, email=f"program{i}@example.com", plan="enterprise")
+            readers.append(api_keys.create_api_key(s, program, name="bench", scope="read")[1])
         s.commit()
     engine.dispose()
-    return Seeded(tokens, key, prompts)
+    return Seeded(tokens, key, readers, prompts)
 
 
 def publish(url: str, seeded: Seeded) -> None:
@@ -400,7 +418,7 @@ def start_wrk(url: str, seeded: Seeded, rps: int, duration: float, workdir: Path
     connections = max(1, rps // 100)  # each connection pauses 10 ms between requests
     return subprocess.Popen(
         [wrk, "-t", "1", "-c", str(connections), "-d", f"{int(duration)}s", "-s", str(script)]
-        + [url, "--", seeded.api_key, seeded.resolve_path, "10"],
+        + [url, "--", seeded.resolve_path, "10", *seeded.reader_keys],
         stdout=subprocess.PIPE,
         text=True,
     )
