@@ -188,6 +188,10 @@ class Settings(BaseSettings):
                 origins.append(self.public_origin.replace(a, b, 1))
         return list(dict.fromkeys([*origins, *self.cors_origins]))
 
+    def origin_allowed(self, origin: str) -> bool:
+        """Whether a request's `Origin` is one of `allowed_origins` (`null` never is)."""
+        return origin.rstrip("/").lower() in {o.lower() for o in self.allowed_origins}
+
     @property
     def uses_https(self) -> bool:
         return self.public_url.lower().startswith("https://")

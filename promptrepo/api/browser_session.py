@@ -53,7 +53,7 @@ class ConfirmationNeeded(ApiModel):
 def check_origin(request: Request) -> None:
     """Refuse a request sent by a page of another site (or an opaque `null` origin)."""
     origin = request.headers.get("origin")
-    if origin is not None and origin.rstrip("/") not in settings.allowed_origins:
+    if origin is not None and not settings.origin_allowed(origin):
         raise ForeignOrigin("This request came from another site.")
 
 

@@ -14,7 +14,7 @@ Frames are JSON text:
   editor state sends it to the page as `DraftState.live_context`); sent when it changes.
 - client → `{"type": "render", "key": K, "seq": N, "text": "..."}`.
 - server → `{"key": K, "seq": N, "ok": true, "text", "stats", "results", "unset",
-  "variables", "line": 0}` or `{"key", "seq", "ok": false, "message", "results",
+  "unset", "note", "variables", "line": 0}` or `{"key", "seq", "ok": false, "message", "results",
   "variables", "line"}` (a syntax error, an invalid example, a render error), or
   `{"error": "..."}` for a frame it refuses (it stays open).
 
@@ -44,6 +44,7 @@ from promptrepo.services.errors import NotAuthenticated, ServiceError
 from promptrepo.services.principal import Principal
 from promptrepo.services.render_worker import preview_refused
 from promptrepo.services.sessions import token_from_cookie_header
+from promptrepo.services.validator_rules import NOT_RUN_NO_TEXT
 from promptrepo.settings import settings
 
 router = APIRouter(tags=["editor"])
@@ -79,12 +80,6 @@ class LiveRender(BaseModel):
     text: str = Field(max_length=MAX_CONTENT_CHARS)
 
 
-def origin_allowed(origin: str | None) -> bool:
-    return bool(origin) and origin.rstrip("/").lower() in {
-        o.lower() for o in settings.allowed_origins
-    }
-
-
 async def _principal(token: str) -> Principal | None:
     if not token:
         return None
@@ -96,7 +91,8 @@ async def _principal(token: str) -> Principal | None:
 
 @router.websocket(PATH)
 async def editor_live(websocket: WebSocket) -> None:
-    if not origin_allowed(websocket.headers.get("origin")):
+    origin = websocket.headers.get("origin")
+    if origin is None or not settings.origin_allowed(origin):
         await websocket.close(code=1008, reason="origin not allowed")  # 403 to the handshake
         return
     token = token_from_cookie_header(websocket.headers.get("cookie"))
@@ -164,7 +160,7 @@ async def _preview(principal: Principal, context: LiveContext, request: LiveRend
             answer = preview_refused(
                 exc.message,
                 [v.model_dump() for v in context.validators],
-                "Not run: the template does not render",
+                NOT_RUN_NO_TEXT,
             )
     return {"key": request.key, "seq": request.seq, **answer}
 

@@ -190,17 +190,6 @@ export function useLiveMarks(editorKey, liveSeq, statePending) {
 
 const count = (n, one, many) => `${n} ${n === 1 ? one : many}`;
 
-function unsetNote(unset) {
-  if (!unset || unset.length === 0) {
-    return "";
-  }
-  return (
-    "No example or default yet for " +
-    unset.join(", ") +
-    ": shown unset (text as “(unset)”, false, 0, the first option or {})."
-  );
-}
-
 export function LivePreview({
   editorKey,
   liveSeq,
@@ -221,7 +210,7 @@ export function LivePreview({
     shown = {
       text: live.text === null ? text : live.text,
       error: live.ok ? "" : live.message,
-      note: live.ok ? unsetNote(live.unset) : note,
+      note: live.ok ? live.note : note,
       pending: live.pending,
       ...stats,
     };

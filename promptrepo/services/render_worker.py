@@ -97,16 +97,16 @@ def preview_here(
         return preview_refused(
             f"Line {error.line}: {error.message}",
             validator_list,
-            "Not run: the template does not render",
+            validator_rules.NOT_RUN_NO_TEXT,
             line=error.line,
         )
     detected = list(analysis.variables)
     bad = [name for name in detected if name in invalid]
     if bad:
         return preview_refused(
-            "Invalid value — " + "; ".join(f"{name}: {invalid[name]}" for name in bad),
+            variable_specs.invalid_values_message((name, invalid[name]) for name in bad),
             validator_list,
-            "Not run: a variable's value is invalid",
+            validator_rules.NOT_RUN_INVALID_VALUE,
             variables=detected,
         )
     spec = variable_specs.sync_with_content(spec, detected)
@@ -120,7 +120,7 @@ def preview_here(
             else templates.render_error_message(exc) or f"The template failed to render: {exc}"
         )
         return preview_refused(
-            message, validator_list, "Not run: the template does not render", variables=detected
+            message, validator_list, validator_rules.NOT_RUN_NO_TEXT, variables=detected
         )
     return {
         "ok": True,
@@ -128,6 +128,7 @@ def preview_here(
         "stats": templates.text_stats(text),
         "results": [{**r.to_dict(), "skipped": False} for r in results],
         "unset": unset,
+        "note": variable_specs.preview_note(unset),
         "variables": detected,
         "line": 0,
     }
@@ -173,9 +174,7 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
             )
         except Exception as exc:  # user code: report, and keep serving
             message = templates.render_error_message(exc) or f"The template failed: {exc}"
-            return preview_refused(
-                message, request["validators"], "Not run: the template does not render"
-            )
+            return preview_refused(message, request["validators"], validator_rules.NOT_RUN_NO_TEXT)
     messages = None
     for name in request.get("unset_text") or ():
         request["values"][name] = variable_specs.UnsetText()

@@ -103,6 +103,11 @@ CONFIG_MODELS: dict[str, type[_Config]] = {
 }
 
 
+# What a validator says when the preview could not run it.
+NOT_RUN_NO_TEXT = "Not run: the template does not render"
+NOT_RUN_INVALID_VALUE = "Not run: a variable's value is invalid"
+
+
 @dataclass(frozen=True)
 class ValidatorResult:
     type: str

@@ -32,6 +32,8 @@ from promptrepo.services.principal import Principal
 # The checks themselves live in validator_rules (the render workers import only that).
 from promptrepo.services.validator_rules import (  # noqa: F401 (re-exported)
     CONFIG_MODELS,
+    NOT_RUN_INVALID_VALUE,
+    NOT_RUN_NO_TEXT,
     REGEX_TIMEOUT_SECONDS,
     ContainsConfig,
     CustomConfig,

@@ -366,6 +366,23 @@ class UnsetText(str):
         return False
 
 
+def preview_note(unset: Iterable[str]) -> str:
+    """What the editor's preview says of the variables `preview_values` left unset."""
+    names = list(unset)
+    if not names:
+        return ""
+    return (
+        "No example or default yet for "
+        + ", ".join(names)
+        + ": shown unset (text as “(unset)”, false, 0, the first option or {})."
+    )
+
+
+def invalid_values_message(invalid: Iterable[tuple[str, str]]) -> str:
+    """Why the editor shows no preview: the (name, error) of each invalid example it uses."""
+    return "Invalid value — " + "; ".join(f"{name}: {error}" for name, error in invalid)
+
+
 def preview_values(
     spec: dict[str, Any], used_names: Iterable[str]
 ) -> tuple[dict[str, Any], list[str]]:

@@ -230,10 +230,10 @@ class DraftState(EditorState):
         invalid = [row for row in self.variable_rows if row.error and row.used]
         if invalid:
             # Never show text rendered with an old value as if it were the new one.
-            self.preview_error = "Invalid value — " + "; ".join(
-                f"{row.name}: {row.error}" for row in invalid
+            self.preview_error = variable_specs.invalid_values_message(
+                (row.name, row.error) for row in invalid
             )
-            self._set_validators_not_run("Not run: a variable's value is invalid")
+            self._set_validators_not_run(validators.NOT_RUN_INVALID_VALUE)
             self._preview_seq += 1
             self.preview_pending = False
             return None
@@ -276,13 +276,7 @@ class DraftState(EditorState):
             self._set_validators_not_run()
             return
         self.preview_error = ""
-        self.preview_note = (
-            "No example or default yet for "
-            + ", ".join(unset)
-            + ": shown unset (text as “(unset)”, false, 0, the first option or {})."
-            if unset
-            else ""
-        )
+        self.preview_note = variable_specs.preview_note(unset)
         self.preview_text = text
         stats = templates.text_stats(text)
         self.chars, self.words, self.lines, self.tokens = (
@@ -339,9 +333,7 @@ class DraftState(EditorState):
         request, unset = self._preview_request()
         self._show_preview(*await self._render_in_pool(request), unset)
 
-    def _set_validators_not_run(
-        self, message: str = "Not run: the template does not render"
-    ) -> None:
+    def _set_validators_not_run(self, message: str = validators.NOT_RUN_NO_TEXT) -> None:
         self._set_validator_rows(
             [
                 validators.ValidatorResult(v["type"], False, message, v["id"])
