@@ -20,6 +20,9 @@ It does what `reflex run --env prod --single-port` does, with two differences:
    same log set-up, `GRANIAN_WORKERS`), with granian's `Server` replaced by a subclass whose
    respawn is on. A worker that dies is forked again from the preloaded supervisor (about a
    second); granian itself stops if the same worker crashes again within 5.5 s (a crash loop).
+
+After a build, the marketing pages' prerendered HTML is rewritten so their scripts load after
+the first paint (promptrepo/prerender.py).
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from promptrepo.prerender import defer_scripts
 
 ROOT = Path.cwd()
 FINGERPRINT_FILE = "promptrepo-frontend.sha256"
@@ -111,6 +116,9 @@ def build_frontend(root: Path) -> None:
         if attempt == BUILD_ATTEMPTS:
             raise SystemExit(f"The frontend build failed {BUILD_ATTEMPTS} times (see above).")
         print("==> the frontend build failed; trying again", flush=True)
+    untouched = defer_scripts(web / "build" / "client")
+    if untouched:
+        print(f"==> left as built (unexpected shape): {', '.join(untouched)}", flush=True)
     # Reflex may have updated reflex.lock/ while building (a new frontend package): the
     # stamp describes the sources as they are now, or the next start would rebuild again.
     (web / FINGERPRINT_FILE).write_text(frontend_fingerprint(root) + "\n")

@@ -187,3 +187,42 @@ def test_pages_have_no_wcag_aa_violations_in_light_and_dark(
         ".then(r => r.violations.map(v => [v.id, v.nodes.map(n => n.html.slice(0, 120))]))"
     )
     assert violations == []
+
+
+@pytest.mark.parametrize("path", ["/", "/pricing"])
+def test_marketing_pages_paint_before_their_scripts_load_and_then_hydrate(
+    page: Page, base_url: str, path: str
+) -> None:
+    """promptrepo/prerender.py: the page's HTML asks for no script, its first paint comes
+    before any of its modules is requested, and the page still hydrates without an error."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    html = page.request.get(base_url + path).text()
+    assert 'rel="modulepreload"' not in html
+    assert "data-promptrepo-deferred" in html
+
+    page.goto(base_url + path)
+    page.wait_for_function("() => !!window.__reactRouterRouteModules")
+    # Hydrated: the router handles a link click without loading a new document.
+    page.evaluate("window.__sameDocument = true")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Explore").click()
+    expect(page).to_have_url(base_url + "/explore")
+    assert page.evaluate("window.__sameDocument === true")
+
+    # A first paint needs the HTML and the stylesheet (render-blocking), and nothing else:
+    # no module is requested before the stylesheet has arrived and a frame has run.
+    timings = page.evaluate(
+        """() => {
+          const all = performance.getEntriesByType('resource');
+          return {
+            css: all.filter(e => e.name.endsWith('.css')).map(e => e.responseEnd),
+            js: all.filter(e => e.name.includes('/assets/') && e.name.endsWith('.js'))
+                   .map(e => e.startTime),
+          };
+        }"""
+    )
+    assert timings["css"] and timings["js"]
+    assert min(timings["js"]) > max(timings["css"]), timings
+    assert errors == []
