@@ -268,6 +268,13 @@ def main() -> None:
     )
     parser.add_argument("--breakdown", action="store_true", help="time each keystroke's parts")
     parser.add_argument("--trace", default="", help="write Chrome traces to TRACE-<size>.json")
+    parser.add_argument(
+        "--chrome-arg",
+        action="append",
+        default=[],
+        help="an extra Chromium switch, e.g. --chrome-arg=--disable-features="
+        "DeferRendererTasksAfterInput to see what that scheduling policy costs",
+    )
     parser.add_argument("--workdir", help="build here and keep it (with --port)")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
@@ -315,7 +322,9 @@ def main() -> None:
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS + args.chrome_arg
+            )
             context = browser.new_context()
             context.add_cookies(
                 [{"name": "pr_session", "value": token, "url": url, "httpOnly": True}]
@@ -339,7 +348,8 @@ def main() -> None:
             shutil.rmtree(workdir, ignore_errors=True)
 
     oplock = f", oplock {args.oplock_ms} ms" if args.oplock_ms else ""
-    print(f"backend: {args.backend}{oplock}")
+    chrome = f", Chromium {' '.join(args.chrome_arg)}" if args.chrome_arg else ""
+    print(f"backend: {args.backend}{oplock}{chrome}")
     _report("7-line template", small, 10)
     _report("10 KB template, 20 variables, 5 validators", large, 15)
 

@@ -22,6 +22,7 @@
 // (window.__promptEditorFlush).
 import React, { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import CodeMirror, { ExternalChange } from "@uiw/react-codemirror";
+import { EditorState } from "@codemirror/state";
 import { EditorView, Decoration } from "@codemirror/view";
 import { LanguageSupport, StreamLanguage } from "@codemirror/language";
 import { jinja } from "@codemirror/lang-jinja";
@@ -201,16 +202,38 @@ export function PromptCodeEditor({
       }),
     [contentId, labelledBy, describedBy],
   );
+  // A user's edit goes to the live channel as soon as its transaction exists, before the
+  // editor updates its DOM (a few ms on a slow machine): the render overlaps that work.
+  const sent = useRef(null); // [text, seq] of the last text sent early
+  const sendEarly = useMemo(
+    () =>
+      EditorState.transactionExtender.of((tr) => {
+        if (!readOnly && tr.docChanged && !tr.annotation(ExternalChange)) {
+          const text = tr.newDoc.toString();
+          const seq = nextSeq();
+          renderLive(editorKey, seq, text);
+          sent.current = [text, seq];
+        }
+        return null;
+      }),
+    [editorKey, readOnly],
+  );
   const extensions = useMemo(
-    () => [language, marker, attributes, errorTheme, EditorView.lineWrapping],
-    [language, marker, attributes],
+    () => [language, marker, attributes, errorTheme, EditorView.lineWrapping, sendEarly],
+    [language, marker, attributes, sendEarly],
   );
   const handleChange = useCallback(
     (text) => {
-      // The keystroke goes to the server first; the local backup (a synchronous
-      // localStorage write of the whole text) follows, off the keystroke's path.
-      const seq = nextSeq();
-      renderLive(editorKey, seq, text);
+      // The keystroke went to the server already (sendEarly); the local backup (a
+      // synchronous localStorage write of the whole text) follows, off the keystroke's path.
+      let seq;
+      if (sent.current !== null && sent.current[0] === text) {
+        seq = sent.current[1];
+      } else {
+        seq = nextSeq();
+        renderLive(editorKey, seq, text);
+      }
+      sent.current = null;
       const state = sync.current;
       state.edit = [text, seq];
       const now = Date.now();

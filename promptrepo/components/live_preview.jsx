@@ -27,6 +27,10 @@ let contextFrame = null; // the context as sent (JSON), re-sent after a reconnec
 let contextSent = false;
 let waiting = null; // the newest text not yet sent: {key, seq, text}
 let inFlight = false;
+// "Rendering…" shows only for a render still unanswered after PENDING_AFTER_MS: announcing
+// every keystroke's render would make each keystroke re-render the preview twice.
+const PENDING_AFTER_MS = 100;
+let pendingTimer = null;
 let lastSeq = Date.now(); // edit numbers stay increasing across reloads of the page
 let snapshot = { result: null, text: null, pending: false };
 const listeners = new Set();
@@ -70,6 +74,8 @@ export function connectLive() {
       return;
     }
     inFlight = false;
+    clearTimeout(pendingTimer);
+    pendingTimer = null;
     if (answer.seq !== undefined) {
       const current = snapshot.result;
       if (!current || current.key !== answer.key || answer.seq >= current.seq) {
@@ -121,8 +127,13 @@ function pump() {
   socket.send(JSON.stringify({ type: "render", ...waiting }));
   waiting = null;
   inFlight = true;
-  if (!snapshot.pending) {
-    publish({ pending: true });
+  if (!snapshot.pending && pendingTimer === null) {
+    pendingTimer = setTimeout(() => {
+      pendingTimer = null;
+      if (inFlight) {
+        publish({ pending: true });
+      }
+    }, PENDING_AFTER_MS);
   }
 }
 
