@@ -15,7 +15,8 @@ of its own, and types like a person: bursts of `--burst` keys `--key-gap` apart,
 that make one key every `--keystroke-interval` seconds on average (jittered). Each keystroke
 goes to the live channel (one render in flight, the newest text waiting, as the page does);
 the editor state gets the text as components/code_editor.jsx sends it (at the first key after
-a pause, every 500 ms while typing, 400 ms after the last key). The round trip of a
+a pause, every 2 s while typing goes on, and settled — which saves the draft — 400 ms after the
+last key). The round trip of a
 keystroke is the time until the live preview of its text (or of a newer one) arrives.
 At the same time wrk sends `GET /api/v1/prompts/{id}/resolve` (cached) at `--api-rps`.
 
@@ -243,7 +244,7 @@ def capture(url: str, seeded: Seeded) -> Script:
         if isinstance(f, str) and f.startswith("42") and "edit_content" in f
     ]
     contexts = [f for f in sent if isinstance(f, str) and f.startswith('{"type":"context"')]
-    if not typed or not contexts:
+    if not typed or not contexts or '"settled":false' not in typed[0]:
         raise RuntimeError(f"no keystroke frames captured; sent after load: {sent[loaded:]}")
     script = Script(token, connect, page_load, typed[0], contexts[-1], project_id, prompt_id)
     if DEBUG:
@@ -254,7 +255,7 @@ def capture(url: str, seeded: Seeded) -> Script:
 # ---------------------------------------------------------------------------- load
 # The page's policy for giving the editor state the text (components/code_editor.jsx).
 SYNC_PAUSE_S = 0.4
-SYNC_MAX_WAIT_S = 0.5
+SYNC_MAX_WAIT_S = 2.0
 
 
 @dataclass
@@ -348,11 +349,14 @@ async def run_session(
             last_sync, trailing = 0.0, None
 
             async def sync(text: str, delay: float = 0.0) -> None:
+                """The text to the editor state; after `delay` (the pause), settled."""
                 nonlocal last_sync
                 await asyncio.sleep(delay)
                 last_sync = time.monotonic()
                 results.syncs += 1
                 frame = script.keystroke.replace(f"{SEED_TEXT}X", text)
+                if delay:
+                    frame = frame.replace('"settled":false', '"settled":true')
                 await ws.send(script.for_session(frame, token, project_id, prompt_id))
 
             gaps = key_gaps(args.keystroke_interval, args.burst, args.key_gap)
@@ -372,14 +376,13 @@ async def run_session(
                 else:
                     in_flight = True
                     await live.send(frame)
-                if trailing is not None and not trailing.done():
+                typing = trailing is not None and not trailing.done()
+                if typing:
                     trailing.cancel()
-                    if now - last_sync >= SYNC_MAX_WAIT_S:
-                        await sync(text)
-                        continue
-                elif now - last_sync > SYNC_PAUSE_S:
-                    await sync(text)
-                    continue
+                if (not typing and now - last_sync > SYNC_PAUSE_S) or (
+                    now - last_sync >= SYNC_MAX_WAIT_S
+                ):
+                    await sync(text)  # the burst's first key, or a long burst going on
                 trailing = asyncio.create_task(sync(text, SYNC_PAUSE_S))
             await asyncio.sleep(2)  # let the last answers arrive
             if pending and time.monotonic() - pending[0][0] > 2:

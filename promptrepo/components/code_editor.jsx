@@ -12,14 +12,14 @@
 //
 // Each edit goes at once to the live preview channel (live_preview.jsx), which answers with
 // the preview, the badges and any syntax error. The editor state gets the text
-// (`onChange(text, seq)`) a few times a burst, not per keystroke: at the first edit after a
-// quiet spell (so it shows "unsaved" and starts its autosave), then at most every
-// SYNC_MAX_WAIT_MS while typing and SYNC_PAUSE_MS after the last key — both shorter than the
-// state's autosave delay, so it never saves half a burst as if typing had stopped — and at
-// once when the channel finds a new variable or a syntax error appearing or going (the
-// variables table and the error callout are the state's), when the editor loses focus
-// (before a click elsewhere reaches the page) and before Ctrl/Cmd+S saves
-// (window.__promptEditorFlush).
+// (`onChange(text, seq, settled)`) about twice a burst, not per keystroke: at the first edit
+// after a quiet spell (so it shows "unsaved"), then — `settled` — once typing has paused for
+// SYNC_PAUSE_MS, which saves the draft at once (state/editor/draft.py). While typing goes on
+// without a pause the state gets the text every SYNC_MAX_WAIT_MS, not settled. It gets it at
+// once, not settled, when the channel finds a new variable or a syntax error appearing or
+// going (the variables table and the error callout are the state's), and before Ctrl/Cmd+S
+// saves (window.__promptEditorFlush); settled when the editor loses focus (before a click
+// elsewhere reaches the page) or goes away.
 import React, { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import CodeMirror, { ExternalChange } from "@uiw/react-codemirror";
 import { EditorState } from "@codemirror/state";
@@ -49,7 +49,7 @@ const EDITING_SETUP = {
 const READ_ONLY_SETUP = { ...EDITING_SETUP, highlightActiveLine: false };
 
 const SYNC_PAUSE_MS = 400;
-const SYNC_MAX_WAIT_MS = 500;
+const SYNC_MAX_WAIT_MS = 2000;
 
 // Prompts are text, not HTML (lang-jinja's default base): no HTML tag closing or indenting
 // in the text between Jinja tags.
@@ -117,23 +117,33 @@ export function PromptCodeEditor({
     const [line, message, found] = JSON.parse(marks);
     return { line, message, variables: found };
   }, [marks]);
-  // The state's text sync (see the top): the edit not yet sent, the time of the last send.
+  // The state's text sync (see the top): the newest edit [text, seq], whether the state has
+  // it (`sent`) and has it settled (`settled`), the pause timer, the time of the last send.
   // `onChange` is read through a ref: Reflex passes a new function on every render, and
   // `flush` (and the channel's connection, which depends on it) must stay the same.
-  const sync = useRef({ timer: null, edit: null, last: 0 });
+  const sync = useRef({ timer: null, edit: null, sent: true, settled: true, last: 0 });
   const onChangeRef = useRef(onChange);
   onChangeRef.current = onChange;
-  const flush = useCallback(() => {
+  const flush = useCallback((settled = false) => {
     const state = sync.current;
-    clearTimeout(state.timer);
-    state.timer = null;
-    if (state.edit !== null && onChangeRef.current) {
-      const [text, seq] = state.edit;
-      state.edit = null;
-      state.last = Date.now();
-      onChangeRef.current(text, seq);
+    const settling = settled === true;
+    if (settling) {
+      clearTimeout(state.timer); // otherwise the pause still settles it
+      state.timer = null;
     }
+    if (state.edit === null || !onChangeRef.current) {
+      return;
+    }
+    if (state.sent && (state.settled || !settling)) {
+      return; // the state has this text already (settled, if asked)
+    }
+    const [text, seq] = state.edit;
+    state.sent = true;
+    state.settled = settling;
+    state.last = Date.now();
+    onChangeRef.current(text, seq, settling);
   }, []);
+  const settle = useCallback(() => flush(true), [flush]);
   useEffect(() => {
     if (readOnly) {
       return undefined;
@@ -141,7 +151,7 @@ export function PromptCodeEditor({
     connectLive();
     window.__promptEditorFlush = flush;
     return () => {
-      flush(); // unmounting (another prompt, another page): the text goes first
+      flush(true); // unmounting (another prompt, another page): the text goes first
       if (window.__promptEditorFlush === flush) {
         window.__promptEditorFlush = undefined;
         disconnectLive();
@@ -235,17 +245,18 @@ export function PromptCodeEditor({
       }
       sent.current = null;
       const state = sync.current;
+      const quiet = state.timer === null && Date.now() - state.last > SYNC_PAUSE_MS;
       state.edit = [text, seq];
-      const now = Date.now();
-      if (state.timer === null ? now - state.last > SYNC_PAUSE_MS : now - state.last >= SYNC_MAX_WAIT_MS) {
-        flush();
-      } else {
-        clearTimeout(state.timer);
-        state.timer = setTimeout(flush, SYNC_PAUSE_MS);
+      state.sent = false;
+      state.settled = false;
+      if (quiet || Date.now() - state.last >= SYNC_MAX_WAIT_MS) {
+        flush(false); // the first edit of a burst, or a long one still going on
       }
+      clearTimeout(state.timer);
+      state.timer = setTimeout(settle, SYNC_PAUSE_MS);
       window.dispatchEvent(new CustomEvent("prompt-editor-change", { detail: text }));
     },
-    [editorKey, flush],
+    [editorKey, flush, settle],
   );
   const publish = useCallback((view) => {
     viewRef.current = view;
@@ -260,7 +271,7 @@ export function PromptCodeEditor({
       placeholder={placeholder}
       minHeight={minHeight}
       onChange={handleChange}
-      onBlur={flush}
+      onBlur={settle}
       onCreateEditor={publish}
       basicSetup={readOnly ? READ_ONLY_SETUP : EDITING_SETUP}
     />

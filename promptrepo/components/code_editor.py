@@ -57,8 +57,8 @@ class PromptCodeEditor(NoSSRComponent):
     live_context: rx.Var[dict[str, Any]]
     pending: rx.Var[bool]
 
-    # (text, the page's edit number of that text)
-    on_change: rx.EventHandler[passthrough_event_spec(str, int)]
+    # (text, the page's edit number of that text, whether typing has paused: save it now)
+    on_change: rx.EventHandler[passthrough_event_spec(str, int, bool)]
 
 
 code_editor = PromptCodeEditor.create

@@ -2,15 +2,15 @@
 badges, autosave, and the conflict flow when the draft was saved elsewhere.
 
 Per keystroke the page gets its preview from the live channel (api/editor_live.py), not from
-here: the code editor sends each text there, and sends it here (`edit_content`) only a few
-times a burst — at once, at a pause, when the text's variables or syntax error change, and
-before any other event of the page (components/code_editor.jsx). `edit_content` touches no
-database either: the text is kept in a backend-only var, analysed (cached by content),
-rendered with the example values and checked by the validators; the preview, the stats and
-the badges go back with `live_seq`, the page's number for that text, so the page shows
-whichever of the two previews is for the newer text. `live_context` is what the channel
-renders with (specs, validators, dialect, invalid examples). Saving is debounced by a
-background task (`autosave`).
+here: the code editor sends each text there, and sends it here (`edit_content`) about twice a
+burst — at its first key, and `settled` once typing pauses — plus when the text's variables or
+syntax error change and before any other event of the page (components/code_editor.jsx).
+`edit_content` keeps the text in a backend-only var, analyses it (cached by content), renders
+it with the example values and checks the validators; the preview, the stats and the badges go
+back with `live_seq`, the page's number for that text, so the page shows whichever of the two
+previews is for the newer text. `live_context` is what the channel renders with (specs,
+validators, dialect, invalid examples). A settled text is saved in its own event; other edits
+(the name, variables, settings) are saved by a background task once they pause (`autosave`).
 """
 
 from __future__ import annotations
@@ -576,18 +576,38 @@ class DraftState(EditorState):
 
     # ------------------------------------------------------------------ typing
     @rx.event
-    async def edit_content(self, value: str, seq: int = 0):
+    async def edit_content(self, value: str, seq: int = 0, settled: bool = False):
         """The text as typed (the page's edit number `seq`): keep it, refresh preview and
-        badges, schedule the autosave."""
+        badges. `settled`: typing has paused (components/code_editor.jsx), so the draft is
+        saved now, in this event. Otherwise the editor promises a settled one to follow (at
+        the pause, on blur, when it goes away): no autosave task waits for it."""
         if not self.can_write:
             return None
-        self._content = value
-        self.live_seq = seq
-        render = self._recompute()
-        autosave = self._note_edit()
-        if render is not None:
-            render = await self._render_inline()
-        return chain(render, autosave)
+        render = None
+        if value != self._content or seq != self.live_seq:
+            self._content = value
+            self.live_seq = seq
+            render = self._recompute()
+            self._dirty_at = time.time()
+            # A conflict keeps its choice; an autosave writing ("saving") sees the new
+            # `_dirty_at` and goes round again — a second writer here would conflict with it.
+            if self.save_status in ("saved", "error"):
+                self.save_status = "unsaved"
+                self.save_message = ""
+            if render is not None:
+                render = await self._render_inline()
+        if settled and self.save_status == "unsaved":
+            await self._save_settled()
+        return render
+
+    async def _save_settled(self) -> None:
+        """Save the draft now, off the event loop (the autosave's save, without its wait).
+        An autosave already writing (status "saving") goes round again by itself."""
+        payload = self._autosave_payload()
+        self.save_status = "saving"
+        self._saving_content = self._content
+        kind, value = await asyncio.to_thread(_save_draft_payload, payload)
+        self._apply_save_outcome(kind, value)
 
     @rx.event
     def set_name(self, value: str):
@@ -614,15 +634,7 @@ class DraftState(EditorState):
                     continue
                 wait = AUTOSAVE_DELAY_SECONDS
                 started = self._dirty_at
-                payload = {
-                    "token": self.auth_token,
-                    "prompt_id": self.editor_prompt_id,
-                    "base_revision": self._revision,
-                    "content": self._content,
-                    "name": self.name.strip() or None,
-                    "variables": dict(self._spec),
-                    "config": self._config_to_save(),
-                }
+                payload = self._autosave_payload()
                 self.save_status = "saving"
                 self._saving_content = self._content
             outcome = await asyncio.to_thread(_save_draft_payload, payload)
@@ -632,20 +644,36 @@ class DraftState(EditorState):
                     # another prompt was opened meanwhile; its own load set its status
                     self._autosave_since = 0.0
                     return
-                if kind == "ok":
+                if kind == "ok" and self._dirty_at != started:
                     self._revision = value.revision
-                    if self._dirty_at != started:
-                        self.save_status = "unsaved"  # typed while saving: go round again
-                        continue
-                    self.save_status = "saved"
-                    self.save_message = ""
-                elif kind == "conflict":
-                    self._enter_conflict(value)
-                else:
-                    self.save_status = "error"
-                    self.save_message = value
+                    self.save_status = "unsaved"  # typed while saving: go round again
+                    continue
+                self._apply_save_outcome(kind, value)
                 self._autosave_since = 0.0
                 return
+
+    def _autosave_payload(self) -> dict[str, Any]:
+        """What `_save_draft_payload` saves: this tab's draft over the revision it has."""
+        return {
+            "token": self.auth_token,
+            "prompt_id": self.editor_prompt_id,
+            "base_revision": self._revision,
+            "content": self._content,
+            "name": self.name.strip() or None,
+            "variables": dict(self._spec),
+            "config": self._config_to_save(),
+        }
+
+    def _apply_save_outcome(self, kind: str, value: Any) -> None:
+        if kind == "ok":
+            self._revision = value.revision
+            self.save_status = "saved"
+            self.save_message = ""
+        elif kind == "conflict":
+            self._enter_conflict(value)
+        else:
+            self.save_status = "error"
+            self.save_message = value
 
     @rx.event
     def save_now(self):
