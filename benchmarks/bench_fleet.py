@@ -72,17 +72,35 @@ PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SEED_TEXT = "Hello"
 API_ACCOUNTS = 15
 WRK_LUA = r"""
-local path, pause = nil, 0
+-- A constant offered rate (open loop, like wrk2): request n of the thread is due at
+-- start + n / rate; a connection that finishes early waits for its slot, and one that
+-- finishes late sends at once. Enough connections are open that a slow answer delays only
+-- its own connection, not the rate.
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } pr_timespec;
+int clock_gettime(int clk_id, pr_timespec *tp);
+]]
+local ts = ffi.new("pr_timespec")
+local function now_ms()
+  ffi.C.clock_gettime(1, ts)  -- CLOCK_MONOTONIC
+  return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+end
+local path, interval, slot = nil, 1, nil
 local tokens, turn = {}, 0
 init = function(args)
-  path = args[1]; pause = tonumber(args[2])
+  path = args[1]; interval = 1000 / tonumber(args[2])
   for i = 3, #args do tokens[#tokens + 1] = args[i] end
 end
 request = function()
   turn = turn % #tokens + 1
   return wrk.format("GET", path, {["Authorization"] = "Bearer " .. tokens[turn]})
 end
-delay = function() return pause end
+delay = function()
+  local now = now_ms()
+  slot = math.max((slot or now) + interval, now - 50 * interval)
+  return math.max(0, slot - now)
+end
 done = function(summary, latency, requests)
   io.write(string.format(
     "WRK_JSON {\"requests\":%d,\"duration_us\":%d,\"non2xx\":%d,\"socket_errors\":%d," ..
@@ -418,10 +436,10 @@ def start_wrk(url: str, seeded: Seeded, rps: int, duration: float, workdir: Path
         wrk = shutil.which("wrk") or "/usr/bin/wrk"
     script = workdir / "fleet.lua"
     script.write_text(WRK_LUA)
-    connections = max(1, rps // 100)  # each connection pauses 10 ms between requests
+    connections = max(4, rps // 20)  # room for answers of up to ~50 ms at the full rate
     return subprocess.Popen(
         [wrk, "-t", "1", "-c", str(connections), "-d", f"{int(duration)}s", "-s", str(script)]
-        + [url, "--", seeded.resolve_path, "10", *seeded.reader_keys],
+        + [url, "--", seeded.resolve_path, str(rps), *seeded.reader_keys],
         stdout=subprocess.PIPE,
         text=True,
     )

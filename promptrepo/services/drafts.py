@@ -96,6 +96,7 @@ def save_draft(
     type: str | None = None,
     messages: list[dict[str, Any]] | None = None,
     config: dict[str, Any] | None = None,
+    origin: str | None = None,
 ) -> Prompt:
     """Save the draft's content, name and/or variables; returns the prompt with its new revision.
 
@@ -106,7 +107,8 @@ def save_draft(
     that revision (`overwrote_revision`), so a forced save never hides what it replaced.
     `type` (text | chat), `messages` (a chat prompt's templates, `services/chat.py`) and
     `config` (model settings, `services/model_config.py`) are validated before anything is
-    written; a chat prompt's variables follow its messages.
+    written; a chat prompt's variables follow its messages. `origin` (e.g. the editor tab
+    that saves) goes into the change message, so that its sender can ignore its own save.
     """
     prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
     assert principal is not None
@@ -194,7 +196,8 @@ def save_draft(
             base_revision=base_revision,
             overwrote_revision=overwritten,
         )
-    changes.project_changed(
-        session, project, kind="draft", detail={"prompt_id": prompt.id, "revision": prompt.revision}
-    )
+    detail = {"prompt_id": prompt.id, "revision": prompt.revision}
+    if origin:
+        detail["origin"] = origin
+    changes.project_changed(session, project, kind="draft", detail=detail)
     return prompt

@@ -127,3 +127,58 @@ def test_a_draft_save_says_which_prompt_and_revision(session, monkeypatch) -> No
         "prompt_id": str(prompt.id),
         "revision": saved.revision,
     }
+
+
+def test_a_probe_that_declines_costs_no_lock_and_one_that_asks_refreshes(in_process) -> None:
+    """Presence and the editor ask `probe` first, without the state's lock: declined
+    heartbeats and messages cost no state round trip beyond the occasional locked check."""
+    state = FakeState()
+    asked: list[tuple[int, str]] = []
+    wanted = {"now": False}
+
+    def probe(messages, tab):
+        asked.append((len(messages), tab))
+        return wanted["now"] or any(m.get("kind") == "updated" for m in messages)
+
+    async def scenario() -> None:
+        await asyncio.sleep(0.12)
+        events.publish(TOPIC, {"kind": "draft", "origin": "tab-1"})  # its own save
+        await asyncio.sleep(0.12)
+        locks_before = state.locks
+        events.publish(TOPIC, {"kind": "updated"})
+        await asyncio.sleep(0.12)
+        assert state.locks == locks_before + 1
+        wanted["now"] = True  # e.g. someone joined: the next heartbeat refreshes
+        await asyncio.sleep(0.08)
+        wanted["now"] = False
+
+    refreshed = _run(state, in_process, scenario, probe=probe)
+    assert len(refreshed) >= 2  # the accepted message and the changed heartbeat
+    assert asked[0][1] == ""  # before the first locked check the tab is not known yet
+    assert "tab-1" in {tab for _, tab in asked[1:]}
+    # Heartbeats declined by the probe took the lock only every LOCKED_CHECK_BEATS.
+    assert state.locks <= len(refreshed) + len(asked) // live.LOCKED_CHECK_BEATS + 2
+
+
+def test_a_draft_save_names_the_tab_that_saved_it(session, monkeypatch) -> None:
+    from promptrepo.services import changes, drafts
+    from promptrepo.state.editor.draft import _own_or_other_draft
+    from tests.factories import make_user
+    from tests.prompt_factories import make_prompt
+
+    heard: list[tuple[str, dict]] = []
+    owner = make_user(session)
+    project, prompt = make_prompt(session, owner, content="Hello")
+    session.commit()
+    monkeypatch.setattr(events, "publish", lambda topic, message: heard.append((topic, message)))
+    drafts.save_draft(
+        session, owner, prompt.id, base_revision=prompt.revision, content="Hi", origin="tab-9"
+    )
+    session.commit()
+    message = dict(heard)[changes.project_topic(project.id)]
+    assert message["origin"] == "tab-9"
+    # The editor's watcher skips it in that tab, without its state's lock, and not elsewhere.
+    assert _own_or_other_draft(message, prompt.id, "tab-9")
+    assert not _own_or_other_draft(message, prompt.id, "tab-other")
+    assert _own_or_other_draft({**message, "origin": None}, "another-prompt", "tab-other")
+    assert not _own_or_other_draft({"kind": "updated"}, prompt.id, "tab-9")

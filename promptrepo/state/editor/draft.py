@@ -376,6 +376,7 @@ class DraftState(EditorState):
                     variables=self._spec,
                     config=self._config_to_save(),
                     force=force,
+                    origin=self.router.session.client_token,
                 )
                 self._revision = prompt.revision
                 self._spec = dict(prompt.variables or {})
@@ -516,6 +517,9 @@ class DraftState(EditorState):
                 self.editor_prompt_id == prompt_id and self.route_ids()[1] == prompt_id
             ),
             relevant=lambda messages: any(map(self._calls_for_refresh, messages)),
+            probe=lambda messages, tab: any(
+                not _own_or_other_draft(message, prompt_id, tab) for message in messages
+            ),
         )
 
     def _calls_for_refresh(self, message: dict) -> bool:
@@ -662,6 +666,7 @@ class DraftState(EditorState):
             "name": self.name.strip() or None,
             "variables": dict(self._spec),
             "config": self._config_to_save(),
+            "origin": self.router.session.client_token,  # `watch` skips its own saves
         }
 
     def _apply_save_outcome(self, kind: str, value: Any) -> None:
@@ -760,6 +765,14 @@ def _take_over(tab: str, seq: int) -> tuple[asyncio.Future, list[str]] | None:
     return entry[1], entry[2]
 
 
+def _own_or_other_draft(message: dict, prompt_id: Any, tab: str) -> bool:
+    """A draft save that a tab's `watch` may skip without locking its state: of another
+    prompt (nothing there shows it), or this tab's own (the tab has it already)."""
+    if message.get("kind") != "draft":
+        return False
+    return str(message.get("prompt_id")) != str(prompt_id) or message.get("origin") == tab
+
+
 def _save_draft_payload(payload: dict[str, Any]) -> tuple[str, Any]:
     """Run one autosave in a worker thread: ("ok", prompt) | ("conflict", exc) | ("error", msg)."""
     try:
@@ -777,6 +790,7 @@ def _save_draft_payload(payload: dict[str, Any]) -> tuple[str, Any]:
                 name=payload["name"],
                 variables=payload["variables"],
                 config=payload["config"],
+                origin=payload.get("origin"),
             )
         return "ok", prompt
     except drafts.DraftConflict as exc:

@@ -1,8 +1,9 @@
 """PresenceState: who else has this prompt open (services/presence.py), in the header.
 
 The editor's on_load starts `keep_presence`, a background task that heartbeats for this tab
-every few seconds and follows `presence:<prompt>` (state/live.follow), reloading the list on
-each join or leave and on every heartbeat (which is when an expired tab drops out). When the
+every few seconds and follows `presence:<prompt>` (state/live.follow). On each join or leave
+and on every heartbeat (which is when an expired tab drops out) it reads the list without the
+state's lock, and takes the lock only to show a list that changed. When the
 task ends (the tab navigates away, reloads, or its websocket is gone) it leaves at once; a tab
 that could not say goodbye expires after presence.TTL_SECONDS.
 """
@@ -41,14 +42,6 @@ class PresenceState(EditorState):
             return f"{names[0]} also has this prompt open"
         return f"{', '.join(names[:-1])} and {names[-1]} also have this prompt open"
 
-    def _show(self, prompt_id: str) -> None:
-        me = self.user_id
-        self.present_others = [
-            PresentPerson(user_id=p.user_id, name=p.name, initials=p.initials)
-            for p in presence.present(prompt_id)
-            if p.user_id != me
-        ]
-
     @rx.event(background=True, supersedes=True)
     async def keep_presence(self):
         """Be present on the open prompt while this tab shows it; show who else is."""
@@ -67,23 +60,40 @@ class PresenceState(EditorState):
                 return
             name = principal.name or principal.email.split("@")[0]
             presence.heartbeat(prompt_id, tab=tab, user_id=principal.user_id, name=name)
-            self._show(prompt_id)
+            shown = _others(prompt_id, principal.user_id)
+            self.present_others = shown
 
-        def beat() -> None:
+        def changed(_messages: list[dict], _tab: str) -> bool:
+            """Each heartbeat and each arrival or departure, without the state's lock: stay
+            present, and ask for a refresh only when the list of the others changed."""
+            nonlocal shown
             presence.heartbeat(prompt_id, tab=tab, user_id=principal.user_id, name=name)
-            self._show(prompt_id)
+            others = _others(prompt_id, principal.user_id)
+            if others == shown:
+                return False
+            shown = others
+            return True
 
         try:
             await follow(
                 self,
                 presence.topic(prompt_id),
-                refresh=beat,
+                refresh=lambda: setattr(self, "present_others", shown),
                 still_wanted=lambda: (
                     self.editor_prompt_id == prompt_id and self.route_ids()[1] == prompt_id
                 ),
                 heartbeat=presence.HEARTBEAT_SECONDS,
-                every_beat=True,
+                probe=changed,
             )
         finally:
             with contextlib.suppress(Exception):
                 presence.leave(prompt_id, tab=tab)
+
+
+def _others(prompt_id: str, me: object) -> list[PresentPerson]:
+    """Everyone else with the prompt open now, one entry per person."""
+    return [
+        PresentPerson(user_id=p.user_id, name=p.name, initials=p.initials)
+        for p in presence.present(prompt_id)
+        if p.user_id != str(me)
+    ]
