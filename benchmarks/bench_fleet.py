@@ -18,7 +18,8 @@ the editor state gets the text as components/code_editor.jsx sends it (at the fi
 a pause, every 2 s while typing goes on, and settled — which saves the draft — 400 ms after the
 last key). The round trip of a
 keystroke is the time until the live preview of its text (or of a newer one) arrives.
-At the same time wrk sends `GET /api/v1/prompts/{id}/resolve` (cached) at `--api-rps`.
+At the same time wrk sends `GET /api/v1/prompts/{id}/resolve` (cached) at a constant offered
+rate of `--api-rps` (open loop: a slow answer does not lower the rate asked for).
 
 Runs twice: against one server (`--workers` workers) and against two such servers behind nginx
 (deploy/render_nginx.py). Prints for each: sessions held (connected and answering to the
