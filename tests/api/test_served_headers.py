@@ -22,7 +22,8 @@ def http(app_server):
 
 
 def _asset_path(http: httpx.Client) -> str:
-    found = re.search(r'href="(/assets/[^"]+\.js)"', http.get("/").text)
+    # The landing page names its modules in its deferred bootstrap (promptrepo/prerender.py).
+    found = re.search(r'"(/assets/[^"]+\.js)"', http.get("/").text)
     assert found
     return found.group(1)
 

@@ -119,3 +119,34 @@ def test_text_typed_while_the_name_autosaves_is_saved_at_the_pause_without_a_con
     editor.press_sequentially("!", delay=60)
     _wait_stored(app_server, prompt_id, "Hello. More text!")
     _wait_saved(page)
+
+
+def test_typing_then_saving_a_version_at_once_saves_both_without_a_conflict(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    """Leaving the editor settles its text (a save at once) and the click that left it
+    saves a version, which saves the draft first: the two saves never race into a conflict,
+    and neither the draft nor the version loses a keystroke."""
+    from sqlmodel import select
+
+    from promptrepo.models import Version
+    from tests.e2e.test_editor import _save_version
+
+    prompt_id = _open(page, context, app_server, content="Hello.")
+    editor = page.locator("#prompt-content")
+    for round_ in range(1, 4):
+        editor.click()
+        page.keyboard.press("Control+End")
+        editor.press_sequentially(f" Round {round_}.", delay=15)
+        _save_version(page, f"round {round_}", round_)  # blur + click right after the keys
+        expect(page.locator("#save-status")).to_have_attribute("data-state", "saved")
+        page.locator("#tab-preview").click()
+    text = "Hello. Round 1. Round 2. Round 3."
+    _wait_stored(app_server, prompt_id, text)
+    with app_server.session() as s:
+        versions = s.exec(select(Version).where(Version.prompt_id == prompt_id)).all()
+        assert {v.version: v.content for v in versions} == {
+            1: "Hello. Round 1.",
+            2: "Hello. Round 1. Round 2.",
+            3: text,
+        }

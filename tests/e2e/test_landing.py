@@ -75,6 +75,7 @@ def test_navigation_fits_the_screen(sized_page: Page) -> None:
     nav = page.get_by_role("navigation", name="Main")
     if page.width_name == "phone":
         expect(nav).to_be_hidden()
+        _wait_hydrated(page, "#mobile-menu-button")  # the menu is React's (prerender.py)
         page.locator("#mobile-menu-button").click()
         menu = page.locator("#mobile-menu")
         expect(menu.get_by_role("menuitem", name="Pricing")).to_be_visible()
@@ -85,6 +86,16 @@ def test_navigation_fits_the_screen(sized_page: Page) -> None:
         expect(page.locator("#mobile-menu-button")).to_be_hidden()
         nav.get_by_role("link", name="Pricing").click()
         expect(page.locator("#pricing-title")).to_be_visible()
+
+
+def _wait_hydrated(page: Page, selector: str) -> None:
+    """The landing and pricing pages paint before their scripts load (promptrepo/prerender.py):
+    wait until React has taken over `selector` before using a control only it drives."""
+    page.wait_for_function(
+        "s => { const el = document.querySelector(s);"
+        " return !!el && Object.keys(el).some(k => k.startsWith('__reactProps')); }",
+        arg=selector,
+    )
 
 
 def test_teaser_shows_most_forked_public_projects_and_not_private_ones(

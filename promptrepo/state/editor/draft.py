@@ -9,8 +9,8 @@ syntax error change and before any other event of the page (components/code_edit
 it with the example values and checks the validators; the preview, the stats and the badges go
 back with `live_seq`, the page's number for that text, so the page shows whichever of the two
 previews is for the newer text. `live_context` is what the channel renders with (specs,
-validators, dialect, invalid examples). A settled text is saved in its own event; other edits
-(the name, variables, settings) are saved by a background task once they pause (`autosave`).
+validators, dialect, invalid examples). Saving is a background task (`autosave`): at once for
+a settled text, after a pause for other edits (the name, variables, settings).
 """
 
 from __future__ import annotations
@@ -79,6 +79,8 @@ class DraftState(EditorState):
     save_status: str = "saved"  # saved | unsaved | saving | error | conflict
     save_message: str = ""
     _dirty_at: float = 0.0
+    # The code editor's text is settled (typing paused): the autosave saves without waiting.
+    _save_requested: bool = False
     # The text an autosave is writing (while save_status is "saving"): a reload after that
     # save's server went away tells from it whether the save committed.
     _saving_content: str = ""
@@ -143,12 +145,18 @@ class DraftState(EditorState):
         self._dirty_at = time.time()
         if self.save_status in ("conflict",):
             return None
-        self.save_status = "unsaved"
-        self.save_message = ""
+        if self.save_status != "saving":  # a save under way sees `_dirty_at` and goes again
+            self.save_status = "unsaved"
+            self.save_message = ""
+        return self._start_autosave()
+
+    def _start_autosave(self, *, at_once: bool = False) -> Any:
+        """The autosave task, unless one runs (one that has not noted the time for
+        AUTOSAVE_STALE_SECONDS is taken for dead, e.g. its server was stopped)."""
         now = time.time()
         if not self._autosave_since or now - self._autosave_since > AUTOSAVE_STALE_SECONDS:
             self._autosave_since = now
-            return DraftState.autosave
+            return DraftState.autosave(0.0 if at_once else AUTOSAVE_DELAY_SECONDS)
         return None
 
     def _apply_draft(self, prompt) -> Any:
@@ -386,6 +394,7 @@ class DraftState(EditorState):
         self.save_status = "saved"
         self.save_message = ""
         self.conflict_open = False
+        self._save_requested = False
         return True
 
     def _settle_lost_save(self, principal: Principal) -> None:
@@ -583,8 +592,8 @@ class DraftState(EditorState):
     async def edit_content(self, value: str, seq: int = 0, settled: bool = False):
         """The text as typed (the page's edit number `seq`): keep it, refresh preview and
         badges. `settled`: typing has paused (components/code_editor.jsx), so the draft is
-        saved now, in this event. Otherwise the editor promises a settled one to follow (at
-        the pause, on blur, when it goes away): no autosave task waits for it."""
+        saved now. Otherwise the editor promises a settled one to follow (at the pause, on
+        blur, when it goes away): no autosave task is started for it."""
         if not self.can_write:
             return None
         render = None
@@ -600,18 +609,16 @@ class DraftState(EditorState):
                 self.save_message = ""
             if render is not None:
                 render = await self._render_inline()
-        if settled and self.save_status == "unsaved":
-            await self._save_settled()
+        if settled and self.save_status == "saving":
+            self._save_requested = True  # the save under way goes again, at once
+        elif settled and self.save_status == "unsaved":
+            # Saved now by the autosave task (without its wait): it marks the draft "saving"
+            # in the state before writing, so a server stopped mid-write leaves a state that
+            # says so (`_settle_lost_save`), and it builds what it writes under the state's
+            # lock, so it never races a save an action has made meanwhile (`_save_now`).
+            self._save_requested = True
+            return chain(render, self._start_autosave(at_once=True))
         return render
-
-    async def _save_settled(self) -> None:
-        """Save the draft now, off the event loop (the autosave's save, without its wait).
-        An autosave already writing (status "saving") goes round again by itself."""
-        payload = self._autosave_payload()
-        self.save_status = "saving"
-        self._saving_content = self._content
-        kind, value = await asyncio.to_thread(_save_draft_payload, payload)
-        self._apply_save_outcome(kind, value)
 
     @rx.event
     def set_name(self, value: str):
@@ -620,9 +627,10 @@ class DraftState(EditorState):
         return self._note_edit()
 
     @rx.event(background=True)
-    async def autosave(self):
-        """Save the draft once typing has paused for AUTOSAVE_DELAY_SECONDS."""
-        wait = AUTOSAVE_DELAY_SECONDS
+    async def autosave(self, first_wait: float = AUTOSAVE_DELAY_SECONDS):
+        """Save the draft once edits have paused for AUTOSAVE_DELAY_SECONDS, or at once when
+        the code editor said its text is settled (`_save_requested`)."""
+        wait = min(max(float(first_wait), 0.0), AUTOSAVE_DELAY_SECONDS)
         while True:
             # Sleep until the pause could be long enough; taking the state lock costs a
             # round trip (Redis with several workers) that a keystroke would queue behind.
@@ -633,9 +641,10 @@ class DraftState(EditorState):
                     return
                 self._autosave_since = time.time()
                 idle = time.time() - self._dirty_at
-                if idle < AUTOSAVE_DELAY_SECONDS:
+                if idle < AUTOSAVE_DELAY_SECONDS and not self._save_requested:
                     wait = max(0.05, AUTOSAVE_DELAY_SECONDS - idle)
                     continue
+                self._save_requested = False
                 wait = AUTOSAVE_DELAY_SECONDS
                 started = self._dirty_at
                 payload = self._autosave_payload()
@@ -651,6 +660,7 @@ class DraftState(EditorState):
                 if kind == "ok" and self._dirty_at != started:
                     self._revision = value.revision
                     self.save_status = "unsaved"  # typed while saving: go round again
+                    wait = 0.0 if self._save_requested else AUTOSAVE_DELAY_SECONDS
                     continue
                 self._apply_save_outcome(kind, value)
                 self._autosave_since = 0.0
