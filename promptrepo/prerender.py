@@ -12,7 +12,8 @@ fetched before the first paint. The same modules are preloaded and the same boot
 Router's: the manifest, the route modules, then the client entry, which hydrates) runs right
 after that paint, so the page is the same page a frame later: the signed-in user's plan, the
 landing page's teaser and every link work as before. Links are plain `<a href>`s, so a click
-before hydration is an ordinary navigation.
+before hydration is an ordinary navigation; a click on a button before hydration is held and
+played again once React has hydrated it (EARLY_CLICKS_JS).
 
 Only the pages of DEFERRED_ROUTES are rewritten: the app's own pages prerender a loading
 shell, for which the scripts are the critical path. A page whose bootstrap does not have the
@@ -35,6 +36,39 @@ _PRELOAD = re.compile(r'<link rel="modulepreload" href="([^"]+)"(?: [a-zA-Z-]+="
 _BOOTSTRAP = re.compile(r'<script type="module" async="">(.*?)</script>', re.S)
 _SIDE_EFFECT_IMPORT = re.compile(r'^import "([^"]+)";$')
 _NAMED_IMPORT = re.compile(r'^import \* as (\w+) from "([^"]+)";$')
+
+
+# A click on a control only React drives (a button, a menu trigger), made before the page has
+# hydrated, is held and played again once React has taken the control over: it is not lost.
+# Links need no script and go through at once.
+EARLY_CLICKS_JS = """const early = [];
+const hold = (event) => {
+  const el = event.target instanceof Element
+    ? event.target.closest('button, [role="button"], [aria-haspopup]') : null;
+  if (!el || el.closest("a[href]")) return;
+  event.preventDefault();
+  event.stopPropagation();
+  if (!early.includes(el)) early.push(el);
+};
+document.addEventListener("click", hold, true);
+const isHydrated = (el) => !!el && Object.keys(el).some((k) => k.startsWith("__reactProps"));
+const replayWhenHydrated = (frames) => {
+  const probe = early[0] || document.querySelector("button");
+  if (probe && !isHydrated(probe) && frames < 600) {
+    requestAnimationFrame(() => replayWhenHydrated(frames + 1));
+    return;
+  }
+  document.removeEventListener("click", hold, true);
+  for (const el of early.splice(0)) {
+    const options = { bubbles: true, cancelable: true, button: 0, isPrimary: true, pointerType: "mouse" };
+    el.dispatchEvent(new PointerEvent("pointerdown", options));
+    el.dispatchEvent(new MouseEvent("mousedown", options));
+    el.dispatchEvent(new PointerEvent("pointerup", options));
+    el.dispatchEvent(new MouseEvent("mouseup", options));
+    if (!el.hasAttribute("aria-haspopup")) el.click(); // a menu opens on pointerdown
+  }
+};
+"""
 
 
 def _deferred_bootstrap(code: str, preloads: list[str]) -> str | None:
@@ -61,6 +95,7 @@ def _deferred_bootstrap(code: str, preloads: list[str]) -> str | None:
     return (
         f'<script type="module" {MARKER}="">\n'
         "// Prerendered page: its scripts load after the first paint (promptrepo/prerender.py).\n"
+        f"{EARLY_CLICKS_JS}"
         "const start = async () => {\n"
         f"  for (const href of {json.dumps(preloads)}) {{\n"
         '    const link = document.createElement("link");\n'
@@ -70,6 +105,7 @@ def _deferred_bootstrap(code: str, preloads: list[str]) -> str | None:
         "  }\n"
         f"  const [{names}] = await Promise.all([{modules}]);\n"
         f"{body}\n"
+        "  replayWhenHydrated(0);\n"
         "};\n"
         "requestAnimationFrame(() => setTimeout(start, 0));\n"
         "</script>"

@@ -5,6 +5,7 @@ of services/plans.py, and a signed-in user sees their current plan and upgrade b
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from pathlib import Path
 
@@ -75,7 +76,6 @@ def test_navigation_fits_the_screen(sized_page: Page) -> None:
     nav = page.get_by_role("navigation", name="Main")
     if page.width_name == "phone":
         expect(nav).to_be_hidden()
-        _wait_hydrated(page, "#mobile-menu-button")  # the menu is React's (prerender.py)
         page.locator("#mobile-menu-button").click()
         menu = page.locator("#mobile-menu")
         expect(menu.get_by_role("menuitem", name="Pricing")).to_be_visible()
@@ -86,16 +86,6 @@ def test_navigation_fits_the_screen(sized_page: Page) -> None:
         expect(page.locator("#mobile-menu-button")).to_be_hidden()
         nav.get_by_role("link", name="Pricing").click()
         expect(page.locator("#pricing-title")).to_be_visible()
-
-
-def _wait_hydrated(page: Page, selector: str) -> None:
-    """The landing and pricing pages paint before their scripts load (promptrepo/prerender.py):
-    wait until React has taken over `selector` before using a control only it drives."""
-    page.wait_for_function(
-        "s => { const el = document.querySelector(s);"
-        " return !!el && Object.keys(el).some(k => k.startsWith('__reactProps')); }",
-        arg=selector,
-    )
 
 
 def test_teaser_shows_most_forked_public_projects_and_not_private_ones(
@@ -237,3 +227,27 @@ def test_marketing_pages_paint_before_their_scripts_load_and_then_hydrate(
     assert timings["css"] and timings["js"]
     assert min(timings["js"]) > max(timings["css"]), timings
     assert errors == []
+
+
+def test_a_click_before_the_page_has_hydrated_is_played_again_after(
+    browser: Browser, base_url: str
+) -> None:
+    """On a slow link the landing page is usable before its scripts arrive: a click on the
+    theme toggle then is held and played again once React drives the toggle."""
+    context = browser.new_context(base_url=base_url, color_scheme="light")
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 700, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    page.goto("/", wait_until="domcontentloaded")
+    toggle = page.locator("#theme-toggle")
+    expect(toggle).to_be_visible()
+    hydrated = "el => Object.keys(el).some(k => k.startsWith('__reactProps'))"
+    assert toggle.evaluate(hydrated) is False  # painted, not hydrated yet
+    toggle.click()
+    expect(page.locator("html")).to_have_class(re.compile(r"\bdark\b"), timeout=15_000)
+    assert toggle.evaluate(hydrated) is True
+    context.close()

@@ -52,6 +52,9 @@ def test_the_head_asks_for_no_script_and_the_bootstrap_runs_after_the_first_pain
         'import("/assets/entry.client-b.js")'
     )
     assert "requestAnimationFrame(() => setTimeout(start, 0))" in out
+    # Clicks on buttons before hydration are held and played again after it.
+    assert 'document.addEventListener("click", hold, true)' in out
+    assert body.index('import("/assets/entry.client-b.js")') < body.index("replayWhenHydrated(0)")
     # Everything else is as it was: the stylesheet, the content, the other inline scripts.
     assert '<link href="/assets/styles-1.css" rel="stylesheet"' in out
     assert "<h1>Hello</h1><script>window.__ctx = 1;</script>" in out
