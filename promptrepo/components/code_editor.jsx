@@ -214,7 +214,7 @@ export function PromptCodeEditor({
   );
   // A user's edit goes to the live channel as soon as its transaction exists, before the
   // editor updates its DOM (a few ms on a slow machine): the render overlaps that work.
-  const sent = useRef(null); // [text, seq] of the last text sent early
+  const early = useRef(null); // [text, seq] of the last text sent early
   const sendEarly = useMemo(
     () =>
       EditorState.transactionExtender.of((tr) => {
@@ -222,7 +222,7 @@ export function PromptCodeEditor({
           const text = tr.newDoc.toString();
           const seq = nextSeq();
           renderLive(editorKey, seq, text);
-          sent.current = [text, seq];
+          early.current = [text, seq];
         }
         return null;
       }),
@@ -237,13 +237,13 @@ export function PromptCodeEditor({
       // The keystroke went to the server already (sendEarly); the local backup (a
       // synchronous localStorage write of the whole text) follows, off the keystroke's path.
       let seq;
-      if (sent.current !== null && sent.current[0] === text) {
-        seq = sent.current[1];
+      if (early.current !== null && early.current[0] === text) {
+        seq = early.current[1];
       } else {
         seq = nextSeq();
         renderLive(editorKey, seq, text);
       }
-      sent.current = null;
+      early.current = null;
       const state = sync.current;
       const quiet = state.timer === null && Date.now() - state.last > SYNC_PAUSE_MS;
       state.edit = [text, seq];

@@ -84,18 +84,16 @@ async def follow(
     refresh: Callable[[], Any],
     still_wanted: Callable[[], bool],
     heartbeat: float = HEARTBEAT_SECONDS,
-    every_beat: bool = False,
     relevant: Callable[[list[dict]], bool] | None = None,
     probe: Callable[[list[dict], str], bool] | None = None,
 ) -> None:
-    """Refresh `state` (under its lock) after messages on `topic`, while still wanted;
-    with `every_beat` also on every heartbeat. `relevant(messages)`, asked under the lock,
-    may decline a refresh the messages do not call for (e.g. the tab's own autosave coming
-    back). `probe(messages, client_token)`, asked without the lock on every heartbeat and
-    message (the token is "" until the first locked check), says whether a refresh is needed
-    at all: when it says no,
-    no state round trip is made (presence: its heartbeat and the list of who is here need no
-    lock, only a changed list does; the editor: a save of another prompt, or its own).
+    """Refresh `state` (under its lock) after messages on `topic`, while still wanted.
+    `relevant(messages)`, asked under the lock, may decline a refresh the messages do not call
+    for (e.g. the tab's own autosave coming back). `probe(messages, client_token)`, asked
+    without the lock on every heartbeat and message (the token is "" until the first locked
+    check), says whether a refresh is needed at all; when it says no, no state round trip is
+    made (presence: its heartbeat and the list of who is here need no lock, only a changed
+    list does; the editor: a save of another prompt, or its own).
 
     A quiet heartbeat only checks, without the state's lock, that the tab is still on the
     websocket it had at the last locked check; the locked `still_wanted()` check runs when it
@@ -130,7 +128,7 @@ async def follow(
                     probed = True  # cannot tell without Redis: take the locked way
                 if not probed:
                     messages = []  # nothing in them calls for a refresh
-            if not messages and not pending and not every_beat and not probed and token is not None:
+            if not messages and not pending and not probed and token is not None:
                 quiet_beats += 1
                 now = socket_of(token)
                 if now is None:  # the tab's websocket is gone from every worker
@@ -144,9 +142,7 @@ async def follow(
                     if not still_wanted() or not client_connected(token):
                         return
                     sid = socket_of(token)
-                    if every_beat or (
-                        (changes or probed) and (relevant is None or relevant(changes))
-                    ):
+                    if (changes or probed) and (relevant is None or relevant(changes)):
                         try:
                             result = refresh()
                             if inspect.isawaitable(result):  # e.g. a refresh that renders

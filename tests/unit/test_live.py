@@ -106,7 +106,9 @@ def test_a_new_websocket_is_checked_under_the_lock_at_once(in_process) -> None:
     _run(state, in_process, scenario)
 
 
-def test_a_draft_save_says_which_prompt_and_revision(session, monkeypatch) -> None:
+def _draft_save_message(session, monkeypatch, **save) -> tuple[dict, object, object]:
+    """Save a new prompt's draft with `save` options; the message its project's topic got,
+    the project and the saved prompt."""
     from promptrepo.services import changes, drafts
     from tests.factories import make_user
     from tests.prompt_factories import make_prompt
@@ -117,14 +119,18 @@ def test_a_draft_save_says_which_prompt_and_revision(session, monkeypatch) -> No
     session.commit()
     monkeypatch.setattr(events, "publish", lambda topic, message: heard.append((topic, message)))
     saved = drafts.save_draft(
-        session, owner, prompt.id, base_revision=prompt.revision, content="Hi"
+        session, owner, prompt.id, base_revision=prompt.revision, content="Hi", **save
     )
     session.commit()
-    message = dict(heard)[changes.project_topic(project.id)]
+    return dict(heard)[changes.project_topic(project.id)], project, saved
+
+
+def test_a_draft_save_says_which_prompt_and_revision(session, monkeypatch) -> None:
+    message, project, saved = _draft_save_message(session, monkeypatch)
     assert message == {
         "project_id": str(project.id),
         "kind": "draft",
-        "prompt_id": str(prompt.id),
+        "prompt_id": str(saved.id),
         "revision": saved.revision,
     }
 
@@ -161,21 +167,9 @@ def test_a_probe_that_declines_costs_no_lock_and_one_that_asks_refreshes(in_proc
 
 
 def test_a_draft_save_names_the_tab_that_saved_it(session, monkeypatch) -> None:
-    from promptrepo.services import changes, drafts
     from promptrepo.state.editor.draft import _own_or_other_draft
-    from tests.factories import make_user
-    from tests.prompt_factories import make_prompt
 
-    heard: list[tuple[str, dict]] = []
-    owner = make_user(session)
-    project, prompt = make_prompt(session, owner, content="Hello")
-    session.commit()
-    monkeypatch.setattr(events, "publish", lambda topic, message: heard.append((topic, message)))
-    drafts.save_draft(
-        session, owner, prompt.id, base_revision=prompt.revision, content="Hi", origin="tab-9"
-    )
-    session.commit()
-    message = dict(heard)[changes.project_topic(project.id)]
+    message, _, prompt = _draft_save_message(session, monkeypatch, origin="tab-9")
     assert message["origin"] == "tab-9"
     # The editor's watcher skips it in that tab, without its state's lock, and not elsewhere.
     assert _own_or_other_draft(message, prompt.id, "tab-9")

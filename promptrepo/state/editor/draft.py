@@ -142,13 +142,19 @@ class DraftState(EditorState):
         """Note an edit and make sure the autosave task runs."""
         if not self.can_write:
             return None
-        self._dirty_at = time.time()
-        if self.save_status in ("conflict",):
+        self._note_unsaved()
+        if self.save_status == "conflict":
             return None
-        if self.save_status != "saving":  # a save under way sees `_dirty_at` and goes again
+        return self._start_autosave()
+
+    def _note_unsaved(self) -> None:
+        """Note an edit: "unsaved", unless a conflict waits for a choice or a save is under
+        way (it sees the new `_dirty_at` and goes round again; a second writer would
+        conflict with it)."""
+        self._dirty_at = time.time()
+        if self.save_status not in ("conflict", "saving"):
             self.save_status = "unsaved"
             self.save_message = ""
-        return self._start_autosave()
 
     def _start_autosave(self, *, at_once: bool = False) -> Any:
         """The autosave task, unless one runs (one that has not noted the time for
@@ -601,12 +607,7 @@ class DraftState(EditorState):
             self._content = value
             self.live_seq = seq
             render = self._recompute()
-            self._dirty_at = time.time()
-            # A conflict keeps its choice; an autosave writing ("saving") sees the new
-            # `_dirty_at` and goes round again — a second writer here would conflict with it.
-            if self.save_status in ("saved", "error"):
-                self.save_status = "unsaved"
-                self.save_message = ""
+            self._note_unsaved()
             if render is not None:
                 render = await self._render_inline()
         if settled and self.save_status == "saving":
