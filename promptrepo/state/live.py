@@ -1,12 +1,15 @@
 """Live views: follow a fan-out topic from a background task and refresh the view on each change.
 
 A page's `on_load` gives the tab a new follower id and starts a background event marked
-`supersedes=True` with it. Three things end a follower, so a tab never keeps more than one:
+`supersedes=True` with it (or the follower records a fresh id in the state when it starts).
+Three things end a follower, so a tab never keeps more than one:
 - Reflex cancels the previous page-load chain (and so this task) when the same tab
   navigates, reloads or disconnects on the same worker;
 - `still_wanted()` is checked on every message and every LOCKED_CHECK_BEATS heartbeats: it
   is false once a newer page load replaced the follower id, or the tab shows another page or
-  project (this covers a reload that reconnected to another worker);
+  project (this covers a reload that reconnected to another worker: the tab's new websocket
+  makes the old follower check at its next heartbeat, and once more at the one after, when
+  the new page load's follower has surely recorded its id);
 - every heartbeat (HEARTBEAT_SECONDS) stops the task once the tab's websocket is gone from
   every worker; that check needs no state lock.
 The subscription is closed when the loop ends, whichever way.
@@ -109,6 +112,7 @@ async def follow(
     pending: list[dict] = []  # changes seen while the state could not be locked
     token: str | None = None
     sid: str | None = None  # the tab's websocket at the last locked check
+    recheck = False  # the websocket changed at the last locked check: check again
     quiet_beats = 0
     try:
         while True:
@@ -133,7 +137,7 @@ async def follow(
                 now = socket_of(token)
                 if now is None:  # the tab's websocket is gone from every worker
                     return
-                if now and now == sid and quiet_beats % LOCKED_CHECK_BEATS:
+                if now and now == sid and not recheck and quiet_beats % LOCKED_CHECK_BEATS:
                     continue  # same websocket as at the last check: still the same page
             changes, pending = pending + messages, []
             try:
@@ -141,7 +145,8 @@ async def follow(
                     token = state.router.session.client_token
                     if not still_wanted() or not client_connected(token):
                         return
-                    sid = socket_of(token)
+                    now = socket_of(token)
+                    recheck, sid = now != sid, now
                     if (changes or probed) and (relevant is None or relevant(changes)):
                         try:
                             result = refresh()

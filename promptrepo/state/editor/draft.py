@@ -48,7 +48,7 @@ from promptrepo.state.editor.rows import (
     diff_rows,
     row_from_spec,
 )
-from promptrepo.state.live import follow
+from promptrepo.state.live import follow, new_follower_id
 
 AUTOSAVE_DELAY_SECONDS = 0.8
 # The autosave task notes the time at least every AUTOSAVE_DELAY_SECONDS (and around each
@@ -72,6 +72,7 @@ class DraftState(EditorState):
     _loaded_prompt_id: uuid.UUID | None = None
     _content: str = ""
     _revision: int = 0
+    _follower: str = ""  # the newest page load's watch; older ones end
     _dialect: str = templates.PLAIN_DIALECT
     # bumped by every change the preview depends on; a render shows only if still current
     _preview_seq: int = 0
@@ -522,6 +523,7 @@ class DraftState(EditorState):
         validators fresh, and surface a draft saved elsewhere as a conflict at once."""
         async with self:
             project_id, prompt_id = self.editor_project_id, self.editor_prompt_id
+            self._follower = follower = new_follower_id()
         if not prompt_id:
             return
         await follow(
@@ -529,7 +531,9 @@ class DraftState(EditorState):
             project_topic(project_id),
             refresh=self._refresh_from_elsewhere,
             still_wanted=lambda: (
-                self.editor_prompt_id == prompt_id and self.route_ids()[1] == prompt_id
+                self._follower == follower
+                and self.editor_prompt_id == prompt_id
+                and self.route_ids()[1] == prompt_id
             ),
             relevant=lambda messages: any(map(self._calls_for_refresh, messages)),
             probe=lambda messages, tab: any(

@@ -20,7 +20,7 @@ from promptrepo.db import session_scope
 from promptrepo.services import access, presence
 from promptrepo.services.errors import ServiceError
 from promptrepo.state.editor.base import EditorState
-from promptrepo.state.live import follow
+from promptrepo.state.live import follow, new_follower_id
 
 
 @dataclasses.dataclass
@@ -32,6 +32,7 @@ class PresentPerson:
 
 class PresenceState(EditorState):
     present_others: list[PresentPerson] = []
+    _follower: str = ""  # the newest page load's keep_presence; older ones end
 
     @rx.var
     def present_summary(self) -> str:
@@ -50,6 +51,7 @@ class PresenceState(EditorState):
             principal = self.principal()
             # one entry per page load: a reload's late goodbye must not remove its successor
             tab = f"{self.router.session.client_token}:{uuid.uuid4().hex[:8]}"
+            self._follower = follower = new_follower_id()
             self.present_others = []
             if not prompt_id or principal is None:
                 return
@@ -80,7 +82,9 @@ class PresenceState(EditorState):
                 presence.topic(prompt_id),
                 refresh=lambda: setattr(self, "present_others", shown),
                 still_wanted=lambda: (
-                    self.editor_prompt_id == prompt_id and self.route_ids()[1] == prompt_id
+                    self._follower == follower
+                    and self.editor_prompt_id == prompt_id
+                    and self.route_ids()[1] == prompt_id
                 ),
                 heartbeat=presence.HEARTBEAT_SECONDS,
                 probe=changed,
