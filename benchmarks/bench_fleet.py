@@ -475,6 +475,25 @@ def group_cpu_seconds(pgids: list[int]) -> float:
     return total / ticks
 
 
+def start_profilers(label: str, pgids: list[int], args) -> list[subprocess.Popen]:
+    """py-spy (`uv pip install py-spy`) on each server and its workers while the load runs:
+    samples that hold the GIL, as collapsed stacks in --profile DIR (one file per server)."""
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    out = Path(args.profile)
+    out.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"\W+", "_", label)
+    return [
+        subprocess.Popen(
+            [py_spy, "record", "--pid", str(pid), "--subprocesses", "--gil", "--nonblocking"]
+            + ["--format", "raw", "--rate", "50", "--duration", str(int(args.duration * 0.8))]
+            + ["--output", str(out / f"{name}_{i}.txt")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for i, pid in enumerate(pgids)
+    ]
+
+
 def measure(label, url, ws_url, script, seeded, servers, redis_server, args, workdir) -> dict:
     pgids = [proc.pid for proc in servers]
     memory_before = pss_kib(pgids)
@@ -491,9 +510,13 @@ def measure(label, url, ws_url, script, seeded, servers, redis_server, args, wor
         )
         await asyncio.sleep(ramp)
         wrk = start_wrk(url, seeded, args.api_rps, args.duration, workdir)
+        profilers = start_profilers(label, pgids, args) if args.profile else []
         await asyncio.sleep(args.duration / 2)
         memory_during.append(pss_kib(pgids))
-        return await task
+        done = await task
+        for profiler in profilers:
+            profiler.wait()
+        return done
 
     memory_during: list[int] = []
     results = asyncio.run(run())
@@ -576,6 +599,12 @@ def main() -> None:
     parser.add_argument("--key-gap", type=float, default=0.18, help="seconds between keys")
     parser.add_argument("--api-rps", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--only", choices=["one", "two"], help="measure only one server, or only two behind nginx"
+    )
+    parser.add_argument(
+        "--profile", metavar="DIR", help="record a py-spy profile of each server worker into DIR"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench_fleet_") as tmp:
@@ -613,20 +642,24 @@ def main() -> None:
             wait_until_serving(first, servers[0], workdir / "server.log", timeout=900)
             publish(first, seeded)
             script = capture(first, seeded)
-            rows = [
-                measure(
-                    f"1 server x {args.workers} workers",
-                    first,
-                    first.replace("http", "ws"),
-                    script,
-                    seeded,
-                    servers,
-                    redis_server,
-                    args,
-                    workdir,
+            rows = []
+            if args.only != "two":
+                rows.append(
+                    measure(
+                        f"1 server x {args.workers} workers",
+                        first,
+                        first.replace("http", "ws"),
+                        script,
+                        seeded,
+                        servers,
+                        redis_server,
+                        args,
+                        workdir,
+                    )
                 )
-            ]
-            print_row(rows[-1])
+                print_row(rows[-1])
+            if args.only == "one":
+                return
 
             servers.append(start_app(workdir, env, ports[1]))
             second = f"http://127.0.0.1:{ports[1]}"
