@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import weakref
 from collections.abc import AsyncIterator, Iterable
 from contextlib import suppress
 from typing import Any
@@ -55,33 +56,16 @@ def publish(topic: str, payload: dict[str, Any]) -> None:
 async def subscribe(topics: Iterable[str]) -> AsyncIterator[dict[str, Any]]:
     """Yield each message published on any of `topics` until the caller stops iterating."""
     wanted = frozenset(topics)
-    client = get_async_redis()
-    if client is not None:
-        interrupted = False
-        while True:
-            pubsub = (get_async_redis() or client).pubsub()
-            try:
-                await pubsub.subscribe(*(CHANNEL_PREFIX + t for t in wanted))
-                if interrupted:
-                    redis_client.report_success()
-                    log.info("live_subscription_resumed", topics=sorted(wanted))
-                    for topic in sorted(wanted):
-                        yield {"topic": topic, "resumed": True}
-                    interrupted = False
-                while True:
-                    # A timeout turns a silently dead connection into an error within seconds.
-                    raw = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5.0)
-                    if raw is not None and raw.get("type") == "message":
-                        yield json.loads(raw["data"])
-                    elif raw is None:
-                        await pubsub.ping()
-            except REDIS_ERRORS as exc:
-                redis_client.report_failure(exc, "events.subscribe")
-                interrupted = True
-            finally:
-                with suppress(Exception):
-                    await pubsub.aclose()
-            await asyncio.sleep(RESUBSCRIBE_SECONDS)
+    if get_async_redis() is not None:
+        hub = _hub()
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        await hub.add(queue, wanted)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            await hub.remove(queue, wanted)
+        return
     entry = (asyncio.get_running_loop(), asyncio.Queue(), wanted)
     with _lock:
         _subscribers.append(entry)
@@ -91,3 +75,110 @@ async def subscribe(topics: Iterable[str]) -> AsyncIterator[dict[str, Any]]:
     finally:
         with _lock:
             _subscribers.remove(entry)
+
+
+class _Hub:
+    """The Redis side of `subscribe` for one event loop (one per worker): a single pub/sub
+    connection carries the channels of every subscription in the loop, and one reader hands
+    each message to the queues of its topic. (A connection per subscription cost every open
+    editor tab three connections, each pinged every few seconds.)
+
+    When the connection fails, the reader reconnects every RESUBSCRIBE_SECONDS, subscribes
+    again to every topic in use and then gives each queue a `{"topic": …, "resumed": True}`
+    message per topic, so the views reload whatever changed meanwhile."""
+
+    def __init__(self) -> None:
+        self.queues: dict[str, set[asyncio.Queue]] = {}
+        self.pubsub: Any = None  # while connected
+        self.reader: asyncio.Task | None = None
+
+    async def add(self, queue: asyncio.Queue, topics: frozenset[str]) -> None:
+        new = [t for t in topics if t not in self.queues]
+        for topic in topics:
+            self.queues.setdefault(topic, set()).add(queue)
+        if self.reader is None or self.reader.done():
+            self.reader = asyncio.get_running_loop().create_task(self._read())
+        elif new and self.pubsub is not None:
+            with suppress(*REDIS_ERRORS):  # the reader subscribes again when it reconnects
+                await self.pubsub.subscribe(*(CHANNEL_PREFIX + t for t in new))
+
+    async def remove(self, queue: asyncio.Queue, topics: frozenset[str]) -> None:
+        gone = []
+        for topic in topics:
+            queues = self.queues.get(topic)
+            if queues is not None:
+                queues.discard(queue)
+                if not queues:
+                    del self.queues[topic]
+                    gone.append(topic)
+        if gone and self.pubsub is not None:
+            pubsub = self.pubsub
+            with suppress(*REDIS_ERRORS, RuntimeError):
+                await pubsub.unsubscribe(*(CHANNEL_PREFIX + t for t in gone))
+                back = [t for t in gone if t in self.queues]  # wanted again meanwhile
+                if back:
+                    await pubsub.subscribe(*(CHANNEL_PREFIX + t for t in back))
+
+    async def _read(self) -> None:
+        interrupted = False
+        while True:
+            client = get_async_redis()
+            if client is None:  # Redis was switched off (tests): nothing to read any more
+                return
+            pubsub = client.pubsub()
+            try:
+                # PING keeps the connection in pub/sub mode while no topic is wanted.
+                channels = {PING, *(CHANNEL_PREFIX + t for t in self.queues)}
+                await pubsub.subscribe(*channels)
+                self.pubsub = pubsub
+                missed = {CHANNEL_PREFIX + t for t in self.queues} - channels
+                if missed:  # wanted while the connection was being made
+                    await pubsub.subscribe(*missed)
+                if interrupted:
+                    redis_client.report_success()
+                    log.info("live_subscription_resumed", topics=sorted(self.queues))
+                    for topic, queues in list(self.queues.items()):
+                        for queue in queues:
+                            queue.put_nowait({"topic": topic, "resumed": True})
+                    interrupted = False
+                while True:
+                    # A timeout turns a silently dead connection into an error within seconds.
+                    raw = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5.0)
+                    if raw is None:
+                        await pubsub.ping()
+                    elif raw.get("type") == "message":
+                        self._deliver(raw)
+            except REDIS_ERRORS as exc:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():  # redis-py turned it into an error
+                    raise asyncio.CancelledError from exc
+                redis_client.report_failure(exc, "events.subscribe")
+                interrupted = True
+            finally:
+                self.pubsub = None
+                with suppress(Exception):
+                    await pubsub.aclose()
+            await asyncio.sleep(RESUBSCRIBE_SECONDS)
+
+    def _deliver(self, raw: dict) -> None:
+        channel = raw["channel"]
+        if isinstance(channel, bytes):
+            channel = channel.decode()
+        queues = self.queues.get(channel.removeprefix(CHANNEL_PREFIX))
+        if not queues:
+            return
+        message = json.loads(raw["data"])
+        for queue in queues:
+            queue.put_nowait(dict(message))
+
+
+PING = CHANNEL_PREFIX + "-"  # always subscribed (nothing is published on it)
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Hub] = weakref.WeakKeyDictionary()
+
+
+def _hub() -> _Hub:
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        hub = _hubs[loop] = _Hub()
+    return hub
