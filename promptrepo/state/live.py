@@ -93,15 +93,16 @@ async def follow(
     """Refresh `state` (under its lock) after messages on `topic`, while still wanted.
     `relevant(messages)`, asked under the lock, may decline a refresh the messages do not call
     for (e.g. the tab's own autosave coming back). `probe(messages, client_token)`, asked
-    without the lock on every heartbeat and message (the token is "" until the first locked
-    check), says whether a refresh is needed at all; when it says no, no state round trip is
+    without the lock on every heartbeat and message (the token is the tab's client token),
+    says whether a refresh is needed at all; when it says no, no state round trip is
     made (presence: its heartbeat and the list of who is here need no lock, only a changed
     list does; the editor: a save of another prompt, or its own).
 
     A quiet heartbeat only checks, without the state's lock, that the tab is still on the
-    websocket it had at the last locked check; the locked `still_wanted()` check runs when it
-    is not (a reload, a reconnect), on every message, and every LOCKED_CHECK_BEATS beats, so
-    an idle tab costs no state round trip most of the time."""
+    websocket it had when the follower started or at the last locked check; the locked
+    `still_wanted()` check runs when it is not (a reload, a reconnect), on every message, and
+    every LOCKED_CHECK_BEATS beats, so an idle tab costs no state round trip most of the
+    time, and a new follower none at all until then."""
     queue: asyncio.Queue[dict] = asyncio.Queue()
 
     async def pump() -> None:
@@ -111,8 +112,11 @@ async def follow(
     pump_task = asyncio.create_task(pump())
     pending: list[dict] = []  # changes seen while the state could not be locked
     token: str | None = None
-    sid: str | None = None  # the tab's websocket at the last locked check
+    sid: str | None = None  # the tab's websocket at the last check
     recheck = False  # the websocket changed at the last locked check: check again
+    with contextlib.suppress(Exception):  # the tab's token needs no lock (the router's)
+        token = state.router.session.client_token
+        sid = socket_of(token)
     quiet_beats = 0
     try:
         while True:
@@ -146,7 +150,7 @@ async def follow(
                     if not still_wanted() or not client_connected(token):
                         return
                     now = socket_of(token)
-                    recheck, sid = now != sid, now
+                    recheck, sid = sid is not None and now != sid, now
                     if (changes or probed) and (relevant is None or relevant(changes)):
                         try:
                             result = refresh()

@@ -94,6 +94,21 @@ def test_quiet_heartbeats_take_the_lock_only_now_and_then(in_process) -> None:
     assert 1 <= state.locks <= beats // live.LOCKED_CHECK_BEATS + 3, state.locks
 
 
+def test_a_new_follower_takes_no_lock_until_its_first_periodic_check(in_process) -> None:
+    """Three followers start with each editor page (changes, presence, the bell): none of
+    them takes the state's lock just to learn which tab it follows."""
+    state = FakeState()
+
+    async def scenario() -> None:
+        # _run has let 0.1 s (two heartbeats) pass already
+        await asyncio.sleep(0.05 * (live.LOCKED_CHECK_BEATS - 1.5) - 0.1)
+        assert state.locks == 0
+        await asyncio.sleep(0.05 * 2)
+        assert state.locks == 1
+
+    _run(state, in_process, scenario)
+
+
 def test_a_new_websocket_is_checked_under_the_lock_at_once(in_process) -> None:
     state = FakeState()
 
@@ -189,8 +204,7 @@ def test_a_probe_that_declines_costs_no_lock_and_one_that_asks_refreshes(in_proc
 
     refreshed = _run(state, in_process, scenario, probe=probe)
     assert len(refreshed) >= 2  # the accepted message and the changed heartbeat
-    assert asked[0][1] == ""  # before the first locked check the tab is not known yet
-    assert "tab-1" in {tab for _, tab in asked[1:]}
+    assert {tab for _, tab in asked} == {"tab-1"}  # known from the start: no lock needed
     # Heartbeats declined by the probe took the lock only every LOCKED_CHECK_BEATS.
     assert state.locks <= len(refreshed) + len(asked) // live.LOCKED_CHECK_BEATS + 2
 

@@ -48,29 +48,36 @@ class PresenceState(EditorState):
         """Be present on the open prompt while this tab shows it; show who else is."""
         async with self:
             prompt_id = self.editor_prompt_id
-            principal = self.principal()
             # one entry per page load: a reload's late goodbye must not remove its successor
             tab = f"{self.router.session.client_token}:{uuid.uuid4().hex[:8]}"
             self._follower = follower = new_follower_id()
             self.present_others = []
-            if not prompt_id or principal is None:
+            if not prompt_id:
                 return
-            try:  # only someone who may read the prompt appears on its list
-                with session_scope(acting_as=principal.user_id) as session:
-                    access.get_prompt(session, principal, prompt_id)
-            except ServiceError:
-                return
-            name = principal.name or principal.email.split("@")[0]
-            presence.heartbeat(prompt_id, tab=tab, user_id=principal.user_id, name=name)
-            shown = _others(prompt_id, principal.user_id)
+            # Only someone who may read the prompt appears on its list. The editor's load,
+            # which starts this task, has just checked that, and noted who is signed in.
+            if self.loaded and not self.load_error and self.user_id:
+                me, name = self.user_id, self.user_name or self.user_email.split("@")[0]
+            else:
+                principal = self.principal()
+                if principal is None:
+                    return
+                try:
+                    with session_scope(acting_as=principal.user_id) as session:
+                        access.get_prompt(session, principal, prompt_id)
+                except ServiceError:
+                    return
+                me, name = str(principal.user_id), principal.name or principal.email.split("@")[0]
+            presence.heartbeat(prompt_id, tab=tab, user_id=me, name=name)
+            shown = _others(prompt_id, me)
             self.present_others = shown
 
         def changed(_messages: list[dict], _tab: str) -> bool:
             """Each heartbeat and each arrival or departure, without the state's lock: stay
             present, and ask for a refresh only when the list of the others changed."""
             nonlocal shown
-            presence.heartbeat(prompt_id, tab=tab, user_id=principal.user_id, name=name)
-            others = _others(prompt_id, principal.user_id)
+            presence.heartbeat(prompt_id, tab=tab, user_id=me, name=name)
+            others = _others(prompt_id, me)
             if others == shown:
                 return False
             shown = others
