@@ -14,6 +14,7 @@ scrape sums every worker's figures.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import os
@@ -21,6 +22,7 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import structlog
@@ -108,11 +110,15 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", "unmatched")
-            method = scope["method"]
-            HTTP_REQUESTS.labels(method, template, str(status["code"])).inc()
-            HTTP_LATENCY.labels(method, template).observe(time.perf_counter() - start)
+            observe_request(scope, status["code"], start)
+
+
+def observe_request(scope, status: int, start: float) -> None:
+    """Count and time one HTTP request (started at perf_counter() `start`) by its route."""
+    template = getattr(scope.get("route"), "path", "unmatched")
+    method = scope["method"]
+    HTTP_REQUESTS.labels(method, template, str(status)).inc()
+    HTTP_LATENCY.labels(method, template).observe(time.perf_counter() - start)
 
 
 # ----------------------------------------------------------------------------- request ids
@@ -126,6 +132,29 @@ def current_request_id() -> str | None:
     return _request_id.get()
 
 
+def request_id_of(scope) -> str:
+    """The proxy's X-Request-ID when it is a valid one, else a new id."""
+    for name, value in scope["headers"]:
+        if name == REQUEST_ID_HEADER:
+            candidate = value.decode("latin-1")
+            if _VALID_REQUEST_ID.match(candidate):
+                return candidate
+            break
+    return uuid.uuid4().hex
+
+
+@contextlib.contextmanager
+def bound_request_id(request_id: str) -> Iterator[None]:
+    """The request being handled is `request_id`: for current_request_id() and the logs."""
+    token = _request_id.set(request_id)
+    bound = structlog.contextvars.bind_contextvars(request_id=request_id)
+    try:
+        yield
+    finally:
+        structlog.contextvars.reset_contextvars(**bound)
+        _request_id.reset(token)
+
+
 class RequestIdMiddleware:
     """Gives every HTTP request and websocket an id (the proxy's X-Request-ID if valid), binds
     it into the logs, and returns it in the X-Request-ID response header."""
@@ -137,18 +166,9 @@ class RequestIdMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        request_id = None
-        for name, value in scope["headers"]:
-            if name == REQUEST_ID_HEADER:
-                candidate = value.decode("latin-1")
-                if _VALID_REQUEST_ID.match(candidate):
-                    request_id = candidate
-                break
-        request_id = request_id or uuid.uuid4().hex
+        request_id = request_id_of(scope)
         scope.setdefault("state", {})["request_id"] = request_id
-        token = _request_id.set(request_id)
-        bound = structlog.contextvars.bind_contextvars(request_id=request_id)
-        try:
+        with bound_request_id(request_id):
             if scope["type"] == "websocket":
                 await self._websocket(scope, receive, send)
                 return
@@ -161,9 +181,6 @@ class RequestIdMiddleware:
                 await send(message)
 
             await self.app(scope, receive, send_with_id)
-        finally:
-            structlog.contextvars.reset_contextvars(**bound)
-            _request_id.reset(token)
 
     async def _websocket(self, scope, receive, send) -> None:
         WEBSOCKET_CONNECTS.inc()

@@ -21,6 +21,13 @@ It does what `reflex run --env prod --single-port` does, with two differences:
    respawn is on. A worker that dies is forked again from the preloaded supervisor (about a
    second); granian itself stops if the same worker crashes again within 5.5 s (a crash loop).
 
+3. **The API's two hottest GETs skip the app's middleware layers.** Granian serves
+   `asgi_app()` below: the Reflex app behind `ServingFrontDoor` (api/serving.py), which
+   answers a cached `resolve` (and the Langfuse SDK's `get_prompt`) before Reflex's and our
+   ~15 ASGI layers, adding what those layers add to such an answer; everything else goes to
+   the app as before. It runs through Reflex's own granian runner
+   (`run_granian_backend_prod`, what `run_backend_prod` calls) with this target.
+
 After a build, the marketing pages' prerendered HTML is rewritten so their scripts load after
 the first paint (promptrepo/prerender.py).
 """
@@ -200,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from reflex.utils import exec as reflex_exec
+    from reflex.utils import prerequisites
     from reflex_base.environment import environment
 
     # The workers only evaluate the pages (and, from the second start on, only the stateful
@@ -211,13 +219,26 @@ def main(argv: list[str] | None = None) -> int:
         f"(prepared in {time.monotonic() - started:.1f} s)",
         flush=True,
     )
-    reflex_exec.run_backend_prod(
+    # What reflex_exec.run_backend_prod(mount_frontend_compiled_app=True) does, with our
+    # target: the app is imported here first, so that forked workers share it.
+    environment.REFLEX_MOUNT_FRONTEND_COMPILED_APP.set(True)
+    prerequisites.get_app()
+    reflex_exec.run_granian_backend_prod(
         args.host,
         args.port,
         constants.LogLevel(args.loglevel),
-        mount_frontend_compiled_app=True,
+        app_target="promptrepo.serve:asgi_app",
     )
     return 0
+
+
+def asgi_app():
+    """What granian serves (a factory, called in each worker): the Reflex app behind the
+    serving front door."""
+    from promptrepo.api.serving import ServingFrontDoor
+    from promptrepo.promptrepo import app
+
+    return ServingFrontDoor(app())
 
 
 if __name__ == "__main__":

@@ -15,10 +15,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 import uuid
 from urllib.parse import parse_qsl, unquote
 
 from promptrepo.api import gate
+from promptrepo.api.gate import rate_limit_headers
+from promptrepo.api.security_headers import NON_DOCUMENT_POLICY, common_headers
+from promptrepo.observability import (
+    REQUEST_ID_HEADER,
+    bound_request_id,
+    observe_request,
+    request_id_of,
+)
 from promptrepo.services import serving, splits
 from promptrepo.services.errors import NotAuthenticated, ServiceError, ValidationFailed
 from promptrepo.services.serving import MAX_VERSION, Served, Wanted
@@ -113,22 +122,30 @@ def _query(scope) -> dict[str, str] | None:
     return query
 
 
+def _fast_path_candidate(scope) -> bool:
+    if scope["type"] != "http" or scope["method"] != "GET":
+        return False
+    path = scope["path"]
+    return (path.startswith(RESOLVE_PREFIX) and path.endswith(RESOLVE_SUFFIX)) or path.startswith(
+        LANGFUSE_PREFIX
+    )
+
+
 class ServingFastPath:
     def __init__(self, app) -> None:
         self.app = app
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET":
-            path = scope["path"]
-            if path.startswith(RESOLVE_PREFIX) and path.endswith(RESOLVE_SUFFIX):
-                answered = await self._resolve(scope, send)
-            elif path.startswith(LANGFUSE_PREFIX):
-                answered = await self._langfuse(scope, send)
-            else:
-                answered = False
-            if answered:
-                return
+        tried = scope.get("state", {}).get(FRONT_DOOR_TRIED)
+        if not tried and _fast_path_candidate(scope) and await self.answer(scope, send):
+            return
         await self.app(scope, receive, send)
+
+    async def answer(self, scope, send) -> bool:
+        """Answer a hit of the two GETs (nothing is sent otherwise); whether it did."""
+        if scope["path"].startswith(LANGFUSE_PREFIX):
+            return await self._langfuse(scope, send)
+        return await self._resolve(scope, send)
 
     @staticmethod
     def _headers(scope) -> tuple[str | None, str | None]:
@@ -232,3 +249,63 @@ async def _send_json(send, body: bytes, headers: list[tuple[bytes, bytes]]) -> N
     headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+# --------------------------------------------------------------------------- the front door
+FRONT_DOOR_TRIED = "serving_front_door_tried"
+
+
+class ServingFrontDoor:
+    """The outermost ASGI app (what promptrepo.serve gives granian): answers a hit of the
+    fast path's two GETs before the ~15 layers around it (Reflex's Starlette app with its
+    error handler, CORS, context and routing; the security and static headers; FastAPI's own
+    stack; request ids, metrics, the body guard). Those layers cost more than the answer
+    itself. What they add to such an answer is added here, by the same helpers: the request
+    id (header and logs), the route's metrics, the RateLimit-* headers and the security
+    headers of a non-document answer.
+
+    Anything else goes to the app untouched: other requests, a cross-origin call (CORS words
+    it), and a request the fast path does not answer (an error, an odd query), which goes on
+    with the admission already made in its scope, so it is counted once."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.fast = ServingFastPath(app)
+        self.security = [
+            (b"content-security-policy", NON_DOCUMENT_POLICY.encode()),
+            *common_headers(),
+        ]
+
+    async def __call__(self, scope, receive, send) -> None:
+        if not _fast_path_candidate(scope) or any(
+            name == b"origin" for name, _ in scope["headers"]
+        ):
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        state = scope.setdefault("state", {})
+        request_id = state["request_id"] = request_id_of(scope)
+        status = 500
+
+        async def send_answer(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = message["headers"]
+                headers.append((REQUEST_ID_HEADER, request_id.encode()))
+                limit = state.get("ratelimit")
+                if limit is not None:
+                    headers.extend(
+                        (k.lower().encode(), v.encode())
+                        for k, v in rate_limit_headers(limit).items()
+                    )
+                headers.extend(self.security)
+            await send(message)
+
+        with bound_request_id(request_id):
+            answered = await self.fast.answer(scope, send_answer)
+        if answered:
+            observe_request(scope, status, start)
+            return
+        state[FRONT_DOOR_TRIED] = True
+        await self.app(scope, receive, send)
