@@ -144,18 +144,20 @@ def test_presence_shows_who_else_has_the_prompt_open(
 def _wait_for_subscribers(
     app_server: AppServer, editor_url: str, expected: int, timeout: float = 15
 ) -> None:
-    """Followers of the prompt's presence topic (one per open editor tab)."""
+    """Presence followers of the prompt (one per open editor tab): each keeps its own entry
+    in the prompt's presence set alive while it runs and removes it when it ends. (Redis
+    subscriptions do not tell: one pub/sub connection per worker carries all of them.)"""
     import time
 
     import redis
 
-    from promptrepo.services.events import CHANNEL_PREFIX
+    from promptrepo.services.presence import KEY_PREFIX
 
-    channel = f"{CHANNEL_PREFIX}presence:{editor_url.rsplit('/', 1)[1]}"
+    key = f"{KEY_PREFIX}{editor_url.rsplit('/', 1)[1]}"
     client = redis.Redis.from_url(app_server.redis_url)
     try:
         deadline = time.monotonic() + timeout
-        while (count := dict(client.pubsub_numsub(channel))[channel.encode()]) != expected:
+        while (count := client.zcount(key, time.time(), "+inf")) != expected:
             assert time.monotonic() < deadline, f"{count} presence followers, not {expected}"
             time.sleep(0.2)
     finally:

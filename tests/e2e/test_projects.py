@@ -351,7 +351,12 @@ def test_export_then_import_gives_the_same_project(
 def test_live_followers_do_not_pile_up_and_stop_when_the_tab_leaves(
     browser: Browser, app_server: AppServer, new_user
 ) -> None:
-    """One subscription per open view, whatever the reloads; none once the view is gone."""
+    """Reloads leave one live view, and none once the view is gone. Redis counts a channel's
+    subscribed connections, one per worker that has a follower of it (each worker's views
+    share one connection): a follower left behind by a reload on the other worker would
+    show as a second one, and any left behind would keep the channel subscribed after the
+    page is gone. (The editor's followers are counted one by one, by their presence
+    entries, in test_comments.py.)"""
     import redis
 
     from promptrepo.services.events import CHANNEL_PREFIX
