@@ -120,8 +120,13 @@ class _Hub:
                     await pubsub.subscribe(*(CHANNEL_PREFIX + t for t in back))
 
     async def _read(self) -> None:
+        # redis-py may swallow a cancellation (or turn it into a connection error) while it
+        # waits for a message: the loops check for one after every wait, so the reader ends
+        # when its event loop does (a worker stopping, a test's asyncio.run).
+        task = asyncio.current_task()
+        assert task is not None
         interrupted = False
-        while True:
+        while not task.cancelling():
             client = get_async_redis()
             if client is None:  # Redis was switched off (tests): nothing to read any more
                 return
@@ -141,7 +146,7 @@ class _Hub:
                         for queue in queues:
                             queue.put_nowait({"topic": topic, "resumed": True})
                     interrupted = False
-                while True:
+                while not task.cancelling():
                     # A timeout turns a silently dead connection into an error within seconds.
                     raw = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5.0)
                     if raw is None:
@@ -149,16 +154,15 @@ class _Hub:
                     elif raw.get("type") == "message":
                         self._deliver(raw)
             except REDIS_ERRORS as exc:
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():  # redis-py turned it into an error
-                    raise asyncio.CancelledError from exc
-                redis_client.report_failure(exc, "events.subscribe")
-                interrupted = True
+                if not task.cancelling():
+                    redis_client.report_failure(exc, "events.subscribe")
+                    interrupted = True
             finally:
                 self.pubsub = None
                 with suppress(Exception):
-                    await pubsub.aclose()
-            await asyncio.sleep(RESUBSCRIBE_SECONDS)
+                    await asyncio.wait_for(pubsub.aclose(), 1.0)
+            if not task.cancelling():
+                await asyncio.sleep(RESUBSCRIBE_SECONDS)
 
     def _deliver(self, raw: dict) -> None:
         channel = raw["channel"]
