@@ -642,22 +642,13 @@ def main() -> None:
             wait_until_serving(first, servers[0], workdir / "server.log", timeout=900)
             publish(first, seeded)
             script = capture(first, seeded)
-            rows = []
+
+            def run(label: str, url: str) -> None:
+                args_ = (script, seeded, servers, redis_server, args, workdir)
+                print_row(measure(label, url, url.replace("http", "ws"), *args_))
+
             if args.only != "two":
-                rows.append(
-                    measure(
-                        f"1 server x {args.workers} workers",
-                        first,
-                        first.replace("http", "ws"),
-                        script,
-                        seeded,
-                        servers,
-                        redis_server,
-                        args,
-                        workdir,
-                    )
-                )
-                print_row(rows[-1])
+                run(f"1 server x {args.workers} workers", first)
             if args.only == "one":
                 return
 
@@ -672,20 +663,7 @@ def main() -> None:
                     if httpx.get(front + "/ping", timeout=2).status_code == 200:
                         break
                 time.sleep(0.1)
-            rows.append(
-                measure(
-                    "2 servers behind nginx",
-                    front,
-                    front.replace("http", "ws"),
-                    script,
-                    seeded,
-                    servers,
-                    redis_server,
-                    args,
-                    workdir,
-                )
-            )
-            print_row(rows[-1])
+            run("2 servers behind nginx", front)
             print(
                 f"\nTargets: {args.sessions} sessions held, keystroke p99 <= 150 ms, 0 errors, "
                 f"API {args.api_rps}/s (a key every ~{args.keystroke_interval} s per session, "
