@@ -8,7 +8,7 @@ import reflex as rx
 from promptrepo.components.code_editor import code_editor
 from promptrepo.components.live_preview import live_badges
 from promptrepo.pages.editor.common import MONO
-from promptrepo.state.editor import DraftState, EditorState
+from promptrepo.state.editor import DraftState, DraftSyncState, EditorState
 
 
 def editor_column() -> rx.Component:
@@ -30,7 +30,7 @@ def editor_column() -> rx.Component:
             code_editor(
                 value=DraftState.content_initial,
                 key=DraftState.editor_key.to_string(),
-                on_change=DraftState.edit_content,
+                on_change=DraftSyncState.edit_content,
                 editor_key=DraftState.editor_key.to_string(),
                 live_seq=DraftState.live_seq,
                 live_context=DraftState.live_context,

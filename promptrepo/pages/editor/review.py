@@ -91,6 +91,13 @@ def proposals_pane() -> rx.Component:
 
 def review_dialog() -> rx.Component:
     review = ReviewState.review
+    # Who may do what, composed here rather than as computed vars of ReviewState: one that
+    # reads `can_write` (EditorState's) would make Reflex load the whole history subtree
+    # (history, comments, promote, split, review) for every event of the editor.
+    is_open = review.status == "open"
+    can_reject = ReviewState.can_write & is_open & ~ReviewState.review_is_mine
+    can_decide = can_reject & (ReviewState.review_refusal == "")
+    can_withdraw = ReviewState.can_write & is_open & ReviewState.review_is_mine
     return move_dialog(
         rx.dialog.title("Review: ", review.label, " → ", review.change),
         rx.dialog.description(
@@ -134,7 +141,7 @@ def review_dialog() -> rx.Component:
             ),
         ),
         rx.cond(
-            ReviewState.can_reject | ReviewState.can_decide,
+            can_reject,
             rx.vstack(
                 reason_field(
                     "Reason (required to reject; kept with the decision)",
@@ -161,7 +168,7 @@ def review_dialog() -> rx.Component:
             "Close",
             "review-close",
             rx.cond(
-                ReviewState.can_withdraw,
+                can_withdraw,
                 rx.button(
                     "Withdraw",
                     variant="soft",
@@ -171,7 +178,7 @@ def review_dialog() -> rx.Component:
                 ),
             ),
             rx.cond(
-                ReviewState.can_reject,
+                can_reject,
                 rx.button(
                     "Reject",
                     color_scheme="red",
@@ -181,12 +188,12 @@ def review_dialog() -> rx.Component:
                 ),
             ),
             rx.cond(
-                ReviewState.can_write & (review.status == "open"),
+                ReviewState.can_write & is_open,
                 rx.button(
                     "Approve and move the label",
                     color_scheme="green",
                     on_click=ReviewState.approve_proposal,
-                    disabled=~ReviewState.can_decide,
+                    disabled=~can_decide,
                     id="review-approve",
                 ),
             ),

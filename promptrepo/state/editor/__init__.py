@@ -5,6 +5,8 @@ wire the UI.
     ├── TagsState (tags.py)      the prompt's tags in the header
     ├── PresenceState            who else has the prompt open (header avatars)
     └── DraftState (draft.py)    working copy, preview and badges, autosave, conflicts
+        ├── DraftSyncState       its frequent events (text, autosave, watcher): a leaf, so
+        │                        that they load 5 states, not the 13 of DraftState's subtree
         ├── VariablesState       typed variable specs
         ├── ValidatorsState      the validator form; add, edit, delete
         ├── ModelSettingsState   the model settings form (config)
@@ -17,7 +19,7 @@ wire the UI.
 
 from promptrepo.state.editor.base import EditorState, guarded
 from promptrepo.state.editor.comments import CommentsState
-from promptrepo.state.editor.draft import AUTOSAVE_DELAY_SECONDS, DraftState
+from promptrepo.state.editor.draft import AUTOSAVE_DELAY_SECONDS, DraftState, DraftSyncState
 from promptrepo.state.editor.history import VERSIONS_PAGE_SIZE, HistoryState
 from promptrepo.state.editor.model_settings import ModelSettingsState
 from promptrepo.state.editor.presence import PresenceState
@@ -42,6 +44,7 @@ __all__ = [
     "VERSIONS_PAGE_SIZE",
     "DiffRow",
     "DraftState",
+    "DraftSyncState",
     "EditorState",
     "HistoryState",
     "LabelEventRow",

@@ -74,6 +74,10 @@ class EditorState(AppState):
     load_error: str = ""
     can_write: bool = False
     active_tab: str = "preview"
+    # The origin the page was opened at (set by the editor's load): kept as a var because a
+    # computed var reading the router would make Reflex load this state's whole subtree for
+    # every event of the app.
+    page_origin: str = ""
 
     @rx.var
     def editor_url(self) -> str:
@@ -91,7 +95,7 @@ class EditorState(AppState):
     def api_snippet(self) -> str:
         """How a program fetches the published version of this prompt: on PUBLIC_URL when it
         is configured, else on the address this page was opened at."""
-        base = public_base(self.router.headers.origin)
+        base = public_base(self.page_origin)
         url = f"{base}/api/v1/prompts/{self.editor_prompt_id}/resolve"
         return f'curl -H "Authorization: Bearer $PROMPTREPO_API_KEY" \\\n  {url}'
 

@@ -11,6 +11,9 @@ back with `live_seq`, the page's number for that text, so the page shows whichev
 previews is for the newer text. `live_context` is what the channel renders with (specs,
 validators, dialect, invalid examples). Saving is a background task (`autosave`): at once for
 a settled text, after a pause for other edits (the name, variables, settings).
+
+`edit_content`, `autosave`, `render_preview` and `watch` are DraftSyncState's, a leaf
+substate at the end of this module (see there why).
 """
 
 from __future__ import annotations
@@ -157,14 +160,28 @@ class DraftState(EditorState):
             self.save_status = "unsaved"
             self.save_message = ""
 
-    def _start_autosave(self, *, at_once: bool = False) -> Any:
-        """The autosave task, unless one runs (one that has not noted the time for
+    def _autosave_running(self) -> bool:
+        """Whether an autosave task runs (one that has not noted the time for
         AUTOSAVE_STALE_SECONDS is taken for dead, e.g. its server was stopped)."""
-        now = time.time()
-        if not self._autosave_since or now - self._autosave_since > AUTOSAVE_STALE_SECONDS:
-            self._autosave_since = now
-            return DraftState.autosave(0.0 if at_once else AUTOSAVE_DELAY_SECONDS)
-        return None
+        since = self._autosave_since
+        return bool(since) and time.time() - since <= AUTOSAVE_STALE_SECONDS
+
+    def _start_autosave(self) -> Any:
+        """The autosave task (saving after a pause), unless one runs."""
+        if self._autosave_running():
+            return None
+        self._autosave_since = time.time()
+        return DraftSyncState.autosave(AUTOSAVE_DELAY_SECONDS)
+
+    def _begin_save(self) -> tuple[float, dict[str, Any]]:
+        """Mark the draft "saving" and take what an autosave writes: (the time of the last
+        edit it includes, the payload for `_save_draft_payload`). Under the state's lock, so
+        it never races a save an action has made meanwhile (`_save_now`); a server stopped
+        mid-write leaves a state that says so (`_settle_lost_save`)."""
+        self._save_requested = False
+        self.save_status = "saving"
+        self._saving_content = self._content
+        return self._dirty_at, self._autosave_payload()
 
     def _apply_draft(self, prompt) -> Any:
         self.name = prompt.name
@@ -254,7 +271,7 @@ class DraftState(EditorState):
             return None
         self._preview_seq += 1
         self.preview_pending = True
-        return DraftState.render_preview
+        return DraftSyncState.render_preview
 
     def _share_live_context(self) -> None:
         """Give the page what the live channel renders with, when it changed."""
@@ -318,27 +335,7 @@ class DraftState(EditorState):
             self._show_preview(*render.result(), unset)
             return None
         _hand_over(self.router.session.client_token, seq, render, unset)
-        return DraftState.render_preview
-
-    @rx.event(background=True, supersedes=True)
-    async def render_preview(self):
-        """Render the current text in the pool and show it, unless the text (or the values)
-        changed meanwhile: keystrokes stay in order, and only the newest render is shown."""
-        async with self:
-            seq = self._preview_seq
-            handed = _take_over(self.router.session.client_token, seq)
-            if handed is None:
-                request, unset = self._preview_request()
-                account = self.user_id
-        if handed is not None:  # the keystroke's own render, still under way
-            render, unset = handed
-            text, results, error = await render
-        else:
-            with render_pool.acting_for(account):
-                text, results, error = await self._render_in_pool(request)
-        async with self:
-            if self._preview_seq == seq:
-                self._show_preview(text, results, error, unset)
+        return DraftSyncState.render_preview
 
     async def _render_preview_now(self) -> None:
         """For code already holding the state's lock (a refresh from elsewhere): render in the
@@ -480,6 +477,7 @@ class DraftState(EditorState):
         review.proposals = []
         tag_bar.show_tags([])
         self.editor_project_id, self.editor_prompt_id = project_id, prompt_id
+        self.page_origin = self.router.headers.origin
         self.loaded = False
         self.load_error = ""
         self.conflict_open = False
@@ -511,34 +509,10 @@ class DraftState(EditorState):
         return chain(
             notice,
             render,
-            DraftState.watch,
+            DraftSyncState.watch,
             PresenceState.keep_presence,
             ReviewState.open_from_link,
             CommentsState.open_from_link,
-        )
-
-    @rx.event(background=True, supersedes=True)
-    async def watch(self):
-        """Follow `project:<id>` while this tab shows the prompt: keep history, labels and
-        validators fresh, and surface a draft saved elsewhere as a conflict at once."""
-        async with self:
-            project_id, prompt_id = self.editor_project_id, self.editor_prompt_id
-            self._follower = follower = new_follower_id()
-        if not prompt_id:
-            return
-        await follow(
-            self,
-            project_topic(project_id),
-            refresh=self._refresh_from_elsewhere,
-            still_wanted=lambda: (
-                self._follower == follower
-                and self.editor_prompt_id == prompt_id
-                and self.route_ids()[1] == prompt_id
-            ),
-            relevant=lambda messages: any(map(self._calls_for_refresh, messages)),
-            probe=lambda messages, tab: any(
-                not _own_or_other_draft(message, prompt_id, tab) for message in messages
-            ),
         )
 
     def _calls_for_refresh(self, message: dict) -> bool:
@@ -599,87 +573,20 @@ class DraftState(EditorState):
 
     # ------------------------------------------------------------------ typing
     @rx.event
-    async def edit_content(self, value: str, seq: int = 0, settled: bool = False):
-        """The text as typed (the page's edit number `seq`): keep it, refresh preview and
-        badges. `settled`: typing has paused (components/code_editor.jsx), so the draft is
-        saved now. Otherwise the editor promises a settled one to follow (at the pause, on
-        blur, when it goes away): no autosave task is started for it."""
-        if not self.can_write:
-            return None
-        render = None
-        if value != self._content or seq != self.live_seq:
-            self._content = value
-            self.live_seq = seq
-            render = self._recompute()
-            self._note_unsaved()
-            if render is not None:
-                render = await self._render_inline()
-        if settled and self.save_status == "saving":
-            self._save_requested = True  # the save under way goes again, at once
-        elif settled and self.save_status == "unsaved":
-            # Saved now by the autosave task (without its wait): it marks the draft "saving"
-            # in the state before writing, so a server stopped mid-write leaves a state that
-            # says so (`_settle_lost_save`), and it builds what it writes under the state's
-            # lock, so it never races a save an action has made meanwhile (`_save_now`).
-            self._save_requested = True
-            return chain(render, self._start_autosave(at_once=True))
-        return render
-
-    @rx.event
     def set_name(self, value: str):
         self.name = value
         self.name_error = "" if value.strip() else "The prompt needs a name."
         return self._note_edit()
 
-    @rx.event(background=True)
-    async def autosave(self, first_wait: float = AUTOSAVE_DELAY_SECONDS):
-        """Save the draft once edits have paused for AUTOSAVE_DELAY_SECONDS, or at once when
-        the code editor said its text is settled (`_save_requested`)."""
-        wait = min(max(float(first_wait), 0.0), AUTOSAVE_DELAY_SECONDS)
-        while True:
-            # Sleep until the pause could be long enough; taking the state lock costs a
-            # round trip (Redis with several workers) that a keystroke would queue behind.
-            await asyncio.sleep(wait)
-            async with self:
-                if self.save_status != "unsaved" or not self.can_write:
-                    self._autosave_since = 0.0
-                    return
-                self._autosave_since = time.time()
-                idle = time.time() - self._dirty_at
-                if idle < AUTOSAVE_DELAY_SECONDS and not self._save_requested:
-                    wait = max(0.05, AUTOSAVE_DELAY_SECONDS - idle)
-                    continue
-                self._save_requested = False
-                wait = AUTOSAVE_DELAY_SECONDS
-                started = self._dirty_at
-                payload = self._autosave_payload()
-                self.save_status = "saving"
-                self._saving_content = self._content
-            outcome = await asyncio.to_thread(_save_draft_payload, payload)
-            async with self:
-                kind, value = outcome
-                if self.editor_prompt_id != payload["prompt_id"]:
-                    # another prompt was opened meanwhile; its own load set its status
-                    self._autosave_since = 0.0
-                    return
-                if kind == "ok" and self._dirty_at != started:
-                    self._revision = value.revision
-                    self.save_status = "unsaved"  # typed while saving: go round again
-                    wait = 0.0 if self._save_requested else AUTOSAVE_DELAY_SECONDS
-                    continue
-                self._apply_save_outcome(kind, value)
-                self._autosave_since = 0.0
-                return
-
     def _autosave_payload(self) -> dict[str, Any]:
-        """What `_save_draft_payload` saves: this tab's draft over the revision it has."""
+        """What `_save_draft_payload` saves: this tab's draft over the revision it has. Plain
+        values (copies, not the state's proxies): it travels as an event's argument."""
         return {
-            "token": self.auth_token,
             "prompt_id": self.editor_prompt_id,
             "base_revision": self._revision,
             "content": self._content,
             "name": self.name.strip() or None,
-            "variables": dict(self._spec),
+            "variables": copy.deepcopy(self._spec),
             "config": self._config_to_save(),
             "origin": self.router.session.client_token,  # `watch` skips its own saves
         }
@@ -751,6 +658,136 @@ class DraftState(EditorState):
         return rx.toast.success("Your text replaced the other draft.")
 
 
+class DraftSyncState(DraftState):
+    """The draft's frequent events: the text from the code editor, the autosave, a render
+    handed over by a keystroke, and the watcher of the project's changes.
+
+    Reflex loads the state an event is for with all of its substates, and DraftState's panes
+    (variables, validators, history, comments, promote, split, review) are its substates:
+    an event here, a leaf, loads only the chain from the root (five states, not thirteen;
+    `tests/unit/test_editor_state_tree.py`). The vars are DraftState's; a substate reads and
+    writes its parents' vars as its own.
+    """
+
+    @rx.event
+    async def edit_content(self, value: str, seq: int = 0, settled: bool = False):
+        """The text as typed (the page's edit number `seq`): keep it, refresh preview and
+        badges. `settled`: typing has paused (components/code_editor.jsx), so the draft is
+        saved now. Otherwise the editor promises a settled one to follow (at the pause, on
+        blur, when it goes away): no autosave task is started for it."""
+        if not self.can_write:
+            return None
+        render = None
+        if value != self._content or seq != self.live_seq:
+            self._content = value
+            self.live_seq = seq
+            render = self._recompute()
+            self._note_unsaved()
+            if render is not None:
+                render = await self._render_inline()
+        if settled and self.save_status == "saving":
+            self._save_requested = True  # the save under way goes again, at once
+        elif settled and self.save_status == "unsaved":
+            if self._autosave_running():
+                self._save_requested = True  # it saves at once, without its wait
+                return render
+            # Saved now: this event begins the save (under the lock it holds already) and
+            # an autosave task writes it and records the outcome.
+            self._autosave_since = time.time()
+            started, payload = self._begin_save()
+            return chain(render, DraftSyncState.autosave(0.0, started, payload))
+        return render
+
+    @rx.event(background=True)
+    async def autosave(
+        self,
+        first_wait: float = AUTOSAVE_DELAY_SECONDS,
+        started: float = 0.0,
+        payload: dict[str, Any] | None = None,
+    ):
+        """Save the draft once edits have paused for AUTOSAVE_DELAY_SECONDS, or at once when
+        the code editor said its text is settled (`_save_requested`). With a `payload`, the
+        settled text's event has begun the save already (`_begin_save`): write it first."""
+        wait = min(max(float(first_wait), 0.0), AUTOSAVE_DELAY_SECONDS)
+        token = self.auth_token
+        while True:
+            if payload is None:
+                # Sleep until the pause could be long enough; taking the state lock costs a
+                # round trip (Redis with several workers) that a keystroke would queue behind.
+                await asyncio.sleep(wait)
+                async with self:
+                    if self.save_status != "unsaved" or not self.can_write:
+                        self._autosave_since = 0.0
+                        return
+                    self._autosave_since = time.time()
+                    idle = time.time() - self._dirty_at
+                    if idle < AUTOSAVE_DELAY_SECONDS and not self._save_requested:
+                        wait = max(0.05, AUTOSAVE_DELAY_SECONDS - idle)
+                        continue
+                    wait = AUTOSAVE_DELAY_SECONDS
+                    started, payload = self._begin_save()
+            outcome = await asyncio.to_thread(_save_draft_payload, token, payload)
+            async with self:
+                kind, value = outcome
+                if self.editor_prompt_id != payload["prompt_id"]:
+                    # another prompt was opened meanwhile; its own load set its status
+                    self._autosave_since = 0.0
+                    return
+                if kind == "ok" and self._dirty_at != started:
+                    self._revision = value.revision
+                    self.save_status = "unsaved"  # typed while saving: go round again
+                    wait = 0.0 if self._save_requested else AUTOSAVE_DELAY_SECONDS
+                    payload = None
+                    continue
+                self._apply_save_outcome(kind, value)
+                self._autosave_since = 0.0
+                return
+
+    @rx.event(background=True, supersedes=True)
+    async def render_preview(self):
+        """Render the current text in the pool and show it, unless the text (or the values)
+        changed meanwhile: keystrokes stay in order, and only the newest render is shown."""
+        async with self:
+            seq = self._preview_seq
+            handed = _take_over(self.router.session.client_token, seq)
+            if handed is None:
+                request, unset = self._preview_request()
+                account = self.user_id
+        if handed is not None:  # the keystroke's own render, still under way
+            render, unset = handed
+            text, results, error = await render
+        else:
+            with render_pool.acting_for(account):
+                text, results, error = await self._render_in_pool(request)
+        async with self:
+            if self._preview_seq == seq:
+                self._show_preview(text, results, error, unset)
+
+    @rx.event(background=True, supersedes=True)
+    async def watch(self):
+        """Follow `project:<id>` while this tab shows the prompt: keep history, labels and
+        validators fresh, and surface a draft saved elsewhere as a conflict at once."""
+        async with self:
+            project_id, prompt_id = self.editor_project_id, self.editor_prompt_id
+            self._follower = follower = new_follower_id()
+        if not prompt_id:
+            return
+        await follow(
+            self,
+            project_topic(project_id),
+            refresh=self._refresh_from_elsewhere,
+            still_wanted=lambda: (
+                self._follower == follower
+                and self.editor_prompt_id == prompt_id
+                and self.route_ids()[1] == prompt_id
+            ),
+            relevant=lambda messages: any(map(self._calls_for_refresh, messages)),
+            probe=lambda messages, tab: any(
+                not _own_or_other_draft(message, prompt_id, tab) for message in messages
+            ),
+        )
+
+
 # Renders a keystroke started and handed to `render_preview` (see `_render_inline`), by
 # browser tab: (preview sequence number, the render, the unset variables). Only the newest
 # is kept; one not taken over is dropped when done (its tab went away, or the background
@@ -788,11 +825,12 @@ def _own_or_other_draft(message: dict, prompt_id: Any, tab: str) -> bool:
     return str(message.get("prompt_id")) != str(prompt_id) or message.get("origin") == tab
 
 
-def _save_draft_payload(payload: dict[str, Any]) -> tuple[str, Any]:
-    """Run one autosave in a worker thread: ("ok", prompt) | ("conflict", exc) | ("error", msg)."""
+def _save_draft_payload(token: str, payload: dict[str, Any]) -> tuple[str, Any]:
+    """Run one autosave, as the session `token`, in a worker thread: ("ok", prompt) |
+    ("conflict", exc) | ("error", msg)."""
     try:
         with session_scope() as session:
-            principal = resolve_session(session, payload["token"])
+            principal = resolve_session(session, token)
             if principal is None:
                 return "error", "You were signed out; sign in again (your text stays here)."
             act_as(session, principal.user_id)  # row-level security for the rest

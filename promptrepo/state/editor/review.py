@@ -72,23 +72,6 @@ class ReviewState(PromoteState):
     def open_proposals(self) -> int:
         return sum(1 for p in self.proposals if p.status == "open")
 
-    @rx.var
-    def can_decide(self) -> bool:
-        return (
-            self.can_write
-            and self.review.status == "open"
-            and not self.review_is_mine
-            and not self.review_refusal
-        )
-
-    @rx.var
-    def can_reject(self) -> bool:
-        return self.can_write and self.review.status == "open" and not self.review_is_mine
-
-    @rx.var
-    def can_withdraw(self) -> bool:
-        return self.can_write and self.review.status == "open" and self.review_is_mine
-
     def load_proposals(self, session: Session, principal: Principal | None) -> None:
         """The prompt's proposals (team members only; a public reader sees none)."""
         try:
