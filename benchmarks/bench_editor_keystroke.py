@@ -264,7 +264,8 @@ def main() -> None:
         type=int,
         default=0,
         help="with postgresql: let a worker hold Reflex's Redis state lock this long while "
-        "uncontended (REFLEX_OPLOCK_ENABLED), to compare",
+        "uncontended (REFLEX_OPLOCK_ENABLED; the server's default is on, for 2 s); 0: the "
+        "default; -1: off, to compare",
     )
     parser.add_argument("--breakdown", action="store_true", help="time each keystroke's parts")
     parser.add_argument("--trace", default="", help="write Chrome traces to TRACE-<size>.json")
@@ -301,8 +302,10 @@ def main() -> None:
             conn.execute(text(f'CREATE DATABASE "{pg_name}"'))
         database_url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{pg_name}"
         env.update(REDIS_URL="redis://127.0.0.1:6379/13", GRANIAN_WORKERS="2")
-        if args.oplock_ms:
-            env.update(REFLEX_OPLOCK_ENABLED="true", REFLEX_OPLOCK_HOLD_TIME_MS=str(args.oplock_ms))
+        if args.oplock_ms > 0:
+            env.update(REFLEX_OPLOCK_ENABLED="true", REFLEX_OPLOCK_HOLD_TIME=f"{args.oplock_ms}ms")
+        elif args.oplock_ms < 0:
+            env.update(REFLEX_OPLOCK_ENABLED="false")
     else:
         database_url = f"sqlite:///{workdir / 'data' / 'app.db'}"
         env.pop("REDIS_URL", None)
@@ -347,7 +350,9 @@ def main() -> None:
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    oplock = f", oplock {args.oplock_ms} ms" if args.oplock_ms else ""
+    oplock = ""
+    if args.oplock_ms:
+        oplock = f", oplock {args.oplock_ms} ms" if args.oplock_ms > 0 else ", oplock off"
     chrome = f", Chromium {' '.join(args.chrome_arg)}" if args.chrome_arg else ""
     print(f"backend: {args.backend}{oplock}{chrome}")
     _report("7-line template", small, 10)

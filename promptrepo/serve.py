@@ -52,6 +52,10 @@ SOURCE_DIRS = ("promptrepo", "admin", "assets", "reflex.lock")
 SOURCE_FILES = ("rxconfig.py",)
 BUILD_ATTEMPTS = 3
 SKIPPED_PARTS = {"__pycache__", ".web", "data", "node_modules"}
+# How long a worker keeps a tab's state lock and state after an event (see main()): about a
+# burst of typing and its save. A worker killed outright loses the state changes of at most
+# this long (drafts are in the database); the lock expires 10 s after it was taken.
+STATE_LEASE = "2s"
 
 
 def _source_files(root: Path) -> list[Path]:
@@ -191,6 +195,14 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["REFLEX_DEPLOY_URL"] = os.environ["PUBLIC_URL"]
     if args.workers:
         os.environ["GRANIAN_WORKERS"] = str(args.workers)
+    # Reflex's opportunistic state lock (with Redis as its state manager): the worker that
+    # takes a tab's state lock keeps it, and the state in memory, for STATE_LEASE, so that
+    # the events of a burst of typing (the text, the autosave, the watcher) load and save the
+    # state once instead of each. Another worker asking for the lock (a reconnect that
+    # landed elsewhere) gets it at once: the holder writes the state back and lets go; so does
+    # a server that stops. bench_fleet at 150 tabs: app CPU 67 → 56 s, API 298 → 568 req/s.
+    os.environ.setdefault("REFLEX_OPLOCK_ENABLED", "true")
+    os.environ.setdefault("REFLEX_OPLOCK_HOLD_TIME", STATE_LEASE)
     _prepare_metrics_dir(args.port)
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
