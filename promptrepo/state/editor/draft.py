@@ -5,10 +5,10 @@ Per keystroke the page gets its preview from the live channel (api/editor_live.p
 here: the code editor sends each text there, and sends it here (`edit_content`) about twice a
 burst — at its first key, and `settled` once typing pauses — plus when the text's variables or
 syntax error change and before any other event of the page (components/code_editor.jsx).
-`edit_content` keeps the text in a backend-only var, analyses it (cached by content), renders
-it with the example values and checks the validators; the preview, the stats and the badges go
-back with `live_seq`, the page's number for that text, so the page shows whichever of the two
-previews is for the newer text. `live_context` is what the channel renders with (specs,
+`edit_content` keeps the text in a backend-only var and analyses it (cached by content); a
+settled text it also renders with the example values and checks with the validators; the
+preview, the stats and the badges go back with `live_seq`, the page's number for that text,
+so the page shows whichever of the two previews is for the newer text. `live_context` is what the channel renders with (specs,
 validators, dialect, invalid examples). Saving is a background task (`autosave`): at once for
 a settled text, after a pause for other edits (the name, variables, settings).
 
@@ -671,20 +671,27 @@ class DraftSyncState(DraftState):
 
     @rx.event
     async def edit_content(self, value: str, seq: int = 0, settled: bool = False):
-        """The text as typed (the page's edit number `seq`): keep it, refresh preview and
-        badges. `settled`: typing has paused (components/code_editor.jsx), so the draft is
-        saved now. Otherwise the editor promises a settled one to follow (at the pause, on
-        blur, when it goes away): no autosave task is started for it."""
+        """The text as typed (the page's edit number `seq`): keep it and analyse it (the
+        variables table, the error callout). `settled`: typing has paused
+        (components/code_editor.jsx): render the preview and badges, and save the draft now.
+        Otherwise the editor promises a settled one to follow (at the pause, on blur, when it
+        goes away): the live channel previews the text meanwhile, so the state neither
+        renders it (its preview, for an older `live_seq`, gives way to the channel's) nor
+        starts an autosave task for it."""
         if not self.can_write:
             return None
         render = None
         if value != self._content or seq != self.live_seq:
             self._content = value
-            self.live_seq = seq
-            render = self._recompute()
             self._note_unsaved()
-            if render is not None:
-                render = await self._render_inline()
+            render = self._recompute()
+            if settled:
+                self.live_seq = seq
+                if render is not None:
+                    render = await self._render_inline()
+            else:
+                self.preview_pending = False  # nothing renders until the settled text
+                render = None
         if settled and self.save_status == "saving":
             self._save_requested = True  # the save under way goes again, at once
         elif settled and self.save_status == "unsaved":
