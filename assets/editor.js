@@ -7,9 +7,9 @@ if (!window.__promptEditorGuard) {
       var button = document.getElementById('save-now');
       if (button) {
         event.preventDefault();
-        // The code editor sends its text a few times a burst: the last keys go first.
+        // The code editor sends its text once typing pauses: the last keys go first.
         if (window.__promptEditorFlush) {
-          window.__promptEditorFlush();
+          window.__promptEditorFlush(true); // settled: its save starts at once
         }
         button.click();
       }
@@ -18,7 +18,8 @@ if (!window.__promptEditorGuard) {
   window.addEventListener('beforeunload', function (event) {
     var el = document.getElementById('save-status');
     var state = el && el.getAttribute('data-state');
-    if (state && state !== 'saved' && state !== 'readonly') {
+    var unsent = document.documentElement.hasAttribute('data-unsent-edits');
+    if (unsent || (state && state !== 'saved' && state !== 'readonly')) {
       event.preventDefault();
       event.returnValue = '';
     }
@@ -44,7 +45,8 @@ if (!window.__promptEditorGuard) {
   new MutationObserver(function (mutations) {
     mutations.forEach(function (m) {
       if (m.target.id === 'save-status' && m.oldValue && m.oldValue !== 'saved' &&
-          m.target.getAttribute('data-state') === 'saved') {
+          m.target.getAttribute('data-state') === 'saved' &&
+          !document.documentElement.hasAttribute('data-unsent-edits')) {
         var key = promptKey();
         if (key) { localStorage.removeItem(key); }
       }

@@ -14,10 +14,10 @@ own client token, and the live preview channel's), replays the page-load frames 
 of its own, and types like a person: bursts of `--burst` keys `--key-gap` apart, with pauses
 that make one key every `--keystroke-interval` seconds on average (jittered). Each keystroke
 goes to the live channel (one render in flight, the newest text waiting, as the page does);
-the editor state gets the text as components/code_editor.jsx sends it (at the first key after
-a pause, every 2 s while typing goes on, and settled — which saves the draft — 400 ms after the
-last key). The round trip of a
-keystroke is the time until the live preview of its text (or of a newer one) arrives.
+the editor state gets the text as components/code_editor.jsx sends it (settled — which saves
+the draft — 400 ms after the last key, and every 2 s while typing goes on without a pause).
+The round trip of a keystroke is the time until the live preview of its text (or of a newer
+one) arrives.
 At the same time wrk sends `GET /api/v1/prompts/{id}/resolve` (cached) at a constant offered
 rate of `--api-rps` (open loop: a slow answer does not lower the rate asked for).
 
@@ -250,7 +250,9 @@ def capture(url: str, seeded: Seeded) -> Script:
         editor.click()
         page.keyboard.press("End")
         page.keyboard.type("X")
-        page.locator("#save-status[data-state='saved']").wait_for(timeout=60_000)
+        page.locator("html:not([data-unsent-edits]) #save-status[data-state='saved']").wait_for(
+            timeout=60_000
+        )
         time.sleep(1)
         browser.close()
     token = re.search(r"token=([0-9a-f-]+)", urls[-1]).group(1)
@@ -263,9 +265,13 @@ def capture(url: str, seeded: Seeded) -> Script:
         if isinstance(f, str) and f.startswith("42") and "edit_content" in f
     ]
     contexts = [f for f in sent if isinstance(f, str) and f.startswith('{"type":"context"')]
-    if not typed or not contexts or '"settled":false' not in typed[0]:
+    if not typed or not contexts or '"settled":' not in typed[0] or '"base":' not in typed[0]:
         raise RuntimeError(f"no keystroke frames captured; sent after load: {sent[loaded:]}")
-    script = Script(token, connect, page_load, typed[0], contexts[-1], project_id, prompt_id)
+    # The text sync as a template: not settled (run_session settles it at a pause), and with
+    # no base revision (each session's prompt has its own; the check costs the same).
+    keystroke = re.sub(r'"settled":(true|false)', '"settled":false', typed[0])
+    keystroke = re.sub(r'"base":\d+', '"base":null', keystroke)
+    script = Script(token, connect, page_load, keystroke, contexts[-1], project_id, prompt_id)
     if DEBUG:
         print("captured", json.dumps(script.__dict__, indent=1)[:6000], flush=True)
     return script
@@ -365,13 +371,13 @@ async def run_session(
                 await ws.send(frame)
             await live.send(script.live_context)
             text, seq = SEED_TEXT, 0
-            last_sync, trailing = 0.0, None
+            unsent_since, trailing = None, None  # the first key the state has not had
 
             async def sync(text: str, delay: float = 0.0) -> None:
                 """The text to the editor state; after `delay` (the pause), settled."""
-                nonlocal last_sync
+                nonlocal unsent_since
                 await asyncio.sleep(delay)
-                last_sync = time.monotonic()
+                unsent_since = None
                 results.syncs += 1
                 frame = script.keystroke.replace(f"{SEED_TEXT}X", text)
                 if delay:
@@ -395,13 +401,12 @@ async def run_session(
                 else:
                     in_flight = True
                     await live.send(frame)
-                typing = trailing is not None and not trailing.done()
-                if typing:
+                if trailing is not None and not trailing.done():
                     trailing.cancel()
-                if (not typing and now - last_sync > SYNC_PAUSE_S) or (
-                    now - last_sync >= SYNC_MAX_WAIT_S
-                ):
-                    await sync(text)  # the burst's first key, or a long burst going on
+                if unsent_since is None:
+                    unsent_since = now
+                elif now - unsent_since >= SYNC_MAX_WAIT_S:
+                    await sync(text)  # a long burst going on
                 trailing = asyncio.create_task(sync(text, SYNC_PAUSE_S))
             await asyncio.sleep(2)  # let the last answers arrive
             if pending and time.monotonic() - pending[0][0] > 2:

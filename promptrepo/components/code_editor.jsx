@@ -12,14 +12,18 @@
 //
 // Each edit goes at once to the live preview channel (live_preview.jsx), which answers with
 // the preview, the badges and any syntax error. The editor state gets the text
-// (`onChange(text, seq, settled)`) about twice a burst, not per keystroke: at the first edit
-// after a quiet spell (so it shows "unsaved"), then — `settled` — once typing has paused for
-// SYNC_PAUSE_MS, which saves the draft at once (state/editor/draft.py). While typing goes on
-// without a pause the state gets the text every SYNC_MAX_WAIT_MS, not settled. It gets it at
-// once, not settled, when the channel finds a new variable or a syntax error appearing or
-// going (the variables table and the error callout are the state's), and before Ctrl/Cmd+S
-// saves (window.__promptEditorFlush); settled when the editor loses focus (before a click
-// elsewhere reaches the page) or goes away.
+// (`onChange(text, seq, settled, base)`) about once a burst, not per keystroke: `settled`,
+// once typing has paused for SYNC_PAUSE_MS, which saves the draft at once
+// (state/editor/draft.py). While typing goes on without a pause the state gets the text
+// every SYNC_MAX_WAIT_MS, not settled. It gets it at once, not settled, when the channel finds
+// a new variable or a syntax error appearing or going (the variables table and the error
+// callout are the state's); settled before Ctrl/Cmd+S saves (window.__promptEditorFlush),
+// when the editor loses focus (before a click elsewhere reaches the page) or goes away.
+// `base` is the `revision` the editor was mounted with: a text typed on a draft the state has
+// since replaced (saved elsewhere while these keys were on their way) becomes a conflict,
+// never a silent overwrite. While the state does not have the newest text yet, the page's
+// <html> carries `data-unsent-edits` (the save badge says "Unsaved changes…", leaving the
+// page asks first: assets/styles.css, assets/editor.js).
 import React, { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import CodeMirror, { ExternalChange } from "@uiw/react-codemirror";
 import { EditorState } from "@codemirror/state";
@@ -91,6 +95,15 @@ function errorMarker(line, message) {
   });
 }
 
+// The page has edits the editor state does not (see the top).
+function markUnsent(unsent) {
+  if (unsent) {
+    document.documentElement.dataset.unsentEdits = "";
+  } else {
+    delete document.documentElement.dataset.unsentEdits;
+  }
+}
+
 export function PromptCodeEditor({
   value,
   variables,
@@ -104,11 +117,13 @@ export function PromptCodeEditor({
   minHeight,
   onChange,
   editorKey,
+  revision,
   liveSeq,
   liveContext,
   pending,
 }) {
   const [initialValue] = useState(value);
+  const [base] = useState(revision);
   const marks = useLiveMarks(editorKey, liveSeq, pending);
   const live = useMemo(() => {
     if (!marks) {
@@ -118,10 +133,11 @@ export function PromptCodeEditor({
     return { line, message, variables: found };
   }, [marks]);
   // The state's text sync (see the top): the newest edit [text, seq], whether the state has
-  // it (`sent`) and has it settled (`settled`), the pause timer, the time of the last send.
-  // `onChange` is read through a ref: Reflex passes a new function on every render, and
-  // `flush` (and the channel's connection, which depends on it) must stay the same.
-  const sync = useRef({ timer: null, edit: null, sent: true, settled: true, last: 0 });
+  // it (`sent`) and has it settled (`settled`), the pause timer, the time of the first edit
+  // the state does not have (`since`). `onChange` is read through a ref: Reflex passes a new
+  // function on every render, and `flush` (and the channel's connection, which depends on
+  // it) must stay the same.
+  const sync = useRef({ timer: null, edit: null, sent: true, settled: true, since: 0 });
   const onChangeRef = useRef(onChange);
   onChangeRef.current = onChange;
   const flush = useCallback((settled = false) => {
@@ -140,9 +156,9 @@ export function PromptCodeEditor({
     const [text, seq] = state.edit;
     state.sent = true;
     state.settled = settling;
-    state.last = Date.now();
-    onChangeRef.current(text, seq, settling);
-  }, []);
+    markUnsent(false);
+    onChangeRef.current(text, seq, settling, base);
+  }, [base]);
   const settle = useCallback(() => flush(true), [flush]);
   useEffect(() => {
     if (readOnly) {
@@ -245,12 +261,16 @@ export function PromptCodeEditor({
       }
       early.current = null;
       const state = sync.current;
-      const quiet = state.timer === null && Date.now() - state.last > SYNC_PAUSE_MS;
+      const now = Date.now();
+      if (state.sent) {
+        state.since = now;
+        markUnsent(true);
+      }
       state.edit = [text, seq];
       state.sent = false;
       state.settled = false;
-      if (quiet || Date.now() - state.last >= SYNC_MAX_WAIT_MS) {
-        flush(false); // the first edit of a burst, or a long one still going on
+      if (now - state.since >= SYNC_MAX_WAIT_MS) {
+        flush(false); // a long burst still going on
       }
       clearTimeout(state.timer);
       state.timer = setTimeout(settle, SYNC_PAUSE_MS);

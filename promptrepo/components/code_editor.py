@@ -4,7 +4,7 @@
 `@codemirror/lang-jinja`: Jinja highlighting, line numbers, completion of the prompt's
 variables and of Jinja's filters and tags, and a marker on the line of a syntax error. It is
 not rendered on the server (NoSSR): the editor needs the browser. Each edit also goes to the
-live preview channel (`live_preview.jsx`); the editor state gets the text a few times a burst
+live preview channel (`live_preview.jsx`); the editor state gets the text about once a burst
 (see the top of the .jsx).
 """
 
@@ -56,9 +56,12 @@ class PromptCodeEditor(NoSSRComponent):
     live_seq: rx.Var[int]
     live_context: rx.Var[dict[str, Any]]
     pending: rx.Var[bool]
+    # The draft's revision the text starts from (the editor remounts with a new one).
+    revision: rx.Var[int]
 
-    # (text, the page's edit number of that text, whether typing has paused: save it now)
-    on_change: rx.EventHandler[passthrough_event_spec(str, int, bool)]
+    # (text, the page's edit number of that text, whether typing has paused: save it now,
+    # the revision the editor was mounted with)
+    on_change: rx.EventHandler[passthrough_event_spec(str, int, bool, int)]
 
 
 code_editor = PromptCodeEditor.create

@@ -13,6 +13,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from promptrepo.models import Prompt
 from promptrepo.services import drafts, versions
 from tests.app_server import AppServer, sign_in
+from tests.e2e.test_editor import _wait_saved
 from tests.factories import make_user
 from tests.prompt_factories import make_prompt
 
@@ -91,7 +92,7 @@ def test_model_settings_tab_validates_keeps_text_and_saves_into_the_next_version
     expect(temperature).to_have_value("3")
     temperature.fill("0.7")
     expect(page.locator("#ms-error")).to_have_count(0)
-    expect(page.locator("#save-status")).to_have_attribute("data-state", "saved", timeout=10_000)
+    _wait_saved(page, 10_000)
     config = {
         "temperature": 0.7,
         "response_format": {

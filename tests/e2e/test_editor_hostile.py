@@ -12,6 +12,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from promptrepo.models import Prompt
 from tests.app_server import AppServer, sign_in
+from tests.e2e.test_editor import _wait_saved
 from tests.factories import make_user
 from tests.prompt_factories import make_prompt
 
@@ -38,7 +39,7 @@ def test_hostile_preview_shows_the_limit_inline_and_keeps_the_text(
     expect(page.locator("#preview-error")).to_contain_text("output limit", timeout=10_000)
     expect(editor).to_contain_text(huge)  # the code editor keeps the text
 
-    expect(page.locator("#save-status")).to_have_attribute("data-state", "saved", timeout=15_000)
+    _wait_saved(page, 15_000)
     with app_server.session() as s:
         assert s.get(Prompt, prompt_id).content == huge
 
@@ -53,7 +54,7 @@ def test_hostile_preview_shows_the_limit_inline_and_keeps_the_text(
         time.sleep(0.1)
     expect(page.locator("#preview-error")).to_contain_text("took longer than", timeout=10_000)
     assert slowest < 0.5, f"a health probe waited {slowest:.2f} s during the slow render"
-    expect(page.locator("#save-status")).to_have_attribute("data-state", "saved", timeout=15_000)
+    _wait_saved(page, 15_000)
     with app_server.session() as s:
         assert s.get(Prompt, prompt_id).content == SLOW_LOOP
 

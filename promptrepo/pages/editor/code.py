@@ -32,6 +32,7 @@ def editor_column() -> rx.Component:
                 key=DraftState.editor_key.to_string(),
                 on_change=DraftSyncState.edit_content,
                 editor_key=DraftState.editor_key.to_string(),
+                revision=DraftState.content_revision,
                 live_seq=DraftState.live_seq,
                 live_context=DraftState.live_context,
                 pending=DraftState.preview_pending,
@@ -77,6 +78,7 @@ def editor_column() -> rx.Component:
             rx.text("Validators:", size="1", color=rx.color("gray", 11)),
             live_badges(
                 editor_key=DraftState.editor_key.to_string(),
+                revision=DraftState.content_revision,
                 live_seq=DraftState.live_seq,
                 pending=DraftState.preview_pending,
                 rows=DraftState.validator_rows,

@@ -19,14 +19,24 @@ from promptrepo.state.editor.presence import PresentPerson
 
 
 def save_status() -> rx.Component:
-    def badge(text: str, color: str, icon: str) -> rx.Component:
-        return rx.badge(rx.icon(icon, size=12), text, color_scheme=color, variant="soft")
+    """The draft's save state. The code editor sends its text to the state once typing
+    pauses; until then it marks the page (`html[data-unsent-edits]`, components/code_editor.jsx)
+    and "saved" reads "Unsaved changes…" (assets/styles.css)."""
+
+    def badge(text: str, color: str, icon: str, **props) -> rx.Component:
+        return rx.badge(rx.icon(icon, size=12), text, color_scheme=color, variant="soft", **props)
 
     state = rx.cond(EditorState.can_write, DraftState.save_status, "readonly")
     return rx.box(
         rx.match(
             state,
-            ("saved", badge("All changes saved", "green", "check")),
+            (
+                "saved",
+                rx.fragment(
+                    badge("All changes saved", "green", "check", class_name="save-clean"),
+                    badge("Unsaved changes…", "gray", "pencil", class_name="save-unsent"),
+                ),
+            ),
             ("unsaved", badge("Unsaved changes…", "gray", "pencil")),
             ("saving", badge("Saving…", "blue", "loader")),
             ("error", badge("Not saved", "red", "circle-alert")),
@@ -146,8 +156,9 @@ def header() -> rx.Component:
                     size="1",
                     variant="ghost",
                     on_click=DraftState.save_now,
-                    disabled=(DraftState.save_status != "unsaved")
-                    & (DraftState.save_status != "error"),
+                    # enabled while typing: the page may have edits the state has not had yet
+                    disabled=(DraftState.save_status == "saving")
+                    | (DraftState.save_status == "conflict"),
                     title="Save the draft now (Ctrl+S); it also saves by itself as you pause",
                     id="save-now",
                 ),

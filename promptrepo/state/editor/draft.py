@@ -2,14 +2,15 @@
 badges, autosave, and the conflict flow when the draft was saved elsewhere.
 
 Per keystroke the page gets its preview from the live channel (api/editor_live.py), not from
-here: the code editor sends each text there, and sends it here (`edit_content`) about twice a
-burst — at its first key, and `settled` once typing pauses — plus when the text's variables or
-syntax error change and before any other event of the page (components/code_editor.jsx).
+here: the code editor sends each text there, and sends it here (`edit_content`) about once a
+burst — `settled`, once typing pauses (every 2 s, not settled, while it goes on) — plus when
+the text's variables or syntax error change and before any other event of the page
+(components/code_editor.jsx); until then the page itself says "Unsaved changes…".
 `edit_content` keeps the text in a backend-only var and analyses it (cached by content); a
 settled text it also renders with the example values and checks with the validators; the
 preview, the stats and the badges go back with `live_seq`, the page's number for that text,
-so the page shows whichever of the two previews is for the newer text. `live_context` is what the channel renders with (specs,
-validators, dialect, invalid examples). Saving is a background task (`autosave`): at once for
+so the page shows whichever of the two previews is for the newer text. `live_context` is what
+the channel renders with (specs, validators, dialect, invalid examples). Saving is a background task (`autosave`): at once for
 a settled text, after a pause for other edits (the name, variables, settings).
 
 `edit_content`, `autosave`, `render_preview` and `watch` are DraftSyncState's, a leaf
@@ -72,6 +73,9 @@ class DraftState(EditorState):
     # editor is uncontrolled: keystrokes come here, the text does not go back.
     content_initial: str = ""
     editor_key: int = 0
+    # The draft revision of `content_initial` when the editor last (re)mounted: the editor
+    # sends it back with its text (`edit_content`'s `base`).
+    content_revision: int = 0
     _loaded_prompt_id: uuid.UUID | None = None
     _content: str = ""
     _revision: int = 0
@@ -190,6 +194,7 @@ class DraftState(EditorState):
             # again (a reconnect re-runs on_load, which saves first) keeps the editor as it
             # is, with its cursor, its focus and any keystroke still on its way.
             self.editor_key += 1
+            self.content_revision = prompt.revision
         self._loaded_prompt_id = prompt.id
         self._content = prompt.content
         self.content_initial = prompt.content  # what a freshly mounted editor starts with
@@ -604,7 +609,10 @@ class DraftState(EditorState):
 
     @rx.event
     def save_now(self):
-        """Save at once (the Save button, Ctrl/Cmd+S, or Retry after an error)."""
+        """Save at once (the Save button, Ctrl/Cmd+S, or Retry after an error). The code
+        editor settles its text first (on blur, or Ctrl/Cmd+S), which starts that save."""
+        if self.can_write and self.save_status == "saved":
+            return rx.toast.info("All changes are saved.")
         if not self.can_write or self.save_status not in ("unsaved", "error"):
             return None  # nothing to save, a save is under way, or a conflict needs a choice
         principal = self.principal()
@@ -670,16 +678,31 @@ class DraftSyncState(DraftState):
     """
 
     @rx.event
-    async def edit_content(self, value: str, seq: int = 0, settled: bool = False):
+    async def edit_content(
+        self, value: str, seq: int = 0, settled: bool = False, base: int | None = None
+    ):
         """The text as typed (the page's edit number `seq`): keep it and analyse it (the
         variables table, the error callout). `settled`: typing has paused
         (components/code_editor.jsx): render the preview and badges, and save the draft now.
         Otherwise the editor promises a settled one to follow (at the pause, on blur, when it
         goes away): the live channel previews the text meanwhile, so the state neither
         renders it (its preview, for an older `live_seq`, gives way to the channel's) nor
-        starts an autosave task for it."""
+        starts an autosave task for it.
+
+        `base` is the revision the editor was mounted with. An older one than the editor's
+        current mount means the text was typed on a draft this tab has replaced since (saved
+        elsewhere and taken while these keys were on their way; the replaced editor sends
+        them as it goes): the text comes back into the editor and is saved over the revision
+        it was typed on, which the database refuses as a conflict (compare, reload theirs,
+        or overwrite with mine); nothing typed is lost."""
         if not self.can_write:
             return None
+        if base is not None and base < self.content_revision and value != self._content:
+            self._revision = base
+            self.content_initial = value
+            self.content_revision = base
+            self.editor_key += 1
+            settled = True
         render = None
         if value != self._content or seq != self.live_seq:
             self._content = value
