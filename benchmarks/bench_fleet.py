@@ -499,10 +499,19 @@ def start_profilers(label: str, pgids: list[int], args) -> list[subprocess.Popen
     ]
 
 
+def machine_cpu() -> tuple[int, int]:
+    """(busy, total) jiffies of all of this machine's cores so far (/proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def measure(label, url, ws_url, script, seeded, servers, redis_server, args, workdir) -> dict:
     pgids = [proc.pid for proc in servers]
     memory_before = pss_kib(pgids)
     cpu_before = group_cpu_seconds(pgids)
+    driver_before = time.process_time()
+    machine_before = machine_cpu()
     commands_before = redis_server.commands()
     ramp = max(5.0, args.sessions / 25) + 3
     wrk = None
@@ -527,6 +536,10 @@ def measure(label, url, ws_url, script, seeded, servers, redis_server, args, wor
     results = asyncio.run(run())
     elapsed = time.monotonic() - started
     server_cpu = group_cpu_seconds(pgids) - cpu_before
+    driver_cpu = time.process_time() - driver_before
+    busy, total = (
+        after - before for after, before in zip(machine_cpu(), machine_before, strict=True)
+    )
     api = wrk_result(wrk)
     trips = sorted(results.round_trips)
     q = statistics.quantiles(trips, n=100) if len(trips) >= 100 else None
@@ -548,6 +561,9 @@ def measure(label, url, ws_url, script, seeded, servers, redis_server, args, wor
         "redis_ops": (redis_server.commands() - commands_before) / elapsed,
         # the app servers' CPU over the whole run (page loads, keystrokes, autosaves, API)
         "server_cpu_s": server_cpu,
+        # this driver's own CPU (the simulated browsers), and all cores' busy share
+        "driver_cpu_s": driver_cpu,
+        "machine_busy": busy / max(1, total),
         "elapsed_s": elapsed,
     }
 
@@ -588,7 +604,8 @@ def print_row(r: dict) -> None:
         f"({r['answered']}/{r['keystrokes']} answered, {r['syncs']} state syncs) | "
         f"API {r['api_rps']:6.0f}/s p99 {r['api_p99_ms']:6.1f} ms | errors {errors} | "
         f"{r['kib_per_session']:6.0f} KiB/session | Redis {r['redis_ops']:6.0f} ops/s | "
-        f"app CPU {r['server_cpu_s']:.0f} s in {r['elapsed_s']:.0f} s",
+        f"app CPU {r['server_cpu_s']:.0f} s in {r['elapsed_s']:.0f} s "
+        f"(driver {r['driver_cpu_s']:.0f} s; all cores {r['machine_busy']:.0%} busy)",
         flush=True,
     )
     for error in sorted(set(r["errors"]))[:5]:
