@@ -77,3 +77,24 @@ def test_reflexs_runner_gets_a_granian_server_that_respawns(
     assert server.respawn_interval == 0.0
     explicit = granian.server.Server(target="x:app", respawn_failed_workers=False)
     assert explicit.respawn_failed_workers is False
+
+
+def test_tune_gc_freezes_start_up_and_collects_young_objects_less_often() -> None:
+    """In a fresh interpreter (freezing is for the whole process): what exists at the call
+    is frozen, and young objects are collected every GC_THRESHOLDS[0] allocations."""
+    import subprocess
+    import sys
+
+    script = (
+        "import gc; from promptrepo import serve; "
+        "before = gc.get_freeze_count(); serve.tune_gc(); "
+        "print(before, gc.get_freeze_count(), *gc.get_threshold())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split()
+    before, frozen, *thresholds = map(int, out)
+    assert before == 0
+    assert frozen > 10_000  # the modules imported so far
+    assert tuple(thresholds) == serve.GC_THRESHOLDS
+    assert serve.GC_THRESHOLDS[0] > 700  # CPython's default, which stalled the server
