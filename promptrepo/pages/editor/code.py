@@ -78,7 +78,6 @@ def editor_column() -> rx.Component:
             rx.text("Validators:", size="1", color=rx.color("gray", 11)),
             live_badges(
                 editor_key=DraftState.editor_key.to_string(),
-                revision=DraftState.content_revision,
                 live_seq=DraftState.live_seq,
                 pending=DraftState.preview_pending,
                 rows=DraftState.validator_rows,

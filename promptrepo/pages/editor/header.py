@@ -26,6 +26,9 @@ def save_status() -> rx.Component:
     def badge(text: str, color: str, icon: str, **props) -> rx.Component:
         return rx.badge(rx.icon(icon, size=12), text, color_scheme=color, variant="soft", **props)
 
+    def unsaved(**props) -> rx.Component:
+        return badge("Unsaved changes…", "gray", "pencil", **props)
+
     state = rx.cond(EditorState.can_write, DraftState.save_status, "readonly")
     return rx.box(
         rx.match(
@@ -34,10 +37,10 @@ def save_status() -> rx.Component:
                 "saved",
                 rx.fragment(
                     badge("All changes saved", "green", "check", class_name="save-clean"),
-                    badge("Unsaved changes…", "gray", "pencil", class_name="save-unsent"),
+                    unsaved(class_name="save-unsent"),
                 ),
             ),
-            ("unsaved", badge("Unsaved changes…", "gray", "pencil")),
+            ("unsaved", unsaved()),
             ("saving", badge("Saving…", "blue", "loader")),
             ("error", badge("Not saved", "red", "circle-alert")),
             ("conflict", badge("Conflict", "orange", "git-compare")),

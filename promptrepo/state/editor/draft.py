@@ -10,8 +10,9 @@ the text's variables or syntax error change and before any other event of the pa
 settled text it also renders with the example values and checks with the validators; the
 preview, the stats and the badges go back with `live_seq`, the page's number for that text,
 so the page shows whichever of the two previews is for the newer text. `live_context` is what
-the channel renders with (specs, validators, dialect, invalid examples). Saving is a background task (`autosave`): at once for
-a settled text, after a pause for other edits (the name, variables, settings).
+the channel renders with (specs, validators, dialect, invalid examples). Saving is a
+background task (`autosave`): at once for a settled text, after a pause for other edits (the
+name, variables, settings).
 
 `edit_content`, `autosave`, `render_preview` and `watch` are DraftSyncState's, a leaf
 substate at the end of this module (see there why).
