@@ -698,7 +698,7 @@ class DraftSyncState(DraftState):
         or overwrite with mine); nothing typed is lost."""
         if not self.can_write:
             return None
-        if base is not None and base < self.content_revision and value != self._content:
+        if isinstance(base, int) and base < self.content_revision and value != self._content:
             self._revision = base
             self.content_initial = value
             self.content_revision = base
