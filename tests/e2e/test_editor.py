@@ -142,10 +142,15 @@ def test_write_preview_validate_publish_diff_and_roll_back(
     page.locator("#promote-confirm").click()
     expect(page.locator("#production-version")).to_have_text("v2")
     expect(page.locator("#version-2")).to_contain_text("production")
+    # The dialog is gone (it hands the focus back to its trigger as it closes, which would
+    # take it from the editor if we typed sooner).
+    expect(page.locator("#promote-dialog")).to_have_count(0)
 
     # Save and publish a second published version (3).
     page.locator("#tab-preview").click()
+    page.locator("#prompt-content").click()
     page.locator("#prompt-content").press("End")
+    expect(page.locator("#prompt-content")).to_be_focused()
     page.locator("#prompt-content").press_sequentially(" Be brief.", delay=5)
     expect(page.locator("#preview-text")).to_have_text("Hello Ada! Reply in JSON. Be brief.")
     _wait_saved(page)
