@@ -2,7 +2,8 @@
 
 Topics are strings such as `project:<id>` and `user:<id>`. With REDIS_URL the messages travel
 through Redis pub/sub (so every worker sees them); otherwise through in-process queues.
-`publish` is synchronous and safe to call from any thread.
+`publish` is synchronous and safe to call from any thread; `publish_async` is its
+non-blocking twin for code on an event loop.
 
 Redis may go away for a while: a publish during the outage is dropped (logged once), and a
 subscription reconnects by itself (every `RESUBSCRIBE_SECONDS`) and then yields one
@@ -51,6 +52,22 @@ def publish(topic: str, payload: dict[str, Any]) -> None:
     for loop, queue in targets:
         with suppress(RuntimeError):  # the subscriber's loop has closed
             loop.call_soon_threadsafe(queue.put_nowait, message)
+
+
+async def publish_async(topic: str, payload: dict[str, Any]) -> None:
+    """`publish` for code on an event loop: the Redis round trip does not block the loop."""
+    client = get_async_redis()
+    if client is None:
+        publish(topic, payload)  # in-process queues: nothing to wait for
+        return
+    if not redis_client.usable():
+        return
+    try:
+        await client.publish(CHANNEL_PREFIX + topic, json.dumps({"topic": topic, **payload}))
+    except REDIS_ERRORS as exc:
+        redis_client.report_failure(exc, "events.publish")
+    else:
+        redis_client.report_success()
 
 
 async def subscribe(topics: Iterable[str]) -> AsyncIterator[dict[str, Any]]:

@@ -22,7 +22,7 @@ import uuid
 from dataclasses import dataclass
 
 from promptrepo.services import events, redis_client
-from promptrepo.services.redis_client import REDIS_ERRORS, get_redis
+from promptrepo.services.redis_client import REDIS_ERRORS, get_async_redis
 
 TTL_SECONDS = 20.0
 HEARTBEAT_SECONDS = 5.0
@@ -49,46 +49,33 @@ def topic(prompt_id: uuid.UUID | str) -> str:
 
 
 def _redis():
-    client = get_redis()
+    client = get_async_redis()
     if client is None or not redis_client.usable():
         return None
     return client
 
 
-def heartbeat(prompt_id: uuid.UUID | str, *, tab: str, user_id: uuid.UUID | str, name: str) -> bool:
+async def beat(
+    prompt_id: uuid.UUID | str, *, tab: str, user_id: uuid.UUID | str, name: str
+) -> list[Present]:
+    """A heartbeat of `tab` (see `heartbeat`) and everyone present now, in one round trip."""
+    return (await _exchange(str(prompt_id), (tab, str(user_id), name)))[1]
+
+
+async def heartbeat(
+    prompt_id: uuid.UUID | str, *, tab: str, user_id: uuid.UUID | str, name: str
+) -> bool:
     """The tab `tab` of `user_id` has the prompt open (for another TTL_SECONDS). Announces a
     tab that was not present yet; returns whether it was new."""
-    prompt, now = str(prompt_id), time.time()
-    who = json.dumps({"user_id": str(user_id), "name": name})
-    client = _redis()
-    new = True
-    if client is not None:
-        key = KEY_PREFIX + prompt
-        try:
-            pipe = client.pipeline()
-            pipe.zadd(key, {tab: now + TTL_SECONDS})
-            pipe.hset(key + ":who", tab, who)
-            pipe.expire(key, int(TTL_SECONDS * 3))
-            pipe.expire(key + ":who", int(TTL_SECONDS * 3))
-            added = pipe.execute()[0]
-            new = bool(added)
-        except REDIS_ERRORS as exc:
-            redis_client.report_failure(exc, "presence.heartbeat")
-            client = None
-        else:
-            redis_client.report_success()
-    if client is None:
-        with _lock:
-            tabs = _local.setdefault(prompt, {})
-            entry = tabs.get(tab)
-            new = entry is None or entry[0] < now
-            tabs[tab] = (now + TTL_SECONDS, str(user_id), name)
-    if new:
-        events.publish(topic(prompt), {"kind": "presence", "joined": str(user_id)})
-    return new
+    return (await _exchange(str(prompt_id), (tab, str(user_id), name)))[0]
 
 
-def leave(prompt_id: uuid.UUID | str, *, tab: str) -> None:
+async def present(prompt_id: uuid.UUID | str) -> list[Present]:
+    """Everyone with the prompt open now, one entry per person, by name."""
+    return (await _exchange(str(prompt_id), None))[1]
+
+
+async def leave(prompt_id: uuid.UUID | str, *, tab: str) -> None:
     """The tab closed the prompt (or the page): drop it now and tell the others."""
     prompt = str(prompt_id)
     client = _redis()
@@ -97,50 +84,69 @@ def leave(prompt_id: uuid.UUID | str, *, tab: str) -> None:
             pipe = client.pipeline()
             pipe.zrem(KEY_PREFIX + prompt, tab)
             pipe.hdel(KEY_PREFIX + prompt + ":who", tab)
-            pipe.execute()
+            await pipe.execute()
         except REDIS_ERRORS as exc:
             redis_client.report_failure(exc, "presence.leave")
     with _lock:
         _local.get(prompt, {}).pop(tab, None)
-    events.publish(topic(prompt), {"kind": "presence", "left": tab})
+    await events.publish_async(topic(prompt), {"kind": "presence", "left": tab})
 
 
-def present(prompt_id: uuid.UUID | str) -> list[Present]:
-    """Everyone with the prompt open now, one entry per person, by name."""
-    prompt, now = str(prompt_id), time.time()
-    people: dict[str, str] = {}
+async def _exchange(
+    prompt: str, entry: tuple[str, str, str] | None
+) -> tuple[bool, list[Present]]:
+    """Record `entry` (tab, user id, name) as present, if given, and read who is present:
+    (whether the tab is new, the people). With Redis, one round trip (two when expired tabs
+    are to be cleared); awaited, so an event loop never blocks on it."""
+    now = time.time()
+    new, people = True, {}
     client = _redis()
     if client is not None:
         key = KEY_PREFIX + prompt
         try:
             pipe = client.pipeline()
+            if entry is not None:
+                tab, user_id, name = entry
+                pipe.zadd(key, {tab: now + TTL_SECONDS})
+                pipe.hset(key + ":who", tab, json.dumps({"user_id": user_id, "name": name}))
+                pipe.expire(key, int(TTL_SECONDS * 3))
+                pipe.expire(key + ":who", int(TTL_SECONDS * 3))
             pipe.zrangebyscore(key, now, "+inf")
             pipe.zrangebyscore(key, "-inf", now)
-            live, expired = pipe.execute()
-            pipe = client.pipeline()
+            pipe.hgetall(key + ":who")
+            answers = await pipe.execute()
+            live, expired, who = answers[-3:]
             if expired:
+                pipe = client.pipeline()
                 pipe.zrem(key, *expired)
                 pipe.hdel(key + ":who", *expired)
-            if live:
-                pipe.hmget(key + ":who", *live)
-            answers = pipe.execute()
+                await pipe.execute()
         except REDIS_ERRORS as exc:
-            redis_client.report_failure(exc, "presence.present")
+            redis_client.report_failure(exc, "presence")
             client = None
         else:
             redis_client.report_success()
-            for raw in answers[-1] if live else []:
+            new = entry is None or bool(answers[0])
+            for tab in live:
+                raw = who.get(tab)
                 if raw:
-                    who = json.loads(raw)
-                    people[who["user_id"]] = who["name"]
+                    person = json.loads(raw)
+                    people[person["user_id"]] = person["name"]
     if client is None:
         with _lock:
-            tabs = _local.get(prompt, {})
+            tabs = _local.setdefault(prompt, {}) if entry is not None else _local.get(prompt, {})
+            if entry is not None:
+                tab, user_id, name = entry
+                old = tabs.get(tab)
+                new = old is None or old[0] < now
+                tabs[tab] = (now + TTL_SECONDS, user_id, name)
             for tab, (expiry, user_id, name) in list(tabs.items()):
                 if expiry < now:
                     del tabs[tab]
                 else:
                     people[user_id] = name
-    return sorted(
+    if entry is not None and new:
+        await events.publish_async(topic(prompt), {"kind": "presence", "joined": entry[1]})
+    return new, sorted(
         (Present(user_id=u, name=n) for u, n in people.items()), key=lambda p: p.name.lower()
     )

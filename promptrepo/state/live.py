@@ -88,13 +88,13 @@ async def follow(
     still_wanted: Callable[[], bool],
     heartbeat: float = HEARTBEAT_SECONDS,
     relevant: Callable[[list[dict]], bool] | None = None,
-    probe: Callable[[list[dict], str], bool] | None = None,
+    probe: Callable[[list[dict], str], Any] | None = None,
 ) -> None:
     """Refresh `state` (under its lock) after messages on `topic`, while still wanted.
     `relevant(messages)`, asked under the lock, may decline a refresh the messages do not call
     for (e.g. the tab's own autosave coming back). `probe(messages, client_token)`, asked
-    without the lock on every heartbeat and message (the token is the tab's client token),
-    says whether a refresh is needed at all; when it says no, no state round trip is
+    without the lock on every heartbeat and message (the token is the tab's client token;
+    it may be a coroutine function, awaited, so its I/O never blocks the loop), says whether a refresh is needed at all; when it says no, no state round trip is
     made (presence: its heartbeat and the list of who is here need no lock, only a changed
     list does; the editor: a save of another prompt, or its own).
 
@@ -131,7 +131,10 @@ async def follow(
             probed = False
             if probe is not None:
                 try:
-                    probed = bool(probe(messages, token or ""))
+                    answer = probe(messages, token or "")
+                    if inspect.isawaitable(answer):  # e.g. presence's Redis round trip
+                        answer = await answer
+                    probed = bool(answer)
                 except REDIS_ERRORS:
                     probed = True  # cannot tell without Redis: take the locked way
                 if not probed:

@@ -68,16 +68,14 @@ class PresenceState(EditorState):
                 except ServiceError:
                     return
                 me, name = str(principal.user_id), principal.name or principal.email.split("@")[0]
-            presence.heartbeat(prompt_id, tab=tab, user_id=me, name=name)
-            shown = _others(prompt_id, me)
+            shown = _others(await presence.beat(prompt_id, tab=tab, user_id=me, name=name), me)
             self.present_others = shown
 
-        def changed(_messages: list[dict], _tab: str) -> bool:
+        async def changed(_messages: list[dict], _tab: str) -> bool:
             """Each heartbeat and each arrival or departure, without the state's lock: stay
             present, and ask for a refresh only when the list of the others changed."""
             nonlocal shown
-            presence.heartbeat(prompt_id, tab=tab, user_id=me, name=name)
-            others = _others(prompt_id, me)
+            others = _others(await presence.beat(prompt_id, tab=tab, user_id=me, name=name), me)
             if others == shown:
                 return False
             shown = others
@@ -98,13 +96,13 @@ class PresenceState(EditorState):
             )
         finally:
             with contextlib.suppress(Exception):
-                presence.leave(prompt_id, tab=tab)
+                await presence.leave(prompt_id, tab=tab)
 
 
-def _others(prompt_id: str, me: object) -> list[PresentPerson]:
-    """Everyone else with the prompt open now, one entry per person."""
+def _others(people: list[presence.Present], me: object) -> list[PresentPerson]:
+    """Everyone else of `people` (those with the prompt open now)."""
     return [
         PresentPerson(user_id=p.user_id, name=p.name, initials=p.initials)
-        for p in presence.present(prompt_id)
+        for p in people
         if p.user_id != str(me)
     ]
