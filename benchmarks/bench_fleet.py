@@ -489,7 +489,7 @@ def start_profilers(label: str, pgids: list[int], args) -> list[subprocess.Popen
     name = re.sub(r"\W+", "_", label)
     return [
         subprocess.Popen(
-            [py_spy, "record", "--pid", str(pid), "--subprocesses", "--gil", "--nonblocking"]
+            [py_spy, "record", "--pid", str(pid), "--subprocesses", "--idle", "--threads", "--nonblocking"]
             + ["--format", "raw", "--rate", "50", "--duration", str(int(args.duration * 0.8))]
             + ["--output", str(out / f"{name}_{i}.txt")],
             stdout=subprocess.DEVNULL,

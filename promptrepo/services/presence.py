@@ -92,9 +92,7 @@ async def leave(prompt_id: uuid.UUID | str, *, tab: str) -> None:
     await events.publish_async(topic(prompt), {"kind": "presence", "left": tab})
 
 
-async def _exchange(
-    prompt: str, entry: tuple[str, str, str] | None
-) -> tuple[bool, list[Present]]:
+async def _exchange(prompt: str, entry: tuple[str, str, str] | None) -> tuple[bool, list[Present]]:
     """Record `entry` (tab, user id, name) as present, if given, and read who is present:
     (whether the tab is new, the people). With Redis, one round trip (two when expired tabs
     are to be cleared); awaited, so an event loop never blocks on it."""
