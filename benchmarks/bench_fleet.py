@@ -482,14 +482,16 @@ def group_cpu_seconds(pgids: list[int]) -> float:
 
 def start_profilers(label: str, pgids: list[int], args) -> list[subprocess.Popen]:
     """py-spy (`uv pip install py-spy`) on each server and its workers while the load runs:
-    samples that hold the GIL, as collapsed stacks in --profile DIR (one file per server)."""
+    samples that hold the GIL (or, with --profile-waits, every thread's samples, idle ones
+    included), as collapsed stacks in --profile DIR (one file per server)."""
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     out = Path(args.profile)
     out.mkdir(parents=True, exist_ok=True)
     name = re.sub(r"\W+", "_", label)
     return [
         subprocess.Popen(
-            [py_spy, "record", "--pid", str(pid), "--subprocesses", "--idle", "--threads", "--nonblocking"]
+            [py_spy, "record", "--pid", str(pid), "--subprocesses", "--nonblocking"]
+            + (["--idle", "--threads"] if args.profile_waits else ["--gil"])
             + ["--format", "raw", "--rate", "50", "--duration", str(int(args.duration * 0.8))]
             + ["--output", str(out / f"{name}_{i}.txt")],
             stdout=subprocess.DEVNULL,
@@ -626,6 +628,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--profile", metavar="DIR", help="record a py-spy profile of each server worker into DIR"
+    )
+    parser.add_argument(
+        "--profile-waits",
+        action="store_true",
+        help="profile every thread, waits included (where an event loop blocks), not only "
+        "the samples that hold the GIL",
     )
     args = parser.parse_args()
 
