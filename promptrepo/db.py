@@ -123,20 +123,23 @@ SYSTEM_PATHS: dict[str, str] = {
 }
 
 
-def act_as(session: Session, user_id: uuid.UUID | None) -> None:
+def act_as(session: Session, user_id: uuid.UUID | None, *, applied: bool = False) -> None:
     """On PostgreSQL, put the session under row-level security for `user_id` (None: nobody).
 
     The policies (migration 0005) then let it see only that user's rows and public projects.
     The app's own connections log in as APP_ROLE already; a connection that logged in as
     someone else (the owner, in tests and benchmarks) switches to it for the transaction.
     The acting user is set per transaction (`set_config(..., true)`) and set again at the
-    start of every later transaction of this session. A no-op on SQLite.
+    start of every later transaction of this session. A no-op on SQLite. `applied`: the
+    current transaction has set it already (sessions.resolve_session_and_act_as).
     """
     if session.get_bind().dialect.name != "postgresql":
         return
     session.info[_ACTING_AS] = str(user_id or "")
     if not event.contains(session, "after_begin", _apply_acting_as):
         event.listen(session, "after_begin", _apply_acting_as)
+    if applied:
+        return
     if session.in_transaction():
         _apply_acting_as(session, None, session.connection())
     else:

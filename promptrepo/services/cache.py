@@ -46,6 +46,18 @@ for i = 3, #KEYS do
 end
 return 1
 """
+# Bump the generation first, then drop a tag's keys and the tag: one round trip. A reader's
+# put that lands after the bump is refused; one that landed before added its key to the tag
+# set, so it is dropped here (a script runs whole, nothing interleaves).
+INVALIDATE_TAG_LUA = """
+redis.call('INCR', KEYS[1])
+local keys = redis.call('SMEMBERS', KEYS[2])
+for i = 1, #keys, 500 do
+  redis.call('DEL', unpack(keys, i, math.min(i + 499, #keys)))
+end
+redis.call('DEL', KEYS[2])
+return #keys
+"""
 _local_generation = 0
 # What generation() answers while Redis is unreachable: never equal to Redis's own counter, so
 # a reader that started during the outage cannot store its answer after it.
@@ -183,14 +195,14 @@ def _invalidate_shared(kind: str, name: str) -> bool:
     try:
         if client is None:
             raise ConnectionError("Redis is paused after a failure")
-        # Bump first: a reader's put that lands after this is refused; one that landed before
-        # added its key to the tag set before SMEMBERS reads it, so it is deleted below.
-        client.incr(GENERATION_KEY)
         if kind == "key":
-            client.delete(KEY_PREFIX + name)
+            # Bump first: a reader's put that lands after this is refused.
+            pipe = client.pipeline(transaction=False)
+            pipe.incr(GENERATION_KEY)
+            pipe.delete(KEY_PREFIX + name)
+            pipe.execute()
         else:
-            keys = client.smembers(TAG_PREFIX + name)
-            client.delete(TAG_PREFIX + name, *keys)
+            client.eval(INVALIDATE_TAG_LUA, 2, GENERATION_KEY, TAG_PREFIX + name)
     except REDIS_ERRORS as exc:
         with _lock:
             _undelivered.add((kind, name))

@@ -144,10 +144,9 @@ def _after_commit(session: Session) -> None:
     for project_id, (people, kind, details) in pending.items():
         try:
             cache.invalidate_project(project_id)
-            message = {**details, "project_id": project_id, "kind": kind}
-            events.publish(project_topic(project_id), message)
-            for user_id in people.split(","):  # the owner's and the members' dashboards
-                events.publish(user_topic(user_id), message)
+            # the project's views, and the owner's and the members' dashboards
+            topics = [project_topic(project_id), *map(user_topic, people.split(","))]
+            events.publish_many(topics, {**details, "project_id": project_id, "kind": kind})
         except Exception:  # a notification failure must not fail the committed change
             log.exception("project_change_notification_failed", project_id=project_id)
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy import text
 from sqlmodel import Session, select, update
 
-from promptrepo.db import after_commit
+from promptrepo.db import APP_ROLE, act_as, after_commit
 from promptrepo.models import AuthSession, Profile, utcnow
 from promptrepo.services import cache
 from promptrepo.services.principal import Principal
@@ -98,6 +98,33 @@ def resolve_session(session: Session, token: str | None) -> Principal | None:
     ):
         return None
     return Principal(user_id=profile.id, email=profile.email, name=profile.name, role=profile.role)
+
+
+def resolve_session_and_act_as(session: Session, token: str | None) -> Principal | None:
+    """`resolve_session`, and then the session acts as that user (`db.act_as`). On
+    PostgreSQL, with the app's own connections, both in one statement (an autosave's)."""
+    bind = session.get_bind()
+    if (
+        bind.dialect.name != "postgresql"
+        or bind.url.username != APP_ROLE
+        or not token
+        or not token.startswith(TOKEN_PREFIX)
+    ):
+        principal = resolve_session(session, token)
+        if principal is not None:
+            act_as(session, principal.user_id)
+        return principal
+    found = session.execute(
+        text(
+            "SELECT id, email, name, role, set_config('app.user_id', id::text, true) "
+            "FROM app_session_principal(:h)"
+        ),
+        {"h": hash_token(token)},
+    ).first()
+    if found is None:
+        return None
+    act_as(session, found.id, applied=True)
+    return Principal(user_id=found.id, email=found.email, name=found.name, role=found.role)
 
 
 def principal_cache_key(token: str) -> str:

@@ -117,8 +117,10 @@ def test_a_line_comment_keeps_its_anchor_and_replies_join_the_thread(
 def test_mentions_are_stored_highlighted_and_notified(session: Session, team) -> None:
     owner, editor, viewer, outsider, _, prompt = team
     published = []
-    original = events.publish
-    events.publish = lambda topic, payload: published.append((topic, payload))  # type: ignore
+    original = events.publish_many
+    events.publish_many = lambda topics, payload: published.extend(  # type: ignore
+        (topic, payload) for topic in topics
+    )
     try:
         made = comments.add_comment(
             session,
@@ -129,7 +131,7 @@ def test_mentions_are_stored_highlighted_and_notified(session: Session, team) ->
         )
         session.commit()
     finally:
-        events.publish = original  # type: ignore
+        events.publish_many = original  # type: ignore
     assert sorted(m.user_id for m in made.mentions) == sorted(
         [str(editor.user_id), str(owner.user_id)]
     )

@@ -17,7 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel
@@ -392,6 +392,34 @@ def test_session_tokens_resolve_through_the_named_function(
         assert s.execute(text("SELECT count(*) FROM auth_sessions")).scalar_one() == 0
         assert sessions.resolve_session(s, token).user_id == a.user_id
         assert sessions.resolve_session(s, token + "x") is None
+
+
+def test_resolving_a_session_and_acting_as_its_user_is_one_statement(
+    pg: Engine, pg_app_engine: Engine, a_and_b
+) -> None:
+    """An autosave resolves its token and acts as the user in one statement; the session
+    then sees the user's own rows, in that transaction and in the next."""
+    a, _ = a_and_b
+    with Session(pg) as s:
+        token = sessions.create_session(s, a.user_id)
+        s.commit()
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(pg_app_engine, "before_cursor_execute", count)
+    with Session(pg_app_engine) as s:
+        assert sessions.resolve_session_and_act_as(s, token + "x") is None
+        assert s.execute(text("SELECT current_setting('app.user_id', true)")).scalar() in (None, "")
+        statements.clear()
+        assert sessions.resolve_session_and_act_as(s, token).user_id == a.user_id
+        assert len(statements) == 1
+        own = text("SELECT count(*) FROM profiles WHERE id = :a")
+        assert s.execute(own, {"a": a.user_id}).scalar_one() == 1
+        s.commit()
+        assert s.execute(own, {"a": a.user_id}).scalar_one() == 1  # the next transaction too
+    event.remove(pg_app_engine, "before_cursor_execute", count)
 
 
 def test_the_system_role_is_separate_and_sees_everything(pg: Engine, a_and_b) -> None:

@@ -161,7 +161,9 @@ def _draft_save_message(session, monkeypatch, **save) -> tuple[dict, object, obj
     owner = make_user(session)
     project, prompt = make_prompt(session, owner, content="Hello")
     session.commit()
-    monkeypatch.setattr(events, "publish", lambda topic, message: heard.append((topic, message)))
+    monkeypatch.setattr(
+        events, "publish_many", lambda topics, message: heard.extend((t, message) for t in topics)
+    )
     saved = drafts.save_draft(
         session, owner, prompt.id, base_revision=prompt.revision, content="Hi", **save
     )

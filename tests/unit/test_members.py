@@ -295,7 +295,9 @@ def test_members_dashboards_and_mcp_hear_the_projects_changes(
 
     owner, editor, viewer, outsider, project, prompt = team
     heard: list[tuple[str, dict]] = []
-    monkeypatch.setattr(events, "publish", lambda topic, message: heard.append((topic, message)))
+    monkeypatch.setattr(
+        events, "publish_many", lambda topics, message: heard.extend((t, message) for t in topics)
+    )
     prompt_service.rename_prompt(session, editor, prompt.id, "renamed")
     session.commit()
     topics = {topic for topic, _ in heard}
@@ -318,7 +320,7 @@ def test_a_removed_or_leaving_members_dashboard_hears_it(
 
     owner, editor, viewer, _, project, _ = team
     heard: list[str] = []
-    monkeypatch.setattr(events, "publish", lambda topic, message: heard.append(topic))
+    monkeypatch.setattr(events, "publish_many", lambda topics, message: heard.extend(topics))
     members.remove_member(session, owner, project.id, viewer.user_id)
     session.commit()
     assert changes.user_topic(viewer.user_id) in heard  # their dashboard drops the project

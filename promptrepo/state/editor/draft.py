@@ -29,7 +29,7 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
-from promptrepo.db import act_as, session_scope
+from promptrepo.db import session_scope
 from promptrepo.services import (
     access,
     drafts,
@@ -43,7 +43,7 @@ from promptrepo.services import variables as variable_specs
 from promptrepo.services.changes import project_topic
 from promptrepo.services.errors import NotFound, ServiceError
 from promptrepo.services.principal import Principal
-from promptrepo.services.sessions import resolve_session
+from promptrepo.services.sessions import resolve_session_and_act_as
 from promptrepo.state.editor.base import EditorState, chain, guarded
 from promptrepo.state.editor.presence import PresenceState
 from promptrepo.state.editor.rows import (
@@ -861,10 +861,10 @@ def _save_draft_payload(token: str, payload: dict[str, Any]) -> tuple[str, Any]:
     ("conflict", exc) | ("error", msg)."""
     try:
         with session_scope() as session:
-            principal = resolve_session(session, token)
+            # row-level security for the rest, set by the same statement
+            principal = resolve_session_and_act_as(session, token)
             if principal is None:
                 return "error", "You were signed out; sign in again (your text stays here)."
-            act_as(session, principal.user_id)  # row-level security for the rest
             prompt = drafts.save_draft(
                 session,
                 principal,
