@@ -24,7 +24,9 @@ rate of `--api-rps` (open loop: a slow answer does not lower the rate asked for)
 Runs twice: against one server (`--workers` workers) and against two such servers behind nginx
 (deploy/render_nginx.py). Prints for each: sessions held (connected and answering to the
 end), keystroke round trip p50/p99, API p99 and rate, errors, server memory per session
-(PSS growth / sessions), Redis operations per second.
+(PSS growth / sessions), Redis operations per second, the servers' and the driver's CPU, how
+busy all cores were (over the run, and while the API load ran), and how fast the machine was
+just before (10 million Python additions: the speed of these machines varies between runs).
 Targets on the 2-core machine: 300 sessions, keystroke p99 <= 150 ms, 0 errors, API 1,000/s.
 """
 
@@ -508,7 +510,17 @@ def machine_cpu() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
+def machine_speed() -> float:
+    """Seconds this machine takes for 10 million Python additions now: its speed comes and
+    goes between runs minutes apart, so each row says how fast the machine was."""
+    started, total = time.perf_counter(), 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - started
+
+
 def measure(label, url, ws_url, script, seeded, servers, redis_server, args, workdir) -> dict:
+    speed = machine_speed()
     pgids = [proc.pid for proc in servers]
     memory_before = pss_kib(pgids)
     cpu_before = group_cpu_seconds(pgids)
@@ -526,21 +538,27 @@ def measure(label, url, ws_url, script, seeded, servers, redis_server, args, wor
         )
         await asyncio.sleep(ramp)
         wrk = start_wrk(url, seeded, args.api_rps, args.duration, workdir)
+        under_load.append(machine_cpu())
         profilers = start_profilers(label, pgids, args) if args.profile else []
         await asyncio.sleep(args.duration / 2)
         memory_during.append(pss_kib(pgids))
         done = await task
+        under_load.append(machine_cpu())
         for profiler in profilers:
             profiler.wait()
         return done
 
     memory_during: list[int] = []
+    under_load: list[tuple[int, int]] = []  # machine_cpu() when the API load starts and ends
     results = asyncio.run(run())
     elapsed = time.monotonic() - started
     server_cpu = group_cpu_seconds(pgids) - cpu_before
     driver_cpu = time.process_time() - driver_before
     busy, total = (
         after - before for after, before in zip(machine_cpu(), machine_before, strict=True)
+    )
+    load_busy, load_total = (
+        after - before for after, before in zip(under_load[1], under_load[0], strict=True)
     )
     api = wrk_result(wrk)
     trips = sorted(results.round_trips)
@@ -566,6 +584,9 @@ def measure(label, url, ws_url, script, seeded, servers, redis_server, args, wor
         # this driver's own CPU (the simulated browsers), and all cores' busy share
         "driver_cpu_s": driver_cpu,
         "machine_busy": busy / max(1, total),
+        # ... and while the API load ran too (the ramp-up, when tabs load, is quieter)
+        "machine_busy_under_load": load_busy / max(1, load_total),
+        "machine_speed_s": speed,
         "elapsed_s": elapsed,
     }
 
@@ -607,7 +628,9 @@ def print_row(r: dict) -> None:
         f"API {r['api_rps']:6.0f}/s p99 {r['api_p99_ms']:6.1f} ms | errors {errors} | "
         f"{r['kib_per_session']:6.0f} KiB/session | Redis {r['redis_ops']:6.0f} ops/s | "
         f"app CPU {r['server_cpu_s']:.0f} s in {r['elapsed_s']:.0f} s "
-        f"(driver {r['driver_cpu_s']:.0f} s; all cores {r['machine_busy']:.0%} busy)",
+        f"(driver {r['driver_cpu_s']:.0f} s; all cores {r['machine_busy']:.0%} busy, "
+        f"{r['machine_busy_under_load']:.0%} under load) | machine: 10M additions in "
+        f"{r['machine_speed_s']:.2f} s",
         flush=True,
     )
     for error in sorted(set(r["errors"]))[:5]:
