@@ -1,7 +1,7 @@
 """Capacity: how many editing sessions one server holds, and two behind nginx (issue 17, item 4).
 
     uv run python benchmarks/bench_fleet.py [--sessions 300] [--duration 30]
-        [--keystroke-interval 1.0] [--burst 5] [--key-gap 0.18] [--api-rps 1000] [--workers 2]
+        [--keystroke-interval 1.0] [--burst 5] [--key-gap 0.18] [--api-rps 1000] [--workers 3]
 
 Set-up: a throwaway PostgreSQL database, a private redis-server (its own port, so its
 operation count is ours alone), one built copy of the app (`python -m promptrepo.serve`).
@@ -645,7 +645,9 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=5, help="keys per burst of typing")
     parser.add_argument("--key-gap", type=float, default=0.18, help="seconds between keys")
     parser.add_argument("--api-rps", type=int, default=1000)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--workers", type=int, default=3, help="per server (deploy/env.example's GRANIAN_WORKERS)"
+    )
     parser.add_argument(
         "--only", choices=["one", "two"], help="measure only one server, or only two behind nginx"
     )
