@@ -46,10 +46,13 @@ def publish_many(topics: Iterable[str], payload: dict[str, Any]) -> None:
         if not redis_client.usable():
             return  # subscribers catch up with a "resumed" message when Redis is back
         try:
-            pipe = client.pipeline(transaction=False)
-            for message in messages:
-                pipe.publish(CHANNEL_PREFIX + message["topic"], json.dumps(message))
-            pipe.execute()
+            if len(messages) == 1:  # most publishes: no pipeline needed
+                client.publish(CHANNEL_PREFIX + messages[0]["topic"], json.dumps(messages[0]))
+            else:
+                pipe = client.pipeline(transaction=False)
+                for message in messages:
+                    pipe.publish(CHANNEL_PREFIX + message["topic"], json.dumps(message))
+                pipe.execute()
         except REDIS_ERRORS as exc:
             redis_client.report_failure(exc, "events.publish")
         else:
