@@ -10,7 +10,12 @@ Every HTTP request to /mcp is authenticated with `Authorization: Bearer <API key
   invalid-params error naming it;
 - `completion/complete`: an enum argument's options;
 - `notifications/prompts/list_changed` to the sessions that can read a prompt whose label
-  moved (changes.prompt_event publishes on `prompt-events` after the commit).
+  moved (changes.prompt_event publishes on `prompt-events` after the commit). Each session is
+  sent to on its own, with a time limit: a client that stops reading its stream delays no
+  one else. A notification sent while a session has no GET stream open is lost (the SDK drops
+  it), so a GET stream that opens after such a change, made since the session was opened and
+  within RECENT_CHANGE_SECONDS (a client slow to open its stream, or reconnecting after a
+  proxy closed it), is sent one at once; one too many costs the client one list.
 
 One session manager per event loop, started with the loop's first MCP request (Reflex does not
 run a mounted app's lifespan). Sessions are shared by every worker and server
@@ -23,7 +28,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 import weakref
+from collections import deque
 from typing import Any
 
 import anyio
@@ -43,6 +50,9 @@ from promptrepo.services.principal import Principal
 
 log = get_logger(__name__)
 MAX_TRACKED_SESSIONS = 10_000
+NOTIFY_TIMEOUT_SECONDS = 5.0
+RECENT_CHANGE_SECONDS = 30.0
+MAX_RECENT_CHANGES = 1_000
 
 
 def _principal(ctx) -> Principal:
@@ -66,12 +76,24 @@ def _offset(cursor: str | None) -> int:
         raise MCPError(types.INVALID_PARAMS, "Invalid cursor.") from None
 
 
+def _reads(principal: Principal, event: dict[str, Any]) -> bool:
+    """Whether the caller can read the prompt an event is about."""
+    readers = {event.get("owner_id"), *(event.get("member_ids") or [])}
+    return str(principal.user_id) in readers and principal.reaches_project(
+        event.get("project_id", "")
+    )
+
+
 class _Sessions:
     """This worker's copies of MCP sessions, by session id: something to notify (the
-    connection, or a request's ServerSession on it) and the caller."""
+    connection, or a request's ServerSession on it) and the caller; and the prompt changes of
+    the last RECENT_CHANGE_SECONDS, for streams that open late."""
 
     def __init__(self) -> None:
         self.sessions: dict[str, tuple[Any, Principal]] = {}
+        # (epoch seconds received, event)
+        self.recent: deque[tuple[float, dict[str, Any]]] = deque(maxlen=MAX_RECENT_CHANGES)
+        self._sending: set[asyncio.Task] = set()
 
     def remember(self, session_id: str | None, notifier, principal: Principal) -> None:
         if not session_id:
@@ -82,17 +104,42 @@ class _Sessions:
             self.sessions.pop(next(iter(self.sessions)))
 
     async def notify(self, event: dict[str, Any]) -> None:
+        """Start sending list_changed to every session that can read the changed prompt;
+        returns at once (the listener goes on with the next event)."""
         if event.get("type") not in ("label.moved", "prompt.deleted"):
             return
-        for session_id, (notifier, principal) in list(self.sessions.items()):
-            readers = {event.get("owner_id"), *(event.get("member_ids") or [])}
-            if str(principal.user_id) not in readers or not principal.reaches_project(
-                event.get("project_id", "")
-            ):
-                continue
-            try:
-                await notifier.send_prompt_list_changed()
-            except Exception:  # the client went away
+        self.recent.append((time.time(), event))
+        targets = [
+            session_id
+            for session_id, (_, principal) in list(self.sessions.items())
+            if _reads(principal, event)
+        ]
+        for session_id in targets:
+            task = asyncio.get_running_loop().create_task(self._send(session_id))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+        log.info("mcp_prompts_changed", sessions=len(targets), held=len(self.sessions))
+
+    async def catch_up(self, session_id: str, principal: Principal, opened_at: float) -> None:
+        """A GET stream just opened here: send list_changed if the caller may have missed
+        one (a change it can read, since the session was opened, within
+        RECENT_CHANGE_SECONDS)."""
+        cutoff = time.time() - RECENT_CHANGE_SECONDS
+        while self.recent and self.recent[0][0] < cutoff:
+            self.recent.popleft()
+        if any(at >= opened_at and _reads(principal, event) for at, event in self.recent):
+            log.info("mcp_prompts_changed_caught_up", session=session_id[:12])
+            await self._send(session_id)
+
+    async def _send(self, session_id: str) -> None:
+        entry = self.sessions.get(session_id)
+        if entry is None:
+            return
+        try:
+            async with asyncio.timeout(NOTIFY_TIMEOUT_SECONDS):
+                await entry[0].send_prompt_list_changed()
+        except Exception:  # the client went away, or does not read its stream
+            if self.sessions.get(session_id) is entry:
                 self.sessions.pop(session_id, None)
 
 
@@ -207,6 +254,7 @@ class _LoopState:
         self.manager = SharedSessionManager(
             app=server,
             on_adopted=self.sessions.remember,
+            on_stream_opened=self.sessions.catch_up,
         )
         # list_changed is announced: the capability says the server sends it
         server.create_initialization_options = _with_list_changed(server)

@@ -9,7 +9,9 @@ request for a session it has not seen, sent with the same credential, *adopts* i
 server loop for that id whose handshake is already done, and serves the request. Sessions hold
 no other state here (every handler reads the database or the cache), so any copy answers
 alike. `prompts/list_changed` reaches a client through whichever copy holds its GET stream:
-every worker notifies its own copies (api/mcp.py).
+every worker notifies its own copies (api/mcp.py). A GET stream that opens late (a slow
+client, or one reconnecting after a proxy closed it) may have missed one: `on_stream_opened`
+lets the server catch it up.
 
 Adoption drives the SDK's own pieces (`StreamableHTTPServerTransport`, `JSONRPCDispatcher`,
 `Connection`, `serve_connection`) the way its session manager does for a new session; the
@@ -19,17 +21,22 @@ workers, so an upgrade that changes these internals fails there first.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
 from anyio.abc import TaskStatus
 from mcp.server.connection import Connection
 from mcp.server.runner import serve_connection
-from mcp.server.streamable_http import MCP_SESSION_ID_HEADER, StreamableHTTPServerTransport
+from mcp.server.streamable_http import (
+    GET_STREAM_KEY,
+    MCP_SESSION_ID_HEADER,
+    StreamableHTTPServerTransport,
+)
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.shared.inbound import MCP_PROTOCOL_VERSION_HEADER
 from mcp.shared.jsonrpc_dispatcher import JSONRPCDispatcher
@@ -40,6 +47,7 @@ from promptrepo.services import redis_client
 log = get_logger(__name__)
 # As long as the SDK keeps an idle session (DEFAULT_SESSION_IDLE_TIMEOUT); refreshed on use.
 SESSION_TTL_SECONDS = 30 * 60
+STREAM_OPEN_WAIT_SECONDS = 5.0  # how long `on_stream_opened` waits for a GET stream to open
 _KEY = "mcp-session:"
 _local: dict[str, tuple[str, float]] = {}  # without Redis: session id → (record, expires at)
 
@@ -48,9 +56,14 @@ def credential_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def register(session_id: str, credential: str, protocol_version: str | None) -> None:
-    """Record (or refresh) a session so that every worker can serve it."""
-    record = json.dumps({"credential": credential, "protocol_version": protocol_version})
+async def register(
+    session_id: str, credential: str, protocol_version: str | None, opened_at: float = 0.0
+) -> None:
+    """Record (or refresh) a session so that every worker can serve it; `opened_at` is when
+    it was opened (epoch seconds)."""
+    record = json.dumps(
+        {"credential": credential, "protocol_version": protocol_version, "opened_at": opened_at}
+    )
     client = redis_client.get_async_redis()
     if client is not None and redis_client.usable():
         try:
@@ -101,11 +114,30 @@ class SharedSessionManager(StreamableHTTPSessionManager):
     request for a session opened elsewhere (by the same credential) is served here too.
 
     `on_adopted(session_id, connection, caller)` is called for each adopted copy, so the
-    caller can notify it (the SDK's own sessions are seen by the server's middleware)."""
+    caller can notify it (the SDK's own sessions are seen by the server's middleware).
+    `on_stream_opened(session_id, caller, opened_at)` is awaited once a session's GET stream
+    (where notifications go) is open on this worker; `opened_at` is when the session was
+    opened, on whichever worker (epoch seconds)."""
 
-    def __init__(self, *args, on_adopted: Callable[[str, Connection, Any], None], **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        on_adopted: Callable[[str, Connection, Any], None],
+        on_stream_opened: Callable[[str, Any, float], Awaitable[None]] | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._on_adopted = on_adopted
+        self._on_stream_opened = on_stream_opened
+        self._opened: dict[str, float] = {}  # session id → opened at, for the sessions here
+        self._watchers: set[asyncio.Task] = set()
+
+    def _note_opened(self, session_id: str, opened_at: float) -> float:
+        if session_id not in self._opened:
+            for gone in [sid for sid in self._opened if sid not in self._server_instances]:
+                del self._opened[gone]
+            self._opened[session_id] = opened_at
+        return self._opened[session_id]
 
     async def handle_shared(
         self, scope, receive, send, *, credential: str, caller: Any = None
@@ -122,6 +154,7 @@ class SharedSessionManager(StreamableHTTPSessionManager):
                 protocol = _header(scope, MCP_PROTOCOL_VERSION_HEADER) or record.get(
                     "protocol_version"
                 )
+                self._note_opened(session_id, float(record.get("opened_at") or 0.0))
                 await self._adopt(session_id, protocol, caller)
 
         async def register_then_send(message) -> None:
@@ -130,12 +163,38 @@ class SharedSessionManager(StreamableHTTPSessionManager):
                 for key, value in message.get("headers", ()):
                     if key.decode("latin-1").lower() == MCP_SESSION_ID_HEADER:
                         protocol = _header(scope, MCP_PROTOCOL_VERSION_HEADER)
-                        await register(value.decode("latin-1"), credential, protocol)
+                        sid = value.decode("latin-1")
+                        opened = self._note_opened(sid, time.time())
+                        await register(sid, credential, protocol, opened)
             await send(message)
 
+        if scope["method"] == "GET" and session_id and self._on_stream_opened is not None:
+            transport = self._server_instances.get(session_id)
+            if transport is not None:
+                watcher = asyncio.get_running_loop().create_task(
+                    self._when_stream_opens(transport, session_id, caller)
+                )
+                self._watchers.add(watcher)
+                watcher.add_done_callback(self._watchers.discard)
         await self.handle_request(
             scope, receive, send if scope["method"] == "DELETE" else register_then_send
         )
+
+    async def _when_stream_opens(
+        self, transport: StreamableHTTPServerTransport, session_id: str, caller: Any
+    ) -> None:
+        # The SDK opens the stream in a task of the GET's response; only then does a
+        # notification reach the client (before, it is dropped).
+        deadline = time.monotonic() + STREAM_OPEN_WAIT_SECONDS
+        while GET_STREAM_KEY not in transport._request_streams:
+            if time.monotonic() > deadline or transport.is_terminated:
+                return
+            await asyncio.sleep(0.01)
+        assert self._on_stream_opened is not None
+        try:
+            await self._on_stream_opened(session_id, caller, self._opened.get(session_id, 0.0))
+        except Exception:
+            log.exception("mcp_stream_opened_failed", session=session_id[:12])
 
     async def _adopt(self, session_id: str, protocol_version: str | None, caller: Any) -> None:
         async with self._session_creation_lock:

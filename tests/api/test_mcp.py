@@ -227,6 +227,71 @@ def _is_list_changed(message) -> bool:
     return isinstance(root, types.PromptListChangedNotification)
 
 
+class _SlowStream(httpx2.AsyncBaseTransport):
+    """Holds back the first GET (the client's notification stream) by `delay` seconds, as a
+    slow network or a stream reconnecting after a proxy closed it would."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.inner = httpx2.AsyncHTTPTransport()
+        self.held = False
+
+    async def handle_async_request(self, request):
+        if request.method == "GET" and not self.held:
+            self.held = True
+            await asyncio.sleep(self.delay)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def test_a_stream_that_opens_after_a_label_move_is_sent_what_it_missed(
+    live_url: str, published: dict, owner: Caller
+) -> None:
+    """The label moves while the session's GET stream is not open yet (the SDK drops a
+    notification sent then): once it opens, list_changed comes all the same, once. A session
+    opened after the move is not told of it (its first list has it already)."""
+    received: list = []
+    later: list = []
+
+    async def on_message(message) -> None:
+        received.append(message)
+
+    async def on_later_message(message) -> None:
+        later.append(message)
+
+    async def main():
+        transport = _SlowStream(delay=1.5)
+        http = httpx2.AsyncClient(
+            transport=transport,
+            headers={"Authorization": f"Bearer {published['key']}"},
+            timeout=httpx2.Timeout(30, read=300),
+        )
+        async with Client(
+            streamable_http_client(f"{live_url}/mcp", http_client=http),
+            mode="legacy",
+            message_handler=on_message,
+        ) as mcp:
+            await mcp.list_prompts()
+            assert transport.held  # the stream is on its way, not open
+            await asyncio.to_thread(_publish_version_two, owner, published["prompt_id"])
+            deadline = time.monotonic() + 10
+            while not any(_is_list_changed(m) for m in received):
+                assert time.monotonic() < deadline, f"no list_changed; got {received}"
+                await asyncio.sleep(0.05)
+            async with client(
+                live_url, published["key"], mode="legacy", message_handler=on_later_message
+            ) as fresh:
+                await fresh.list_prompts()
+                await asyncio.sleep(1.0)  # its stream is open by now
+            await asyncio.sleep(0.3)
+        assert sum(_is_list_changed(m) for m in received) == 1
+        assert not any(_is_list_changed(m) for m in later)
+
+    asyncio.run(main())
+
+
 class _RoundRobin(httpx2.AsyncBaseTransport):
     """Sends each request to the next of several servers, as a load balancer (or the kernel
     between one server's workers) may: a session's requests land on different workers."""
@@ -376,3 +441,47 @@ def test_a_split_production_is_picked_by_the_callers_key(
         "Summarise in 50 words, casual: PromptRepo",
         "Sum up in 50 words, casual: PromptRepo",
     }
+
+
+def test_a_client_that_stops_reading_delays_no_other_session(monkeypatch) -> None:
+    """Each session is notified on its own, within a time limit: one whose stream is not
+    read (its send never completes) neither holds up the others nor the next event, and is
+    dropped."""
+    import uuid
+
+    from promptrepo.api import mcp_server
+    from promptrepo.services.principal import Principal
+
+    monkeypatch.setattr(mcp_server, "NOTIFY_TIMEOUT_SECONDS", 0.3)
+
+    class Stuck:
+        async def send_prompt_list_changed(self) -> None:
+            await asyncio.Event().wait()
+
+    class Reader:
+        def __init__(self) -> None:
+            self.heard = 0
+
+        async def send_prompt_list_changed(self) -> None:
+            self.heard += 1
+
+    owner = Principal(user_id=uuid.uuid4(), email="o@example.com", name="O")
+    stranger = Principal(user_id=uuid.uuid4(), email="s@example.com", name="S")
+    event = {"type": "label.moved", "owner_id": str(owner.user_id), "project_id": "p"}
+
+    async def main() -> None:
+        sessions = mcp_server._Sessions()
+        reader, other = Reader(), Reader()
+        sessions.remember("stuck", Stuck(), owner)
+        sessions.remember("reader", reader, owner)
+        sessions.remember("stranger", other, stranger)
+        started = time.monotonic()
+        await sessions.notify(event)
+        await sessions.notify(event)
+        assert time.monotonic() - started < 0.1  # the listener never waits on a client
+        await asyncio.sleep(0.05)
+        assert reader.heard == 2 and other.heard == 0  # only those who can read the prompt
+        await asyncio.sleep(0.5)
+        assert "stuck" not in sessions.sessions and "reader" in sessions.sessions
+
+    asyncio.run(main())

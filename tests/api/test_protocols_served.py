@@ -112,7 +112,9 @@ def test_langfuse_sdk_mcp_and_webhooks_against_the_built_app(app_server, owner: 
                 )
                 deadline = time.monotonic() + 15
                 while not any(isinstance(e, types.PromptListChangedNotification) for e in events):
-                    assert time.monotonic() < deadline, "no list_changed notification"
+                    assert time.monotonic() < deadline, (
+                        f"no list_changed notification:\n{app_server.log_tail(80)}"
+                    )
                     await asyncio.sleep(0.1)
                 got = await mcp.get_prompt("bot/greet", {"name": "Grace"})
                 assert got.messages[0].content.text == "Hi Grace"
