@@ -24,7 +24,19 @@
 // never a silent overwrite. While the state does not have the newest text yet, the page's
 // <html> carries `data-unsent-edits` (the save badge says "Unsaved changes…", leaving the
 // page asks first: assets/styles.css, assets/editor.js).
-import React, { useCallback, useEffect, useMemo, useRef, useState } from "react";
+//
+// A remount while the user types (a draft saved elsewhere arrived; the keys typed meanwhile
+// come back as a conflict) keeps the focus in the editor and the cursor where it was: the
+// editor that goes away with the focus leaves a `focusHandoff` that the next one on the same
+// page takes within HANDOFF_MS, unless the focus went somewhere else meanwhile.
+import React, {
+  useCallback,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+} from "react";
 import CodeMirror, { ExternalChange } from "@uiw/react-codemirror";
 import { EditorState } from "@codemirror/state";
 import { EditorView, Decoration } from "@codemirror/view";
@@ -54,6 +66,30 @@ const READ_ONLY_SETUP = { ...EDITING_SETUP, highlightActiveLine: false };
 
 const SYNC_PAUSE_MS = 400;
 const SYNC_MAX_WAIT_MS = 2000;
+const HANDOFF_MS = 1000;
+
+// {anchor, head, path, at}: the cursor of an editor that went away with the focus (see the top).
+let focusHandoff = null;
+
+function takeFocusHandoff(view) {
+  const handoff = focusHandoff;
+  focusHandoff = null;
+  const active = document.activeElement;
+  if (
+    handoff === null ||
+    handoff.path !== window.location.pathname ||
+    Date.now() - handoff.at > HANDOFF_MS ||
+    (active !== null && active !== document.body)
+  ) {
+    return;
+  }
+  const length = view.state.doc.length;
+  view.dispatch({
+    selection: { anchor: Math.min(handoff.anchor, length), head: Math.min(handoff.head, length) },
+    scrollIntoView: true,
+  });
+  view.focus();
+}
 
 // Prompts are text, not HTML (lang-jinja's default base): no HTML tag closing or indenting
 // in the text between Jinja tags.
@@ -278,10 +314,27 @@ export function PromptCodeEditor({
     },
     [editorKey, flush, settle],
   );
-  const publish = useCallback((view) => {
-    viewRef.current = view;
-    window.__promptEditorView = view;
-  }, []);
+  // Layout cleanup: it runs before React removes the editor's DOM, which still has the focus.
+  useLayoutEffect(
+    () => () => {
+      const view = viewRef.current;
+      if (view && view.hasFocus) {
+        const { anchor, head } = view.state.selection.main;
+        focusHandoff = { anchor, head, path: window.location.pathname, at: Date.now() };
+      }
+    },
+    [],
+  );
+  const publish = useCallback(
+    (view) => {
+      viewRef.current = view;
+      window.__promptEditorView = view;
+      if (!readOnly) {
+        takeFocusHandoff(view);
+      }
+    },
+    [readOnly],
+  );
   return (
     <CodeMirror
       value={initialValue}

@@ -438,6 +438,11 @@ def test_a_draft_saved_elsewhere_is_announced_live_and_can_be_reloaded(
     # The editor says so and keeps the local text until asked.
     expect(page.locator("#conflict-callout")).to_be_visible(timeout=10_000)
     _expect_editor_text(page, "Mine and more")
+    # The focus stays in the editor, the cursor where it was: typing goes on there.
+    expect(editor).to_be_focused()
+    page.keyboard.type("!")
+    _expect_editor_text(page, "Mine and more!")
+    expect(page.locator("#conflict-callout")).to_be_visible()
     with app_server.session() as s:
         assert s.get(Prompt, prompt_id).content == "Theirs"  # not overwritten behind the user
     page.locator("#conflict-reload").click()
