@@ -98,8 +98,16 @@ def published(session: Session, owner: Caller) -> dict:
     return {"project_id": project.id, "prompt_id": prompt.id, "key": key}
 
 
-def client(url: str, key: str, **kwargs) -> Client:
-    http = create_mcp_http_client(headers={"Authorization": f"Bearer {key}"})
+def client(url: str, key: str, transport: httpx2.AsyncBaseTransport | None = None, **kwargs):
+    """The official client for /mcp at `url` with the API key; `transport` (optional) carries
+    its HTTP requests."""
+    headers = {"Authorization": f"Bearer {key}"}
+    if transport is None:
+        http = create_mcp_http_client(headers=headers)
+    else:
+        http = httpx2.AsyncClient(
+            transport=transport, headers=headers, timeout=httpx2.Timeout(30, read=300)
+        )
     return Client(streamable_http_client(f"{url}/mcp", http_client=http), **kwargs)
 
 
@@ -263,13 +271,10 @@ def test_a_stream_that_opens_after_a_label_move_is_sent_what_it_missed(
 
     async def main():
         transport = _SlowStream(delay=1.5)
-        http = httpx2.AsyncClient(
+        async with client(
+            live_url,
+            published["key"],
             transport=transport,
-            headers={"Authorization": f"Bearer {published['key']}"},
-            timeout=httpx2.Timeout(30, read=300),
-        )
-        async with Client(
-            streamable_http_client(f"{live_url}/mcp", http_client=http),
             mode="legacy",
             message_handler=on_message,
         ) as mcp:
@@ -326,13 +331,10 @@ def test_one_session_is_served_by_every_worker_and_notified_where_its_stream_is(
         transport = _RoundRobin([first, second])
 
         async def main():
-            http = httpx2.AsyncClient(
+            async with client(
+                first,
+                published["key"],
                 transport=transport,
-                headers={"Authorization": f"Bearer {published['key']}"},
-                timeout=httpx2.Timeout(30, read=300),
-            )
-            async with Client(
-                streamable_http_client(f"{first}/mcp", http_client=http),
                 mode="legacy",
                 message_handler=on_message,
             ) as mcp:
