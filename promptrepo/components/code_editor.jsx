@@ -71,6 +71,8 @@ const HANDOFF_MS = 1000;
 // {anchor, head, path, at}: the cursor of an editor that went away with the focus (see the top).
 let focusHandoff = null;
 
+// Focus `view` with the cursor of a fresh handoff, if any; returns {handoff, anchor, head}
+// (the handoff and the cursor it set, clamped to this document) or null.
 function takeFocusHandoff(view) {
   const handoff = focusHandoff;
   focusHandoff = null;
@@ -81,14 +83,14 @@ function takeFocusHandoff(view) {
     Date.now() - handoff.at > HANDOFF_MS ||
     (active !== null && active !== document.body)
   ) {
-    return;
+    return null;
   }
   const length = view.state.doc.length;
-  view.dispatch({
-    selection: { anchor: Math.min(handoff.anchor, length), head: Math.min(handoff.head, length) },
-    scrollIntoView: true,
-  });
+  const anchor = Math.min(handoff.anchor, length);
+  const head = Math.min(handoff.head, length);
+  view.dispatch({ selection: { anchor, head }, scrollIntoView: true });
   view.focus();
+  return { handoff, anchor, head };
 }
 
 // Prompts are text, not HTML (lang-jinja's default base): no HTML tag closing or indenting
@@ -315,12 +317,24 @@ export function PromptCodeEditor({
     [editorKey, flush, settle],
   );
   // Layout cleanup: it runs before React removes the editor's DOM, which still has the focus.
+  // A cursor this editor has not moved since it took it (e.g. another text shown for a moment,
+  // between two remounts) goes on as it came, not as clamped to that text.
+  const editable = useRef(!readOnly);
+  editable.current = !readOnly;
+  const taken = useRef(null);
   useLayoutEffect(
     () => () => {
       const view = viewRef.current;
-      if (view && view.hasFocus) {
+      if (view && editable.current && view.hasFocus) {
         const { anchor, head } = view.state.selection.main;
-        focusHandoff = { anchor, head, path: window.location.pathname, at: Date.now() };
+        const t = taken.current;
+        const from = t && t.anchor === anchor && t.head === head ? t.handoff : { anchor, head };
+        focusHandoff = {
+          anchor: from.anchor,
+          head: from.head,
+          path: window.location.pathname,
+          at: Date.now(),
+        };
       }
     },
     [],
@@ -330,7 +344,7 @@ export function PromptCodeEditor({
       viewRef.current = view;
       window.__promptEditorView = view;
       if (!readOnly) {
-        takeFocusHandoff(view);
+        taken.current = takeFocusHandoff(view);
       }
     },
     [readOnly],
