@@ -173,7 +173,13 @@ def base_url(app_server) -> str:
 
 
 def _reset_clients() -> None:
-    from promptrepo.services import cache, rate_limits, redis_client, served_counts
+    from promptrepo.services import (
+        cache,
+        rate_limits,
+        recent_changes,
+        redis_client,
+        served_counts,
+    )
 
     for fn in (
         redis_client.get_redis,
@@ -184,6 +190,7 @@ def _reset_clients() -> None:
     ):
         fn.cache_clear()
     cache.clear_local()
+    recent_changes.clear_local()
     cache.forget_undelivered_invalidations()
     redis_client.reset_state()
     served_counts.reset()

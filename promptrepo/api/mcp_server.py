@@ -14,8 +14,9 @@ Every HTTP request to /mcp is authenticated with `Authorization: Bearer <API key
   sent to on its own, with a time limit: a client that stops reading its stream delays no
   one else. A notification sent while a session has no GET stream open is lost (the SDK drops
   it), so a GET stream that opens after such a change, made since the session was opened and
-  within RECENT_CHANGE_SECONDS (a client slow to open its stream, or reconnecting after a
-  proxy closed it), is sent one at once; one too many costs the client one list.
+  within recent_changes.RECENT_SECONDS (a client slow to open its stream, or reconnecting
+  after a proxy closed it; on any worker or server), is sent one at once; one too many costs
+  the client one list.
 
 One session manager per event loop, started with the loop's first MCP request (Reflex does not
 run a mounted app's lifespan). Sessions are shared by every worker and server
@@ -28,9 +29,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import time
 import weakref
-from collections import deque
 from typing import Any
 
 import anyio
@@ -43,16 +42,14 @@ from promptrepo.api.mcp import PRINCIPAL_STATE
 from promptrepo.api.mcp_sessions import SharedSessionManager
 from promptrepo.db import session_scope
 from promptrepo.observability import get_logger
-from promptrepo.services import events, mcp_prompts, serving
-from promptrepo.services.changes import PROMPT_EVENTS_TOPIC
+from promptrepo.services import events, mcp_prompts, recent_changes, serving
+from promptrepo.services.changes import LIST_CHANGES, PROMPT_EVENTS_TOPIC
 from promptrepo.services.errors import ServiceError
 from promptrepo.services.principal import Principal
 
 log = get_logger(__name__)
 MAX_TRACKED_SESSIONS = 10_000
 NOTIFY_TIMEOUT_SECONDS = 5.0
-RECENT_CHANGE_SECONDS = 30.0
-MAX_RECENT_CHANGES = 1_000
 
 
 def _principal(ctx) -> Principal:
@@ -86,13 +83,10 @@ def _reads(principal: Principal, event: dict[str, Any]) -> bool:
 
 class _Sessions:
     """This worker's copies of MCP sessions, by session id: something to notify (the
-    connection, or a request's ServerSession on it) and the caller; and the prompt changes of
-    the last RECENT_CHANGE_SECONDS, for streams that open late."""
+    connection, or a request's ServerSession on it) and the caller."""
 
     def __init__(self) -> None:
         self.sessions: dict[str, tuple[Any, Principal]] = {}
-        # (epoch seconds received, event)
-        self.recent: deque[tuple[float, dict[str, Any]]] = deque(maxlen=MAX_RECENT_CHANGES)
         self._sending: set[asyncio.Task] = set()
 
     def remember(self, session_id: str | None, notifier, principal: Principal) -> None:
@@ -106,9 +100,8 @@ class _Sessions:
     async def notify(self, event: dict[str, Any]) -> None:
         """Start sending list_changed to every session that can read the changed prompt;
         returns at once (the listener goes on with the next event)."""
-        if event.get("type") not in ("label.moved", "prompt.deleted"):
+        if event.get("type") not in LIST_CHANGES:
             return
-        self.recent.append((time.time(), event))
         targets = [
             session_id
             for session_id, (_, principal) in list(self.sessions.items())
@@ -122,12 +115,8 @@ class _Sessions:
 
     async def catch_up(self, session_id: str, principal: Principal, opened_at: float) -> None:
         """A GET stream just opened here: send list_changed if the caller may have missed
-        one (a change it can read, since the session was opened, within
-        RECENT_CHANGE_SECONDS)."""
-        cutoff = time.time() - RECENT_CHANGE_SECONDS
-        while self.recent and self.recent[0][0] < cutoff:
-            self.recent.popleft()
-        if any(at >= opened_at and _reads(principal, event) for at, event in self.recent):
+        one (a change it can read, since the session was opened, lately)."""
+        if await recent_changes.changed_since(principal, opened_at):
             log.info("mcp_prompts_changed_caught_up", session=session_id[:12])
             await self._send(session_id)
 

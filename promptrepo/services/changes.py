@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from promptrepo.models import Project, ProjectMember, utcnow
 from promptrepo.observability import get_logger
-from promptrepo.services import cache, events
+from promptrepo.services import cache, events, recent_changes
 
 log = get_logger(__name__)
 _PENDING_KEY = "promptrepo_changed_projects"
@@ -85,7 +85,8 @@ def prompt_event(session: Session, project: Project, event_type: str, **data: An
 
     Webhook deliveries are queued in this transaction (services/webhooks.py: durable, sent
     only if the change commits); after the commit the event is published on
-    `prompt-events` (MCP sessions tell their clients the prompt list changed)."""
+    `prompt-events` (MCP sessions tell their clients the prompt list changed) and, for
+    LIST_CHANGES, noted in `recent_changes` (for the clients that were not listening)."""
     from promptrepo.services import webhooks
 
     message = {
@@ -134,9 +135,15 @@ def prompt_deleted(session: Session, project: Project, prompt) -> None:
     prompt_event(session, project, "prompt.deleted", prompt_id=prompt.id, name=prompt.name)
 
 
+# Changes to what a prompt list shows (MCP's `prompts/list_changed`).
+LIST_CHANGES = ("label.moved", "prompt.deleted")
+
+
 def _after_commit(session: Session) -> None:
     for prompt_event_ in session.info.pop(_EVENTS_KEY, []):
         try:
+            if prompt_event_["type"] in LIST_CHANGES:
+                recent_changes.note(prompt_event_)
             events.publish(PROMPT_EVENTS_TOPIC, prompt_event_)
         except Exception:
             log.exception("prompt_event_publish_failed", type=prompt_event_["type"])

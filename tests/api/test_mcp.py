@@ -237,29 +237,35 @@ def _is_list_changed(message) -> bool:
 
 class _SlowStream(httpx2.AsyncBaseTransport):
     """Holds back the first GET (the client's notification stream) by `delay` seconds, as a
-    slow network or a stream reconnecting after a proxy closed it would."""
+    slow network or a stream reconnecting after a proxy closed it would; GETs go to
+    `stream_url` (another worker, say), everything else where it was sent."""
 
-    def __init__(self, delay: float) -> None:
+    def __init__(self, delay: float, stream_url: str) -> None:
         self.delay = delay
+        self.stream_port = int(stream_url.rsplit(":", 1)[1])
         self.inner = httpx2.AsyncHTTPTransport()
         self.held = False
 
     async def handle_async_request(self, request):
-        if request.method == "GET" and not self.held:
-            self.held = True
-            await asyncio.sleep(self.delay)
+        if request.method == "GET":
+            request.url = request.url.copy_with(port=self.stream_port)
+            if not self.held:
+                self.held = True
+                await asyncio.sleep(self.delay)
         return await self.inner.handle_async_request(request)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
 
 
+@pytest.mark.parametrize("stream_on", ["the same worker", "another worker"])
 def test_a_stream_that_opens_after_a_label_move_is_sent_what_it_missed(
-    live_url: str, published: dict, owner: Caller
+    use_engine, kv_backend, published: dict, owner: Caller, stream_on: str
 ) -> None:
     """The label moves while the session's GET stream is not open yet (the SDK drops a
-    notification sent then): once it opens, list_changed comes all the same, once. A session
-    opened after the move is not told of it (its first list has it already)."""
+    notification sent then): once it opens, on the worker that opened the session or on
+    another that adopts it, list_changed comes all the same, once. A session opened after
+    the move is not told of it (its first list has it already)."""
     received: list = []
     later: list = []
 
@@ -269,14 +275,10 @@ def test_a_stream_that_opens_after_a_label_move_is_sent_what_it_missed(
     async def on_later_message(message) -> None:
         later.append(message)
 
-    async def main():
-        transport = _SlowStream(delay=1.5)
+    async def main(url: str, stream_url: str):
+        transport = _SlowStream(delay=1.5, stream_url=stream_url)
         async with client(
-            live_url,
-            published["key"],
-            transport=transport,
-            mode="legacy",
-            message_handler=on_message,
+            url, published["key"], transport=transport, mode="legacy", message_handler=on_message
         ) as mcp:
             await mcp.list_prompts()
             assert transport.held  # the stream is on its way, not open
@@ -286,7 +288,7 @@ def test_a_stream_that_opens_after_a_label_move_is_sent_what_it_missed(
                 assert time.monotonic() < deadline, f"no list_changed; got {received}"
                 await asyncio.sleep(0.05)
             async with client(
-                live_url, published["key"], mode="legacy", message_handler=on_later_message
+                url, published["key"], mode="legacy", message_handler=on_later_message
             ) as fresh:
                 await fresh.list_prompts()
                 await asyncio.sleep(1.0)  # its stream is open by now
@@ -294,7 +296,12 @@ def test_a_stream_that_opens_after_a_label_move_is_sent_what_it_missed(
         assert sum(_is_list_changed(m) for m in received) == 1
         assert not any(_is_list_changed(m) for m in later)
 
-    asyncio.run(main())
+    with _served_api() as first:
+        if stream_on == "the same worker":
+            asyncio.run(main(first, first))
+        else:
+            with _served_api() as second:
+                asyncio.run(main(first, second))
 
 
 class _RoundRobin(httpx2.AsyncBaseTransport):
@@ -487,3 +494,40 @@ def test_a_client_that_stops_reading_delays_no_other_session(monkeypatch) -> Non
         assert "stuck" not in sessions.sessions and "reader" in sessions.sessions
 
     asyncio.run(main())
+
+
+def test_recent_changes_are_told_to_each_reader_within_their_reach(kv_backend) -> None:
+    """A label move is remembered for the owner and every member, for an account-wide key
+    and for a key of that project, not for a key of another project or a stranger; and only
+    for sessions opened before it."""
+    import uuid
+
+    from promptrepo.services import recent_changes
+    from promptrepo.services.principal import Principal
+
+    def person(project_id=None) -> Principal:
+        return Principal(
+            user_id=uuid.uuid4(), email="p@example.com", name="P", api_key_project_id=project_id
+        )
+
+    project, other_project = uuid.uuid4(), uuid.uuid4()
+    owner, member, stranger = person(), person(project), person()
+    owner_other_key = Principal(
+        user_id=owner.user_id, email="p@example.com", name="P", api_key_project_id=other_project
+    )
+    opened = time.time()
+    recent_changes.note(
+        {
+            "type": "label.moved",
+            "project_id": str(project),
+            "owner_id": str(owner.user_id),
+            "member_ids": [str(member.user_id)],
+        }
+    )
+
+    def told(principal: Principal, since: float = opened) -> bool:
+        return asyncio.run(recent_changes.changed_since(principal, since))
+
+    assert told(owner) and told(member)
+    assert not told(owner_other_key) and not told(stranger)
+    assert not told(owner, since=time.time() + 1)  # a session opened after it
