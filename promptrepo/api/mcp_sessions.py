@@ -130,7 +130,6 @@ class SharedSessionManager(StreamableHTTPSessionManager):
         self._on_adopted = on_adopted
         self._on_stream_opened = on_stream_opened
         self._opened: dict[str, float] = {}  # session id → opened at, for the sessions here
-        self._watchers: set[asyncio.Task] = set()
 
     def _note_opened(self, session_id: str, opened_at: float) -> float:
         if session_id not in self._opened:
@@ -168,17 +167,20 @@ class SharedSessionManager(StreamableHTTPSessionManager):
                         await register(sid, credential, protocol, opened)
             await send(message)
 
+        watcher = None
         if scope["method"] == "GET" and session_id and self._on_stream_opened is not None:
             transport = self._server_instances.get(session_id)
             if transport is not None:
                 watcher = asyncio.get_running_loop().create_task(
                     self._when_stream_opens(transport, session_id, caller)
                 )
-                self._watchers.add(watcher)
-                watcher.add_done_callback(self._watchers.discard)
-        await self.handle_request(
-            scope, receive, send if scope["method"] == "DELETE" else register_then_send
-        )
+        try:
+            await self.handle_request(
+                scope, receive, send if scope["method"] == "DELETE" else register_then_send
+            )
+        finally:
+            if watcher is not None:  # a refused GET ends at once: stop waiting for its stream
+                watcher.cancel()
 
     async def _when_stream_opens(
         self, transport: StreamableHTTPServerTransport, session_id: str, caller: Any
