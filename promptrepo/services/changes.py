@@ -19,6 +19,10 @@ from promptrepo.services import cache, events, recent_changes
 
 log = get_logger(__name__)
 _PENDING_KEY = "promptrepo_changed_projects"
+# Draft saves (autosave, every pause in typing) move a project's `updated_at`, which orders
+# "recently updated" lists, at most this often: a project being edited is at the top already,
+# and its row is not rewritten every few seconds (a statement and a dead row version a save).
+DRAFT_TOUCH_SECONDS = 60
 
 
 def project_topic(project_id: uuid.UUID | str) -> str:
@@ -49,15 +53,19 @@ def project_changed(
 ) -> None:
     """Mark `project` as changed now; notify and invalidate after commit (once per transaction).
 
-    `touch=False` notifies without moving `updated_at` (e.g. someone else forked it). The
+    `touch=False` notifies without moving `updated_at` (e.g. someone else forked it); a
+    draft save moves it only if it is DRAFT_TOUCH_SECONDS old. The
     owner's and members' dashboards are told, and those of `also` (a member who has just
     been removed or left, whose dashboard must drop the project). `detail` goes into the
     message (e.g. a draft save's prompt and revision, so the tab that saved it need not
     reload for its own save); a second change in the same transaction drops it.
     """
     if touch and kind != "deleted":
-        project.updated_at = utcnow()
-        session.add(project)
+        now = utcnow()
+        last = project.updated_at
+        if kind != "draft" or last is None or (now - last).total_seconds() >= DRAFT_TOUCH_SECONDS:
+            project.updated_at = now
+            session.add(project)
     pending: dict[str, tuple[str, str, dict]] = session.info.setdefault(_PENDING_KEY, {})
     # Listen once per session for its whole life: a `once=True` listener stays registered
     # after firing, so listening again for the session's next transaction was a no-op and
