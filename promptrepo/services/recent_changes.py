@@ -12,11 +12,9 @@ import threading
 import time
 from typing import Any
 
-from promptrepo.observability import get_logger
 from promptrepo.services import redis_client
 from promptrepo.services.principal import Principal
 
-log = get_logger(__name__)
 RECENT_SECONDS = 30
 _KEY = "prompt-change:"
 _local: dict[str, tuple[float, float]] = {}  # without Redis: key → (changed at, expires at)
