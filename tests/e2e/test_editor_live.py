@@ -79,6 +79,27 @@ def test_each_keystroke_is_previewed_live_and_the_state_gets_the_text_once_a_bur
     )
 
 
+def test_the_cursor_is_steady_so_nothing_animates_between_keystrokes(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    # A blinking cursor is a CSS animation that never ends: the browser then makes frames at
+    # the display's rate, a keystroke's frame waits for the next tick, and the preview's
+    # answer (which Chromium holds until the frame after a key press) with it.
+    _open(page, context, app_server, content="Hello")
+    editor = page.locator("#prompt-content")
+    editor.click()
+    page.keyboard.press("End")
+    cursor = page.locator(".cm-cursorLayer .cm-cursor")
+    expect(cursor).to_have_count(1)
+    assert (
+        page.evaluate("document.getAnimations().filter(a => a.playState === 'running').length") == 0
+    )
+    opacity = page.evaluate("getComputedStyle(document.querySelector('.cm-cursorLayer')).opacity")
+    assert float(opacity) == 1.0, opacity
+    box = cursor.bounding_box()
+    assert box is not None and box["height"] > 5, box
+
+
 def test_without_the_live_channel_the_preview_still_follows_the_text(
     page: Page, context: BrowserContext, app_server: AppServer
 ) -> None:
