@@ -113,9 +113,15 @@ class _Sessions:
             task.add_done_callback(self._sending.discard)
         log.info("mcp_prompts_changed", sessions=len(targets), held=len(self.sessions))
 
-    async def catch_up(self, session_id: str, principal: Principal, opened_at: float) -> None:
-        """A GET stream just opened here: send list_changed if the caller may have missed
-        one (a change it can read, since the session was opened, lately)."""
+    async def stream_opened(
+        self, session_id: str, principal: Principal, opened_at: float, notifier
+    ) -> None:
+        """A GET stream just opened here: from now on, changes are sent to it (`notifier`,
+        unless a message of the session made it known here already), and list_changed now if
+        the caller may have missed one (a change it can read, since the session was opened,
+        lately)."""
+        if session_id not in self.sessions:
+            self.remember(session_id, notifier, principal)
         if await recent_changes.changed_since(principal, opened_at):
             log.info("mcp_prompts_changed_caught_up", session=session_id[:12])
             await self._send(session_id)
@@ -243,7 +249,7 @@ class _LoopState:
         self.manager = SharedSessionManager(
             app=server,
             on_adopted=self.sessions.remember,
-            on_stream_opened=self.sessions.catch_up,
+            on_stream_opened=self.sessions.stream_opened,
         )
         # list_changed is announced: the capability says the server sends it
         server.create_initialization_options = _with_list_changed(server)

@@ -9,9 +9,12 @@ request for a session it has not seen, sent with the same credential, *adopts* i
 server loop for that id whose handshake is already done, and serves the request. Sessions hold
 no other state here (every handler reads the database or the cache), so any copy answers
 alike. `prompts/list_changed` reaches a client through whichever copy holds its GET stream:
-every worker notifies its own copies (api/mcp.py). A GET stream that opens late (a slow
-client, or one reconnecting after a proxy closed it) may have missed one: `on_stream_opened`
-lets the server catch it up.
+every worker notifies its own copies (api/mcp.py). A copy is known to its worker by the
+messages it serves, or, for a worker that only holds the stream (it answered `initialize`, and
+every later call went elsewhere), by the stream itself: `on_stream_opened` hands the server a
+`StreamNotifier` for it. A GET stream that opens late (a slow client, or one reconnecting after
+a proxy closed it) may have missed a notification: `on_stream_opened` also lets the server
+catch it up.
 
 Adoption drives the SDK's own pieces (`StreamableHTTPServerTransport`, `JSONRPCDispatcher`,
 `Connection`, `serve_connection`) the way its session manager does for a new session; the
@@ -40,6 +43,8 @@ from mcp.server.streamable_http import (
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.shared.inbound import MCP_PROTOCOL_VERSION_HEADER
 from mcp.shared.jsonrpc_dispatcher import JSONRPCDispatcher
+from mcp.shared.message import SessionMessage
+from mcp.types import JSONRPCNotification
 
 from promptrepo.observability import get_logger
 from promptrepo.services import redis_client
@@ -101,6 +106,24 @@ async def forget(session_id: str) -> None:
             redis_client.report_failure(exc, "mcp_sessions")
 
 
+class StreamNotifier:
+    """Sends `prompts/list_changed` to a session's GET stream on this worker, through its
+    transport (the way the session's own server loop sends a notification that answers no
+    request), for a session this worker holds the stream of but has served no message of."""
+
+    def __init__(self, transport: StreamableHTTPServerTransport) -> None:
+        self.transport = transport
+
+    async def send_prompt_list_changed(self) -> None:
+        stream = self.transport._write_stream
+        if stream is None or self.transport.is_terminated:
+            raise anyio.ClosedResourceError
+        notification = JSONRPCNotification(
+            jsonrpc="2.0", method="notifications/prompts/list_changed"
+        )
+        await stream.send(SessionMessage(notification))
+
+
 def _header(scope, name: str) -> str | None:
     wanted = name.lower().encode()
     for key, value in scope["headers"]:
@@ -115,15 +138,17 @@ class SharedSessionManager(StreamableHTTPSessionManager):
 
     `on_adopted(session_id, connection, caller)` is called for each adopted copy, so the
     caller can notify it (the SDK's own sessions are seen by the server's middleware).
-    `on_stream_opened(session_id, caller, opened_at)` is awaited once a session's GET stream
-    (where notifications go) is open on this worker; `opened_at` is when the session was
-    opened, on whichever worker (epoch seconds)."""
+    `on_stream_opened(session_id, caller, opened_at, notifier)` is awaited once a session's
+    GET stream (where notifications go) is open on this worker; `opened_at` is when the
+    session was opened, on whichever worker (epoch seconds); `notifier` sends to that stream
+    (a `StreamNotifier`)."""
 
     def __init__(
         self,
         *args,
         on_adopted: Callable[[str, Connection, Any], None],
-        on_stream_opened: Callable[[str, Any, float], Awaitable[None]] | None = None,
+        on_stream_opened: Callable[[str, Any, float, StreamNotifier], Awaitable[None]]
+        | None = None,
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -194,7 +219,9 @@ class SharedSessionManager(StreamableHTTPSessionManager):
             await asyncio.sleep(0.01)
         assert self._on_stream_opened is not None
         try:
-            await self._on_stream_opened(session_id, caller, self._opened.get(session_id, 0.0))
+            await self._on_stream_opened(
+                session_id, caller, self._opened.get(session_id, 0.0), StreamNotifier(transport)
+            )
         except Exception:
             log.exception("mcp_stream_opened_failed", session=session_id[:12])
 

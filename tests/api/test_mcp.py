@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import socket
 import threading
 import time
@@ -367,6 +368,68 @@ def test_one_session_is_served_by_every_worker_and_notified_where_its_stream_is(
             assert sum(_is_list_changed(m) for m in received) == 1
             assert len(set(transport.sent)) == 2  # both workers served this session
             return session_id
+
+        asyncio.run(main())
+
+
+class _StreamWhereOpened(httpx2.AsyncBaseTransport):
+    """initialize and the GET stream go to `home` (the worker that opens the session), every
+    other request to `away`: the opening worker sees no message of the session after its
+    handshake, yet holds its stream."""
+
+    def __init__(self, home: str, away: str) -> None:
+        self.home = int(home.rsplit(":", 1)[1])
+        self.away = int(away.rsplit(":", 1)[1])
+        self.inner = httpx2.AsyncHTTPTransport()
+        self.sent: list[tuple[str, int]] = []
+
+    async def handle_async_request(self, request):
+        body = await request.aread()
+        method = json.loads(body).get("method") if body else None
+        port = self.home if request.method == "GET" or method == "initialize" else self.away
+        self.sent.append((request.method, port))
+        request.url = request.url.copy_with(port=port)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def test_the_worker_that_opened_a_session_notifies_the_stream_it_holds(
+    use_engine, kv_backend, published: dict, owner: Caller
+) -> None:
+    """The session opens on one worker, which then gets only its GET stream; every call goes
+    to another. A label move is sent on that stream, once."""
+    received: list = []
+
+    async def on_message(message) -> None:
+        received.append(message)
+
+    with _served_api() as home, _served_api() as away:
+        transport = _StreamWhereOpened(home, away)
+
+        async def main():
+            async with client(
+                home,
+                published["key"],
+                transport=transport,
+                mode="legacy",
+                message_handler=on_message,
+            ) as mcp:
+                await mcp.list_prompts()
+                deadline = time.monotonic() + 10
+                while ("GET", transport.home) not in transport.sent:
+                    assert time.monotonic() < deadline, transport.sent
+                    await asyncio.sleep(0.05)
+                await asyncio.sleep(0.5)  # the stream is open on `home` by now
+                await asyncio.to_thread(_publish_version_two, owner, published["prompt_id"])
+                deadline = time.monotonic() + 10
+                while not any(_is_list_changed(m) for m in received):
+                    assert time.monotonic() < deadline, f"no list_changed; got {received}"
+                    await asyncio.sleep(0.05)
+                await asyncio.sleep(0.3)
+            assert sum(_is_list_changed(m) for m in received) == 1
+            assert ("POST", transport.away) in transport.sent
 
         asyncio.run(main())
 
