@@ -98,6 +98,9 @@ def test_the_cursor_is_steady_so_nothing_animates_between_keystrokes(
     assert float(opacity) == 1.0, opacity
     box = cursor.bounding_box()
     assert box is not None and box["height"] > 5, box
+    # Following the cursor scrolls at once, not in an animation of its own.
+    behavior = page.evaluate("getComputedStyle(document.documentElement).scrollBehavior")
+    assert behavior == "auto", behavior
 
 
 def test_without_the_live_channel_the_preview_still_follows_the_text(

@@ -70,6 +70,17 @@ def test_calls_to_action_lead_where_they_say(page: Page, base_url: str, cta, pat
     expect(page.locator("#not-found")).to_have_count(0)
 
 
+def test_in_page_links_glide_unless_the_reader_asks_for_less_motion(
+    page: Page, base_url: str
+) -> None:
+    behavior = "getComputedStyle(document.documentElement).scrollBehavior"
+    page.goto(base_url + "/")
+    expect(page.locator("#hero-title")).to_be_visible()
+    assert page.evaluate(behavior) == "smooth"
+    page.emulate_media(reduced_motion="reduce")
+    assert page.evaluate(behavior) == "auto"
+
+
 def test_navigation_fits_the_screen(sized_page: Page) -> None:
     page = sized_page
     page.goto("/")
