@@ -289,7 +289,15 @@ export function PromptCodeEditor({
     [editorKey, readOnly],
   );
   const extensions = useMemo(
-    () => [language, marker, attributes, errorTheme, EditorView.lineWrapping, sendEarly, steadyCursor],
+    () => [
+      language,
+      marker,
+      attributes,
+      errorTheme,
+      EditorView.lineWrapping,
+      sendEarly,
+      steadyCursor,
+    ],
     [language, marker, attributes, sendEarly],
   );
   const handleChange = useCallback(
