@@ -411,6 +411,9 @@ def visibility_switch() -> rx.Component:
                 checked=DashboardState.target_public,
                 on_change=DashboardState.set_target_public,
                 id="project-public",
+                # The state holds the value (target_public); the name only keeps Reflex from
+                # submitting the control by its id, which it is dropping.
+                name="public",
             ),
             "Public: anyone can read it and fork it from the gallery",
             spacing="2",

@@ -265,6 +265,7 @@ def tag_bar() -> rx.Component:
                             value=TagsState.tag_draft,
                             on_change=TagsState.set_tag_draft,
                             id="tag-input",
+                            name="tag",  # the state holds the text (tag_draft)
                             placeholder="Add tag…",
                             size="1",
                             max_length=200,
