@@ -236,27 +236,44 @@ def _is_list_changed(message) -> bool:
     return isinstance(root, types.PromptListChangedNotification)
 
 
-class _SlowStream(httpx2.AsyncBaseTransport):
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
+
+
+class _Rerouting(httpx2.AsyncBaseTransport):
+    """Base for the transports below: each sends a request to the loopback port (the worker)
+    it picks, not necessarily the one the client asked for."""
+
+    def __init__(self) -> None:
+        self.inner = httpx2.AsyncHTTPTransport()
+
+    async def forward(self, request, port: int | None = None):
+        if port is not None:
+            request.url = request.url.copy_with(port=port)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class _SlowStream(_Rerouting):
     """Holds back the first GET (the client's notification stream) by `delay` seconds, as a
     slow network or a stream reconnecting after a proxy closed it would; GETs go to
     `stream_url` (another worker, say), everything else where it was sent."""
 
     def __init__(self, delay: float, stream_url: str) -> None:
+        super().__init__()
         self.delay = delay
-        self.stream_port = int(stream_url.rsplit(":", 1)[1])
-        self.inner = httpx2.AsyncHTTPTransport()
+        self.stream_port = _port(stream_url)
         self.held = False
 
     async def handle_async_request(self, request):
-        if request.method == "GET":
-            request.url = request.url.copy_with(port=self.stream_port)
-            if not self.held:
-                self.held = True
-                await asyncio.sleep(self.delay)
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+        if request.method != "GET":
+            return await self.forward(request)
+        if not self.held:
+            self.held = True
+            await asyncio.sleep(self.delay)
+        return await self.forward(request, self.stream_port)
 
 
 @pytest.mark.parametrize("stream_on", ["the same worker", "another worker"])
@@ -305,23 +322,19 @@ def test_a_stream_that_opens_after_a_label_move_is_sent_what_it_missed(
                 asyncio.run(main(first, second))
 
 
-class _RoundRobin(httpx2.AsyncBaseTransport):
+class _RoundRobin(_Rerouting):
     """Sends each request to the next of several servers, as a load balancer (or the kernel
     between one server's workers) may: a session's requests land on different workers."""
 
     def __init__(self, urls: list[str]) -> None:
-        self.ports = itertools.cycle([int(u.rsplit(":", 1)[1]) for u in urls])
-        self.inner = httpx2.AsyncHTTPTransport()
+        super().__init__()
+        self.ports = itertools.cycle([_port(u) for u in urls])
         self.sent: list[int] = []
 
     async def handle_async_request(self, request):
         port = next(self.ports)
         self.sent.append(port)
-        request.url = request.url.copy_with(port=port)
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+        return await self.forward(request, port)
 
 
 def test_one_session_is_served_by_every_worker_and_notified_where_its_stream_is(
@@ -372,15 +385,15 @@ def test_one_session_is_served_by_every_worker_and_notified_where_its_stream_is(
         asyncio.run(main())
 
 
-class _StreamWhereOpened(httpx2.AsyncBaseTransport):
+class _StreamWhereOpened(_Rerouting):
     """initialize and the GET stream go to `home` (the worker that opens the session), every
     other request to `away`: the opening worker sees no message of the session after its
     handshake, yet holds its stream."""
 
     def __init__(self, home: str, away: str) -> None:
-        self.home = int(home.rsplit(":", 1)[1])
-        self.away = int(away.rsplit(":", 1)[1])
-        self.inner = httpx2.AsyncHTTPTransport()
+        super().__init__()
+        self.home = _port(home)
+        self.away = _port(away)
         self.sent: list[tuple[str, int]] = []
 
     async def handle_async_request(self, request):
@@ -388,11 +401,7 @@ class _StreamWhereOpened(httpx2.AsyncBaseTransport):
         method = json.loads(body).get("method") if body else None
         port = self.home if request.method == "GET" or method == "initialize" else self.away
         self.sent.append((request.method, port))
-        request.url = request.url.copy_with(port=port)
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+        return await self.forward(request, port)
 
 
 def test_the_worker_that_opened_a_session_notifies_the_stream_it_holds(
