@@ -21,8 +21,10 @@ one) arrives.
 At the same time wrk sends `GET /api/v1/prompts/{id}/resolve` (cached) at a constant offered
 rate of `--api-rps` (open loop: a slow answer does not lower the rate asked for).
 
-Runs twice: against one server (`--workers` workers) and against two such servers behind nginx
-(deploy/render_nginx.py). Prints for each: sessions held (connected and answering to the
+Runs twice: against one server (`--workers` workers) and against two servers behind nginx
+(deploy/render_nginx.py) with `--fleet-workers` each: by default half as many, rounded up, since
+on one machine the two servers share its cores (3 workers each, 6 on 2 cores, measured the
+oversubscription: p99 590 ms where 2 x 2 gave 260 ms and 2 x 1 210 ms, on 2026-12-02). Prints for each: sessions held (connected and answering to the
 end), keystroke round trip p50/p99, API p99 and rate, errors, server memory per session
 (PSS growth / sessions), Redis operations per second, the servers' and the driver's CPU, how
 busy all cores were (over the run, and while the API load ran), and how fast the machine was
@@ -649,6 +651,12 @@ def main() -> None:
         "--workers", type=int, default=3, help="per server (deploy/env.example's GRANIAN_WORKERS)"
     )
     parser.add_argument(
+        "--fleet-workers",
+        type=int,
+        help="per server behind nginx (default: half of --workers, rounded up: on one machine "
+        "the two servers share its cores)",
+    )
+    parser.add_argument(
         "--only", choices=["one", "two"], help="measure only one server, or only two behind nginx"
     )
     parser.add_argument(
@@ -707,6 +715,13 @@ def main() -> None:
             if args.only == "one":
                 return
 
+            fleet_workers = args.fleet_workers or (args.workers + 1) // 2
+            if fleet_workers != args.workers:
+                stop_app(servers.pop())
+                env["GRANIAN_WORKERS"] = str(fleet_workers)
+                servers.append(start_app(workdir, env, ports[0]))
+                wait_until_serving(first, servers[0], workdir / "server.log", timeout=300)
+            print(f"starting a second server; {fleet_workers} workers each...", flush=True)
             servers.append(start_app(workdir, env, ports[1]))
             second = f"http://127.0.0.1:{ports[1]}"
             wait_until_serving(second, servers[1], workdir / "server.log", timeout=300)
@@ -718,7 +733,7 @@ def main() -> None:
                     if httpx.get(front + "/ping", timeout=2).status_code == 200:
                         break
                 time.sleep(0.1)
-            run("2 servers behind nginx", front)
+            run(f"2 servers x {fleet_workers}, nginx", front)
             print(
                 f"\nTargets: {args.sessions} sessions held, keystroke p99 <= 150 ms, 0 errors, "
                 f"API {args.api_rps}/s (a key every ~{args.keystroke_interval} s per session, "
