@@ -68,7 +68,13 @@ const READ_ONLY_SETUP = { ...EDITING_SETUP, highlightActiveLine: false };
 // making frames at the display's rate and each keystroke's frame waits for the next tick —
 // and with it the live preview's answer, which Chromium holds until the frame after a key
 // press (measured: keydown → next frame 15 ms → 7 ms, keystroke → preview 17 → 15 ms).
-const steadyCursor = drawSelection({ cursorBlinkRate: 0 });
+// CodeMirror still restarts the (now 0 ms) blink at each cursor move by switching the
+// layer's animation name, which dispatches an animation start and end every keystroke:
+// the layer gets no animation at all.
+const steadyCursor = [
+  drawSelection({ cursorBlinkRate: 0 }),
+  EditorView.baseTheme({ ".cm-cursorLayer": { animation: "none !important" } }),
+];
 
 const SYNC_PAUSE_MS = 400;
 const SYNC_MAX_WAIT_MS = 2000;

@@ -91,6 +91,16 @@ def test_the_cursor_is_steady_so_nothing_animates_between_keystrokes(
     page.keyboard.press("End")
     cursor = page.locator(".cm-cursorLayer .cm-cursor")
     expect(cursor).to_have_count(1)
+    # Nor does one start at each keystroke (CodeMirror restarts its blink when the cursor
+    # moves, even at a 0 ms rate: an animation start and end to dispatch every key).
+    page.evaluate(
+        "window.__started = [];"
+        "document.addEventListener('animationstart', e => {"
+        " if (e.target.closest('.cm-editor')) window.__started.push(e.animationName); }, true)"
+    )
+    editor.press_sequentially(" there", delay=40)
+    expect(page.locator("#preview-text")).to_have_text("Hello there")
+    assert page.evaluate("window.__started") == []
     assert (
         page.evaluate("document.getAnimations().filter(a => a.playState === 'running').length") == 0
     )
