@@ -529,17 +529,24 @@ def test_the_preview_is_honest_about_invalid_and_unset_values(
     expect(preview).to_have_js_property("textContent", "Hi (unset)\nAt most (unset) words.")
     expect(page.locator("#preview-note")).to_contain_text("name, vip, max_words")
 
-    # A typed variable with an invalid example: the preview says so instead of showing old text.
+    # A typed variable with an invalid example (kept from before its type changed): the
+    # preview says so instead of showing old text.
+    page.locator("#example-max_words").fill("lots")
+    expect(preview).to_have_js_property("textContent", "Hi (unset)\nAt most lots words.")
     page.locator("#tab-variables").click()
     page.locator("#var-type-max_words").click()
     page.get_by_role("option", name="number").click()
     page.locator("#tab-preview").click()
-    expect(preview).to_have_js_property("textContent", "Hi (unset)\nAt most 0 words.")
-    page.locator("#example-max_words").fill("lots")
     expect(page.locator("#preview-error")).to_contain_text("max_words")
     expect(page.locator("#preview-error")).to_contain_text("expected a number")
-    page.locator("#example-max_words").fill("50")
+    # The example is now a number field (the numeric keyboard), here as in the Variables tab,
+    # and it still shows the value that is not a number, so that it can be put right.
+    expect(page.locator("#example-max_words")).to_have_attribute("inputmode", "decimal")
+    expect(page.locator("#example-max_words")).to_have_value("lots")
+    page.locator("#example-max_words").fill("")
     expect(page.locator("#preview-error")).to_have_count(0)
+    expect(preview).to_have_js_property("textContent", "Hi (unset)\nAt most 0 words.")
+    page.locator("#example-max_words").fill("50")
     expect(preview).to_have_js_property("textContent", "Hi (unset)\nAt most 50 words.")
 
     # A boolean set to true takes its branch; the lines around it stay tidy.
@@ -549,6 +556,12 @@ def test_the_preview_is_honest_about_invalid_and_unset_values(
     page.locator("#var-example-vip").click()  # a switch: on
     page.locator("#tab-preview").click()
     expect(preview).to_have_js_property("textContent", "Hi (unset)\nVIP line\nAt most 50 words.")
+    # The Preview tab's example is the same switch: off again, the branch goes.
+    vip = page.locator("#example-vip")
+    expect(vip).to_have_attribute("role", "switch")
+    expect(vip).to_have_attribute("data-state", "checked")
+    vip.click()
+    expect(preview).to_have_js_property("textContent", "Hi (unset)\nAt most 50 words.")
 
 
 def test_the_code_editor_highlights_completes_and_marks_the_failing_line(

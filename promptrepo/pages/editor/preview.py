@@ -6,10 +6,13 @@ from __future__ import annotations
 import reflex as rx
 
 from promptrepo.components.live_preview import live_preview
-from promptrepo.state.editor import DraftState, EditorState, VariableRow, VariablesState
+from promptrepo.pages.editor.variables import typed_value
+from promptrepo.state.editor import DraftState, VariableRow
 
 
 def example_input(row: VariableRow) -> rx.Component:
+    """A used variable's example, with the control its type calls for (as in the Variables
+    tab: a select for an enum, a switch for a boolean, a number field, a JSON editor)."""
     return rx.cond(
         row.used,
         rx.hstack(
@@ -18,14 +21,15 @@ def example_input(row: VariableRow) -> rx.Component:
                 html_for=f"example-{row.name}",
                 min_width="7rem",
             ),
-            rx.input(
-                value=row.example,
-                on_change=lambda v: VariablesState.set_var_field(row.name, "example", v),
-                id=f"example-{row.name}",
-                placeholder=rx.cond(row.default, "default: " + row.default, "example value"),
-                size="1",
+            rx.box(
+                typed_value(
+                    row,
+                    "example",
+                    row.example,
+                    id_prefix="",
+                    placeholder=rx.cond(row.default, "default: " + row.default, "example value"),
+                ),
                 flex="1",
-                read_only=~EditorState.can_write,
             ),
             width="100%",
             align="center",

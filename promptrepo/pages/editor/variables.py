@@ -11,9 +11,17 @@ from promptrepo.services.variables import VARIABLE_TYPES
 from promptrepo.state.editor import DraftState, EditorState, VariableRow, VariablesState
 
 
-def typed_value(row: VariableRow, field: str, value: rx.Var) -> rx.Component:
-    """The control for `row`'s default or example, by the variable's type."""
-    control_id = f"var-{field}-{row.name}"
+def typed_value(
+    row: VariableRow,
+    field: str,
+    value: rx.Var,
+    *,
+    id_prefix: str = "var-",
+    placeholder: rx.Var | str = "",
+) -> rx.Component:
+    """The control for `row`'s default or example, by the variable's type (also the Preview
+    tab's example values, with ids `example-<name>`: id_prefix="")."""
+    control_id = f"{id_prefix}{field}-{row.name}"
     label = f"{field.capitalize()} of {row.name}"
     common = {"id": control_id, "aria_label": label}
     return rx.match(
@@ -45,7 +53,11 @@ def typed_value(row: VariableRow, field: str, value: rx.Var) -> rx.Component:
             rx.input(
                 value=value,
                 on_change=lambda v: VariablesState.set_var_field(row.name, field, v),
-                type="number",
+                # A text field with the numeric keyboard, not type="number": that one shows a
+                # value that is not a number (kept from before the type changed, or set
+                # through the API) as empty, where the user could neither see nor clear it.
+                input_mode="decimal",
+                placeholder=placeholder,
                 size="1",
                 read_only=~EditorState.can_write,
                 width="100%",
@@ -69,6 +81,7 @@ def typed_value(row: VariableRow, field: str, value: rx.Var) -> rx.Component:
         rx.input(
             value=value,
             on_change=lambda v: VariablesState.set_var_field(row.name, field, v),
+            placeholder=placeholder,
             size="1",
             read_only=~EditorState.can_write,
             width="100%",
