@@ -22,10 +22,10 @@ At the same time wrk sends `GET /api/v1/prompts/{id}/resolve` (cached) at a cons
 rate of `--api-rps` (open loop: a slow answer does not lower the rate asked for).
 
 Runs twice: against one server (`--workers` workers) and against two servers behind nginx
-(deploy/render_nginx.py) with `--fleet-workers` each: by default half as many, rounded up, since
-on one machine the two servers share its cores (3 workers each, 6 on 2 cores, measured the
-oversubscription: p99 590 ms where 2 x 2 gave 260 ms and 2 x 1 210 ms, on 2026-12-02). Prints for each: sessions held (connected and answering to the
-end), keystroke round trip p50/p99, API p99 and rate, errors, server memory per session
+(deploy/render_nginx.py) with `--fleet-workers` each: by default half as many, rounded up,
+since on one machine the two servers share its cores (3 workers each, 6 on 2 cores, measured
+the oversubscription: p99 590 ms where 2 x 2 gave 260 ms and 2 x 1 210 ms, on 2026-12-02).
+Prints for each: sessions held (connected and answering to the end), keystroke round trip p50/p99, API p99 and rate, errors, server memory per session
 (PSS growth / sessions), Redis operations per second, the servers' and the driver's CPU, how
 busy all cores were (over the run, and while the API load ran), and how fast the machine was
 just before (10 million Python additions: the speed of these machines varies between runs).

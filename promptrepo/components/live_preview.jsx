@@ -202,7 +202,6 @@ export function useLiveMarks(editorKey, liveSeq, statePending) {
 // The parts that change at every keystroke are plain elements with the classes Radix Themes'
 // Flex, Text and Badge give theirs (the same markup and look): React renders them again for
 // each answer, and Radix's components cost ~1 ms more per answer on a slow machine.
-const FLEX = "rt-Flex";
 const TEXT = "rt-Text rt-r-size-1";
 const CHECK = <Check size={12} />;
 const CROSS = <X size={12} />;
@@ -235,7 +234,7 @@ export function LivePreview({
     };
   }
   return (
-    <div className={`${FLEX} rt-r-fd-column rt-r-gap-2 rt-r-w`} style={{ "--width": "100%" }}>
+    <div className="rt-Flex rt-r-fd-column rt-r-gap-2 rt-r-w" style={{ "--width": "100%" }}>
       {shown.error ? (
         <Callout.Root color="red" id="preview-error" role="alert" style={{ width: "100%" }}>
           <Callout.Icon>
@@ -264,7 +263,7 @@ export function LivePreview({
       </pre>
       <div
         id="preview-stats"
-        className={`${FLEX} rt-r-fw-wrap rt-r-gap-2`}
+        className="rt-Flex rt-r-fw-wrap rt-r-gap-2"
         style={{ color: "var(--gray-11)" }}
       >
         <span className={TEXT}>{count(shown.chars, "character", "characters")}</span>

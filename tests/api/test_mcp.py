@@ -12,7 +12,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import httpx2
@@ -221,10 +221,7 @@ def test_a_label_move_notifies_connected_sessions(
         ) as mcp:
             await mcp.list_prompts()
             await asyncio.to_thread(publish_version_two)
-            deadline = time.monotonic() + 10
-            while not any(_is_list_changed(m) for m in received):
-                assert time.monotonic() < deadline, f"no list_changed; got {received}"
-                await asyncio.sleep(0.05)
+            await _until_list_changed(received)
             got = await mcp.get_prompt("tools/summary", {"text": "a", "tone": "formal"})
             assert got.messages[0].content.text == "Summary (formal): a"  # cache dropped
 
@@ -234,6 +231,22 @@ def test_a_label_move_notifies_connected_sessions(
 def _is_list_changed(message) -> bool:
     root = getattr(message, "root", message)
     return isinstance(root, types.PromptListChangedNotification)
+
+
+async def _until(done: Callable[[], bool], failure: Callable[[], object]) -> None:
+    """Wait (10 s at most, polling every 50 ms) until `done()`; else fail with `failure()`."""
+    deadline = time.monotonic() + 10
+    while not done():
+        assert time.monotonic() < deadline, failure()
+        await asyncio.sleep(0.05)
+
+
+async def _until_list_changed(received: list) -> None:
+    """Wait until a `prompts/list_changed` notification is among `received`."""
+    await _until(
+        lambda: any(_is_list_changed(m) for m in received),
+        lambda: f"no list_changed; got {received}",
+    )
 
 
 def _port(url: str) -> int:
@@ -301,10 +314,7 @@ def test_a_stream_that_opens_after_a_label_move_is_sent_what_it_missed(
             await mcp.list_prompts()
             assert transport.held  # the stream is on its way, not open
             await asyncio.to_thread(_publish_version_two, owner, published["prompt_id"])
-            deadline = time.monotonic() + 10
-            while not any(_is_list_changed(m) for m in received):
-                assert time.monotonic() < deadline, f"no list_changed; got {received}"
-                await asyncio.sleep(0.05)
+            await _until_list_changed(received)
             async with client(
                 url, published["key"], mode="legacy", message_handler=on_later_message
             ) as fresh:
@@ -369,10 +379,7 @@ def test_one_session_is_served_by_every_worker_and_notified_where_its_stream_is(
                 assert "text" in str(missing.value)
 
                 await asyncio.to_thread(_publish_version_two, owner, published["prompt_id"])
-                deadline = time.monotonic() + 10
-                while sum(_is_list_changed(m) for m in received) < 1:
-                    assert time.monotonic() < deadline, f"no list_changed; got {received}"
-                    await asyncio.sleep(0.05)
+                await _until_list_changed(received)
                 got = await mcp.get_prompt("tools/summary", {"text": "a", "tone": "formal"})
                 assert got.messages[0].content.text == "Summary (formal): a"
                 session_id = mcp.session_id if hasattr(mcp, "session_id") else None
@@ -426,16 +433,12 @@ def test_the_worker_that_opened_a_session_notifies_the_stream_it_holds(
                 message_handler=on_message,
             ) as mcp:
                 await mcp.list_prompts()
-                deadline = time.monotonic() + 10
-                while ("GET", transport.home) not in transport.sent:
-                    assert time.monotonic() < deadline, transport.sent
-                    await asyncio.sleep(0.05)
+                await _until(
+                    lambda: ("GET", transport.home) in transport.sent, lambda: transport.sent
+                )
                 await asyncio.sleep(0.5)  # the stream is open on `home` by now
                 await asyncio.to_thread(_publish_version_two, owner, published["prompt_id"])
-                deadline = time.monotonic() + 10
-                while not any(_is_list_changed(m) for m in received):
-                    assert time.monotonic() < deadline, f"no list_changed; got {received}"
-                    await asyncio.sleep(0.05)
+                await _until_list_changed(received)
                 await asyncio.sleep(0.3)
             assert sum(_is_list_changed(m) for m in received) == 1
             assert ("POST", transport.away) in transport.sent

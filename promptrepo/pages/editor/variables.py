@@ -24,6 +24,19 @@ def typed_value(
     control_id = f"{id_prefix}{field}-{row.name}"
     label = f"{field.capitalize()} of {row.name}"
     common = {"id": control_id, "aria_label": label}
+
+    def text_field(**extra) -> rx.Component:
+        return rx.input(
+            value=value,
+            on_change=lambda v: VariablesState.set_var_field(row.name, field, v),
+            placeholder=placeholder,
+            size="1",
+            read_only=~EditorState.can_write,
+            width="100%",
+            **common,
+            **extra,
+        )
+
     return rx.match(
         row.type,
         (
@@ -48,22 +61,10 @@ def typed_value(
                 **common,
             ),
         ),
-        (
-            "number",
-            rx.input(
-                value=value,
-                on_change=lambda v: VariablesState.set_var_field(row.name, field, v),
-                # A text field with the numeric keyboard, not type="number": that one shows a
-                # value that is not a number (kept from before the type changed, or set
-                # through the API) as empty, where the user could neither see nor clear it.
-                input_mode="decimal",
-                placeholder=placeholder,
-                size="1",
-                read_only=~EditorState.can_write,
-                width="100%",
-                **common,
-            ),
-        ),
+        # A text field with the numeric keyboard, not type="number": that one shows a value
+        # that is not a number (kept from before the type changed, or set through the API)
+        # as empty, where the user could neither see nor clear it.
+        ("number", text_field(input_mode="decimal")),
         (
             "json",
             rx.text_area(
@@ -78,15 +79,7 @@ def typed_value(
                 **common,
             ),
         ),
-        rx.input(
-            value=value,
-            on_change=lambda v: VariablesState.set_var_field(row.name, field, v),
-            placeholder=placeholder,
-            size="1",
-            read_only=~EditorState.can_write,
-            width="100%",
-            **common,
-        ),
+        text_field(),
     )
 
 
