@@ -25,10 +25,11 @@ Runs twice: against one server (`--workers` workers) and against two servers beh
 (deploy/render_nginx.py) with `--fleet-workers` each: by default half as many, rounded up,
 since on one machine the two servers share its cores (3 workers each, 6 on 2 cores, measured
 the oversubscription: p99 590 ms where 2 x 2 gave 260 ms and 2 x 1 210 ms, on 2026-12-02).
-Prints for each: sessions held (connected and answering to the end), keystroke round trip p50/p99, API p99 and rate, errors, server memory per session
-(PSS growth / sessions), Redis operations per second, the servers' and the driver's CPU, how
-busy all cores were (over the run, and while the API load ran), and how fast the machine was
-just before (10 million Python additions: the speed of these machines varies between runs).
+Prints for each: sessions held (connected and answering to the end), keystroke round trip
+p50/p99, API p99 and rate, errors, server memory per session (PSS growth / sessions), Redis
+operations per second, the servers' and the driver's CPU, how busy all cores were (over the
+run, and while the API load ran), and how fast the machine was just before (10 million Python
+additions: the speed of these machines varies between runs).
 Targets on the 2-core machine: 300 sessions, keystroke p99 <= 150 ms, 0 errors, API 1,000/s.
 """
 

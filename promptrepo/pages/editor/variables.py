@@ -24,14 +24,18 @@ def typed_value(
     control_id = f"{id_prefix}{field}-{row.name}"
     label = f"{field.capitalize()} of {row.name}"
     common = {"id": control_id, "aria_label": label}
+    locked = ~EditorState.can_write
+
+    def set_value(v: str):
+        return VariablesState.set_var_field(row.name, field, v)
 
     def text_field(**extra) -> rx.Component:
         return rx.input(
             value=value,
-            on_change=lambda v: VariablesState.set_var_field(row.name, field, v),
+            on_change=set_value,
             placeholder=placeholder,
             size="1",
-            read_only=~EditorState.can_write,
+            read_only=locked,
             width="100%",
             **common,
             **extra,
@@ -45,8 +49,8 @@ def typed_value(
                 rx.el.option("—", value=""),
                 rx.foreach(row.option_list, lambda o: rx.el.option(o, value=o)),
                 value=value,
-                on_change=lambda v: VariablesState.set_var_field(row.name, field, v),
-                disabled=~EditorState.can_write,
+                on_change=set_value,
+                disabled=locked,
                 class_name="var-select",
                 **common,
             ),
@@ -56,7 +60,7 @@ def typed_value(
             rx.switch(
                 checked=value == "true",
                 on_change=lambda c: VariablesState.set_var_flag(row.name, field, c),
-                disabled=~EditorState.can_write,
+                disabled=locked,
                 size="1",
                 **common,
             ),
@@ -69,12 +73,13 @@ def typed_value(
             "json",
             rx.text_area(
                 value=value,
-                on_change=lambda v: VariablesState.set_var_field(row.name, field, v),
+                on_change=set_value,
+                placeholder=placeholder,
                 rows="2",
                 size="1",
                 font_family=MONO,
                 spell_check=False,
-                read_only=~EditorState.can_write,
+                read_only=locked,
                 width="100%",
                 **common,
             ),
