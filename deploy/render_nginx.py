@@ -26,7 +26,7 @@ def render(
     """The site configuration for nginx listening on `listen` in front of `servers`."""
     if not servers:
         raise ValueError("at least one --server HOST:PORT is needed")
-    upstreams = "\n".join(f"    server {s} max_fails=1 fail_timeout=3s;" for s in servers)
+    upstreams = "\n".join(f"    server {s} max_fails=0;" for s in servers)
     text = (
         TEMPLATE.read_text()
         .replace("@LISTEN@", listen)

@@ -127,11 +127,13 @@ def app_env(workdir: Path, **settings: str) -> dict[str, str]:
     }
 
 
-def start_app(workdir: Path, env: dict[str, str], port: int, *args: str) -> subprocess.Popen:
+def start_app(
+    workdir: Path, env: dict[str, str], port: int, *args: str, log_name: str = "server.log"
+) -> subprocess.Popen:
     """Build and serve the copy in `workdir` as `make run` does (`python -m promptrepo.serve`:
     production mode, one port, failed workers respawned), in a process group of its own,
-    its output in `workdir/server.log`. `args` go to promptrepo.serve (e.g. --workers 2)."""
-    with (workdir / "server.log").open("wb") as log:
+    its output in `workdir/<log_name>`. `args` go to promptrepo.serve (e.g. --workers 2)."""
+    with (workdir / log_name).open("wb") as log:
         return subprocess.Popen(
             [
                 str(ROOT / ".venv/bin/python"),

@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Browser, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from promptrepo.db import build_engine, migrate
 from promptrepo.models import Prompt
@@ -151,9 +152,9 @@ def test_typing_through_a_rolling_restart_loses_nothing(
     servers: dict[int, subprocess.Popen] = {}
 
     def start(port: int) -> None:  # 3. start (reusing the build)
-        servers[port] = start_app(workdir, env, port)
+        servers[port] = start_app(workdir, env, port, log_name=f"server-{port}.log")
         url = f"http://127.0.0.1:{port}"
-        wait_until_serving(url, servers[port], workdir / "server.log", timeout=120)
+        wait_until_serving(url, servers[port], workdir / f"server-{port}.log", timeout=120)
         wait_ready(url)
 
     engine = build_engine(pg_app_database_url, pool_size=1)
@@ -161,7 +162,7 @@ def test_typing_through_a_rolling_restart_loses_nothing(
     try:
         for port in ports:
             start(port)
-            assert "reusing .web/build" in (workdir / "server.log").read_text()
+            assert "reusing .web/build" in (workdir / f"server-{port}.log").read_text()
         nginx = Nginx(workdir, listen, ports, workdir)  # 4. nginx in front
         wait_ready(public)
 
@@ -195,18 +196,31 @@ def test_typing_through_a_rolling_restart_loses_nothing(
         context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": public}])
         page = context.new_page()
         trace: list[str] = []  # what the page saw, printed when the test fails
-        page.on("console", lambda m: trace.append(f"console {m.type}: {m.text[:200]}"))
+        page.on(
+            "console",
+            lambda m: trace.append(f"{time.monotonic():.1f} console {m.type}: {m.text[:200]}"),
+        )
 
         def on_websocket(ws) -> None:
             trace.append(f"{time.monotonic():.1f} websocket opened {ws.url[:80]}")
             ws.on("close", lambda _: trace.append(f"{time.monotonic():.1f} websocket closed"))
 
         page.on("websocket", on_websocket)
+        page.on(
+            "framenavigated", lambda f: trace.append(f"{time.monotonic():.1f} navigated {f.url}")
+        )
         page.goto(f"{public}/projects/{project.id}/prompts/{prompt.id}")
         editor = page.locator("#prompt-content")
         expect(editor).to_be_visible(timeout=60_000)
         editor.click()
 
+        # The code editor's view: a new one means the editor was remounted (keys typed at
+        # that moment could go elsewhere), printed with the trace.
+        same_view = (
+            "() => { const v = window.__promptEditorView, same = v === window.__seenView;"
+            " window.__seenView = v; return same; }"
+        )
+        page.evaluate(same_view)
         roller = threading.Thread(target=roll)
         roller.start()
         typed = ""
@@ -216,6 +230,8 @@ def test_typing_through_a_rolling_restart_loses_nothing(
             page.keyboard.type(char)
             typed += char
             time.sleep(0.12)
+            if not page.evaluate(same_view):
+                trace.append(f"{time.monotonic():.1f} editor remounted after {len(typed)} chars")
         roller.join()
         assert restarts == [f"{word} {p}" for p in ports for word in ("stopped", "ready")]
 
@@ -229,19 +245,27 @@ def test_typing_through_a_rolling_restart_loses_nothing(
                 timeout=10_000,
             )
             expect(page.get_by_text("Cannot connect to server")).to_have_count(0)
-        except AssertionError:
+        except (AssertionError, PlaywrightTimeoutError):
             with Session(engine) as s:
                 stored = s.get(Prompt, prompt.id).content
             print("\n".join(trace[-60:]))
             print(f"restarts: {restarts}; typed {len(typed)} chars; saved {len(stored)}")
             shown = page.evaluate("() => window.__promptEditorView.state.doc.toString()")
             print(f"page shows {len(shown)} chars")
+            print(f"typed: {typed!r}\nshown: {shown!r}\nsaved: {stored!r}")
+            for port in ports:
+                lines = (workdir / f"server-{port}.log").read_text(errors="replace").splitlines()
+                print(f"--- server {port}, last lines:", *lines[-40:], sep="\n")
             raise
         context.close()
 
         with Session(engine) as s:
             draft = s.get(Prompt, prompt.id)
             assert draft.content == typed, (len(draft.content), len(typed))
+        # One server was up at every moment, so nginx never answered for want of one (502).
+        log = (nginx.dir / "access.log").read_text().splitlines()
+        refused = [line for line in log if '" 502 ' in line or '" 504 ' in line]
+        assert not refused, f"{len(refused)} of {len(log)} requests refused: {refused[:3]}"
         print(f"typed {len(typed)} characters through 2 restarts; all saved")
     finally:
         if nginx is not None:
