@@ -295,6 +295,36 @@ def test_conflict_keeps_the_users_text_and_offers_overwrite(
         assert s.get(Prompt, prompt_id).content == "Original and mine"
 
 
+def test_a_conflict_and_the_users_text_survive_a_reload(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    """A reload (a reconnect to another server re-runs the same load) used to replace the
+    conflicting text with the stored draft and call it saved."""
+    prompt_id = _open(page, context, app_server, content="Original")
+    with app_server.session() as s:  # someone else saves the draft meanwhile
+        prompt = s.get(Prompt, prompt_id)
+        prompt.content = "Changed elsewhere"
+        prompt.revision += 1
+        s.add(prompt)
+        s.commit()
+    editor = page.locator("#prompt-content")
+    editor.click()
+    editor.press("Control+End")
+    editor.press_sequentially(" and mine", delay=5)
+    expect(page.locator("#conflict-callout")).to_be_visible(timeout=10_000)
+    page.on("dialog", lambda dialog: dialog.accept())  # "leave the page?" (unsaved text)
+    page.reload()
+    expect(page.locator("#conflict-callout")).to_be_visible(timeout=30_000)
+    _expect_editor_text(page, "Original and mine")
+    expect(page.locator("#save-status")).to_have_attribute("data-state", "conflict")
+    with app_server.session() as s:
+        assert s.get(Prompt, prompt_id).content == "Changed elsewhere"  # nothing overwritten
+    page.locator("#conflict-overwrite").click()
+    _wait_saved(page)
+    with app_server.session() as s:
+        assert s.get(Prompt, prompt_id).content == "Original and mine"
+
+
 def test_the_playground_is_one_keyboard_step_away_and_links_back(
     page: Page, context: BrowserContext, app_server: AppServer
 ) -> None:

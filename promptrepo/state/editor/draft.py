@@ -211,6 +211,15 @@ class DraftState(EditorState):
         self.save_message = ""
         return self._recompute(force_rows=True)
 
+    def _keep_unsaved_text(self) -> Any:
+        """A reload of the prompt this tab has unsaved text for, which cannot be saved now (a
+        conflict, an error): the text stays, in the editor as it is and in one mounted afresh
+        (a reloaded page), and so does what stands in its way. The tab follows the project
+        again (a reconnect to another server left its follower behind)."""
+        self.content_initial = self._content
+        self.loaded = True
+        return chain(DraftSyncState.watch, PresenceState.keep_presence)
+
     def _config_to_save(self) -> dict[str, Any] | None:
         """The config a save writes: a plain copy (not the state's proxy), or None to keep
         the stored one."""
@@ -399,6 +408,12 @@ class DraftState(EditorState):
                 self._revision = prompt.revision
                 self._spec = dict(prompt.variables or {})
         except drafts.DraftConflict as exc:
+            if self._own_late_save(exc.current):
+                # This tab's autosave on a server that was stopping committed after
+                # `_settle_lost_save` looked: its revision is ours, save again over it.
+                self._revision = exc.current["revision"]
+                self._saving_content = ""
+                return self._save_now(principal, force=force)
             self._enter_conflict(exc)
             return False
         self.save_status = "saved"
@@ -418,9 +433,19 @@ class DraftState(EditorState):
                 prompt, _ = access.get_prompt(session, principal, self.editor_prompt_id)
         except ServiceError:
             return
-        if prompt.revision == self._revision + 1 and prompt.content == self._saving_content:
+        if self._own_late_save({"revision": prompt.revision, "content": prompt.content}):
             self._revision = prompt.revision
         self.save_status = "unsaved"
+
+    def _own_late_save(self, current: dict[str, Any]) -> bool:
+        """Whether the stored draft `current` is the next revision with the text this tab's
+        last autosave was writing (`_settle_lost_save`'s rule): that save, not someone
+        else's."""
+        return (
+            bool(self._saving_content)
+            and current["revision"] == self._revision + 1
+            and current["content"] == self._saving_content
+        )
 
     def _flush(self, principal: Principal) -> bool:
         """Save unsaved edits before an action that needs them stored; False on conflict."""
@@ -461,6 +486,10 @@ class DraftState(EditorState):
         self._autosave_since = 0.0
         if self.can_write and self.save_status == "saving" and self.editor_prompt_id == prompt_id:
             self._settle_lost_save(principal)
+        if self.can_write and self.editor_prompt_id == prompt_id and self.save_status == "conflict":
+            # A conflict waits for the user's choice (compare, reload theirs, overwrite with
+            # mine): a reload of the page or a reconnect (e.g. to another server) keeps it.
+            return self._keep_unsaved_text()
         if self.can_write and self.editor_prompt_id and self.save_status in ("unsaved", "error"):
             # Opened another page before the autosave ran: save what was typed first.
             try:
@@ -469,8 +498,7 @@ class DraftState(EditorState):
                 saved, self.save_message = False, exc.message
             if not saved:
                 if self.editor_prompt_id == prompt_id:
-                    self.loaded = True  # keep the unsaved text and its conflict/error on screen
-                    return None
+                    return self._keep_unsaved_text()  # with its conflict/error
                 notice = rx.toast.warning(
                     f"Your last edits to “{self.name}” could not be saved: {self.save_message}"
                 )
@@ -764,6 +792,11 @@ class DraftSyncState(DraftState):
                     # another prompt was opened meanwhile; its own load set its status
                     self._autosave_since = 0.0
                     return
+                if _stale_outcome(kind, value, self._revision):
+                    # A reconnect's reload on another server took this save over
+                    # (`_settle_lost_save`) and saved the newer text itself: the status is
+                    # the reload's.
+                    return
                 if kind == "ok" and self._dirty_at != started:
                     self._revision = value.revision
                     self.save_status = "unsaved"  # typed while saving: go round again
@@ -854,6 +887,16 @@ def _own_or_other_draft(message: dict, prompt_id: Any, tab: str) -> bool:
     if message.get("kind") != "draft":
         return False
     return str(message.get("prompt_id")) != str(prompt_id) or message.get("origin") == tab
+
+
+def _stale_outcome(kind: str, value: Any, revision: int) -> bool:
+    """Whether an autosave's outcome is behind the tab's draft, now at `revision`: it saved
+    a revision the tab has gone past, or ran into one the tab has saved itself."""
+    if kind == "ok":
+        return value.revision < revision
+    if kind == "conflict":
+        return value.current["revision"] <= revision
+    return False
 
 
 def _save_draft_payload(token: str, payload: dict[str, Any]) -> tuple[str, Any]:
