@@ -18,12 +18,14 @@
 // every SYNC_MAX_WAIT_MS, not settled. It gets it at once, not settled, when the channel finds
 // a new variable or a syntax error appearing or going (the variables table and the error
 // callout are the state's); settled before Ctrl/Cmd+S saves (window.__promptEditorFlush),
-// when the editor loses focus (before a click elsewhere reaches the page) or goes away.
+// when the editor loses focus (before a click elsewhere reaches the page) or goes away, and
+// again after the page reconnects (`hydrated` back to true).
 // `base` is the `revision` the editor was mounted with: a text typed on a draft the state has
 // since replaced (saved elsewhere while these keys were on their way) becomes a conflict,
 // never a silent overwrite. While the state does not have the newest text yet, the page's
 // <html> carries `data-unsent-edits` (the save badge says "Unsaved changes…", leaving the
-// page asks first: assets/styles.css, assets/editor.js).
+// page asks first: assets/styles.css, assets/editor.js), until the state has taken the
+// settled text (its `liveSeq` reaches the text's number).
 //
 // A remount while the user types (a draft saved elsewhere arrived; the keys typed meanwhile
 // come back as a conflict) keeps the focus in the editor and the cursor where it was: the
@@ -171,6 +173,7 @@ export function PromptCodeEditor({
   liveSeq,
   liveContext,
   pending,
+  hydrated,
 }) {
   const [initialValue] = useState(value);
   const [base] = useState(revision);
@@ -190,6 +193,18 @@ export function PromptCodeEditor({
   const sync = useRef({ timer: null, edit: null, sent: true, settled: true, since: 0 });
   const onChangeRef = useRef(onChange);
   onChangeRef.current = onChange;
+  // The page's edits are unsent until the state has the settled text: it takes the text's
+  // number as its `liveSeq`, in the same update as its save status, so the badge never says
+  // "saved" for a text still on its way (nor mid-burst, when a settled one is still to come).
+  const liveSeqRef = useRef(liveSeq);
+  liveSeqRef.current = liveSeq;
+  const acknowledge = useCallback(() => {
+    const state = sync.current;
+    if (state.sent && state.settled && state.edit !== null && liveSeqRef.current >= state.edit[1]) {
+      markUnsent(false);
+    }
+  }, []);
+  useEffect(acknowledge, [liveSeq, acknowledge]);
   const flush = useCallback((settled = false) => {
     const state = sync.current;
     const settling = settled === true;
@@ -206,9 +221,9 @@ export function PromptCodeEditor({
     const [text, seq] = state.edit;
     state.sent = true;
     state.settled = settling;
-    markUnsent(false);
     onChangeRef.current(text, seq, settling, base);
-  }, [base]);
+    acknowledge();
+  }, [base, acknowledge]);
   const settle = useCallback(() => flush(true), [flush]);
   useEffect(() => {
     if (readOnly) {
@@ -218,6 +233,7 @@ export function PromptCodeEditor({
     window.__promptEditorFlush = flush;
     return () => {
       flush(true); // unmounting (another prompt, another page): the text goes first
+      markUnsent(false); // this editor can no longer see the state take it
       if (window.__promptEditorFlush === flush) {
         window.__promptEditorFlush = undefined;
         disconnectLive();
@@ -227,6 +243,18 @@ export function PromptCodeEditor({
   useEffect(() => {
     setLiveContext(liveContext);
   }, [liveContext]);
+  // The page reconnected (e.g. its server was restarted) and loaded again: the state may have
+  // missed the last text sent before the connection dropped (an event sent into a closing
+  // socket is lost, yet the editor took it as sent), so it gets the text again, settled.
+  const wasHydrated = useRef(hydrated);
+  useEffect(() => {
+    const before = wasHydrated.current;
+    wasHydrated.current = hydrated;
+    if (hydrated && before === false && !readOnly && sync.current.edit !== null) {
+      sync.current.sent = false;
+      flush(true);
+    }
+  }, [hydrated, readOnly, flush]);
   // The channel found what only the state shows (a new variable, a syntax error appearing or
   // going): send the text now.
   const known = variables || [];

@@ -58,6 +58,8 @@ class PromptCodeEditor(NoSSRComponent):
     pending: rx.Var[bool]
     # The draft's revision the text starts from (the editor remounts with a new one).
     revision: rx.Var[int]
+    # Reflex's is_hydrated: false while the page (re)connects and loads, true after.
+    hydrated: rx.Var[bool]
 
     # (text, the page's edit number of that text, whether typing has paused: save it now,
     # the revision the editor was mounted with)

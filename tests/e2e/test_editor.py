@@ -7,11 +7,12 @@ a second one → view the diff → roll back to the first published version.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 
 import httpx
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, WebSocketRoute, expect
 from sqlmodel import select
 
 from promptrepo.models import AuditLog, Prompt
@@ -323,6 +324,45 @@ def test_a_conflict_and_the_users_text_survive_a_reload(
     _wait_saved(page)
     with app_server.session() as s:
         assert s.get(Prompt, prompt_id).content == "Original and mine"
+
+
+def test_text_lost_with_a_dropped_connection_is_sent_again_after_the_reconnect(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    """An event sent just as the connection drops (a server stopping) is lost, while the
+    editor took its text as sent. Here the page's websocket to Reflex runs through the test
+    (Playwright's route_web_socket, to the real server): the event carrying the typed text is
+    swallowed and the connection closed. After the page reconnects by itself, the editor
+    sends its text again and it is saved."""
+    user_id, url, prompt_id = _new_prompt(app_server)
+    sign_in(context, app_server, user_id)
+    swallowed: list[str] = []
+
+    def route(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+
+        def to_server(message: str | bytes) -> None:
+            if not swallowed and isinstance(message, str) and "Hello, world" in message:
+                swallowed.append(message)
+                ws.close()  # the connection drops before the server reads the event
+                return
+            server.send(message)
+
+        ws.on_message(to_server)
+        server.on_message(ws.send)
+
+    page.route_web_socket(re.compile(r".*/_event/.*"), route)
+    page.goto(app_server.url + url)
+    editor = page.locator("#prompt-content")
+    expect(editor).to_be_visible(timeout=30_000)
+    editor.click()
+    editor.press_sequentially("Hello, world", delay=5)
+    # Playwright's own waits (not sleeps): the routed websocket moves only while they run.
+    _wait_saved(page, 20_000)
+    assert swallowed and "edit_content" in swallowed[0]
+    _expect_editor_text(page, "Hello, world")
+    with app_server.session() as s:
+        assert s.get(Prompt, prompt_id).content == "Hello, world"
 
 
 def test_the_playground_is_one_keyboard_step_away_and_links_back(

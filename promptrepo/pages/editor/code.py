@@ -33,6 +33,7 @@ def editor_column() -> rx.Component:
                 on_change=DraftSyncState.edit_content,
                 editor_key=DraftState.editor_key.to_string(),
                 revision=DraftState.content_revision,
+                hydrated=rx.State.is_hydrated,
                 live_seq=DraftState.live_seq,
                 live_context=DraftState.live_context,
                 pending=DraftState.preview_pending,
