@@ -270,12 +270,11 @@ def test_syntax_errors_show_their_line_and_the_draft_still_saves(
         assert s.get(Prompt, prompt_id).content == "Line one\nLine two {% if x %}"
 
 
-def test_conflict_keeps_the_users_text_and_offers_overwrite(
-    page: Page, context: BrowserContext, app_server: AppServer
-) -> None:
+def _type_into_a_conflict(page: Page, context: BrowserContext, app_server: AppServer) -> uuid.UUID:
+    """Open a draft "Original", have someone else save "Changed elsewhere" meanwhile, type
+    " and mine" at its end and wait for the conflict; returns the prompt's id."""
     prompt_id = _open(page, context, app_server, content="Original")
-    # Someone else saves the draft meanwhile.
-    with app_server.session() as s:
+    with app_server.session() as s:  # someone else saves the draft meanwhile
         prompt = s.get(Prompt, prompt_id)
         prompt.content = "Changed elsewhere"
         prompt.revision += 1
@@ -286,6 +285,13 @@ def test_conflict_keeps_the_users_text_and_offers_overwrite(
     editor.press("Control+End")
     editor.press_sequentially(" and mine", delay=5)
     expect(page.locator("#conflict-callout")).to_be_visible(timeout=10_000)
+    return prompt_id
+
+
+def test_conflict_keeps_the_users_text_and_offers_overwrite(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    prompt_id = _type_into_a_conflict(page, context, app_server)
     _expect_editor_text(page, "Original and mine")
     page.locator("#conflict-compare").click()
     expect(page.locator("#conflict-diff")).to_contain_text("Changed elsewhere")
@@ -301,18 +307,7 @@ def test_a_conflict_and_the_users_text_survive_a_reload(
 ) -> None:
     """A reload (a reconnect to another server re-runs the same load) used to replace the
     conflicting text with the stored draft and call it saved."""
-    prompt_id = _open(page, context, app_server, content="Original")
-    with app_server.session() as s:  # someone else saves the draft meanwhile
-        prompt = s.get(Prompt, prompt_id)
-        prompt.content = "Changed elsewhere"
-        prompt.revision += 1
-        s.add(prompt)
-        s.commit()
-    editor = page.locator("#prompt-content")
-    editor.click()
-    editor.press("Control+End")
-    editor.press_sequentially(" and mine", delay=5)
-    expect(page.locator("#conflict-callout")).to_be_visible(timeout=10_000)
+    prompt_id = _type_into_a_conflict(page, context, app_server)
     page.on("dialog", lambda dialog: dialog.accept())  # "leave the page?" (unsaved text)
     page.reload()
     expect(page.locator("#conflict-callout")).to_be_visible(timeout=30_000)

@@ -41,7 +41,7 @@ def test_an_autosave_outcome_behind_the_tabs_revision_is_stale() -> None:
 def test_the_next_revision_with_the_text_being_saved_is_the_tabs_own_late_save() -> None:
     tab = SimpleNamespace(_saving_content="Hello wor", _revision=3)
     own = DraftState._own_late_save
-    assert own(tab, {"revision": 4, "content": "Hello wor"})
-    assert not own(tab, {"revision": 4, "content": "Hello from someone else"})
-    assert not own(tab, {"revision": 5, "content": "Hello wor"})  # another save came between
-    assert not own(SimpleNamespace(_saving_content="", _revision=3), {"revision": 4, "content": ""})
+    assert own(tab, 4, "Hello wor")
+    assert not own(tab, 4, "Hello from someone else")
+    assert not own(tab, 5, "Hello wor")  # another save came between
+    assert not own(SimpleNamespace(_saving_content="", _revision=3), 4, "")

@@ -408,7 +408,7 @@ class DraftState(EditorState):
                 self._revision = prompt.revision
                 self._spec = dict(prompt.variables or {})
         except drafts.DraftConflict as exc:
-            if self._own_late_save(exc.current):
+            if self._own_late_save(exc.current["revision"], exc.current["content"]):
                 # This tab's autosave on a server that was stopping committed after
                 # `_settle_lost_save` looked: its revision is ours, save again over it.
                 self._revision = exc.current["revision"]
@@ -433,18 +433,17 @@ class DraftState(EditorState):
                 prompt, _ = access.get_prompt(session, principal, self.editor_prompt_id)
         except ServiceError:
             return
-        if self._own_late_save({"revision": prompt.revision, "content": prompt.content}):
+        if self._own_late_save(prompt.revision, prompt.content):
             self._revision = prompt.revision
         self.save_status = "unsaved"
 
-    def _own_late_save(self, current: dict[str, Any]) -> bool:
-        """Whether the stored draft `current` is the next revision with the text this tab's
-        last autosave was writing (`_settle_lost_save`'s rule): that save, not someone
-        else's."""
+    def _own_late_save(self, revision: int, content: str) -> bool:
+        """Whether the stored draft (`revision`, `content`) is the next revision with the text
+        this tab's last autosave was writing: that save, not someone else's."""
         return (
             bool(self._saving_content)
-            and current["revision"] == self._revision + 1
-            and current["content"] == self._saving_content
+            and revision == self._revision + 1
+            and content == self._saving_content
         )
 
     def _flush(self, principal: Principal) -> bool:
