@@ -23,9 +23,11 @@ setup:
 migrate: setup
 	@uv run python -m promptrepo.cli migrate
 
-run: migrate
+# The server migrates the database itself (--migrate): one interpreter start less than
+# `make migrate` first. With several servers, migrate once and start them without it.
+run: setup
 	@echo "==> PromptRepo is starting on http://localhost:$(PORT)"
-	@uv run python -m promptrepo.serve --host $(HOST) --port $(PORT)
+	@uv run python -m promptrepo.serve --migrate --host $(HOST) --port $(PORT)
 
 backup: setup
 	@uv run python -m promptrepo.cli backup --output $(or $(BACKUP_DIR),data/backups)

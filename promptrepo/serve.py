@@ -2,6 +2,7 @@
 
     python -m promptrepo.serve [--host 127.0.0.1] [--port 3000] [--workers N] [--rebuild]
     python -m promptrepo.serve --build-only      # e.g. once before starting several servers
+    python -m promptrepo.serve --migrate         # migrate the database first (`make run`)
 
 It does what `reflex run --env prod --single-port` does, with two differences:
 
@@ -188,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--build-only", action="store_true", help="build the frontend if needed, then exit"
     )
+    parser.add_argument(
+        "--migrate", action="store_true", help="apply the database's migrations before serving"
+    )
     parser.add_argument("--loglevel", default="warning")
     args = parser.parse_args(argv)
 
@@ -237,6 +241,13 @@ def main(argv: list[str] | None = None) -> int:
     # The workers only evaluate the pages (and, from the second start on, only the stateful
     # ones) instead of compiling them again. An internal variable: set it through Reflex.
     environment.REFLEX_SKIP_COMPILE.set(True)
+    if args.migrate:
+        # In this process rather than a `promptrepo.cli migrate` before it: the app imports
+        # the same modules anyway (a second interpreter's imports cost ~2 s of a restart).
+        from promptrepo.db import migrate
+
+        migrate()
+        print("==> the database is at the newest migration", flush=True)
     _respawning_granian()
     print(
         f"==> serving on http://{args.host}:{args.port} "

@@ -10,7 +10,11 @@ if ! command -v uv >/dev/null 2>&1; then
   python3 -m pip install --quiet uv || python3 -m pip install --quiet --break-system-packages uv
 fi
 
-uv sync --frozen --quiet
+# --compile-bytecode: the packages' .pyc files are written once, here. Python would write them
+# at first import, but not where PYTHONDONTWRITEBYTECODE is set (as on these machines): then
+# every start compiled ~1,300 modules again, 5 of a restart's 13 s. When nothing changed this
+# costs about half a second.
+uv sync --frozen --quiet --compile-bytecode
 
 BUN=.tools/node_modules/@oven/bun-linux-x64/bin/bun
 if [ ! -x "$BUN" ]; then

@@ -62,7 +62,9 @@ def built_app(tmp_path_factory: pytest.TempPathFactory) -> BuiltApp:
 
 
 @contextlib.contextmanager
-def serving(built: BuiltApp, **settings: str) -> Iterator[subprocess.Popen]:
+def serving(
+    built: BuiltApp, *args: str, migrated: bool = True, **settings: str
+) -> Iterator[subprocess.Popen]:
     env = app_env(
         built.workdir,
         APP_ENV="test",
@@ -72,8 +74,9 @@ def serving(built: BuiltApp, **settings: str) -> Iterator[subprocess.Popen]:
     )
     if "REDIS_URL" not in settings:
         env.pop("REDIS_URL", None)
-    migrate(env["DATABASE_URL"])
-    proc = start_app(built.workdir, env, built.port)
+    if migrated:
+        migrate(env["DATABASE_URL"])
+    proc = start_app(built.workdir, env, built.port, *args)
     try:
         # The first start builds the frontend (minutes on a busy machine).
         wait_until_serving(built.url, proc, built.workdir / "server.log", timeout=780)
@@ -169,6 +172,21 @@ def test_a_single_killed_worker_answers_again_within_5_seconds(built_app: BuiltA
         print(f"1 worker killed: answering again after {recovered:.2f} s")
         assert httpx.get(built_app.url + "/api/health", timeout=5).json()["status"] == "ok"
         assert proc.poll() is None
+
+
+def test_make_runs_server_migrates_a_new_database_itself(built_app: BuiltApp) -> None:
+    """`make run` starts `promptrepo.serve --migrate` on whatever database it is given, with
+    no `promptrepo.cli migrate` before it: a new database is migrated, then served."""
+    database = built_app.workdir / "data" / "new.db"
+    database.parent.mkdir(exist_ok=True)
+    database.unlink(missing_ok=True)
+    with serving(built_app, "--migrate", migrated=False, DATABASE_URL=f"sqlite:///{database}"):
+        ready = httpx.get(built_app.url + "/api/ready", timeout=5)
+        assert ready.status_code == 200, ready.text
+        assert (
+            "the database is at the newest migration"
+            in (built_app.workdir / "server.log").read_text()
+        )
 
 
 @pytest.fixture
