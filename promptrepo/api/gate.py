@@ -281,9 +281,7 @@ async def _admit_through_redis(token: str, entry_key: str | None) -> Admission:
     admission = await _admit_cached(keys)
     if admission is not None:
         return admission
-    loaded = await _load_principal_once(token)
-    if loaded is None:
-        raise NotAuthenticated("Invalid or expired credentials.")
+    loaded = await _known_principal(token, None)
     admission = await _admit_cached(keys)
     if admission is not None:
         return admission
@@ -296,12 +294,28 @@ async def identify(token: str) -> Principal:
     """Authenticate `token` without counting it against the rate limit (for the few routes a
     signed-in owner must always reach, such as revoking an abused key)."""
     raw = await run_in_threadpool(cache.get, principal_cache_key(token))
-    decoded = _decode_principal(raw) if raw else None
-    if decoded is None:
-        decoded = await _load_principal_once(token)
-    if decoded is None:
-        raise NotAuthenticated("Invalid or expired credentials.")
-    return decoded[0]
+    principal, _rpm = await _known_principal(token, _decode_principal(raw) if raw else None)
+    return principal
+
+
+async def _known_principal(
+    token: str, cached: tuple[Principal, int] | None
+) -> tuple[Principal, int]:
+    """`cached` (the principal and its requests per minute, from the cache) or, when it is
+    missing, the principal loaded once from the database; 401 when the token has none."""
+    if cached is None:
+        cached = await _load_principal_once(token)
+        if cached is None:
+            raise NotAuthenticated("Invalid or expired credentials.")
+    return cached
+
+
+async def _counted(principal: Principal, rpm: int) -> LimitStatus:
+    """Count the request against the principal's limit; 429 when it is over."""
+    status = await rate_limits.hit_async(f"{rpm}/minute", LIMIT_NAME, str(principal.user_id))
+    if not status.allowed:
+        raise _rate_limited(status)
+    return status
 
 
 async def _admit_cached(keys: list[str]) -> Admission | None:
@@ -323,9 +337,7 @@ async def _admit_cached(keys: list[str]) -> Admission | None:
 
 
 async def _count_and_fetch(principal: Principal, rpm: int, entry_key: str | None) -> Admission:
-    status = await rate_limits.hit_async(f"{rpm}/minute", LIMIT_NAME, str(principal.user_id))
-    if not status.allowed:
-        raise _rate_limited(status)
+    status = await _counted(principal, rpm)
     if not entry_key:
         return Admission(principal, status)
     generation, entry = await run_in_threadpool(lambda: (cache.generation(), cache.get(entry_key)))
@@ -335,13 +347,8 @@ async def _count_and_fetch(principal: Principal, rpm: int, entry_key: str | None
 async def _admit_degraded(token: str, entry_key: str | None) -> Admission:
     """Redis is configured but unreachable: the database says who is calling, the limit is
     counted in process (rate_limits falls back by itself), and there is no cache entry."""
-    loaded = await _load_principal_once(token)
-    if loaded is None:
-        raise NotAuthenticated("Invalid or expired credentials.")
-    principal, rpm = loaded
-    status = await rate_limits.hit_async(f"{rpm}/minute", LIMIT_NAME, str(principal.user_id))
-    if not status.allowed:
-        raise _rate_limited(status)
+    principal, rpm = await _known_principal(token, None)
+    status = await _counted(principal, rpm)
     if not entry_key:
         return Admission(principal, status)
     CACHE_LOOKUPS.labels("unavailable").inc()
@@ -350,15 +357,8 @@ async def _admit_degraded(token: str, entry_key: str | None) -> Admission:
 
 async def _admit_in_process(token: str, entry_key: str | None) -> Admission:
     raw = cache.get(principal_cache_key(token))
-    decoded = _decode_principal(raw) if raw else None
-    if decoded is None:
-        decoded = await _load_principal_once(token)
-        if decoded is None:
-            raise NotAuthenticated("Invalid or expired credentials.")
-    principal, rpm = decoded
-    status = await rate_limits.hit_async(f"{rpm}/minute", LIMIT_NAME, str(principal.user_id))
-    if not status.allowed:
-        raise _rate_limited(status)
+    principal, rpm = await _known_principal(token, _decode_principal(raw) if raw else None)
+    status = await _counted(principal, rpm)
     if not entry_key:
         return Admission(principal, status)
     generation = cache.generation()  # in process: no I/O
@@ -377,15 +377,9 @@ async def _admit_redis_py(token: str, entry_key: str | None) -> Admission:
         pipe.get(cache.KEY_PREFIX + entry_key)
         pipe.get(cache.GENERATION_KEY)
     found = await pipe.execute()
-    decoded = _decode_principal(found[0]) if found[0] else None
-    if decoded is None:
-        decoded = await _load_principal_once(token)
-        if decoded is None:
-            raise NotAuthenticated("Invalid or expired credentials.")
-    principal, rpm = decoded
-    status = await rate_limits.hit_async(f"{rpm}/minute", LIMIT_NAME, str(principal.user_id))
-    if not status.allowed:
-        raise _rate_limited(status)
+    cached = _decode_principal(found[0]) if found[0] else None
+    principal, rpm = await _known_principal(token, cached)
+    status = await _counted(principal, rpm)
     if not entry_key:
         return Admission(principal, status)
     entry = found[1]
