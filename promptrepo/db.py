@@ -146,13 +146,16 @@ def act_as(session: Session, user_id: uuid.UUID | None, *, applied: bool = False
         session.connection()  # begins, which applies it
 
 
+_SET_ACTING_USER = text("SELECT set_config('app.user_id', :uid, true)")  # built once
+
+
 def _apply_acting_as(session: Session, _transaction, connection) -> None:
     user_id = session.info.get(_ACTING_AS)
     if user_id is None:
         return
     if connection.engine.url.username != APP_ROLE:
         connection.exec_driver_sql(f"SET LOCAL ROLE {APP_ROLE}")
-    connection.execute(text("SELECT set_config('app.user_id', :uid, true)"), {"uid": user_id})
+    connection.execute(_SET_ACTING_USER, {"uid": user_id})
 
 
 @contextmanager
