@@ -288,6 +288,14 @@ def _type_into_a_conflict(page: Page, context: BrowserContext, app_server: AppSe
     return prompt_id
 
 
+def _overwrite_with_mine(page: Page, app_server: AppServer, prompt_id) -> None:
+    """Choose "Overwrite with mine": the user's text is saved over the other one."""
+    page.locator("#conflict-overwrite").click()
+    _wait_saved(page)
+    with app_server.session() as s:
+        assert s.get(Prompt, prompt_id).content == "Original and mine"
+
+
 def test_conflict_keeps_the_users_text_and_offers_overwrite(
     page: Page, context: BrowserContext, app_server: AppServer
 ) -> None:
@@ -296,10 +304,7 @@ def test_conflict_keeps_the_users_text_and_offers_overwrite(
     page.locator("#conflict-compare").click()
     expect(page.locator("#conflict-diff")).to_contain_text("Changed elsewhere")
     page.keyboard.press("Escape")
-    page.locator("#conflict-overwrite").click()
-    _wait_saved(page)
-    with app_server.session() as s:
-        assert s.get(Prompt, prompt_id).content == "Original and mine"
+    _overwrite_with_mine(page, app_server, prompt_id)
 
 
 def test_a_conflict_and_the_users_text_survive_a_reload(
@@ -315,10 +320,7 @@ def test_a_conflict_and_the_users_text_survive_a_reload(
     expect(page.locator("#save-status")).to_have_attribute("data-state", "conflict")
     with app_server.session() as s:
         assert s.get(Prompt, prompt_id).content == "Changed elsewhere"  # nothing overwritten
-    page.locator("#conflict-overwrite").click()
-    _wait_saved(page)
-    with app_server.session() as s:
-        assert s.get(Prompt, prompt_id).content == "Original and mine"
+    _overwrite_with_mine(page, app_server, prompt_id)
 
 
 def test_text_lost_with_a_dropped_connection_is_sent_again_after_the_reconnect(
