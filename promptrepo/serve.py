@@ -148,6 +148,18 @@ def build_frontend(root: Path) -> None:
     (web / FINGERPRINT_FILE).write_text(frontend_fingerprint(root) + "\n")
 
 
+def _public_url_configured(root: Path) -> bool:
+    """Whether PUBLIC_URL is set, in the environment or in `.env` (settings read both, any
+    case)."""
+    from dotenv import dotenv_values  # what pydantic-settings reads `.env` with
+
+    names = {name.lower() for name, value in os.environ.items() if value}
+    env_file = root / ".env"
+    if env_file.is_file():
+        names |= {name.lower() for name, value in dotenv_values(env_file).items() if value}
+    return "public_url" in names
+
+
 def _prepare_metrics_dir(port: int) -> None:
     """Let every worker write its Prometheus figures where /api/metrics sums them (set before
     prometheus_client is first imported; emptied at each start, one folder per port)."""
@@ -205,9 +217,14 @@ def main(argv: list[str] | None = None) -> int:
         REFLEX_BACKEND_PORT=str(args.port),
         REFLEX_BACKEND_HOST=args.host,
     )
+    # Without PUBLIC_URL the app is where this server listens: its origin is the one browsers
+    # may open the websocket from, so `PORT=8080 make run` must not keep the default's :3000
+    # (every page at :8080 stayed unconnected, its websocket refused with 403).
+    if not _public_url_configured(ROOT):
+        os.environ["PUBLIC_URL"] = f"http://localhost:{args.port}"
     # Reflex's deploy URL defaults to localhost:<this port>; the app's public address is the
     # right value, and the same for every server of a fleet, so they all share one build.
-    if os.environ.get("PUBLIC_URL") and not os.environ.get("REFLEX_DEPLOY_URL"):
+    if not os.environ.get("REFLEX_DEPLOY_URL"):
         os.environ["REFLEX_DEPLOY_URL"] = os.environ["PUBLIC_URL"]
     if args.workers:
         os.environ["GRANIAN_WORKERS"] = str(args.workers)

@@ -98,3 +98,20 @@ def test_tune_gc_freezes_start_up_and_collects_young_objects_less_often() -> Non
     assert frozen > 10_000  # the modules imported so far
     assert tuple(thresholds) == serve.GC_THRESHOLDS
     assert serve.GC_THRESHOLDS[0] > 700  # CPython's default, which stalled the server
+
+
+def test_public_url_counts_as_configured_from_the_environment_or_dotenv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unconfigured, the server makes PUBLIC_URL its own address (`PORT=8080 make run`: the
+    websocket's Origin must be :8080, not the default :3000); a configured one is kept."""
+    monkeypatch.delenv("PUBLIC_URL", raising=False)
+    monkeypatch.delenv("public_url", raising=False)
+    assert not serve._public_url_configured(tmp_path)
+    (tmp_path / ".env").write_text("SECRET_KEY=x\nPUBLIC_URL=\n")
+    assert not serve._public_url_configured(tmp_path)  # empty: the default applies
+    (tmp_path / ".env").write_text("public_url=https://prompts.example.com\n")
+    assert serve._public_url_configured(tmp_path)
+    (tmp_path / ".env").unlink()
+    monkeypatch.setenv("PUBLIC_URL", "https://prompts.example.com")
+    assert serve._public_url_configured(tmp_path)
