@@ -164,7 +164,8 @@ def navbar() -> rx.Component:
                 align="center",
             ),
             align="center",
-            spacing="6",
+            # a phone's navbar (logo, theme, sign up, menu) fits 375 px only with small gaps
+            spacing=rx.breakpoints(initial="3", md="6"),
             max_width="1200px",
             margin_x="auto",
             padding_x="1.25rem",
