@@ -32,9 +32,6 @@ def stat_card(item: rx.Var) -> rx.Component:
     )
 
 
-@template(
-    route=routes.ADMIN, title="Admin · Analytics · PromptRepo", on_load=AdminAnalyticsState.load
-)
 def analytics_page() -> rx.Component:
     return rx.vstack(
         admin_nav(routes.ADMIN),
@@ -149,6 +146,14 @@ def analytics_page() -> rx.Component:
         spacing="5",
         width="100%",
     )
+
+
+# The admin section opens on its analytics; /admin/analytics, the address the tab's name
+# suggests, is the same page.
+for _route in (routes.ADMIN, routes.ADMIN_ANALYTICS):
+    template(
+        route=_route, title="Admin · Analytics · PromptRepo", on_load=AdminAnalyticsState.load
+    )(analytics_page)
 
 
 def action_button(row: rx.Var, action: str, label: str, color: str) -> rx.Component:

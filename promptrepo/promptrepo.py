@@ -22,6 +22,7 @@ from promptrepo.api.static_headers import static_headers
 from promptrepo.pages.not_found import not_found
 from promptrepo.services.served_counts import run_flusher as run_served_counts_flusher
 from promptrepo.services.webhooks import run_worker as run_webhook_worker
+from promptrepo.state.base import AppState
 from promptrepo.state.live import register_app
 
 app = rx.App(
@@ -36,7 +37,10 @@ app = rx.App(
         rx.el.script(src="/palette.js", defer=True),
     ],
 )
-app.add_page(not_found, route="404", title="Page not found · PromptRepo")
+# load_user: a signed-in person who mistyped an address keeps their navbar.
+app.add_page(
+    not_found, route="404", title="Page not found · PromptRepo", on_load=AppState.load_user
+)
 register_app(app)
 # Each server process delivers due webhooks (services/webhooks.py; workers never send one twice).
 app.register_lifespan_task(run_webhook_worker)

@@ -96,14 +96,17 @@ def url_of(route: str, world: dict[str, str]) -> str:
     return url + "?token=not-a-real-token" if route == routes.RESET_PASSWORD else url
 
 
-def open_page(page: Page, url: str) -> None:
+def open_page(page: Page, url: str, *, signed_in: bool) -> None:
     page.goto(url)
+    if signed_in:  # the navbar has the user (until then it shows a visitor's buttons)
+        expect(page.locator("#palette-open")).to_be_visible()
     expect(
         page.locator("main :is(h1, h2, input, textarea)").locator("visible=true").first
     ).to_be_visible()
     # on_load has run when no spinner is left in the main area
     page.wait_for_function("() => !document.querySelector('main .rt-Spinner')")
     page.wait_for_timeout(300)
+    assert page.get_by_role("heading", name="Page not found").count() == 0, url
 
 
 def unnamed(page: Page) -> list:
@@ -133,7 +136,7 @@ def test_every_control_on_every_page_has_an_accessible_name(
     if who != "visitor":
         sign_in(context, app_server, world[who])
     page = context.new_page()
-    open_page(page, url_of(route, world))
+    open_page(page, url_of(route, world), signed_in=who != "visitor")
     assert unnamed(page) == [], route
     if who == "owner" and route == routes.DASHBOARD:
         page.keyboard.press("Control+k")  # the command palette, on every signed-in page
@@ -155,7 +158,7 @@ def test_phone_layouts_do_not_scroll_sideways(
     if who != "visitor":  # a visitor's navbar has a "Sign up" button instead of the bell
         sign_in(context, app_server, world[who])
     page = context.new_page()
-    open_page(page, url_of(route, world))
+    open_page(page, url_of(route, world), signed_in=who != "visitor")
     wide = page.evaluate(SIDEWAYS_JS)
     assert wide["scroll"] <= wide["client"], wide
     if route == routes.DASHBOARD:  # the measure itself notices a page that is too wide
@@ -164,4 +167,17 @@ def test_phone_layouts_do_not_scroll_sideways(
             " {style: 'width: 600px; height: 1px'}))"
         )
         assert page.evaluate(SIDEWAYS_JS)["scroll"] > 375
+    context.close()
+
+
+def test_an_unknown_address_says_so_and_keeps_the_signed_in_navbar(
+    browser: Browser, app_server: AppServer, world: dict[str, str]
+) -> None:
+    context = browser.new_context(base_url=app_server.url)
+    sign_in(context, app_server, world["owner"])
+    page = context.new_page()
+    page.goto("/no/such/page")
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    expect(page.locator("#palette-open")).to_be_visible()  # signed in, not "Sign up"
+    expect(page.locator("#nav-signup")).to_have_count(0)
     context.close()
