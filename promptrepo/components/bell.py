@@ -117,4 +117,6 @@ def bell() -> rx.Component:
 
 def bell_mount() -> rx.Component:
     """The bell, loading (and following) its notifications once it is on the page."""
-    return rx.box(bell(), on_mount=NotificationState.start_bell)
+    # flex, not block: a block around the inline bell sat it on a text line, above the
+    # navbar's other icons
+    return rx.box(bell(), on_mount=NotificationState.start_bell, display="flex")
