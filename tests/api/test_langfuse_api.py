@@ -18,6 +18,9 @@ from langfuse.api.core.api_error import ApiError
 
 from tests.api.conftest import Caller, bearer
 
+# The SDK passes a timeout on every request, which TestClient (no network, no timeout) warns of.
+pytestmark = pytest.mark.filterwarnings("ignore:You should not use the 'timeout' argument")
+
 
 def basic(public_key: str, secret: str) -> dict[str, str]:
     token = base64.b64encode(f"{public_key}:{secret}".encode()).decode()

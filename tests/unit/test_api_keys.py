@@ -101,7 +101,11 @@ def test_a_jwt_principal_is_never_cached_past_the_tokens_expiry() -> None:
     from promptrepo.api.gate import PRINCIPAL_TTL_SECONDS, _principal_ttl
 
     def token(seconds_left: int) -> str:
-        return jwt.encode({"exp": int(time.time()) + seconds_left}, "k", algorithm="HS256")
+        return jwt.encode(
+            {"exp": int(time.time()) + seconds_left},
+            "a-test-signing-key-of-32-bytes!!",
+            algorithm="HS256",
+        )
 
     assert 0.75 * PRINCIPAL_TTL_SECONDS <= _principal_ttl(token(3600)) <= PRINCIPAL_TTL_SECONDS
     assert 1 <= _principal_ttl(token(10)) <= 10
