@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from promptrepo import routes
 from promptrepo.services import projects, prompts, segments, versions
@@ -114,6 +114,23 @@ def open_page(page: Page, url: str, *, signed_in: bool) -> None:
     assert page.get_by_role("heading", name="Page not found").count() == 0, url
 
 
+def open_as(
+    browser: Browser,
+    app_server: AppServer,
+    world: dict[str, str],
+    who: str,
+    route: str,
+    width: int = 1280,
+) -> tuple[BrowserContext, Page]:
+    """`route` opened by `who` (signed in unless a visitor) in a window `width` px wide."""
+    context = browser.new_context(base_url=app_server.url, viewport={"width": width, "height": 812})
+    if who != "visitor":
+        sign_in(context, app_server, world[who])
+    page = context.new_page()
+    open_page(page, url_of(route, world), signed_in=who != "visitor")
+    return context, page
+
+
 def unnamed(page: Page) -> list:
     found = page.locator("body").evaluate(UNNAMED_CONTROLS_JS)
     if AXE.exists():
@@ -132,11 +149,7 @@ def unnamed(page: Page) -> list:
 def test_every_control_on_every_page_has_an_accessible_name(
     browser: Browser, app_server: AppServer, world: dict[str, str], who: str, route: str
 ) -> None:
-    context = browser.new_context(base_url=app_server.url)
-    if who != "visitor":
-        sign_in(context, app_server, world[who])
-    page = context.new_page()
-    open_page(page, url_of(route, world), signed_in=who != "visitor")
+    context, page = open_as(browser, app_server, world, who, route)
     assert unnamed(page) == [], route
     if who == "owner" and route == routes.DASHBOARD:
         page.keyboard.press("Control+k")  # the command palette, on every signed-in page
@@ -149,11 +162,7 @@ def test_every_control_on_every_page_has_an_accessible_name(
 def test_phone_layouts_do_not_scroll_sideways(
     browser: Browser, app_server: AppServer, world: dict[str, str], who: str, route: str
 ) -> None:
-    context = browser.new_context(base_url=app_server.url, viewport={"width": 375, "height": 812})
-    if who != "visitor":  # a visitor's navbar has a "Sign up" button instead of the bell
-        sign_in(context, app_server, world[who])
-    page = context.new_page()
-    open_page(page, url_of(route, world), signed_in=who != "visitor")
+    context, page = open_as(browser, app_server, world, who, route, width=375)
     wide = page.evaluate(SIDEWAYS_JS)
     assert wide["scroll"] <= wide["client"], wide
     if who != "visitor":  # the navbar's icons sit on one line (the bell once sat higher)
