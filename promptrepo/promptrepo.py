@@ -19,6 +19,7 @@ import promptrepo.pages.webhooks  # noqa: F401
 from promptrepo.api import create_api
 from promptrepo.api.security_headers import security_headers
 from promptrepo.api.static_headers import static_headers
+from promptrepo.components.layout import SIGNED_IN_HINT_JS
 from promptrepo.pages.not_found import not_found
 from promptrepo.services.served_counts import run_flusher as run_served_counts_flusher
 from promptrepo.services.webhooks import run_worker as run_webhook_worker
@@ -35,6 +36,7 @@ app = rx.App(
         # Ctrl/Cmd+K for the command palette (components/palette.py); deferred, ~0.5 KB, so
         # the shortcut works as soon as the page has loaded, before the websocket answers.
         rx.el.script(src="/palette.js", defer=True),
+        rx.el.script(SIGNED_IN_HINT_JS),  # no "Sign up" flash for the signed in
     ],
 )
 # load_user: a signed-in person who mistyped an address keeps their navbar.

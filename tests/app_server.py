@@ -242,8 +242,8 @@ def pg_app_database_url(pg_database_url: str) -> Iterator[str]:
 
 def sign_in(context, app_server: AppServer, user_id: uuid.UUID) -> None:
     """Sign a browser context in as `user_id` by giving it a fresh session cookie, HttpOnly
-    and SameSite=Lax as api/browser_session.py sets it."""
-    from promptrepo.services.sessions import SESSION_COOKIE, create_session
+    and SameSite=Lax, and the page's signed-in hint, as api/browser_session.py sets them."""
+    from promptrepo.services.sessions import SESSION_COOKIE, SIGNED_IN_HINT_COOKIE, create_session
 
     with app_server.session() as s:
         token = create_session(s, user_id)
@@ -256,7 +256,8 @@ def sign_in(context, app_server: AppServer, user_id: uuid.UUID) -> None:
                 "url": app_server.url,
                 "httpOnly": True,
                 "sameSite": "Lax",
-            }
+            },
+            {"name": SIGNED_IN_HINT_COOKIE, "value": "1", "url": app_server.url, "sameSite": "Lax"},
         ]
     )
 

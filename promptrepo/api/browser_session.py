@@ -21,7 +21,11 @@ from promptrepo.api.deps import AnonymousLimit, PlainSessionDep, client_ip
 from promptrepo.api.schemas import ApiModel, StrictInput
 from promptrepo.services import auth
 from promptrepo.services.errors import ServiceError
-from promptrepo.services.sessions import SESSION_COOKIE, token_from_cookie_header
+from promptrepo.services.sessions import (
+    SESSION_COOKIE,
+    SIGNED_IN_HINT_COOKIE,
+    token_from_cookie_header,
+)
 from promptrepo.settings import settings
 
 router = APIRouter(prefix="/api/auth", tags=["browser session"])
@@ -67,11 +71,22 @@ def set_session_cookie(response: Response, token: str) -> None:
         httponly=True,
         samesite="lax",
     )
+    response.set_cookie(
+        SIGNED_IN_HINT_COOKIE,
+        "1",
+        max_age=settings.session_ttl_seconds,
+        path="/",
+        secure=settings.uses_https,
+        samesite="lax",
+    )
 
 
 def clear_session_cookie(response: Response) -> None:
     response.delete_cookie(
         SESSION_COOKIE, path="/", secure=settings.uses_https, httponly=True, samesite="lax"
+    )
+    response.delete_cookie(
+        SIGNED_IN_HINT_COOKIE, path="/", secure=settings.uses_https, samesite="lax"
     )
 
 

@@ -8,7 +8,17 @@ from promptrepo import routes
 from promptrepo.components.bell import bell_mount
 from promptrepo.components.palette import command_palette, palette_button
 from promptrepo.components.theme import theme_preference_sync
+from promptrepo.services.sessions import SIGNED_IN_HINT_COOKIE
 from promptrepo.state.base import AppState
+
+# Runs in every page's <head>, before its first paint: marks <html data-signed-in> when the
+# browser holds the hint cookie set with the session (api/browser_session.py). Until the
+# state has said who is signed in (`AppState.user_checked`), styles.css then hides the
+# visitor's "Log in" and "Sign up" instead of flashing them at someone who is signed in.
+SIGNED_IN_HINT_JS = (
+    f'if (document.cookie.split("; ").includes("{SIGNED_IN_HINT_COOKIE}=1"))'
+    ' document.documentElement.setAttribute("data-signed-in", "");'
+)
 
 
 def logo() -> rx.Component:
@@ -157,6 +167,7 @@ def navbar() -> rx.Component:
                         ),
                         spacing="3",
                         align="center",
+                        class_name=rx.cond(AppState.user_checked, "", "visitor-pending"),
                     ),
                 ),
                 mobile_menu(),

@@ -24,6 +24,10 @@ TOKEN_PREFIX = "prs_"
 # The browser keeps its token in this cookie, set and cleared only by the server
 # (api/browser_session.py): HttpOnly, so no script on the page can read it.
 SESSION_COOKIE = "pr_session"
+# Set and cleared with it, readable by the page and holding nothing secret ("1"): it tells the
+# page, before the state has said who is signed in, not to show a visitor's "Log in" and
+# "Sign up" to someone who is (components/layout.py, SIGNED_IN_HINT_JS).
+SIGNED_IN_HINT_COOKIE = "pr_signed_in"
 
 
 def token_from_cookie_header(cookie_header: str | None) -> str:

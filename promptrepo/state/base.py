@@ -30,6 +30,9 @@ class AppState(rx.State):
     # "<light|dark|system>:<login stamp>", read by components/theme.py to apply the stored
     # theme preference in the browser once per login and once per change.
     theme_key: str = ""
+    # Whether this tab's page has asked who is signed in yet: until then the navbar hides a
+    # visitor's buttons from a browser that says it is signed in (components/layout.py).
+    user_checked: bool = False
 
     @property
     def auth_token(self) -> str:
@@ -75,6 +78,8 @@ class AppState(rx.State):
         # and re-render everything that reads them, on every autosave and keystroke.
         if user != (self.user_id, self.user_name, self.user_email, self.user_role):
             self.user_id, self.user_name, self.user_email, self.user_role = user
+        if not self.user_checked:
+            self.user_checked = True
 
     def _set_theme(self, theme_preference: str | None) -> None:
         """Remember the signed-in user's stored theme (None: nobody is signed in)."""

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from promptrepo.models import AuthSession
 from promptrepo.services import accounts
-from promptrepo.services.sessions import SESSION_COOKIE, resolve_session
+from promptrepo.services.sessions import SESSION_COOKIE, SIGNED_IN_HINT_COOKIE, resolve_session
 from promptrepo.settings import settings
 from tests.factories import make_user
 
@@ -24,9 +24,13 @@ def _user(session: Session, email: str = "lin@example.com") -> None:
     session.commit()
 
 
-def _cookie_header(response) -> str:
-    headers = [v for k, v in response.headers.multi_items() if k == "set-cookie"]
-    assert len(headers) == 1, headers
+def _cookie_header(response, name: str = SESSION_COOKIE) -> str:
+    headers = [
+        v
+        for k, v in response.headers.multi_items()
+        if k == "set-cookie" and v.startswith(f"{name}=")
+    ]
+    assert len(headers) == 1, response.headers
     return headers[0]
 
 
@@ -58,6 +62,11 @@ def test_login_sets_an_httponly_lax_cookie_holding_a_working_session(
     assert token not in response.text  # the body never carries the secret
     session.expire_all()
     assert resolve_session(session, token).email == "lin@example.com"
+    # Beside it, a hint the page can read (no secret in it): "someone is signed in here".
+    hint = _cookie_header(response, SIGNED_IN_HINT_COOKIE)
+    assert hint.split(";")[0] == f"{SIGNED_IN_HINT_COOKIE}=1"
+    assert "httponly" not in _attributes(hint)
+    assert int(_attributes(hint)["max-age"]) == settings.session_ttl_seconds
 
 
 def test_the_cookie_is_secure_when_public_url_is_https(
@@ -151,6 +160,8 @@ def test_logout_revokes_the_session_and_clears_the_cookie(
     cleared = _attributes(_cookie_header(response))
     assert cleared["max-age"] == "0" and "httponly" in cleared
     assert api.cookies.get(SESSION_COOKIE) is None
+    assert _attributes(_cookie_header(response, SIGNED_IN_HINT_COOKIE))["max-age"] == "0"
+    assert api.cookies.get(SIGNED_IN_HINT_COOKIE) is None
     session.expire_all()
     assert resolve_session(session, token) is None
     # Without a cookie there is nothing to revoke: still 204.

@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from promptrepo import routes
 from promptrepo.services import projects, prompts, segments, versions
+from promptrepo.services.sessions import SIGNED_IN_HINT_COOKIE
 from tests.app_server import AppServer, sign_in
 from tests.e2e.a11y import UNNAMED_CONTROLS_JS
 from tests.factories import make_user
@@ -190,4 +191,52 @@ def test_an_unknown_address_says_so_and_keeps_the_signed_in_navbar(
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
     expect(page.locator("#palette-open")).to_be_visible()  # signed in, not "Sign up"
     expect(page.locator("#nav-signup")).to_have_count(0)
+    context.close()
+
+
+# Records, on every animation frame from the page's first, whether the visitor's "Sign up" is
+# on screen, until the signed-in navbar (its search button) is.
+SIGN_UP_FRAMES_JS = """
+window.__signUpFrames = {shown: 0, frames: 0};
+const sample = () => {
+  const signUp = document.getElementById("nav-signup");
+  window.__signUpFrames.frames += 1;
+  if (signUp && signUp.checkVisibility({visibilityProperty: true, opacityProperty: true}))
+    window.__signUpFrames.shown += 1;
+  if (!document.getElementById("palette-open")) requestAnimationFrame(sample);
+};
+requestAnimationFrame(sample);
+"""
+
+
+@pytest.mark.parametrize("route", [routes.HOME, routes.DASHBOARD])
+def test_a_signed_in_browser_is_never_offered_sign_up_while_the_page_loads(
+    browser: Browser, app_server: AppServer, world: dict[str, str], route: str
+) -> None:
+    """Before the state says who is signed in, the navbar is a visitor's; the signed-in hint
+    cookie (set with the session) keeps its "Log in" and "Sign up" hidden meanwhile."""
+    context = browser.new_context(base_url=app_server.url)
+    sign_in(context, app_server, world["owner"])
+    page = context.new_page()
+    page.add_init_script(SIGN_UP_FRAMES_JS)
+    page.goto(route)
+    expect(page.locator("#palette-open")).to_be_visible()
+    frames = page.evaluate("window.__signUpFrames")
+    assert frames["frames"] > 0 and frames["shown"] == 0, frames
+    context.close()
+
+
+def test_a_stale_signed_in_hint_still_shows_a_visitor_sign_up(
+    browser: Browser, app_server: AppServer
+) -> None:
+    """The hint outlived its session (revoked, expired): once the state has said nobody is
+    signed in, "Sign up" shows."""
+    context = browser.new_context(base_url=app_server.url)
+    context.add_cookies(
+        [{"name": SIGNED_IN_HINT_COOKIE, "value": "1", "url": app_server.url, "sameSite": "Lax"}]
+    )
+    page = context.new_page()
+    page.goto(routes.PRICING)
+    expect(page.locator("#nav-signup")).to_be_visible()
+    expect(page.locator("#palette-open")).to_have_count(0)
     context.close()
