@@ -42,7 +42,13 @@ import React, {
 import CodeMirror, { ExternalChange } from "@uiw/react-codemirror";
 import { EditorState } from "@codemirror/state";
 import { EditorView, Decoration, drawSelection } from "@codemirror/view";
-import { LanguageSupport, StreamLanguage } from "@codemirror/language";
+import {
+  HighlightStyle,
+  LanguageSupport,
+  StreamLanguage,
+  syntaxHighlighting,
+} from "@codemirror/language";
+import { tags } from "@lezer/highlight";
 import { jinja } from "@codemirror/lang-jinja";
 import {
   connectLive,
@@ -118,6 +124,49 @@ const plainText = new LanguageSupport(
     },
   }),
 );
+
+// One look for the light and the dark page: Radix Themes' colour variables, which the page's
+// colour mode switches (the wrapper's default "light" theme painted a white editor under the
+// dark page's light text). Step 11 of each scale is its readable text colour in both modes.
+const radixTheme = [
+  EditorView.theme({
+    "&": { backgroundColor: "var(--color-panel-solid)", color: "var(--gray-12)" },
+    ".cm-content": { caretColor: "var(--gray-12)" },
+    ".cm-cursor, .cm-dropCursor": { borderLeftColor: "var(--gray-12)" },
+    "&.cm-focused > .cm-scroller > .cm-selectionLayer .cm-selectionBackground, .cm-selectionBackground, .cm-content ::selection":
+      { backgroundColor: "var(--accent-a5)" },
+    ".cm-activeLine": { backgroundColor: "var(--gray-a2)" },
+    ".cm-activeLineGutter": { backgroundColor: "var(--gray-a3)", color: "var(--gray-12)" },
+    "&.cm-focused .cm-matchingBracket": { backgroundColor: "var(--accent-a4)" },
+    "&.cm-focused .cm-nonmatchingBracket": { backgroundColor: "var(--red-a4)" },
+    ".cm-placeholder": { color: "var(--gray-10)" },
+    ".cm-tooltip": {
+      backgroundColor: "var(--color-panel-solid)",
+      color: "var(--gray-12)",
+      border: "1px solid var(--gray-a6)",
+    },
+    ".cm-tooltip-autocomplete ul li[aria-selected]": {
+      backgroundColor: "var(--accent-9)",
+      color: "var(--accent-contrast)",
+    },
+  }),
+  syntaxHighlighting(
+    HighlightStyle.define([
+      { tag: [tags.keyword, tags.controlKeyword, tags.definitionKeyword], color: "var(--purple-11)" },
+      { tag: [tags.modifier, tags.operatorKeyword, tags.logicOperator], color: "var(--purple-11)" },
+      { tag: tags.variableName, color: "var(--blue-11)" },
+      { tag: tags.special(tags.variableName), color: "var(--cyan-11)" },
+      { tag: tags.propertyName, color: "var(--blue-11)" },
+      { tag: [tags.string, tags.number, tags.bool], color: "var(--green-11)" },
+      { tag: tags.blockComment, color: "var(--gray-10)", fontStyle: "italic" },
+      { tag: tags.brace, color: "var(--gray-10)" },
+      {
+        tag: [tags.operator, tags.compareOperator, tags.arithmeticOperator, tags.punctuation],
+        color: "var(--gray-11)",
+      },
+    ]),
+  ),
+];
 
 const errorTheme = EditorView.baseTheme({
   ".cm-error-line": {
@@ -409,6 +458,7 @@ export function PromptCodeEditor({
       onBlur={settle}
       onCreateEditor={publish}
       basicSetup={readOnly ? READ_ONLY_SETUP : EDITING_SETUP}
+      theme={radixTheme}
     />
   );
 }

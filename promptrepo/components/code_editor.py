@@ -31,7 +31,8 @@ class PromptCodeEditor(NoSSRComponent):
         "@codemirror/language@6.13.1",
         "@codemirror/view@6.43.15",
         "@codemirror/state@6.7.6",
-        "@codemirror/theme-one-dark@6.1.3",
+        "@codemirror/theme-one-dark@6.1.3",  # imported by the wrapper (its "dark" theme)
+        "@lezer/highlight@1.2.5",
         "codemirror@6.0.2",
         "@babel/runtime@7.29.15",
     ]

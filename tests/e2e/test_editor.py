@@ -693,3 +693,38 @@ def test_every_control_in_the_editor_has_an_accessible_name(
     dialog = page.locator("#promote-dialog")
     expect(dialog).to_be_visible()
     assert dialog.evaluate(UNNAMED_CONTROLS_JS) == []
+
+
+# The contrast ratio (WCAG) of an element's text against the editor's background.
+CONTRAST_JS = """([selector, text]) => {
+  const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = (c) => {
+    const [r, g, b] = rgb(c).map((v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const editor = document.querySelector("#template-editor .cm-editor");
+  const el = [...document.querySelectorAll(selector)].find((e) => e.textContent.trim() === text);
+  const [a, b] = [lum(getComputedStyle(editor).backgroundColor), lum(getComputedStyle(el).color)];
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+
+def test_the_code_editor_is_readable_in_light_and_dark_mode(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    """The editor follows the page's colour mode: its text and Jinja tokens keep a readable
+    contrast on its background in both (it was a white editor with light text in dark mode)."""
+    page.emulate_media(color_scheme="light")
+    _open(page, context, app_server, content="Hello there\n{% if vip %}Dear{% endif %}\n")
+    expect(page.locator("#template-editor .cm-line").first).to_have_text("Hello there")
+    html = page.locator("html")
+    for dark in (False, True):
+        expect(html).to_have_class(re.compile(r"\bdark\b") if dark else re.compile(r"\blight\b"))
+        plain = page.evaluate(CONTRAST_JS, ["#template-editor .cm-line", "Hello there"])
+        keyword = page.evaluate(CONTRAST_JS, ["#template-editor .cm-line span", "endif"])
+        assert plain >= 7 and keyword >= 4.5, (dark, plain, keyword)
+        if not dark:
+            page.locator("#theme-toggle").click()
