@@ -33,6 +33,31 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    """Run the migrations on `connection`.
+
+    On SQLite, with foreign keys off meanwhile: batch mode changes a table by copying it and
+    dropping the old one, and with foreign keys on, that drop deletes every row referring to
+    it through ON DELETE CASCADE (changing `prompts` emptied `versions`). SQLite's own check
+    (`foreign_key_check`) then refuses a migration that left a dangling reference.
+    """
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:  # outside a transaction: SQLite ignores this pragma inside one
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()  # so that the migrations' own transaction begins (and commits)
+    try:
+        _migrate(connection)
+        if sqlite:
+            dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if dangling:
+                raise RuntimeError(f"The migration left dangling references: {dangling[:5]}")
+    finally:
+        if sqlite:
+            connection.rollback()  # the check's read, if any
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+
+
+def _migrate(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

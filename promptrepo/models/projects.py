@@ -72,7 +72,7 @@ class Prompt(SQLModel, table=True):
             postgresql_using="gin",
         ).ddl_if(dialect="postgresql"),
         sa.CheckConstraint(
-            "template_dialect IN ('jinja2', 'jinja2-trim')", name="template_dialect_known"
+            "template_dialect IN ('jinja2', 'jinja2-trim', 'jinja2-lines')", name="template_dialect_known"
         ),
         check_in("type", PROMPT_TYPES, "type"),
     )
@@ -90,8 +90,9 @@ class Prompt(SQLModel, table=True):
     order: int = Field(default=0)
     revision: int = Field(default=1)
     # how whitespace around block tags renders (services/templates.py: dialects); new
-    # prompts trim, prompts made before dialects keep "jinja2" (migration 0006)
-    template_dialect: str = Field(default="jinja2-trim", max_length=16)
+    # prompts drop the lines of block tags, prompts made before dialects keep "jinja2"
+    # (migration 0006), those made before "jinja2-lines" keep "jinja2-trim" (0022)
+    template_dialect: str = Field(default="jinja2-lines", max_length=16)
     # short lowercase labels for finding and filtering (services/tags.py; migration 0017)
     tags: list[str] = Field(
         default_factory=list,

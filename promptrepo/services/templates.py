@@ -827,15 +827,21 @@ def text_stats(text: str) -> dict[str, int]:
 # How whitespace around block tags renders. Stored with each prompt and version, so a
 # version renders the same forever:
 # - "jinja2": as written (every version saved before dialects existed);
-# - "jinja2-trim" (new prompts): Jinja's trim_blocks + lstrip_blocks, so lines holding only
-#   `{% if %}`/`{% endif %}` leave no blank lines behind.
+# - "jinja2-trim": Jinja's trim_blocks + lstrip_blocks: every block tag swallows the newline
+#   after it, even one that ends a line of text (`Be polite.{% endif %}` joins the next line
+#   to it), which is what prompts made from 2026-11-30 to 2026-12-03 keep;
+# - "jinja2-lines" (new prompts): a line holding nothing but block tags and comments leaves
+#   nothing behind (no blank lines around `{% if %}`/`{% endif %}`), and every line holding
+#   text keeps its line break.
 # A trimmed template is rendered by the environment above from an equivalent source: the
 # tokens of a trim_blocks/lstrip_blocks lexer (which drops the indentation before a block
-# tag) with the newline each block tag swallowed removed. So the sandbox, the limits and the
-# compile cache above apply unchanged to both dialects.
+# tag) with the newline each block tag swallowed removed (for "jinja2-lines", only where the
+# line held no text). So the sandbox, the limits and the compile cache above apply unchanged
+# to every dialect.
 PLAIN_DIALECT = "jinja2"
 TRIM_DIALECT = "jinja2-trim"
-TEMPLATE_DIALECTS = (PLAIN_DIALECT, TRIM_DIALECT)
+LINES_DIALECT = "jinja2-lines"
+TEMPLATE_DIALECTS = (PLAIN_DIALECT, TRIM_DIALECT, LINES_DIALECT)
 
 _trimming_lexer_env = _make_environment()
 _trimming_lexer_env.trim_blocks = True
@@ -846,13 +852,22 @@ _TAG_ENDS = {"block_end", "comment_end", "raw_end"}
 @lru_cache(maxsize=TEMPLATE_CACHE_SIZE)
 def dialect_source(content: str, dialect: str = PLAIN_DIALECT) -> str:
     """The source the plain environment renders for `content` written in `dialect`."""
-    if dialect != TRIM_DIALECT:
+    if dialect not in (TRIM_DIALECT, LINES_DIALECT):
         return content
+    every_tag = dialect == TRIM_DIALECT
     parts: list[str] = []
+    line_has_text = False  # since the last line break: text or a `{{ }}` (lines dialect)
     try:
         for _, kind, value in _trimming_lexer_env.lexer.tokeniter(content, None):
-            if kind in _TAG_ENDS and value.endswith("\n"):
-                value = value[:-2] if value.endswith("\r\n") else value[:-1]
+            if kind == "data":
+                _, newline, last = value.rpartition("\n")
+                line_has_text = bool(last.strip()) or (not newline and line_has_text)
+            elif kind == "variable_begin":
+                line_has_text = True
+            elif kind in _TAG_ENDS and value.endswith("\n"):
+                if every_tag or not line_has_text:
+                    value = value[:-2] if value.endswith("\r\n") else value[:-1]
+                line_has_text = False
             parts.append(value)
     except TemplateSyntaxError:
         return content  # rendering reports the error, with its line, from the original

@@ -35,10 +35,51 @@ def test_the_trim_dialect_renders_like_jinjas_trim_and_lstrip_blocks(content: st
     assert templates.dialect_source(content, templates.PLAIN_DIALECT) == content
 
 
-def test_new_prompts_trim_and_old_versions_render_as_before(session: Session) -> None:
+INLINE_END = "You help {{ who }}.\n{% if vip %}Be extra polite.{% endif %}\nAnswer briefly.\n"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        BLOCKS,
+        TEMPLATES[4],
+        "{# note #}\n{% for i in items %}\n  - {{ i }}\n{% endfor %}\n{% raw %}\n{{ x }}\n{% endraw %}\n",
+    ],
+)
+def test_the_lines_dialect_drops_lines_of_only_block_tags_like_trim(content: str) -> None:
+    """Where every block tag stands on a line of its own, "jinja2-lines" renders as Jinja's
+    trim_blocks + lstrip_blocks does."""
+    context = {"name": "Ann", "vip": True, "items": [1, 2]}
+    trimmed = templates.dialect_source(content, templates.TRIM_DIALECT)
+    lines = templates.dialect_source(content, templates.LINES_DIALECT)
+    assert templates.render_template(lines, context) == templates.render_template(trimmed, context)
+
+
+@pytest.mark.parametrize(
+    ("vip", "expected"),
+    [
+        (True, "You help Ann.\nBe extra polite.\nAnswer briefly.\n"),
+        (False, "You help Ann.\n\nAnswer briefly.\n"),
+    ],
+)
+def test_the_lines_dialect_keeps_the_line_break_after_text_ending_in_a_tag(
+    vip: bool, expected: str
+) -> None:
+    source = templates.dialect_source(INLINE_END, templates.LINES_DIALECT)
+    assert templates.render_template(source, {"who": "Ann", "vip": vip}) == expected
+    # Jinja's trim_blocks joins the next line to it (what "jinja2-trim" prompts keep)
+    trimmed = templates.dialect_source(INLINE_END, templates.TRIM_DIALECT)
+    assert "polite.Answer" in templates.render_template(trimmed, {"who": "Ann", "vip": True})
+    # a tag after text on its line keeps that line's break, a line of only tags goes
+    mixed = "a {% if vip %}\nb\n{% endif %}\nc"
+    source = templates.dialect_source(mixed, templates.LINES_DIALECT)
+    assert templates.render_template(source, {"vip": True}) == "a \nb\nc"
+
+
+def test_new_prompts_drop_tag_lines_and_old_versions_render_as_before(session: Session) -> None:
     owner = make_user(session)
     _, prompt = make_prompt(session, owner)
-    assert prompt.template_dialect == templates.TRIM_DIALECT
+    assert prompt.template_dialect == templates.LINES_DIALECT
     prompt = drafts.save_draft(
         session,
         owner,
@@ -50,12 +91,25 @@ def test_new_prompts_trim_and_old_versions_render_as_before(session: Session) ->
     versions.create_version(session, owner, prompt.id, commit_message="trimmed")
     # A version made before dialects existed (what migration 0006 leaves them as).
     session.add(Version(prompt_id=prompt.id, version=2, content=BLOCKS, variables=prompt.variables))
+    # One made with Jinja's trim_blocks, before "jinja2-lines" (migration 0022).
+    inline = INLINE_END.replace("{{ who }}", "{{ name }}")
+    session.add(
+        Version(
+            prompt_id=prompt.id,
+            version=3,
+            content=inline,
+            variables=prompt.variables,
+            template_dialect=templates.TRIM_DIALECT,
+        )
+    )
     session.commit()
     values = {"name": "Ann", "vip": True}
     new = versions.render_prompt(session, owner, prompt.id, values=values, version=1)
     old = versions.render_prompt(session, owner, prompt.id, values=values, version=2)
+    trim = versions.render_prompt(session, owner, prompt.id, values=values, version=3)
     assert new.text == "Hello Ann\n  VIP\nBye\n"
     assert old.text == "Hello Ann\n  \n  VIP\n  \nBye\n"
+    assert trim.text == "You help Ann.\nBe extra polite.Answer briefly.\n"
     assert versions.resolve(session, owner, prompt.id, version=2).template_dialect == "jinja2"
 
     # Restoring the old version brings its dialect back into the draft; forks keep both.
