@@ -445,6 +445,7 @@ def name_fields(name_default, description_default) -> list[rx.Component]:
             max_length=100,
             required=True,
             auto_focus=True,
+            width="100%",
         ),
         rx.text(
             "Description", as_="label", size="2", weight="medium", html_for="project-description"
@@ -455,6 +456,7 @@ def name_fields(name_default, description_default) -> list[rx.Component]:
             default_value=description_default,
             placeholder="What is it for? (optional)",
             max_length=2000,
+            width="100%",
         ),
     ]
 

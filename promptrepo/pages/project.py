@@ -542,6 +542,7 @@ def name_dialog(dialog: str, title, submit: str, on_submit, default) -> rx.Compo
                         auto_focus=True,
                         id="dialog-name",
                         aria_label="Name",
+                        width="100%",
                     ),
                     form_error(),
                     limit_callout(),

@@ -74,6 +74,16 @@ def composed_text(page: Page) -> str:
 
 
 # --------------------------------------------------------------------------- the main flow
+def assert_fills_its_form(page, selector: str) -> None:
+    field = page.locator(selector)
+    expect(field).to_be_visible()
+    widths = field.evaluate(
+        "el => [(el.closest('.rt-TextFieldRoot, .rt-TextAreaRoot') || el)"
+        ".getBoundingClientRect().width, el.closest('form').getBoundingClientRect().width]"
+    )
+    assert widths[0] >= widths[1] - 2, (selector, widths)
+
+
 def test_create_project_add_segments_and_prompts_reorder_and_see_composed_view(
     browser: Browser, app_server: AppServer, new_user
 ) -> None:
@@ -83,6 +93,9 @@ def test_create_project_add_segments_and_prompts_reorder_and_see_composed_view(
     expect(page.locator("#empty-state")).to_be_visible()
 
     page.locator("#new-project").click()
+    # The dialog's fields take its width (they were 175 px wide in a 600 px dialog).
+    assert_fills_its_form(page, "#project-name")
+    assert_fills_its_form(page, "#project-description")
     page.locator("#project-name").fill("  ")
     page.locator("#project-name").fill("Release notes writer")
     page.locator("#project-description").fill("Turns commits into notes")
@@ -97,6 +110,7 @@ def test_create_project_add_segments_and_prompts_reorder_and_see_composed_view(
         expect(segment(page, name)).to_be_visible()
     for segment_name, prompt_name in (("Intro", "Greeting"), ("Intro", "Rules"), ("Body", "Task")):
         segment(page, segment_name).locator(".add-prompt").click()
+        assert_fills_its_form(page, "#dialog-name")
         page.locator("#dialog-name").fill(prompt_name)
         page.locator("#dialog-submit").click()
         expect(prompt_item(page, prompt_name)).to_be_visible()
