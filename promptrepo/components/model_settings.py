@@ -102,7 +102,7 @@ def model_settings_form(
             text_input("seed", "Seed", input_mode="numeric"),
             text_input("stop", "Stop (comma-separated)"),
             wrap="wrap",
-            gap="2",
+            spacing="2",
         ),
         rx.hstack(
             field_label("Response format", field_id("format")),

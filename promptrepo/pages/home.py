@@ -241,7 +241,7 @@ def hero() -> rx.Component:
                     id="hero-explore",
                     variant="outline",
                 ),
-                gap="3",
+                spacing="3",
                 wrap="wrap",
             ),
             rx.text(
@@ -536,7 +536,7 @@ def closing_cta() -> rx.Component:
             rx.flex(
                 cta("Sign up free", routes.SIGNUP, id="closing-signup"),
                 cta("See pricing", routes.PRICING, id="closing-pricing", variant="outline"),
-                gap="3",
+                spacing="3",
                 wrap="wrap",
                 justify="center",
             ),

@@ -234,7 +234,7 @@ def run_card() -> rx.Component:
             align="center",
             wrap="wrap",
         ),
-        rx.flex(rx.foreach(P.variable_names, _variable_input), wrap="wrap", gap="2"),
+        rx.flex(rx.foreach(P.variable_names, _variable_input), wrap="wrap", spacing="2"),
         rx.foreach(P.placeholder_names, _placeholder_input),
         rx.hstack(
             rx.button("Run", on_click=P.run, loading=P.running, id="pg-run"),
@@ -354,7 +354,7 @@ def runs_card() -> rx.Component:
                     rx.heading("Side by side", as_="h3", size="3"),
                     rx.button("Close", size="1", variant="ghost", on_click=P.clear_compare),
                 ),
-                rx.flex(rx.foreach(P.compared, _side), gap="2", width="100%", id="compare"),
+                rx.flex(rx.foreach(P.compared, _side), spacing="2", width="100%", id="compare"),
                 width="100%",
             ),
         ),
@@ -459,7 +459,7 @@ def cases_card() -> rx.Component:
                     min_width="12rem",
                 ),
                 wrap="wrap",
-                gap="2",
+                spacing="2",
             ),
             rx.box(
                 _label(
@@ -543,7 +543,7 @@ def playground_page() -> rx.Component:
                     prompt_card(),
                     rx.vstack(run_card(), runs_card(), width="100%", min_width="0"),
                     columns=rx.breakpoints(initial="1", lg="2"),
-                    gap="4",
+                    spacing="4",
                     width="100%",
                 ),
                 cases_card(),
