@@ -203,6 +203,7 @@ export function useLiveMarks(editorKey, liveSeq, statePending) {
 // Flex, Text and Badge give theirs (the same markup and look): React renders them again for
 // each answer, and Radix's components cost ~1 ms more per answer on a slow machine.
 const TEXT = "rt-Text rt-r-size-1";
+const SEP = "·\u00a0"; // a separator and a no-break space: it stays with what follows
 const CHECK = <Check size={12} />;
 const CROSS = <X size={12} />;
 
@@ -266,14 +267,12 @@ export function LivePreview({
         className="rt-Flex rt-r-fw-wrap rt-r-gap-2"
         style={{ color: "var(--gray-11)" }}
       >
+        {/* each separator goes with the figure after it: a wrap never leaves one behind */}
         <span className={TEXT}>{count(shown.chars, "character", "characters")}</span>
-        <span className={TEXT}>·</span>
-        <span className={TEXT}>{count(shown.words, "word", "words")}</span>
-        <span className={TEXT}>·</span>
-        <span className={TEXT}>{count(shown.lines, "line", "lines")}</span>
-        <span className={TEXT}>·</span>
+        <span className={TEXT}>{SEP}{count(shown.words, "word", "words")}</span>
+        <span className={TEXT}>{SEP}{count(shown.lines, "line", "lines")}</span>
         <span className={TEXT}>
-          ≈ {count(shown.tokens, "token", "tokens")} (approximate: characters ÷ 4)
+          {SEP}≈ {count(shown.tokens, "token", "tokens")} (approximate: characters ÷ 4)
         </span>
       </div>
     </div>

@@ -104,6 +104,9 @@ def test_write_preview_validate_publish_diff_and_roll_back(
     expect(page.locator("#preview-stats")).to_contain_text("26 characters")
     expect(page.locator("#preview-stats")).to_contain_text("1 line ")  # singular
     expect(page.locator("#preview-stats")).to_contain_text("approximate")
+    # a separator goes with the figure after it, so a wrapped line never ends with one
+    stats = page.locator("#preview-stats > span").all_inner_texts()
+    assert len(stats) == 4 and not any(s.strip().endswith("·") for s in stats), stats
     _wait_saved(page)
 
     # A validator that fails: the reply must ask for JSON.
