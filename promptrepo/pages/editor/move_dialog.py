@@ -24,7 +24,9 @@ def move_dialog(
             title,
             description,
             rx.vstack(*body, spacing="3", width="100%", margin_top="0.75rem"),
-            max_width="960px",
+            # Radix sizes the dialog to its widest content (the diff, the history table) with
+            # no regard for the window: on a phone it ran 18 px past the edge, its buttons cut.
+            max_width="min(960px, calc(100vw - 2rem))",
             id=id,
         ),
         open=open,
@@ -93,7 +95,9 @@ def checks_list(checks: rx.Var, when_none: str, **props) -> rx.Component:
 
 def history_line(row: LabelMoveRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(row.when, white_space="nowrap"),
+        # on one line from a tablet up; on a phone the time goes under the date, so "Why"
+        # fits beside it
+        rx.table.cell(row.when, white_space=rx.breakpoints(initial="normal", sm="nowrap")),
         rx.table.cell(row.who),
         rx.table.cell(row.move, white_space="nowrap"),
         rx.table.cell(row.reason),

