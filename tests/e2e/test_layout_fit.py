@@ -82,3 +82,14 @@ def test_the_publish_dialog_fits_a_phone(
     button = page.locator("#promote-confirm").bounding_box()
     assert button["x"] + button["width"] <= PHONE, button
     context.close()
+
+
+def test_use_in_code_fits_a_phone(
+    browser: Browser, app_server: AppServer, world: dict[str, str]
+) -> None:
+    context, page = open_as(browser, app_server, world, "owner", routes.PROMPT_EDITOR, PHONE)
+    page.locator("#use-in-code").click()
+    popover = page.locator(".rt-PopoverContent").filter(has=page.locator("#api-snippet"))
+    expect(popover.get_by_role("link", name="Create an API key")).to_be_visible()
+    assert_fits(popover, PHONE)
+    context.close()

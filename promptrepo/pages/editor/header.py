@@ -335,6 +335,8 @@ def use_in_code() -> rx.Component:
                     language="bash",
                     id="api-snippet",
                     wrap_long_lines=True,
+                    # the URL has no spaces: on a phone it breaks anywhere rather than run out
+                    overflow_wrap="anywhere",
                     width="100%",
                 ),
                 rx.text(
@@ -351,7 +353,8 @@ def use_in_code() -> rx.Component:
                 spacing="2",
                 align="start",
             ),
-            max_width="34rem",
+            # never wider than the window (a phone's is 375 px): it ran 160 px past the edge
+            max_width="min(34rem, calc(100vw - 2rem))",
         ),
     )
 
