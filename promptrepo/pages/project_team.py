@@ -112,7 +112,9 @@ def invite_form() -> rx.Component:
                         width="100%",
                     ),
                     spacing="1",
-                    flex="1",
+                    # at least 16rem, or the row wraps: on a phone the field takes the whole
+                    # width and the role and the button go under it (it shrank to "name@")
+                    flex="1 1 16rem",
                 ),
                 rx.vstack(
                     rx.el.label("Role", html_for="invite-role", font_size="0.85rem"),

@@ -6,7 +6,7 @@ too wide for its box may wrap or scroll inside a box of its own, never run past 
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser, Locator, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from promptrepo import routes
 from tests.app_server import AppServer
@@ -92,4 +92,39 @@ def test_use_in_code_fits_a_phone(
     popover = page.locator(".rt-PopoverContent").filter(has=page.locator("#api-snippet"))
     expect(popover.get_by_role("link", name="Create an API key")).to_be_visible()
     assert_fits(popover, PHONE)
+    context.close()
+
+
+def invite_row(page: Page) -> dict[str, dict]:
+    return {
+        name: page.locator(selector).bounding_box()
+        for name, selector in [
+            ("email", "#invite-email"),
+            ("role", "#invite-role"),
+            ("send", "#invite-submit"),
+        ]
+    }
+
+
+def test_the_team_dialogs_invitation_row_stacks_on_a_phone(
+    browser: Browser, app_server: AppServer, world: dict[str, str]
+) -> None:
+    context, page = open_as(browser, app_server, world, "owner", routes.PROJECT, PHONE)
+    page.locator("#team-button").click()
+    dialog = page.locator(".rt-DialogContent").filter(has=page.locator("#invite-email"))
+    expect(dialog).to_be_visible()
+    assert_fits(dialog, PHONE)
+    row = invite_row(page)
+    inner = dialog.evaluate("d => d.clientWidth - 2 * parseFloat(getComputedStyle(d).paddingLeft)")
+    assert row["email"]["width"] >= inner - 2, (row, inner)  # the whole width, not "name@"
+    email_bottom = row["email"]["y"] + row["email"]["height"]
+    assert row["role"]["y"] >= email_bottom and row["send"]["y"] >= email_bottom, row
+    context.close()
+    # On a desktop the row stays one row.
+    context, page = open_as(browser, app_server, world, "owner", routes.PROJECT, DESKTOP)
+    page.locator("#team-button").click()
+    expect(page.locator("#invite-email")).to_be_visible()
+    row = invite_row(page)
+    middles = [box["y"] + box["height"] / 2 for box in row.values()]
+    assert max(middles) - min(middles) < 12, row
     context.close()
