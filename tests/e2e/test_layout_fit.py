@@ -66,6 +66,17 @@ def assert_fits(element: Locator, width: int) -> None:
     assert fit["right"] <= width and fit["over"] == [], fit
 
 
+def open_typed_prompt(browser: Browser, app_server: AppServer, world: dict[str, str], width: int):
+    return open_as(
+        browser,
+        app_server,
+        {**world, "project_id": world["typed_project_id"], "prompt_id": world["typed_prompt_id"]},
+        "owner",
+        routes.PROMPT_EDITOR,
+        width=width,
+    )
+
+
 def test_the_publish_dialog_fits_a_phone(
     browser: Browser, app_server: AppServer, world: dict[str, str]
 ) -> None:
@@ -127,4 +138,20 @@ def test_the_team_dialogs_invitation_row_stacks_on_a_phone(
     row = invite_row(page)
     middles = [box["y"] + box["height"] / 2 for box in row.values()]
     assert max(middles) - min(middles) < 12, row
+    context.close()
+
+
+def test_every_column_of_the_variables_table_shows_on_a_desktop(
+    browser: Browser, app_server: AppServer, world: dict[str, str]
+) -> None:
+    context, page = open_typed_prompt(browser, app_server, world, DESKTOP)
+    page.locator("#tab-variables").click()
+    panel = page.locator("#variables-panel")
+    expect(panel.locator("#var-description-max_words")).to_be_visible()
+    right = panel.evaluate("p => p.getBoundingClientRect().right") + 1
+    headers = panel.get_by_role("columnheader")
+    expect(headers).to_have_count(6)
+    cells = [*headers.all(), *panel.locator("[id^=var-description-]").all()]
+    ends = [c.evaluate("c => c.getBoundingClientRect().right") for c in cells]
+    assert max(ends) <= right, (ends, right)
     context.close()

@@ -93,7 +93,7 @@ def variable_row(row: VariableRow) -> rx.Component:
         rx.table.row(
             rx.table.row_header_cell(
                 rx.vstack(
-                    rx.code(row.name, weight="bold"),
+                    rx.code(row.name, weight="bold", size="1"),
                     rx.cond(
                         row.used,
                         rx.fragment(),
@@ -207,7 +207,9 @@ def variables_tab() -> rx.Component:
                         rx.table.row(
                             rx.table.column_header_cell("Name"),
                             rx.table.column_header_cell("Type"),
-                            rx.table.column_header_cell("Required"),
+                            rx.table.column_header_cell(
+                                rx.el.abbr("Req.", title="Required"), aria_label="Required"
+                            ),
                             rx.table.column_header_cell("Default"),
                             rx.table.column_header_cell("Example"),
                             rx.table.column_header_cell("Description"),
@@ -216,6 +218,17 @@ def variables_tab() -> rx.Component:
                     rx.table.body(rx.foreach(DraftState.variable_rows, variable_row)),
                     size="1",
                     width="100%",
+                    # Six columns in a side panel 456 px wide at 1280: with Radix's cells
+                    # (8 px each side, 14 px headers) they needed 551 px and the last one was
+                    # cut. Half the padding across, none at the table's two edges, 12 px
+                    # headers (the size of the controls under them) and "Req." need ~430 px,
+                    # a "boolean" type included; a longer name scrolls the table in its box.
+                    style={
+                        "--table-cell-padding": "var(--space-2) var(--space-1)",
+                        "& tr > .rt-TableCell:first-child": {"paddingLeft": "0"},
+                        "& tr > .rt-TableCell:last-child": {"paddingRight": "0"},
+                        "& .rt-TableColumnHeaderCell": {"fontSize": "var(--font-size-1)"},
+                    },
                 ),
                 overflow_x="auto",
                 width="100%",
