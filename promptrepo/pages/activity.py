@@ -16,6 +16,7 @@ KIND_COLORS = (
     ("validators", "blue"),
     ("tests", "purple"),
     ("tags", "cyan"),
+    ("contents", "brown"),
 )
 
 
@@ -230,8 +231,8 @@ def activity_page() -> rx.Component:
                 width="100%",
             ),
             rx.text(
-                "Who changed what, when: draft edits, versions, publishing and roll-backs, "
-                "validators, tests, tags and project settings.",
+                "Who changed what, when: segments and prompts, draft edits, versions, "
+                "publishing and roll-backs, validators, tests, tags and project settings.",
                 color=rx.color("gray", 11),
             ),
             filters(),

@@ -2,8 +2,10 @@
 Enterprise plan's CSV export ("Audit log export", services/plans.py).
 
 Two sources, one list, newest first, paged in SQL (one UNION ALL):
-- `audit_log` entries about the project or one of its prompts (drafts saved, versions made,
-  restored or deleted, validators, test cases and runs, tags, the project's own changes);
+- `audit_log` entries about the project or one of its prompts (segments and prompts added,
+  renamed, moved or deleted, drafts saved, versions made, restored or deleted, validators,
+  test cases and runs, tags, the project's own changes). A deleted segment's or prompt's
+  entry is about the project, so it stays when what it tells of is gone;
 - `label_events`, every move of a label with its from/to versions and the reason given. The
   audit log's own label entries (version.published, label.set, …) say less and would repeat
   these, so they are left out.
@@ -47,6 +49,13 @@ LABEL_MOVED = "label.moved"
 
 # Kinds the page filters by, each a set of actions (by prefix).
 KINDS: dict[str, tuple[str, ...]] = {
+    "contents": (
+        "segment.",
+        "prompt.created",
+        "prompt.renamed",
+        "prompt.moved",
+        "prompt.deleted",
+    ),
     "drafts": ("prompt.saved",),
     "versions": ("version.created", "version.restored", "version.deleted"),
     "labels": (LABEL_MOVED,),
@@ -63,6 +72,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     ),
 }
 KIND_NAMES = {
+    "contents": "Segments and prompts",
     "drafts": "Draft edits",
     "versions": "Versions",
     "labels": "Labels (publish, roll back)",
@@ -347,6 +357,8 @@ def summarise(action: str, details: dict[str, Any], row: Any, prompt_name: str) 
         else:
             text = f"Moved {label} of {where} from v{row.from_version} to v{row.to_version}"
         return text + (f": {row.reason}" if row.reason else "")
+    if action.startswith("segment.") or action in KINDS["contents"]:
+        return _summarise_contents(action, details, where)
     if action == "prompt.saved":
         fields = ", ".join(details.get("fields", [])) or "draft"
         if details.get("forced"):
@@ -398,6 +410,34 @@ def summarise(action: str, details: dict[str, Any], row: Any, prompt_name: str) 
             text = "Made the project " + ("public" if details["is_public"] else "private")
         return text
     return action.replace(".", " ").replace("_", " ").capitalize()
+
+
+def _summarise_contents(action: str, details: dict[str, Any], where: str) -> str:
+    """A segment or prompt added, renamed, moved or deleted."""
+    name = f"“{details.get('name', '')}”"
+    if action == "segment.created":
+        return f"Added the segment {name}"
+    if action == "segment.renamed":
+        return f"Renamed the segment “{details.get('old_name', '')}” to {name}"
+    if action == "segment.moved":
+        return f"Moved the segment {name} to position {details.get('position', '?')}"
+    if action == "segment.deleted":
+        count = details.get("prompts", 0)
+        with_prompts = f" and its {count} prompt{'s' if count != 1 else ''}" if count else ""
+        return f"Deleted the segment {name}{with_prompts}"
+    if action == "prompt.created":
+        return f"Added the prompt {where} to “{details.get('segment', '')}”"
+    if action == "prompt.renamed":
+        return f"Renamed the prompt “{details.get('old_name', '')}” to {name}"
+    if action == "prompt.moved":
+        source, target = details.get("from_segment", ""), details.get("to_segment", "")
+        position = details.get("position", "?")
+        if source != target:
+            return f"Moved {where} from “{source}” to “{target}” (position {position})"
+        return f"Moved {where} to position {position} in “{target}”"
+    if action == "prompt.deleted":
+        return f"Deleted the prompt {name} from “{details.get('segment', '')}”"
+    return action.replace(".", " ").capitalize()
 
 
 def export_plan(session: Session, principal: Principal | None) -> plans.Plan:

@@ -14,11 +14,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from promptrepo.models import Prompt, Segment
-from promptrepo.services import access, changes, chat, model_config, plans
+from promptrepo.services import access, audit, changes, chat, model_config, plans
 from promptrepo.services import variables as variable_specs
 from promptrepo.services.changes import project_changed
 from promptrepo.services.errors import NotFound, ValidationFailed
-from promptrepo.services.locks import lock_owner, lock_prompt
+from promptrepo.services.locks import lock_owner, lock_prompt, share_actor
 from promptrepo.services.ordering import (
     clamp_index,
     clean_name,
@@ -79,6 +79,7 @@ def create_prompt(
         variables = variable_specs.sync_with_content({}, chat.detect_variables(messages))
     lock_owner(session, project.user_id)
     plans.ensure_can_add_prompts(session, project.user_id)
+    share_actor(session, principal.user_id)
     project = lock_project(session, project.id)
     siblings = prompts_in_order(session, segment.id)
     prompt = Prompt(
@@ -98,6 +99,15 @@ def create_prompt(
     renumber(session, siblings)
     project_changed(session, project)
     session.flush()
+    audit.record(
+        session,
+        principal.user_id,
+        "prompt.created",
+        "prompt",
+        prompt.id,
+        name=name,
+        segment=segment.name,
+    )
     return prompt
 
 
@@ -107,10 +117,22 @@ def rename_prompt(
     """Rename a prompt of the principal's project (1–100 characters after trimming)."""
     prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
     name = clean_name(name, what="prompt")
+    share_actor(session, principal.user_id)
     prompt, project = lock_prompt(session, prompt, project)
+    old_name = prompt.name
     prompt.name = name
     session.add(prompt)
     project_changed(session, project)
+    if name != old_name:
+        audit.record(
+            session,
+            principal.user_id,
+            "prompt.renamed",
+            "prompt",
+            prompt.id,
+            name=name,
+            old_name=old_name,
+        )
     session.flush()
     return prompt
 
@@ -135,6 +157,7 @@ def move_prompt(
         target_segment_id = target.id
     else:
         target_segment_id = prompt.segment_id
+    share_actor(session, principal.user_id)
     project = lock_project(session, project.id)
     # Read the prompt's place again under the lock: another tab may have moved it.
     current = session.exec(
@@ -148,18 +171,40 @@ def move_prompt(
         raise NotFound("Segment not found.")
     source_segment_id = current.segment_id
     source = prompts_in_order(session, source_segment_id)
+    old_index = source.index(current)
     source.remove(current)
     if target_segment_id == source_segment_id:
-        source.insert(clamp_index(new_index, len(source)), current)
+        position = clamp_index(new_index, len(source))
+        source.insert(position, current)
         renumber(session, source)
     else:
         target_list = prompts_in_order(session, target_segment_id)
-        target_list.insert(clamp_index(new_index, len(target_list)), current)
+        position = clamp_index(new_index, len(target_list))
+        target_list.insert(position, current)
         current.segment_id = target_segment_id
         session.add(current)
         renumber(session, source)
         renumber(session, target_list)
     project_changed(session, project)
+    if target_segment_id != source_segment_id or position != old_index:
+        segment_names = dict(
+            session.execute(
+                sa.select(Segment.id, Segment.name).where(
+                    Segment.id.in_({source_segment_id, target_segment_id})
+                )
+            ).all()
+        )
+        audit.record(
+            session,
+            principal.user_id,
+            "prompt.moved",
+            "prompt",
+            current.id,
+            name=current.name,
+            position=position + 1,
+            from_segment=segment_names.get(source_segment_id, ""),
+            to_segment=segment_names.get(target_segment_id, ""),
+        )
     session.flush()
     return current
 
@@ -169,11 +214,26 @@ def delete_prompt(
 ) -> None:
     """Delete a prompt with its validators and versions; its siblings close the gap."""
     prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
+    share_actor(session, principal.user_id)
     project = lock_project(session, project.id)
     segment_id = prompt.segment_id
+    segment_name = session.execute(
+        sa.select(Segment.name).where(Segment.id == segment_id)
+    ).scalar_one_or_none()
     session.execute(sa.delete(Prompt).where(Prompt.id == prompt.id))
     session.expunge(prompt)
     renumber(session, prompts_in_order(session, segment_id))
     project_changed(session, project)
     changes.prompt_deleted(session, project, prompt)
+    # About the project, not the prompt: the prompt's own entries go with it.
+    audit.record(
+        session,
+        principal.user_id,
+        "prompt.deleted",
+        "project",
+        project.id,
+        prompt_id=str(prompt.id),
+        name=prompt.name,
+        segment=segment_name or "",
+    )
     session.flush()

@@ -11,10 +11,11 @@ import uuid
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from promptrepo.models import Segment
-from promptrepo.services import access
+from promptrepo.models import Prompt, Segment
+from promptrepo.services import access, audit
 from promptrepo.services.changes import project_changed
 from promptrepo.services.errors import NotFound
+from promptrepo.services.locks import share_actor
 from promptrepo.services.ordering import (
     clamp_index,
     clean_name,
@@ -44,6 +45,7 @@ def create_segment(
     """Add a segment named `name` at `index` (default: the end) of the principal's project."""
     project = access.get_project(session, principal, project_id, write=True)
     name = clean_name(name, what="segment")
+    share_actor(session, principal.user_id)
     project = lock_project(session, project.id)
     siblings = segments_in_order(session, project.id)
     segment = Segment(project_id=project.id, name=name, order=len(siblings))
@@ -53,6 +55,15 @@ def create_segment(
     renumber(session, siblings)
     project_changed(session, project)
     session.flush()
+    audit.record(
+        session,
+        principal.user_id,
+        "segment.created",
+        "project",
+        project.id,
+        segment_id=str(segment.id),
+        name=name,
+    )
     return segment
 
 
@@ -62,15 +73,28 @@ def rename_segment(
     """Rename a segment of the principal's project (1–100 characters after trimming)."""
     segment, project = access.get_segment(session, principal, segment_id, write=True)
     name = clean_name(name, what="segment")
+    share_actor(session, principal.user_id)
     project = lock_project(session, project.id)
     segment = session.exec(
         select(Segment).where(Segment.id == segment.id).execution_options(populate_existing=True)
     ).first()
     if segment is None:  # deleted by another tab meanwhile
         raise NotFound("Segment not found.")
+    old_name = segment.name
     segment.name = name
     session.add(segment)
     project_changed(session, project)
+    if name != old_name:
+        audit.record(
+            session,
+            principal.user_id,
+            "segment.renamed",
+            "project",
+            project.id,
+            segment_id=str(segment.id),
+            name=name,
+            old_name=old_name,
+        )
     session.flush()
     return segment
 
@@ -80,15 +104,29 @@ def move_segment(
 ) -> Segment:
     """Move a segment to position `new_index` (clamped; -1 is the end) within its project."""
     segment, project = access.get_segment(session, principal, segment_id, write=True)
+    share_actor(session, principal.user_id)
     project = lock_project(session, project.id)
     siblings = segments_in_order(session, project.id)
     current = next((s for s in siblings if s.id == segment.id), None)
     if current is None:  # deleted by another tab meanwhile
         raise NotFound("Segment not found.")
+    old_index = siblings.index(current)
     siblings.remove(current)
-    siblings.insert(clamp_index(new_index, len(siblings)), current)
+    position = clamp_index(new_index, len(siblings))
+    siblings.insert(position, current)
     renumber(session, siblings)
     project_changed(session, project)
+    if position != old_index:
+        audit.record(
+            session,
+            principal.user_id,
+            "segment.moved",
+            "project",
+            project.id,
+            segment_id=str(current.id),
+            name=current.name,
+            position=position + 1,
+        )
     session.flush()
     return current
 
@@ -98,9 +136,24 @@ def delete_segment(
 ) -> None:
     """Delete a segment and its prompts; the remaining segments close the gap."""
     segment, project = access.get_segment(session, principal, segment_id, write=True)
+    share_actor(session, principal.user_id)
     project = lock_project(session, project.id)
+    prompt_count = session.execute(
+        sa.select(sa.func.count()).select_from(Prompt).where(Prompt.segment_id == segment.id)
+    ).scalar_one()
     session.execute(sa.delete(Segment).where(Segment.id == segment.id))
     session.expunge(segment)
     renumber(session, segments_in_order(session, project.id))
     project_changed(session, project)
+    # About the project, not the segment: the entry outlives what it tells of.
+    audit.record(
+        session,
+        principal.user_id,
+        "segment.deleted",
+        "project",
+        project.id,
+        segment_id=str(segment.id),
+        name=segment.name,
+        prompts=prompt_count,
+    )
     session.flush()

@@ -30,13 +30,22 @@ def test_the_owner_pages_and_filters_the_activity(
     first = api.get(url, params={"limit": 1}, headers=owner.headers)
     assert first.status_code == 200, first.text
     body = first.json()
-    assert body["total"] == 2 and len(body["items"]) == 1 and body["next_cursor"]
+    assert body["total"] == 4 and len(body["items"]) == 1 and body["next_cursor"]
     assert body["items"][0]["summary"] == "Tags of “Intro”: removed #docs"
     second = api.get(url, params={"cursor": body["next_cursor"]}, headers=owner.headers).json()
-    assert [i["action"] for i in second["items"]] == ["project.create"]
+    assert [i["action"] for i in second["items"]] == [
+        "prompt.created",
+        "segment.created",
+        "project.create",
+    ]
 
     tagged = api.get(url, params={"kind": "tags"}, headers=owner.headers).json()
     assert [i["kind"] for i in tagged["items"]] == ["tags"]
+    contents = api.get(url, params={"kind": "contents"}, headers=owner.headers).json()
+    assert [i["summary"] for i in contents["items"]] == [
+        "Added the prompt “Intro” to “Main”",
+        "Added the segment “Main”",
+    ]
     bad = api.get(url, params={"kind": "everything"}, headers=owner.headers)
     assert bad.status_code in (400, 422)
     assert bad.headers["content-type"].startswith("application/problem+json")
@@ -60,4 +69,4 @@ def test_an_enterprise_owner_downloads_the_activity_as_csv(
     assert "attachment" in answer.headers["content-disposition"]
     lines = answer.text.strip().split("\r\n")
     assert lines[0].startswith("time_utc,person,")
-    assert len(lines) == 1 + 2 and ",Boss," in lines[1]
+    assert len(lines) == 1 + 4 and ",Boss," in lines[1]
