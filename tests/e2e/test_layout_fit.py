@@ -49,7 +49,9 @@ def world(app_server: AppServer) -> dict[str, str]:
     with app_server.session() as s:
         owner = make_user(s, name="Fitting Owner", plan="enterprise")
         project, prompt = make_support_bot(s, owner)
-        typed_project, typed = make_prompt(s, owner, content=TEMPLATE, name="support-reply")
+        typed_project, typed = make_prompt(
+            s, owner, content=TEMPLATE, name="support-reply", project_name="Support Bot"
+        )
         return {
             "owner": str(owner.user_id),
             "project_id": str(project.id),
@@ -154,4 +156,25 @@ def test_every_column_of_the_variables_table_shows_on_a_desktop(
     cells = [*headers.all(), *panel.locator("[id^=var-description-]").all()]
     ends = [c.evaluate("c => c.getBoundingClientRect().right") for c in cells]
     assert max(ends) <= right, (ends, right)
+    context.close()
+
+
+@pytest.mark.parametrize("width", [DESKTOP, PHONE])
+def test_the_editors_tabs_stay_on_one_row(
+    browser: Browser, app_server: AppServer, world: dict[str, str], width: int
+) -> None:
+    context, page = open_typed_prompt(browser, app_server, world, width)
+    tabs = page.get_by_role("tab")
+    expect(tabs).to_have_count(5)
+    tops = [box["y"] for box in (t.bounding_box() for t in tabs.all())]
+    assert max(tops) - min(tops) < 1, tops
+    tab_list = page.get_by_role("tablist")
+    if width == DESKTOP:  # all five in sight
+        assert_fits(tab_list, width)
+        right = tab_list.evaluate("l => l.getBoundingClientRect().right") + 1
+        assert tabs.last.evaluate("t => t.getBoundingClientRect().right") <= right
+    else:  # the list scrolls sideways in its own box, the page does not
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        tabs.last.click()
+        expect(page.locator("#tab-history")).to_have_attribute("data-state", "active")
     context.close()
