@@ -66,8 +66,9 @@ def providers_section() -> rx.Component:
             rx.heading("Model providers", as_="h2", size="5"),
             rx.text(
                 "OpenAI-compatible endpoints the playground runs prompts against. API keys are "
-                "stored encrypted and never shown again after saving; `echo` is built in and "
-                "works offline.",
+                "stored encrypted and never shown again after saving; ",
+                rx.code("echo"),
+                " is built in and works offline.",
                 color=rx.color("gray", 11),
                 size="2",
             ),

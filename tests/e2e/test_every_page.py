@@ -152,6 +152,8 @@ def test_every_control_on_every_page_has_an_accessible_name(
 ) -> None:
     context, page = open_as(browser, app_server, world, who, route)
     assert unnamed(page) == [], route
+    # and no text shows Markdown's backticks (code goes in a <code> element)
+    assert "`" not in page.locator("main").inner_text(), route
     if who == "owner" and route == routes.DASHBOARD:
         page.keyboard.press("Control+k")  # the command palette, on every signed-in page
         expect(page.locator("#command-palette")).to_be_visible()

@@ -13,7 +13,9 @@ def model_settings_tab() -> rx.Component:
     return rx.vstack(
         rx.text(
             "What a program sends to the model beside the prompt. Saved with the draft and "
-            "kept in every version; served by the API as `config`.",
+            "kept in every version; served by the API as ",
+            rx.code("config"),
+            ".",
             size="1",
             color=rx.color("gray", 11),
         ),
