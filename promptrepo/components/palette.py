@@ -79,7 +79,7 @@ def command_palette() -> rx.Component:
                 on_change=PaletteState.set_palette_query.debounce(150),
                 on_key_down=PaletteState.palette_key,
                 id="palette-input",
-                placeholder="Project or prompt name, or words in a prompt",
+                placeholder="A name, or words in a prompt",
                 auto_focus=True,
                 auto_complete="off",
                 role="combobox",
