@@ -66,11 +66,16 @@ def analytics_page() -> rx.Component:
                     rx.card(
                         rx.heading("Plans", size="3", as_="h2"),
                         rx.recharts.pie_chart(
+                            # No labels on the wedges (the list below names each plan with
+                            # its count and share), and no outline: one plan's wedge is the
+                            # whole disc, whose outline is a stray radius from the centre.
                             rx.recharts.pie(
                                 data=AdminAnalyticsState.plans,
                                 data_key="users",
                                 name_key="plan",
-                                label=True,
+                                label=False,
+                                label_line=False,
+                                stroke="none",
                                 is_animation_active=False,
                             ),
                             rx.recharts.graphing_tooltip(),
@@ -87,7 +92,7 @@ def analytics_page() -> rx.Component:
                                             height="0.75rem",
                                             border_radius="2px",
                                             background=rx.match(
-                                                r[3],
+                                                r[2],
                                                 ("pro", rx.color("violet", 9)),
                                                 ("enterprise", rx.color("amber", 9)),
                                                 rx.color("gray", 9),
@@ -97,8 +102,6 @@ def analytics_page() -> rx.Component:
                                         rx.text(r[0], weight="medium", size="2"),
                                         rx.text(
                                             r[1],
-                                            " users · ",
-                                            r[2],
                                             size="2",
                                             color=rx.color("gray", 11),
                                         ),
@@ -106,7 +109,7 @@ def analytics_page() -> rx.Component:
                                         spacing="2",
                                     ),
                                     class_name="plan-share",
-                                    custom_attrs={"data-plan": r[3]},
+                                    custom_attrs={"data-plan": r[2]},
                                 ),
                             ),
                             id="plan-shares",
@@ -123,13 +126,15 @@ def analytics_page() -> rx.Component:
                                     rx.foreach(
                                         AdminAnalyticsState.recent,
                                         lambda r: rx.table.row(
-                                            rx.table.cell(r[0]),
+                                            rx.table.cell(r[0], white_space="nowrap"),
                                             rx.table.cell(r[1]),
                                             rx.table.cell(r[2]),
+                                            rx.table.cell(r[3]),
                                         ),
                                     )
                                 ),
                                 size="1",
+                                id="recent-activity",
                             ),
                             rx.text("Nothing yet.", color=rx.color("gray", 11)),
                         ),

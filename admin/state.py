@@ -5,7 +5,6 @@ from __future__ import annotations
 import reflex as rx
 
 from promptrepo.db import system_scope
-from promptrepo.formatting import count_of
 from promptrepo.services import accounts, admin, analytics
 from promptrepo.services.errors import ServiceError
 from promptrepo.services.principal import require_admin
@@ -117,9 +116,9 @@ PLAN_COLORS = {"free": "var(--gray-9)", "pro": "var(--violet-9)", "enterprise": 
 class AdminAnalyticsState(AppState):
     totals: dict[str, int] = {}
     plans: list[dict[str, str | int]] = []
-    plan_rows: list[list[str]] = []  # [name, "3 users", share, id] for every plan
+    plan_rows: list[list[str]] = []  # [name, "3 users · 60%", id] for every plan
     daily: list[dict[str, str | int]] = []
-    recent: list[list[str]] = []
+    recent: list[list[str]] = []  # [when, who (e-mail), action, what (by name)]
     loaded: bool = False
 
     @rx.event
@@ -149,7 +148,7 @@ class AdminAnalyticsState(AppState):
             for s in mix
             if s.users
         ]
-        self.plan_rows = [[s.name, count_of(s.users, "user"), s.percent, s.plan_id] for s in mix]
+        self.plan_rows = [[s.name, s.legend, s.plan_id] for s in mix]
         self.daily = [
             {"day": d.day[5:], "signups": d.signups, "projects": d.projects, "versions": d.versions}
             for d in result.daily

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from promptrepo.models import AuditLog, Billing, Profile, Project, Prompt, Version, utcnow
+from promptrepo.formatting import count_of
+from promptrepo.models import (
+    ApiKey,
+    AuditLog,
+    Billing,
+    Profile,
+    Project,
+    Prompt,
+    ProviderConnection,
+    Version,
+    utcnow,
+)
 from promptrepo.services.plans import ENTITLED_STATUSES, PLANS
 from promptrepo.services.principal import Principal, require_admin
 
@@ -37,7 +50,7 @@ class Analytics:
     totals: Totals
     plans: dict[str, int]
     daily: list[DailyActivity]
-    recent_actions: list[tuple[str, str, str]]  # (when, action, target)
+    recent_actions: list[tuple[str, str, str, str]]  # (when, who, action, what it was about)
 
 
 def _count(session: Session, model, *conditions) -> int:
@@ -89,18 +102,80 @@ def get_analytics(session: Session, actor: Principal | None, *, days: int = 30) 
         )
     recent = session.exec(select(AuditLog).order_by(AuditLog.created_at.desc()).limit(15)).all()
     return Analytics(
-        totals=totals,
-        plans=plans,
-        daily=daily,
-        recent_actions=[
-            (
-                a.created_at.strftime("%Y-%m-%d %H:%M"),
-                a.action,
-                f"{a.target_type} {a.target_id[:8]}",
-            )
-            for a in recent
-        ],
+        totals=totals, plans=plans, daily=daily, recent_actions=_describe(session, recent)
     )
+
+
+# What an audit entry's target type is called, and the table holding its name.
+TARGETS: dict[str, tuple[str, Any, Any]] = {
+    "profile": ("account", Profile, Profile.email),
+    "project": ("project", Project, Project.name),
+    "prompt": ("prompt", Prompt, Prompt.name),
+    "api_key": ("API key", ApiKey, ApiKey.name),
+    "provider": ("connection", ProviderConnection, ProviderConnection.name),
+    "billing": ("billing", Billing, Billing.user_id),
+}
+
+
+def _describe(session: Session, entries: list[AuditLog]) -> list[tuple[str, str, str, str]]:
+    """(when, who, action, what) for each entry: people by e-mail, things by name, one query
+    per kind of target (an id means nothing to an admin; a thing deleted since says so)."""
+    wanted: dict[str, set[uuid.UUID]] = {"profile": set()}
+    for entry in entries:
+        if entry.actor_id is not None:
+            wanted["profile"].add(entry.actor_id)
+        target = _as_uuid(entry.target_id)
+        if entry.target_type in TARGETS and target is not None:
+            wanted.setdefault(entry.target_type, set()).add(target)
+    names: dict[str, dict[uuid.UUID, Any]] = {}
+
+    def look_up(kind: str) -> None:
+        if wanted.get(kind):
+            _, model, column = TARGETS[kind]
+            query = select(model.id, column).where(model.id.in_(wanted[kind]))
+            names[kind] = dict(session.exec(query).all())
+
+    look_up("billing")  # first: a billing record is named by its account's e-mail
+    wanted["profile"] |= set(names.get("billing", {}).values())
+    for kind in wanted.keys() - {"billing"}:
+        look_up(kind)
+    emails = names.get("profile", {})
+    rows = []
+    for entry in entries:
+        who = emails.get(entry.actor_id, "a deleted account") if entry.actor_id else "PromptRepo"
+        rows.append(
+            (
+                entry.created_at.strftime("%Y-%m-%d %H:%M"),
+                who,
+                entry.action,
+                _target_text(entry, names, emails),
+            )
+        )
+    return rows
+
+
+def _target_text(
+    entry: AuditLog, names: dict[str, dict[uuid.UUID, str]], emails: dict[uuid.UUID, str]
+) -> str:
+    kind, _, _ = TARGETS.get(entry.target_type, (entry.target_type, None, None))
+    target = _as_uuid(entry.target_id)
+    name = names.get(entry.target_type, {}).get(target) if target is not None else None
+    if entry.target_type == "profile":
+        return name or "a deleted account"
+    if entry.target_type == "billing":
+        owner = emails.get(name) if name is not None else None
+        return f"billing of {owner}" if owner else "billing of a deleted account"
+    if name is not None:
+        return f"{kind} “{name}”"
+    recorded = (entry.details or {}).get("name")
+    return f"{kind} “{recorded}” (deleted)" if recorded else f"a deleted {kind}"
+
+
+def _as_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except (TypeError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -109,6 +184,11 @@ class PlanShare:
     name: str  # the plan's display name ("Pro"), never its id
     users: int
     percent: str  # "33%", of all users
+
+    @property
+    def legend(self) -> str:
+        """ "2 users · 67%": the plan's line under the pie, beside its name."""
+        return f"{count_of(self.users, 'user')} · {self.percent}"
 
 
 def plan_mix(counts: dict[str, int]) -> list[PlanShare]:

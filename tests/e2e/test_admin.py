@@ -48,3 +48,40 @@ def test_admin_sees_analytics_and_suspends_a_user(browser: Browser, app_server) 
     victim_page.wait_for_url(re.compile(r"/login"))
     admin_context.close()
     victim_context.close()
+
+
+def test_analytics_names_people_and_things_and_the_plan_legend_says_users_once(
+    browser: Browser, app_server
+) -> None:
+    from promptrepo.services import projects
+
+    with app_server.session() as s:
+        boss = make_user(s, name="Boss", role="admin")
+        ada = make_user(s, name="Ada")
+        project = projects.create_project(s, ada, name="Audit Bot")
+        s.commit()
+    context = browser.new_context()
+    sign_in(context, app_server, boss.user_id)
+    page = context.new_page()
+    page.goto(app_server.url + "/admin")
+
+    shares = page.locator("#plan-shares li")
+    expect(shares).to_have_count(3)
+    for plan in ("Free", "Pro", "Enterprise"):
+        expect(shares.filter(has_text=plan)).to_have_text(
+            re.compile(rf"^{plan}\s*\d+ users? · \d+%$")
+        )
+    # The pie: no outline (a single plan's disc drew a stray radius) and no bare numbers
+    # floating beside it (the legend names each plan).
+    sectors = page.locator(".recharts-pie-sector path")
+    expect(sectors.first).to_be_visible()
+    assert {sectors.nth(i).get_attribute("stroke") for i in range(sectors.count())} == {"none"}
+    expect(page.locator(".recharts-pie-label-text, .recharts-pie-labels")).to_have_count(0)
+
+    recent = page.locator("#recent-activity")
+    created = recent.locator("tr", has_text="project.create").filter(has_text="Audit Bot")
+    expect(created).to_contain_text(ada.email)
+    expect(created).to_contain_text("project “Audit Bot”")
+    expect(recent).not_to_contain_text(str(project.id)[:8])
+    expect(recent).not_to_contain_text(str(ada.user_id)[:8])
+    context.close()

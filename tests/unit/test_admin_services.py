@@ -85,3 +85,33 @@ def test_analytics_counts_and_daily_activity(session: Session) -> None:
     today = result.daily[-1]
     assert today.day == utcnow().date().isoformat()
     assert (today.signups, today.projects, today.versions) == (2, 1, 1)
+
+
+def test_recent_activity_names_who_did_it_and_what_it_was_about_not_ids(session: Session) -> None:
+    from promptrepo.services import api_keys, projects, prompts, segments
+
+    admin = make_user(session, email="boss@example.com", name="Boss", role="admin")
+    ada = make_user(session, email="ada@example.com", name="Ada")
+    project = projects.create_project(session, ada, name="Support Bot")
+    system = segments.create_segment(session, ada, project.id, name="System")
+    prompts.create_prompt(session, ada, system.id, name="support-reply")
+    api_keys.create_api_key(session, ada, name="CI key")
+    gone = projects.create_project(session, ada, name="Old stuff")
+    session.commit()
+    projects.delete_project(session, ada, gone.id)
+    session.commit()
+
+    recent = get_analytics(session, admin).recent_actions
+    by_action = {action: (who, target) for _, who, action, target in recent}
+    assert by_action["project.create"] == ("ada@example.com", "project “Support Bot”")
+    assert by_action["prompt.created"] == ("ada@example.com", "prompt “support-reply”")
+    assert by_action["api_key.create"] == ("ada@example.com", "API key “CI key”")
+    assert by_action["project.delete"] == ("ada@example.com", "project “Old stuff” (deleted)")
+    for _, who, _, target in recent:
+        assert str(ada.user_id)[:8] not in target + who
+        assert str(project.id)[:8] not in target
+
+
+def test_the_plan_legend_says_users_once() -> None:
+    shares = plan_mix({"free": 2, "pro": 0, "enterprise": 1})
+    assert [s.legend for s in shares] == ["2 users · 67%", "0 users · 0%", "1 user · 33%"]
