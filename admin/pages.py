@@ -188,18 +188,23 @@ def user_row(row: rx.Var) -> rx.Component:
         rx.table.cell(row["projects"]),
         rx.table.cell(row["joined"]),
         rx.table.cell(
-            rx.hstack(
-                rx.cond(
-                    row["status"] == "active",
-                    action_button(row, "suspend", "Suspend", "red"),
-                    action_button(row, "unsuspend", "Unsuspend", "green"),
+            rx.cond(
+                row["is_self"] == "yes",
+                # An admin may not suspend or demote themselves (services/accounts.py).
+                rx.text("You", size="1", color=rx.color("gray", 11), class_name="self-row"),
+                rx.hstack(
+                    rx.cond(
+                        row["status"] == "active",
+                        action_button(row, "suspend", "Suspend", "red"),
+                        action_button(row, "unsuspend", "Unsuspend", "green"),
+                    ),
+                    rx.cond(
+                        row["role"] == "admin",
+                        action_button(row, "remove_admin", "Remove admin", "gray"),
+                        action_button(row, "make_admin", "Make admin", "violet"),
+                    ),
+                    spacing="2",
                 ),
-                rx.cond(
-                    row["role"] == "admin",
-                    action_button(row, "remove_admin", "Remove admin", "gray"),
-                    action_button(row, "make_admin", "Make admin", "violet"),
-                ),
-                spacing="2",
             )
         ),
         id=row["email"],

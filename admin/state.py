@@ -52,6 +52,8 @@ class AdminUsersState(AppState):
                 "status": "suspended" if u.suspended else "active",
                 "projects": str(u.project_count),
                 "joined": u.created_at.strftime("%Y-%m-%d"),
+                # accounts refuses suspending or demoting oneself; the row does not offer it
+                "is_self": "yes" if u.id == actor.user_id else "",
             }
             for u in result.items
         ]

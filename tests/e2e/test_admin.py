@@ -85,3 +85,26 @@ def test_analytics_names_people_and_things_and_the_plan_legend_says_users_once(
     expect(recent).not_to_contain_text(str(project.id)[:8])
     expect(recent).not_to_contain_text(str(ada.user_id)[:8])
     context.close()
+
+
+def test_an_admin_is_not_offered_suspending_or_demoting_themselves(
+    browser: Browser, app_server
+) -> None:
+    with app_server.session() as s:
+        boss = make_user(s, name="Boss", role="admin")
+        other = make_user(s, name="Other admin", role="admin")
+        s.commit()
+    context = browser.new_context()
+    sign_in(context, app_server, boss.user_id)
+    page = context.new_page()
+    page.goto(app_server.url + "/admin/users")
+    page.locator("#user-search").fill(other.email)
+    other_row = page.locator(f'[id="{other.email}"]')
+    expect(other_row.get_by_role("button", name="Suspend")).to_be_visible()
+    expect(other_row.get_by_role("button", name="Remove admin")).to_be_visible()
+
+    page.locator("#user-search").fill(boss.email)
+    own_row = page.locator(f'[id="{boss.email}"]')
+    expect(own_row).to_contain_text("You")
+    expect(own_row.get_by_role("button")).to_have_count(0)
+    context.close()

@@ -190,6 +190,16 @@ def test_set_role_promotes_from_the_shell_and_admins_only_otherwise(session: Ses
     assert accounts.set_role(session, admin, plain.email, "admin").role == "admin"
 
 
+def test_an_admin_cannot_suspend_or_demote_themselves(session: Session) -> None:
+    admin = make_user(session, name="Only admin", role="admin")
+    with pytest.raises(PermissionDenied, match="your own account"):
+        accounts.suspend_user(session, admin, admin.user_id)
+    with pytest.raises(PermissionDenied, match="your own admin role"):
+        accounts.set_role(session, admin, admin.email, "user")
+    profile = session.get(Profile, admin.user_id)
+    assert (profile.role, profile.suspended_at) == ("admin", None)
+
+
 def test_role_change_drops_cached_principals(session: Session, kv_backend: str) -> None:
     principal, token = signed_up(session)
     key = sessions.principal_cache_key(token)
