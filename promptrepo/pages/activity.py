@@ -106,7 +106,7 @@ def filters() -> rx.Component:
                     align_self="end",
                 ),
             ),
-            gap="3",
+            spacing="3",
             wrap="wrap",
             align="end",
         ),

@@ -178,3 +178,32 @@ def test_the_editors_tabs_stay_on_one_row(
         tabs.last.click()
         expect(page.locator("#tab-history")).to_have_attribute("data-state", "active")
     context.close()
+
+
+def test_a_long_project_name_does_not_push_the_editor_off_a_phone(
+    browser: Browser, app_server: AppServer, world: dict[str, str]
+) -> None:
+    with app_server.session() as s:
+        owner = make_user(s, name="Long Namer")
+        project, prompt = make_prompt(
+            s,
+            owner,
+            content="Hi {{ name }}",
+            name="greeting",
+            project_name="Project of someone@a-rather-long-domain.example.com for support",
+        )
+        s.commit()
+        owner_id = str(owner.user_id)
+    context, page = open_as(
+        browser,
+        app_server,
+        {"owner": owner_id, "project_id": str(project.id), "prompt_id": str(prompt.id)},
+        "owner",
+        routes.PROMPT_EDITOR,
+        width=PHONE,
+    )
+    back = page.locator("#back-to-project")
+    expect(back).to_be_visible()
+    assert_fits(page.locator("main"), PHONE)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE
+    context.close()

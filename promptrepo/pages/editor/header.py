@@ -144,10 +144,23 @@ def header() -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.link(
-                rx.hstack(rx.icon("arrow-left", size=14), EditorState.project_name, align="center"),
+                rx.hstack(
+                    rx.icon("arrow-left", size=14, flex_shrink="0"),
+                    # a long project name is cut with an ellipsis, not pushed off a phone
+                    rx.el.span(
+                        EditorState.project_name,
+                        overflow="hidden",
+                        text_overflow="ellipsis",
+                        white_space="nowrap",
+                    ),
+                    align="center",
+                    min_width="0",
+                ),
                 href=EditorState.project_url,
                 size="2",
                 id="back-to-project",
+                min_width="0",
+                title=EditorState.project_name,
             ),
             rx.spacer(),
             presence_bar(),
