@@ -90,16 +90,11 @@ class SettingsState(AppState):
         self.password_error = ""
         self.password_errors = {}
         yield
-        clear = [
-            rx.set_value("current-password", ""),
-            rx.set_value("new-password", ""),
-            rx.set_value("new-password-confirm", ""),
-        ]
+        # Bad input loses nothing typed: the fields are emptied only once the change is made.
         new_password = form_data.get("new_password", "")
         if new_password != form_data.get("new_password_confirm", ""):
             self.password_errors = {"new_password_confirm": "The two new passwords differ."}
             self.saving_password = False
-            yield clear
             return
         revoke_keys = form_data.get("revoke_api_keys") in ("on", "true", True)
         try:
@@ -117,11 +112,12 @@ class SettingsState(AppState):
             self.password_errors = field_errors(exc)
             self.password_error = "" if self.password_errors else exc.message
             self.saving_password = False
-            yield clear
             return
         self.saving_password = False
         yield [
-            *clear,
+            rx.set_value("current-password", ""),
+            rx.set_value("new-password", ""),
+            rx.set_value("new-password-confirm", ""),
             rx.toast.success(
                 "Password changed. Your other sessions were logged out"
                 + (" and every API key was revoked." if revoke_keys else ".")

@@ -197,12 +197,15 @@ def test_change_password_then_delete_account_with_typed_confirmation(
     page.locator("#new-password-confirm").fill("a brand new passphrase")
     page.locator("#change-password").click()
     expect(page.locator("#current-password-error")).to_contain_text("not correct")
+    # Bad input loses nothing: the new password typed twice is still there.
+    expect(page.locator("#new-password")).to_have_value("a brand new passphrase")
+    expect(page.locator("#new-password-confirm")).to_have_value("a brand new passphrase")
+    expect(page.locator("#current-password")).to_have_value("not the password")
     page.locator("#current-password").fill(PASSWORD)
-    page.locator("#new-password").fill("a brand new passphrase")
-    page.locator("#new-password-confirm").fill("a brand new passphrase")
     page.locator("#revoke-api-keys").click()  # "also revoke API keys"
     page.locator("#change-password").click()
     expect(page.get_by_text("every API key was revoked")).to_be_visible()
+    expect(page.locator("#new-password")).to_have_value("")  # done: the form is emptied
     me = base_url + "/api/v1/me"
     assert httpx.get(me, headers={"Authorization": f"Bearer {key}"}).status_code == 401
     expect(page.locator("#user-menu")).to_contain_text("Del")  # this session stays
