@@ -168,7 +168,8 @@ def test_the_activity_page_filters_pages_and_exports_for_enterprise(
     page.goto(f"/projects/{project_id}")
     page.locator("#project-activity-link").click()
     expect(page).to_have_url(re.compile(f"/projects/{project_id}/activity/?$"))
-    expect(page.locator("#activity-total")).to_have_text("5 entries")
+    # the project, its segment and three prompts made, three versions, one label move
+    expect(page.locator("#activity-total")).to_have_text("9 entries")
     first = page.locator(".activity-row").first
     expect(first).to_contain_text("Pointed production at v3 of “Greeting”: ship it")
     expect(first).to_contain_text("Boss")
@@ -176,6 +177,10 @@ def test_the_activity_page_filters_pages_and_exports_for_enterprise(
     page.get_by_label("Kind", exact=True).click()
     page.get_by_role("option", name="Versions").click()
     expect(page.locator(".activity-row")).to_have_count(3)
+    page.get_by_label("Kind", exact=True).click()
+    page.get_by_role("option", name="Segments and prompts").click()
+    expect(page.locator(".activity-row")).to_have_count(4)
+    expect(page.locator(".activity-row").last).to_contain_text("Added the segment “Main”")
     page.get_by_label("From", exact=True).fill("2000-01-01")
     page.get_by_label("To", exact=True).fill("2000-01-02")
     expect(page.locator("#activity-empty")).to_contain_text("Nothing matches these filters")
@@ -183,12 +188,12 @@ def test_the_activity_page_filters_pages_and_exports_for_enterprise(
     expect(page.locator("#activity-filter-error")).to_contain_text("start date is after")
     expect(page.get_by_label("From", exact=True)).to_have_value("2000-01-01")  # kept as typed
     page.locator("#activity-clear").click()
-    expect(page.locator(".activity-row")).to_have_count(5)
+    expect(page.locator(".activity-row")).to_have_count(9)
 
     with page.expect_download() as download:
         page.locator("#activity-export").click()
     lines = Path(download.value.path()).read_text().strip().splitlines()
-    assert lines[0].startswith("time_utc,person") and len(lines) == 6
+    assert lines[0].startswith("time_utc,person") and len(lines) == 10
     context.close()
 
     # Another plan sees an upgrade note instead; another user's project is not found.
