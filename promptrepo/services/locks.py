@@ -5,8 +5,12 @@ version number, a plan limit, a position) must not let another transaction chang
 something in between. Each such service first locks the row that owns the decision and reads
 it again under the lock:
 
-- PostgreSQL: `SELECT ... FOR UPDATE`; a second transaction waits at the same line until the
-  first commits, then reads the first's result.
+- PostgreSQL: `SELECT ... FOR NO KEY UPDATE`; a second transaction waits at the same line
+  until the first commits, then reads the first's result. Not `FOR UPDATE`: that also blocks
+  the key-share lock every insert of a row referring to the locked one takes for its foreign
+  key (an audit entry's actor, a prompt's project), so a transaction holding a user's lock and
+  waiting for a project deadlocked with one holding the project and inserting an audit entry
+  about that user. No lock here changes or deletes the row's key.
 - SQLite ignores `FOR UPDATE`, and with Python's sqlite3 a SELECT runs outside any
   transaction, so two requests could both read before either writes (measured: 2 of 20
   same-base saves accepted, 10 of 12 read-modify-write appends lost). SQLite has one writer
@@ -14,9 +18,8 @@ it again under the lock:
   no row (`WHERE 1 = 0`), so the reads that follow already see the newest data and no other
   writer can commit until this transaction ends.
 
-Lock order, to keep PostgreSQL free of deadlocks: the user (plan limits; an audit entry's
-actor, `share_actor`) before the project, the project before anything inside it (segments,
-prompts, validators, versions, labels).
+Lock order, to keep PostgreSQL free of deadlocks: the user (plan limits) before the project,
+the project before anything inside it (segments, prompts, validators, versions, labels).
 Every change to a project's content touches the project's row (`changes.project_changed`),
 so locking the project first is also what the later write would have waited for anyway.
 """
@@ -48,7 +51,10 @@ def lock_row(session: Session, model: type[T], *where: Any) -> T | None:
     """Lock the one row of `model` matching `where` and return it read afresh (None if gone)."""
     take_sqlite_write_lock(session, model.__tablename__)  # type: ignore[attr-defined]
     return session.exec(
-        select(model).where(*where).with_for_update().execution_options(populate_existing=True)
+        select(model)
+        .where(*where)
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE (see the top)
+        .execution_options(populate_existing=True)
     ).first()
 
 
@@ -69,23 +75,6 @@ def lock_owner(session: Session, owner_id: uuid.UUID) -> None:
     locked = session.execute(text("SELECT app_lock_owner(:uid)"), {"uid": owner_id}).scalar()
     if not locked:
         raise NotFound("This account no longer exists.")
-
-
-def share_actor(session: Session, actor_id: uuid.UUID) -> None:
-    """Before the project's lock, take the key-share lock on the actor's profile that an audit
-    entry's foreign key (`audit_log.actor_id`) will take when it is inserted (PostgreSQL).
-
-    Taken after the project's lock it would break the lock order above: the owner adding a
-    prompt holds their profile `FOR UPDATE` (plan limit) and waits for the project, while a
-    move that holds the project waits for the profile to check its audit entry's key
-    (measured: tests/unit/test_ordering_concurrency.py deadlocked in 6 of 6 runs without
-    this, 0 of 6 with it).
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    session.execute(
-        select(Profile.id).where(Profile.id == actor_id).with_for_update(read=True, key_share=True)
-    )
 
 
 def lock_project(session: Session, project_id: uuid.UUID) -> Project:

@@ -18,7 +18,7 @@ from promptrepo.services import access, audit, changes, chat, model_config, plan
 from promptrepo.services import variables as variable_specs
 from promptrepo.services.changes import project_changed
 from promptrepo.services.errors import NotFound, ValidationFailed
-from promptrepo.services.locks import lock_owner, lock_prompt, share_actor
+from promptrepo.services.locks import lock_owner, lock_prompt
 from promptrepo.services.ordering import (
     clamp_index,
     clean_name,
@@ -79,7 +79,6 @@ def create_prompt(
         variables = variable_specs.sync_with_content({}, chat.detect_variables(messages))
     lock_owner(session, project.user_id)
     plans.ensure_can_add_prompts(session, project.user_id)
-    share_actor(session, principal.user_id)
     project = lock_project(session, project.id)
     siblings = prompts_in_order(session, segment.id)
     prompt = Prompt(
@@ -117,7 +116,6 @@ def rename_prompt(
     """Rename a prompt of the principal's project (1–100 characters after trimming)."""
     prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
     name = clean_name(name, what="prompt")
-    share_actor(session, principal.user_id)
     prompt, project = lock_prompt(session, prompt, project)
     old_name = prompt.name
     prompt.name = name
@@ -157,7 +155,6 @@ def move_prompt(
         target_segment_id = target.id
     else:
         target_segment_id = prompt.segment_id
-    share_actor(session, principal.user_id)
     project = lock_project(session, project.id)
     # Read the prompt's place again under the lock: another tab may have moved it.
     current = session.exec(
@@ -214,7 +211,6 @@ def delete_prompt(
 ) -> None:
     """Delete a prompt with its validators and versions; its siblings close the gap."""
     prompt, project = access.get_prompt(session, principal, prompt_id, write=True)
-    share_actor(session, principal.user_id)
     project = lock_project(session, project.id)
     segment_id = prompt.segment_id
     segment_name = session.execute(

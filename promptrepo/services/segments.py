@@ -15,7 +15,6 @@ from promptrepo.models import Prompt, Segment
 from promptrepo.services import access, audit
 from promptrepo.services.changes import project_changed
 from promptrepo.services.errors import NotFound
-from promptrepo.services.locks import share_actor
 from promptrepo.services.ordering import (
     clamp_index,
     clean_name,
@@ -45,7 +44,6 @@ def create_segment(
     """Add a segment named `name` at `index` (default: the end) of the principal's project."""
     project = access.get_project(session, principal, project_id, write=True)
     name = clean_name(name, what="segment")
-    share_actor(session, principal.user_id)
     project = lock_project(session, project.id)
     siblings = segments_in_order(session, project.id)
     segment = Segment(project_id=project.id, name=name, order=len(siblings))
@@ -73,7 +71,6 @@ def rename_segment(
     """Rename a segment of the principal's project (1–100 characters after trimming)."""
     segment, project = access.get_segment(session, principal, segment_id, write=True)
     name = clean_name(name, what="segment")
-    share_actor(session, principal.user_id)
     project = lock_project(session, project.id)
     segment = session.exec(
         select(Segment).where(Segment.id == segment.id).execution_options(populate_existing=True)
@@ -104,7 +101,6 @@ def move_segment(
 ) -> Segment:
     """Move a segment to position `new_index` (clamped; -1 is the end) within its project."""
     segment, project = access.get_segment(session, principal, segment_id, write=True)
-    share_actor(session, principal.user_id)
     project = lock_project(session, project.id)
     siblings = segments_in_order(session, project.id)
     current = next((s for s in siblings if s.id == segment.id), None)
@@ -136,7 +132,6 @@ def delete_segment(
 ) -> None:
     """Delete a segment and its prompts; the remaining segments close the gap."""
     segment, project = access.get_segment(session, principal, segment_id, write=True)
-    share_actor(session, principal.user_id)
     project = lock_project(session, project.id)
     prompt_count = session.execute(
         sa.select(sa.func.count()).select_from(Prompt).where(Prompt.segment_id == segment.id)
