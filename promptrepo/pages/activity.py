@@ -16,7 +16,7 @@ KIND_COLORS = (
     ("validators", "blue"),
     ("tests", "purple"),
     ("tags", "cyan"),
-    ("contents", "brown"),
+    ("contents", "teal"),
 )
 
 

@@ -16,7 +16,7 @@ RADIX_COLORS = {
 COLOR_USES = [
     re.compile(r'(?:color_scheme|accent_color|gray_color)\s*=\s*"([a-z]+)"'),
     re.compile(r'rx\.color\(\s*"([a-z]+)"'),
-    re.compile(r"var\(--([a-z]+)-\d+\)"),
+    re.compile(r"var\(--([a-z]+)-a?\d+\)"),
     # string literals chosen at run time: color_scheme=rx.cond(..., "green", "red")
     re.compile(r'"([a-z]+)"'),
 ]
@@ -26,6 +26,7 @@ def named_colors() -> dict[str, str]:
     found: dict[str, str] = {}
     files = [
         *ROOT.glob("promptrepo/**/*.py"),
+        *ROOT.glob("promptrepo/**/*.jsx"),
         *ROOT.glob("admin/**/*.py"),
         ROOT / "assets/styles.css",
     ]
