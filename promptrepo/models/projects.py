@@ -72,7 +72,8 @@ class Prompt(SQLModel, table=True):
             postgresql_using="gin",
         ).ddl_if(dialect="postgresql"),
         sa.CheckConstraint(
-            "template_dialect IN ('jinja2', 'jinja2-trim', 'jinja2-lines')", name="template_dialect_known"
+            "template_dialect IN ('jinja2', 'jinja2-trim', 'jinja2-lines')",
+            name="template_dialect_known",
         ),
         check_in("type", PROMPT_TYPES, "type"),
     )

@@ -28,7 +28,8 @@ class Version(SQLModel, table=True):
         sa.UniqueConstraint("prompt_id", "version", name="uq_versions_prompt_version"),
         sa.CheckConstraint("version >= 1", name="version_positive"),
         sa.CheckConstraint(
-            "template_dialect IN ('jinja2', 'jinja2-trim', 'jinja2-lines')", name="template_dialect_known"
+            "template_dialect IN ('jinja2', 'jinja2-trim', 'jinja2-lines')",
+            name="template_dialect_known",
         ),
         check_in("type", PROMPT_TYPES, "type"),
     )
