@@ -7,6 +7,9 @@ from promptrepo import routes
 from promptrepo.components.badges import count_text
 from promptrepo.components.template import template
 
+AXIS_TICK = {"fill": "var(--gray-11)", "fontSize": 12}
+AXIS_LINE = "var(--gray-8)"
+
 
 def admin_nav(active: str) -> rx.Component:
     def tab(label: str, href: str) -> rx.Component:
@@ -54,8 +57,9 @@ def analytics_page() -> rx.Component:
                     rx.recharts.bar(
                         data_key="versions", fill=rx.color("amber", 9), name="Versions"
                     ),
-                    rx.recharts.x_axis(data_key="day"),
-                    rx.recharts.y_axis(allow_decimals=False),
+                    # Recharts' grey (#666) is 3.7:1 on the dark page: the theme's text grey
+                    rx.recharts.x_axis(data_key="day", tick=AXIS_TICK, stroke=AXIS_LINE),
+                    rx.recharts.y_axis(allow_decimals=False, tick=AXIS_TICK, stroke=AXIS_LINE),
                     rx.recharts.legend(),
                     rx.recharts.graphing_tooltip(),
                     data=AdminAnalyticsState.daily,

@@ -9,7 +9,10 @@ from promptrepo.state.billing import BillingState
 
 
 def price_label(plan: Plan) -> str:
-    return "Free" if not plan.price_usd_per_month else f"${plan.price_usd_per_month}/month"
+    """ "$19/month", "$0/month" (under the heading "Free"), or "Contact us" with no list price."""
+    if plan.price_usd_per_month is None:
+        return "Contact us"
+    return f"${plan.price_usd_per_month}/month"
 
 
 def plan_option(plan: Plan) -> rx.Component:

@@ -117,7 +117,7 @@ def secret_callout() -> rx.Component:
                     copy_button(W.new_secret, id="copy-webhook-secret", size="1"),
                     wrap="wrap",
                 ),
-                rx.button("I have stored it", size="1", variant="ghost", on_click=W.dismiss_secret),
+                rx.button("I have stored it", size="1", variant="soft", on_click=W.dismiss_secret),
                 spacing="2",
             ),
             color_scheme="green",
@@ -174,22 +174,31 @@ def webhooks_page() -> rx.Component:
                 align="center",
                 spacing="3",
             ),
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("When"),
-                        rx.table.column_header_cell("Event"),
-                        rx.table.column_header_cell("Status"),
-                        rx.table.column_header_cell("Response"),
-                        rx.table.column_header_cell("Attempts"),
-                        rx.table.column_header_cell("Detail"),
-                        rx.table.column_header_cell(""),
-                    )
+            rx.cond(
+                W.deliveries,
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            rx.table.column_header_cell("When"),
+                            rx.table.column_header_cell("Event"),
+                            rx.table.column_header_cell("Status"),
+                            rx.table.column_header_cell("Response"),
+                            rx.table.column_header_cell("Attempts"),
+                            rx.table.column_header_cell("Detail"),
+                            rx.table.column_header_cell(""),
+                        )
+                    ),
+                    rx.table.body(rx.foreach(W.deliveries, delivery_row)),
+                    width="100%",
+                    size="1",
+                    id="deliveries-table",
                 ),
-                rx.table.body(rx.foreach(W.deliveries, delivery_row)),
-                width="100%",
-                size="1",
-                id="deliveries-table",
+                rx.text(
+                    "No deliveries yet: each event a webhook listens to (a saved version, a "
+                    "moved label, a deleted prompt) is delivered and listed here.",
+                    color=rx.color("gray", 11),
+                    id="no-deliveries",
+                ),
             ),
             spacing="4",
             width="100%",

@@ -104,7 +104,7 @@ def review_dialog() -> rx.Component:
             review.proposer,
             " proposed this ",
             review.when,
-            rx.cond(review.message, rx.fragment(": “", review.message, "”"), "."),
+            rx.cond(review.message, rx.fragment(": “", review.message, "”."), "."),
             " Live when proposed: ",
             review.base,
             "; live now: ",

@@ -41,7 +41,7 @@ def _cell(row: SideBySideLine, side: str, actions: LineActions = None) -> rx.Com
         actions(row, side) if actions is not None else rx.fragment(),
         rx.el.span(
             number,
-            color=rx.color("gray", 10),
+            color=rx.color("gray", 11),  # readable on the red and green rows too
             display="inline-block",
             width="2.2rem",
             text_align="right",
