@@ -129,7 +129,7 @@ def test_the_team_dialogs_invitation_row_stacks_on_a_phone(
     assert_fits(dialog, PHONE)
     row = invite_row(page)
     inner = dialog.evaluate("d => d.clientWidth - 2 * parseFloat(getComputedStyle(d).paddingLeft)")
-    assert row["email"]["width"] >= inner - 2, (row, inner)  # the whole width, not "name@"
+    assert row["email"]["width"] >= inner - 12, (row, inner)  # the whole width, not "name@"
     email_bottom = row["email"]["y"] + row["email"]["height"]
     assert row["role"]["y"] >= email_bottom and row["send"]["y"] >= email_bottom, row
     context.close()
