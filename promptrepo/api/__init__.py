@@ -30,6 +30,7 @@ from promptrepo.api import (
     versions,
     webhooks,
 )
+from promptrepo.api.docs import install_docs
 from promptrepo.api.errors import install_error_handlers
 from promptrepo.api.mcp import McpEndpoint
 from promptrepo.api.middleware import ApiGuardMiddleware
@@ -89,11 +90,12 @@ def create_api() -> FastAPI:
         version="1.0.0",
         description=API_DESCRIPTION,
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served from this server by api/docs.py
         redoc_url=None,
         lifespan=_lifespan,
     )
     install_error_handlers(api)
+    install_docs(api)
     api.include_router(health.router)
     api.include_router(seo.router)
     api.include_router(versions.serving_router)

@@ -5,8 +5,8 @@ Pages, static files, the API, Reflex's own endpoints and error answers all pass 
 - `Content-Security-Policy`. HTML pages (and answers without a Content-Type, such as a 304
   that revalidates a cached page) get the policy the app runs under (below); every other
   response gets `default-src 'none'; frame-ancestors 'none'` (an API answer or a script file
-  opened as a document runs nothing). The API docs page, built by FastAPI with Swagger UI from
-  its CDN, gets a policy of its own with the hashes of its inline script.
+  opened as a document runs nothing). The API docs page (Swagger UI from this server,
+  api/docs.py) gets a policy of its own with the hashes of its inline script.
 - `X-Frame-Options: DENY` (with `frame-ancestors 'none'`), `X-Content-Type-Options: nosniff`,
   `Referrer-Policy: strict-origin-when-cross-origin`, a `Permissions-Policy` that turns off
   the device APIs we never use, and `Strict-Transport-Security` when PUBLIC_URL is https.
@@ -41,8 +41,6 @@ from promptrepo.api.static_headers import _static_dir
 from promptrepo.settings import settings
 
 DOCS_PATH = "/api/docs"
-SWAGGER_CDN = "https://cdn.jsdelivr.net"
-FASTAPI_FAVICON_HOST = "https://fastapi.tiangolo.com"
 NON_DOCUMENT_POLICY = "default-src 'none'; frame-ancestors 'none'"
 PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), "
@@ -143,13 +141,14 @@ def page_policy(hashes: Iterable[str]) -> str:
 
 
 def docs_policy(hashes: Iterable[str]) -> str:
-    """The API docs page: Swagger UI's script and styles from its CDN, its inline start-up."""
+    """The API docs page: Swagger UI's script and styles from this server (api/docs.py), its
+    inline start-up."""
     return "; ".join(
         [
             "default-src 'self'",
-            " ".join([f"script-src 'self' {SWAGGER_CDN}", *hashes]),
-            f"style-src 'self' 'unsafe-inline' {SWAGGER_CDN}",
-            f"img-src 'self' data: {SWAGGER_CDN} {FASTAPI_FAVICON_HOST}",
+            " ".join(["script-src 'self'", *hashes]),
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
             "connect-src 'self'",
             "object-src 'none'",
             "base-uri 'self'",

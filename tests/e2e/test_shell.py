@@ -40,3 +40,20 @@ def test_footer_offers_account_links_that_fit_who_is_signed_in(page: Page, app_s
     page.goto(app_server.url + "/")
     expect(footer.get_by_role("link", name="Settings")).to_be_visible()
     expect(footer.get_by_role("link", name="Sign in")).to_have_count(0)
+
+
+def test_the_api_docs_render_with_no_internet(page: Page, base_url: str) -> None:
+    """Swagger UI comes from this server (api/docs.py): with every other host unreachable the
+    page still shows the API, under its own content security policy."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    host = base_url.split("//", 1)[1].split("/", 1)[0]
+    page.route(
+        "**/*",
+        lambda route: route.continue_() if f"//{host}/" in route.request.url else route.abort(),
+    )
+    page.goto(base_url + "/api/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("PromptRepo API")
+    expect(page.locator(".opblock").first).to_be_visible()
+    assert errors == [], errors
