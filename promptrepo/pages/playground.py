@@ -16,6 +16,7 @@ from promptrepo.services.testcases import EXPECTATION_TYPES
 from promptrepo.state.base import AppState
 from promptrepo.state.playground import (
     ROLES,
+    STATUS_COLORS,
     CaseRow,
     MessageRow,
     ResultRow,
@@ -42,6 +43,7 @@ def _message(row: MessageRow, index: rx.Var) -> rx.Component:
             size="1",
             aria_label="Move message up",
             on_click=P.move_message(index, -1),
+            disabled=P.viewing_version,
         ),
         rx.icon_button(
             rx.icon("arrow-down", size=14),
@@ -49,6 +51,7 @@ def _message(row: MessageRow, index: rx.Var) -> rx.Component:
             size="1",
             aria_label="Move message down",
             on_click=P.move_message(index, 1),
+            disabled=P.viewing_version,
         ),
         rx.icon_button(
             rx.icon("x", size=14),
@@ -57,6 +60,7 @@ def _message(row: MessageRow, index: rx.Var) -> rx.Component:
             size="1",
             aria_label="Remove message",
             on_click=P.remove_message(index),
+            disabled=P.viewing_version,
         ),
         spacing="1",
     )
@@ -81,6 +85,7 @@ def _message(row: MessageRow, index: rx.Var) -> rx.Component:
                     on_change=lambda v: P.set_message_role(index, v),
                     id="pg-role-" + index.to_string(),
                     label="Role",
+                    disabled=P.viewing_version,
                 ),
                 rx.spacer(),
                 controls,
@@ -93,6 +98,7 @@ def _message(row: MessageRow, index: rx.Var) -> rx.Component:
                 id="pg-content-" + index.to_string(),
                 aria_label="Message template",
                 placeholder="Jinja2 template, e.g. {{ question }}",
+                read_only=P.viewing_version,
                 rows="3",
                 width="100%",
                 style=MONO,
@@ -115,39 +121,43 @@ def prompt_card() -> rx.Component:
                 on_change=P.set_prompt_type,
                 id="pg-type",
                 label="Prompt type",
+                disabled=P.viewing_version,
             ),
-            rx.text("draft revision ", P.revision, size="1", color=rx.color("gray", 10)),
+            rx.text(P.source_note, size="1", color=rx.color("gray", 10), id="pg-source-note"),
             align="center",
         ),
         rx.cond(
             P.prompt_type == "chat",
             rx.vstack(
                 rx.foreach(P.messages, _message),
-                rx.hstack(
-                    rx.button(
-                        "Add message",
-                        variant="soft",
-                        size="1",
-                        on_click=P.add_message,
-                        id="pg-add-message",
+                rx.cond(
+                    ~P.viewing_version,
+                    rx.hstack(
+                        rx.button(
+                            "Add message",
+                            variant="soft",
+                            size="1",
+                            on_click=P.add_message,
+                            id="pg-add-message",
+                        ),
+                        rx.input(
+                            value=P.new_placeholder,
+                            on_change=P.set_new_placeholder,
+                            placeholder="placeholder name, e.g. history",
+                            aria_label="Placeholder name",
+                            id="pg-placeholder-name",
+                            size="1",
+                        ),
+                        rx.button(
+                            "Add placeholder",
+                            variant="soft",
+                            color_scheme="violet",
+                            size="1",
+                            on_click=P.add_placeholder,
+                            id="pg-add-placeholder",
+                        ),
+                        wrap="wrap",
                     ),
-                    rx.input(
-                        value=P.new_placeholder,
-                        on_change=P.set_new_placeholder,
-                        placeholder="placeholder name, e.g. history",
-                        aria_label="Placeholder name",
-                        id="pg-placeholder-name",
-                        size="1",
-                    ),
-                    rx.button(
-                        "Add placeholder",
-                        variant="soft",
-                        color_scheme="violet",
-                        size="1",
-                        on_click=P.add_placeholder,
-                        id="pg-add-placeholder",
-                    ),
-                    wrap="wrap",
                 ),
                 spacing="2",
                 width="100%",
@@ -157,6 +167,7 @@ def prompt_card() -> rx.Component:
                 on_change=P.set_content,
                 id="pg-text",
                 aria_label="Template",
+                read_only=P.viewing_version,
                 rows="6",
                 width="100%",
                 style=MONO,
@@ -168,7 +179,7 @@ def prompt_card() -> rx.Component:
             P.saved_note,
             rx.text(P.saved_note, size="2", color=rx.color("green", 11), id="pg-saved"),
         ),
-        rx.button("Save draft", on_click=P.save_prompt, id="pg-save"),
+        rx.button("Save draft", on_click=P.save_prompt, disabled=P.viewing_version, id="pg-save"),
         id="pg-prompt",
     )
 
@@ -176,7 +187,7 @@ def prompt_card() -> rx.Component:
 def settings_form() -> rx.Component:
     return rx.vstack(
         rx.heading("Model settings", as_="h3", size="3"),
-        model_settings_form(P.config_form, P.set_config_field),
+        model_settings_form(P.config_form, P.set_config_field, read_only=P.viewing_version),
         spacing="2",
         width="100%",
         align="stretch",
@@ -246,7 +257,10 @@ def run_card() -> rx.Component:
                 color_scheme="red",
                 id="pg-stop",
             ),
-            rx.cond(P.run_status, rx.badge(P.run_status, id="run-status")),
+            rx.cond(
+                P.run_status,
+                rx.badge(P.run_status, color_scheme=P.run_status_color, id="run-status"),
+            ),
         ),
         form_alert(P.run_error, id="run-error"),
         rx.el.pre(
@@ -269,20 +283,9 @@ def run_card() -> rx.Component:
 
 
 def _run_row(row: RunRow) -> rx.Component:
+    # The actions come first, so a narrow Runs card never hides them behind a sideways
+    # scroll; tokens, latency and cost share one cell.
     return rx.table.row(
-        rx.table.cell(row.created, white_space="nowrap"),
-        rx.table.cell(row.source),
-        rx.table.cell(row.provider + " · " + row.model),
-        rx.table.cell(
-            rx.badge(
-                row.status,
-                color_scheme=rx.match(row.status, ("done", "green"), ("error", "red"), "gray"),
-                title=row.error,
-            )
-        ),
-        rx.table.cell(row.tokens),
-        rx.table.cell(row.latency),
-        rx.table.cell(row.cost),
         rx.table.cell(
             rx.hstack(
                 rx.button(
@@ -299,6 +302,24 @@ def _run_row(row: RunRow) -> rx.Component:
                 ),
                 spacing="1",
             )
+        ),
+        rx.table.cell(
+            rx.badge(
+                row.status,
+                color_scheme=rx.match(
+                    row.status,
+                    *((status, color) for status, color in STATUS_COLORS.items()),
+                    "gray",
+                ),
+                title=row.error,
+            )
+        ),
+        rx.table.cell(row.source, rx.el.br(), rx.text(row.created, size="1")),
+        rx.table.cell(row.provider + " · " + row.model),
+        rx.table.cell(
+            rx.text(row.tokens, size="1"),
+            rx.text(row.latency, size="1"),
+            rx.text(row.cost, size="1", class_name="run-cost"),
         ),
         class_name="run-row",
     )
@@ -321,31 +342,43 @@ def _side(row: RunRow) -> rx.Component:
 def runs_card() -> rx.Component:
     return card(
         "Runs",
-        rx.text(P.runs_total, " run(s) of this prompt; pick two to compare.", size="2"),
-        rx.box(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *(
-                            rx.table.column_header_cell(h)
-                            for h in (
-                                "When",
-                                "Version",
-                                "Provider · model",
-                                "Status",
-                                "Tokens",
-                                "Latency",
-                                "Cost",
-                                "",
+        rx.cond(
+            P.runs.length() > 0,
+            rx.vstack(
+                rx.text(P.runs_note, size="2", id="runs-note"),
+                rx.box(
+                    rx.table.root(
+                        rx.table.header(
+                            rx.table.row(
+                                *(
+                                    rx.table.column_header_cell(h)
+                                    for h in (
+                                        "",
+                                        "Status",
+                                        "Version · when",
+                                        "Provider · model",
+                                        "Tokens · latency · cost",
+                                    )
+                                )
                             )
-                        )
-                    )
+                        ),
+                        rx.table.body(rx.foreach(P.runs, _run_row)),
+                        size="1",
+                        id="runs-table",
+                    ),
+                    overflow_x="auto",
+                    width="100%",
                 ),
-                rx.table.body(rx.foreach(P.runs, _run_row)),
-                size="1",
-                id="runs-table",
+                spacing="2",
+                width="100%",
             ),
-            overflow_x="auto",
+            rx.text(
+                "No runs yet. Choose a version and a provider under Run and press Run: every "
+                "run is kept here, to re-run or to compare two side by side.",
+                size="2",
+                color=rx.color("gray", 11),
+                id="runs-empty",
+            ),
         ),
         rx.cond(
             P.compared.length() == 2,

@@ -37,6 +37,22 @@ from promptrepo.state.base import AppState
 
 ROLES = list(chat.ROLES)
 
+# A run's status as a badge colour: the same mapping in the Run card and the Runs table.
+STATUS_COLORS = {"done": "green", "error": "red", "stopped": "amber", "running": "blue"}
+
+
+def status_color(status: str) -> str:
+    return STATUS_COLORS.get(status, "gray")
+
+
+def runs_summary(total: int) -> str:
+    """The Runs card's line over its table."""
+    if total <= 0:
+        return "No runs yet."
+    if total == 1:
+        return "1 run of this prompt."
+    return f"{total:,} runs of this prompt; pick two to compare."
+
 
 @dataclasses.dataclass
 class MessageRow:
@@ -170,6 +186,10 @@ class PlaygroundState(AppState):
     testing: bool = False
     require_tests: bool = False
     _spec: dict[str, Any] = {}
+    # The draft as edited here, put aside while a saved version is shown (source "vN"), and
+    # the variable values the user typed (kept for any source that still reads the name).
+    _draft: dict[str, Any] = {}
+    _typed: dict[str, str] = {}
 
     # ------------------------------------------------------------------ helpers
     def _ids_from_url(self) -> tuple[str, str]:
@@ -187,6 +207,25 @@ class PlaygroundState(AppState):
         return routes.prompt_editor_url(self.pg_project_id, self.pg_prompt_id)
 
     @rx.var
+    def viewing_version(self) -> bool:
+        """A saved version is shown: the Prompt card is read-only."""
+        return self.source != "draft"
+
+    @rx.var
+    def source_note(self) -> str:
+        if self.source == "draft":
+            return f"draft revision {self.revision}"
+        return f"version {self.source[1:]}, read-only: choose draft under Run to edit"
+
+    @rx.var
+    def runs_note(self) -> str:
+        return runs_summary(self.runs_total)
+
+    @rx.var
+    def run_status_color(self) -> str:
+        return status_color(self.run_status)
+
+    @rx.var
     def compared(self) -> list[RunRow]:
         chosen = [r for r in self.runs if r.id in (self.compare_left, self.compare_right)]
         return chosen if len(chosen) == 2 else []
@@ -198,6 +237,8 @@ class PlaygroundState(AppState):
         project_id, prompt_id = self._ids_from_url()
         if self.principal() is None:
             return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
+        if prompt_id != self.pg_prompt_id:
+            self._typed = {}
         self.pg_project_id, self.pg_prompt_id = project_id, prompt_id
         self.load_error = ""
         self.output = ""
@@ -241,9 +282,49 @@ class PlaygroundState(AppState):
                 for v in versions.list_versions(session, principal, prompt.id, limit=50).items
             ]
         self.sources = ["draft", *(f"v{n}" for n in numbers)]
+        self._draft = {}
         if self.source not in self.sources:
             self.source = "draft"
+        if self.source != "draft":  # reloaded while a version is shown: show it again
+            self._draft = self._editing_snapshot()
+            self._show_version(int(self.source[1:]))
         self._sync_inputs()
+
+    def _editing_snapshot(self) -> dict[str, Any]:
+        return {
+            "prompt_type": self.prompt_type,
+            "content": self.content,
+            "messages": [dataclasses.replace(m) for m in self.messages],
+            "config_form": dict(self.config_form),
+            "spec": dict(self._spec),
+        }
+
+    def _restore(self, snapshot: dict[str, Any]) -> None:
+        self.prompt_type = snapshot["prompt_type"]
+        self.content = snapshot["content"]
+        self.messages = [dataclasses.replace(m) for m in snapshot["messages"]]
+        self.config_form = dict(snapshot["config_form"])
+        self._spec = dict(snapshot["spec"])
+
+    def _show_version(self, number: int) -> None:
+        """Put a saved version's type, text, settings and variable specs in the Prompt card."""
+        principal, scope = self._session()
+        with scope as session:
+            resolved = versions.resolve(session, principal, self.pg_prompt_id, version=number)
+        self._restore(
+            {
+                "prompt_type": resolved.type,
+                "content": resolved.content if resolved.type == "text" else "",
+                "messages": [
+                    MessageRow(kind="placeholder", role="", content="", name=m["name"])
+                    if chat.is_placeholder(m)
+                    else MessageRow(kind="message", role=m["role"], content=m["content"])
+                    for m in resolved.messages or []
+                ],
+                "config_form": model_config.form_from_config(resolved.config or {}),
+                "spec": dict(resolved.variables or {}),
+            }
+        )
 
     def _sync_inputs(self) -> None:
         if self.prompt_type == "chat":
@@ -254,14 +335,14 @@ class PlaygroundState(AppState):
             names = chat.detect_variables([{"role": "user", "content": self.content}])
             self.placeholder_names = []
         self.variable_names = names
-        values = dict(self.variable_values)
+        values: dict[str, str] = {}
         for name in names:
-            if name not in values:
-                item = self._spec.get(name) or {}
-                sample = item.get("example", item.get("default"))
-                values[name] = (
-                    variable_specs.value_to_text(item, sample) if sample is not None else ""
-                )
+            if name in self._typed:  # what the user typed wins over the source's example
+                values[name] = self._typed[name]
+                continue
+            item = self._spec.get(name) or {}
+            sample = item.get("example", item.get("default"))
+            values[name] = variable_specs.value_to_text(item, sample) if sample is not None else ""
         self.variable_values = values
         self.placeholder_values = {
             n: self.placeholder_values.get(n, "[]") for n in self.placeholder_names
@@ -372,6 +453,12 @@ class PlaygroundState(AppState):
         concurrent edit); a bad field is named and nothing typed is lost."""
         self.save_error = ""
         self.saved_note = ""
+        if self.source != "draft":
+            self.save_error = (
+                f"{self.source} is a saved version and cannot be changed; choose draft "
+                "under Run to edit and save the draft."
+            )
+            return None
         try:
             config = model_config.config_from_form(self.config_form)
             principal, scope = self._session()
@@ -405,6 +492,7 @@ class PlaygroundState(AppState):
     @rx.event
     def set_variable_value(self, name: str, value: str):
         self.variable_values = {**self.variable_values, name: value}
+        self._typed = {**self._typed, name: value}
 
     @rx.event
     def set_placeholder_value(self, name: str, value: str):
@@ -412,7 +500,24 @@ class PlaygroundState(AppState):
 
     @rx.event
     def set_source(self, value: str):
+        """Show the chosen source (the draft, with any unsaved edits, or a saved version) in
+        the Prompt card, with its variables and their example values."""
+        if value == self.source or value not in self.sources:
+            return
+        try:
+            snapshot = self._editing_snapshot() if self.source == "draft" else self._draft
+            if value == "draft":
+                self._restore(snapshot)
+            else:
+                self._show_version(int(value[1:]))
+        except ServiceError as exc:
+            self.run_error = exc.message
+            return
+        self._draft = snapshot
         self.source = value
+        self.save_error = ""
+        self.saved_note = ""
+        self._sync_inputs()
 
     @rx.event
     def set_provider(self, value: str):

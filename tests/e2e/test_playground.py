@@ -17,6 +17,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from sqlmodel import select
 
 from promptrepo.models import PlaygroundRun, ProviderConnection
+from promptrepo.services import drafts, projects, prompts, segments, versions
 from tests.app_server import AppServer, sign_in
 from tests.factories import make_user
 from tests.prompt_factories import make_prompt
@@ -122,3 +123,99 @@ def _scenario(page: Page, context: BrowserContext, app_server: AppServer, fake: 
     expect(failed).to_have_count(1)
     expect(failed).to_contain_text("json")
     expect(failed).to_contain_text("is not valid JSON")
+
+
+V1 = "Hello {{ user_name }}, welcome to {{ company }}."
+DRAFT = "You are a support agent for {{ company }}.{% if vip %} VIP.{% endif %} {{ language }}"
+
+# True when `el` is not cut off sideways by any ancestor that clips or scrolls its content.
+FITS_SIDEWAYS = """el => {
+    const r = el.getBoundingClientRect();
+    for (let a = el.parentElement; a; a = a.parentElement) {
+        if (getComputedStyle(a).overflowX === 'visible') continue;
+        const b = a.getBoundingClientRect();
+        if (r.left < b.left - 1 || r.right > b.right + 1) return false;
+    }
+    return r.right <= document.documentElement.clientWidth + 1;
+}"""
+
+
+def test_a_version_brings_its_own_prompt_and_variables_and_runs_fit_at_1280(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    """The UX audit's playground defects: a saved version keeps the draft's fields; the Runs
+    table's actions are cut off at 1280 px; "0 run(s)" and an empty table; a violet error."""
+    with app_server.session() as s:
+        owner = make_user(s, email=f"pg-{uuid.uuid4().hex[:8]}@example.com", name="Olive")
+        project = projects.create_project(s, owner, name="Desk")
+        seg = segments.create_segment(s, owner, project.id, name="Main")
+        prompt = prompts.create_prompt(s, owner, seg.id, name="greeting", content=V1)
+        prompt = drafts.save_draft(
+            s,
+            owner,
+            prompt.id,
+            base_revision=prompt.revision,
+            variables={"user_name": {"type": "string", "example": "Ada"}},
+        )
+        versions.create_version(s, owner, prompt.id, commit_message="first")
+        prompt = drafts.save_draft(
+            s, owner, prompt.id, base_revision=prompt.revision, content=DRAFT
+        )
+        s.commit()
+    sign_in(context, app_server, owner.user_id)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(app_server.url + f"/projects/{project.id}/prompts/{prompt.id}/playground")
+
+    runs = page.locator("#pg-runs")
+    expect(runs.locator("#runs-empty")).to_contain_text("No runs yet")
+    expect(runs.locator("#runs-table")).to_have_count(0)
+    assert "(s)" not in runs.inner_text()
+    expect(page.locator("#var-vip")).to_have_count(1)
+
+    # v1: its text in the Prompt card, its variables (with its example) under Run.
+    page.locator("#pg-source").select_option("v1")
+    expect(page.locator("#pg-source-note")).to_contain_text("version 1")
+    expect(page.locator("#pg-prompt")).not_to_contain_text("draft revision")
+    expect(page.locator("#pg-text")).to_have_value(V1)
+    expect(page.locator("#var-user_name")).to_have_value("Ada")
+    expect(page.locator("#var-vip")).to_have_count(0)
+    expect(page.locator("#pg-save")).to_be_disabled()
+
+    # An error is red...
+    page.locator("#var-user_name").fill("")
+    page.locator("#var-company").fill("Acme")
+    page.locator("#pg-run").click()
+    expect(page.locator("#run-status")).to_have_text("error")
+    expect(page.locator("#run-status")).to_have_attribute("data-accent-color", "red")
+    expect(page.locator("#run-error")).to_contain_text("user_name")
+
+    # ...a finished run green, and counted in words.
+    page.locator("#var-user_name").fill("Grace")
+    page.locator("#pg-run").click()
+    expect(page.locator("#run-status")).to_have_text("done", timeout=10_000)
+    expect(page.locator("#run-status")).to_have_attribute("data-accent-color", "green")
+    expect(page.locator("#run-output")).to_contain_text("Hello Grace, welcome to Acme.")
+    expect(runs).to_contain_text("1 run of this prompt.")
+    page.locator("#pg-run").click()
+    expect(runs).to_contain_text("2 runs of this prompt", timeout=10_000)
+    expect(page.locator(".run-row")).to_have_count(2)
+
+    # At 1280 px the row's actions and cost are on screen, not behind a sideways scroll.
+    row = page.locator(".run-row").first
+    expect(row.get_by_role("button", name="Re-run")).to_be_visible()
+    for target in (
+        row.get_by_role("button", name="Re-run"),
+        row.get_by_role("button", name="Pick run for comparison"),
+        row.locator(".run-cost"),
+    ):
+        assert target.evaluate(FITS_SIDEWAYS), target
+    row.get_by_role("button", name="Pick run for comparison").click()
+    page.locator(".run-row").nth(1).get_by_role("button", name="Pick run for comparison").click()
+    expect(page.locator("#compare")).to_contain_text("Hello Grace")
+
+    # Back to the draft: its fields, with what was typed kept for a name it still reads.
+    page.locator("#pg-source").select_option("draft")
+    expect(page.locator("#pg-text")).to_have_value(DRAFT)
+    expect(page.locator("#var-company")).to_have_value("Acme")
+    expect(page.locator("#var-user_name")).to_have_count(0)
+    expect(page.locator("#pg-source-note")).to_contain_text("draft revision")
