@@ -109,3 +109,92 @@ if (!window.__promptEditorGuard) {
     offerBackup(view, key, kept);
   }, 400);
 }
+
+// Dialogs opened from the state (Promote, Split, Review, a version's text, a validator) have
+// no Radix trigger to give the focus back to, so closing one left it on <body>. One helper
+// for all of them: remember the last control focused outside any dialog; when a dialog goes
+// away and the focus is nowhere, focus that control again, or, if a confirm re-rendered it
+// away, the first control of the nearest part of the page that still exists (a History row).
+if (!window.__promptEditorFocusReturn) {
+  window.__promptEditorFocusReturn = true;
+  var DIALOGS = '[role=dialog], [role=alertdialog]';
+  var FOCUSABLE = 'button:not([disabled]), a[href], input:not([disabled]), select, ' +
+    'textarea, [tabindex]:not([tabindex="-1"])';
+  var opener = null; // {el, id, scopes: ids of its ancestors, nearest first}
+  var pendingUntil = 0;
+  var dialogOpen = false;
+  var restoring = false;
+  var nowhere = function () {
+    var a = document.activeElement;
+    return !a || a === document.body || a === document.documentElement || !a.isConnected;
+  };
+  document.addEventListener('focusin', function (event) {
+    var el = event.target;
+    if (!(el instanceof Element) || el.closest(DIALOGS) ||
+        el.hasAttribute('data-radix-focus-guard')) {
+      return;
+    }
+    var scopes = [];
+    for (var p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      if (p.id) { scopes.push(p.id); }
+    }
+    opener = {el: el, id: el.id, scopes: scopes};
+    if (!restoring) { pendingUntil = 0; } // the user moved on
+  }, true);
+  document.addEventListener('pointerdown', function (event) {
+    if (!(event.target instanceof Element) || !event.target.closest(DIALOGS)) {
+      pendingUntil = 0;
+    }
+  }, true);
+  var target = function () {
+    if (!opener) { return null; }
+    if (opener.el.isConnected) { return opener.el; }
+    var same = opener.id && document.getElementById(opener.id);
+    if (same) { return same; }
+    for (var i = 0; i < opener.scopes.length; i++) {
+      var scope = document.getElementById(opener.scopes[i]);
+      if (scope) {
+        var first = scope.querySelector(FOCUSABLE);
+        if (first) { return first; }
+        scope.setAttribute('tabindex', '-1');
+        return scope;
+      }
+    }
+    return null;
+  };
+  var giveBack = function () {
+    if (Date.now() > pendingUntil || document.querySelector(DIALOGS) || !nowhere()) { return; }
+    var el = target();
+    if (el) {
+      restoring = true;
+      try { el.focus(); } finally { restoring = false; }
+    }
+  };
+  new MutationObserver(function () {
+    var open = !!document.querySelector(DIALOGS);
+    if (dialogOpen && !open) {
+      // Radix moves the focus on close after a tick; the state may re-render the list later.
+      pendingUntil = Date.now() + 3000;
+    }
+    dialogOpen = open;
+    if (!open && pendingUntil) {
+      window.setTimeout(giveBack, 30);
+      window.setTimeout(giveBack, 300);
+    }
+  }).observe(document.body, {childList: true, subtree: true});
+
+  // Enter in the Promote dialog's reason field confirms, as in a form, unless it is disabled.
+  document.addEventListener('keydown', function (event) {
+    var el = event.target;
+    if (event.key !== 'Enter' || event.isComposing || event.shiftKey || event.ctrlKey ||
+        event.metaKey || event.altKey || !(el instanceof Element) || el.id !== 'promote-reason') {
+      return;
+    }
+    var confirm = document.getElementById('promote-confirm');
+    if (confirm && !confirm.disabled) {
+      event.preventDefault();
+      // after the field's own Enter handling, which sends its text first
+      window.setTimeout(function () { confirm.click(); }, 0);
+    }
+  });
+}

@@ -731,3 +731,48 @@ def test_the_code_editor_is_readable_in_light_and_dark_mode(
         assert plain >= 7 and keyword >= 4.5, (dark, plain, keyword)
         if not dark:
             page.locator("#theme-toggle").click()
+
+
+def test_the_promote_dialog_gives_focus_back_and_submits_with_enter(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    """A state-opened dialog returns the focus to the control that opened it (Escape, Cancel),
+    or to the same History row once a confirm re-rendered that control; Enter in the reason
+    field confirms like a form."""
+    from tests.prompt_factories import make_support_bot
+
+    with app_server.session() as s:
+        owner = make_user(s, email=f"focus-{uuid.uuid4().hex[:8]}@example.com", name="Fay")
+        project, prompt = make_support_bot(s, owner)
+    sign_in(context, app_server, owner.user_id)
+    page.goto(f"{app_server.url}/projects/{project.id}/prompts/{prompt.id}")
+    expect(page.locator("#prompt-content")).to_be_visible(timeout=30_000)
+    page.locator("#tab-history").click()
+    expect(page.locator("#publish-2")).to_be_visible()
+
+    # Keyboard only: open, Escape → back on the opener.
+    page.locator("#view-2").focus()
+    _tab_to(page, "publish-2")
+    page.keyboard.press("Enter")
+    expect(page.locator("#promote-dialog")).to_be_visible()
+    expect(page.locator("#promote-reason")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.locator("#promote-dialog")).to_have_count(0)
+    expect(page.locator("#publish-2")).to_be_focused()
+
+    # Cancel too.
+    page.keyboard.press("Enter")
+    expect(page.locator("#promote-reason")).to_be_focused()
+    _tab_to(page, "promote-cancel")
+    page.keyboard.press("Enter")
+    expect(page.locator("#promote-dialog")).to_have_count(0)
+    expect(page.locator("#publish-2")).to_be_focused()
+
+    # Open, type the reason, Enter: confirmed; the focus stays in version 2's row.
+    page.keyboard.press("Enter")
+    expect(page.locator("#promote-reason")).to_be_focused()
+    page.keyboard.type("friendlier greeting")
+    page.keyboard.press("Enter")
+    expect(page.locator("#promote-dialog")).to_have_count(0)
+    expect(page.locator("#production-version")).to_have_text("v2")
+    expect(page.locator("#version-2 :focus")).to_have_count(1)
