@@ -97,7 +97,13 @@ def explore() -> rx.Component:
     return rx.vstack(
         rx.heading("Explore public prompts", size="7", as_="h1"),
         rx.text(
-            "Projects that their authors made public. Open one to read it; fork it to make it yours.",
+            rx.cond(
+                ExploreState.is_authenticated,
+                "Projects that their authors made public. Open one to read it; "
+                "fork it to make it yours.",
+                "Projects that their authors made public. Open one to see its segments and "
+                "prompts; log in to open its prompts and read them in full, or to fork it.",
+            ),
             color=rx.color("gray", 11),
         ),
         rx.hstack(

@@ -59,17 +59,31 @@ def limit_callout() -> rx.Component:
 def header() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.link(
-                rx.hstack(rx.icon("arrow-left", size=14), "Dashboard", align="center"),
-                href=routes.DASHBOARD,
-                size="2",
+            # A visitor has no dashboard: they came from Explore.
+            rx.cond(
+                ProjectState.is_authenticated,
+                rx.link(
+                    rx.hstack(rx.icon("arrow-left", size=14), "Dashboard", align="center"),
+                    href=routes.DASHBOARD,
+                    size="2",
+                    id="back-link",
+                ),
+                rx.link(
+                    rx.hstack(rx.icon("arrow-left", size=14), "Explore", align="center"),
+                    href=routes.EXPLORE,
+                    size="2",
+                    id="back-link",
+                ),
             ),
             rx.cond(
                 ~OWNER,
-                rx.link(
-                    rx.hstack(rx.icon("compass", size=14), "Explore", align="center"),
-                    href=routes.EXPLORE,
-                    size="2",
+                rx.cond(
+                    ProjectState.is_authenticated,
+                    rx.link(
+                        rx.hstack(rx.icon("compass", size=14), "Explore", align="center"),
+                        href=routes.EXPLORE,
+                        size="2",
+                    ),
                 ),
                 rx.hstack(
                     rx.link(
@@ -95,6 +109,18 @@ def header() -> rx.Component:
             align="center",
             spacing="3",
             wrap="wrap",
+        ),
+        # Signed out, the prompts' links lead to the login page (the editor needs an account,
+        # even to read): say so before the click.
+        rx.cond(
+            ~ProjectState.is_authenticated,
+            rx.text(
+                "A public project: log in to open its prompts and read them in full, "
+                "or to fork it.",
+                size="2",
+                color=rx.color("gray", 11),
+                id="visitor-note",
+            ),
         ),
         rx.cond(
             ProjectState.description != "",
@@ -246,7 +272,11 @@ def prompt_row(prompt: PromptView) -> rx.Component:
                         color=rx.color("gray", 11),
                         font_family="monospace",
                     ),
-                    rx.text("Empty: open it to write.", size="1", color=rx.color("gray", 9)),
+                    rx.text(
+                        rx.cond(CAN_EDIT, "Empty: open it to write.", "Empty."),
+                        size="1",
+                        color=rx.color("gray", 9),
+                    ),
                 ),
                 spacing="1",
                 flex="1 1 16rem",

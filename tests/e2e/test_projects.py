@@ -538,3 +538,31 @@ def test_dashboard_search_finds_own_prompts_by_content_and_opens_the_editor(
     hits.first.get_by_role("link", name="Refund reply").click()
     page.wait_for_url(url, timeout=30_000)
     expect(page.locator("#prompt-content")).to_be_visible(timeout=30_000)
+
+
+def test_a_visitor_on_a_public_project_is_told_what_they_can_do(
+    browser: Browser, app_server: AppServer, new_user
+) -> None:
+    """Signed out, a public project's page leads back to Explore (not a dashboard they do not
+    have), never invites them to write, and says that opening a prompt needs a login;
+    opening one asks to log in first."""
+    owner = new_user("Pia Public")
+    with app_server.session() as s:
+        project = projects.create_project(s, owner, name="Open book", is_public=True)
+        seg = segments.create_segment(s, owner, project.id, name="Intro")
+        prompts.create_prompt(s, owner, seg.id, name="Blank", content="")
+        s.commit()
+        project_id = str(project.id)
+    visitor = browser.new_context(base_url=app_server.url).new_page()
+    visitor.goto(f"/projects/{project_id}")
+    expect(visitor.locator("#project-name-heading")).to_have_text("Open book")
+    expect(visitor.locator("#back-link")).to_have_attribute("href", "/explore")
+    expect(visitor.get_by_text("Dashboard", exact=True)).to_have_count(0)
+    expect(visitor.get_by_text("open it to write")).to_have_count(0)
+    expect(visitor.locator("#visitor-note")).to_contain_text("log in to open its prompts")
+    visitor.locator(".prompt-item a").first.click()
+    expect(visitor).to_have_url(re.compile(rf"/login\?next=/projects/{project_id}/prompts/"))
+    visitor.goto("/explore")
+    expect(visitor.get_by_text("Open one to read it")).to_have_count(0)
+    expect(visitor.get_by_text("log in to open its prompts", exact=False)).to_be_visible()
+    visitor.context.close()
