@@ -97,6 +97,22 @@ def submit(label: str, busy_label: str, id: str) -> rx.Component:
 @template(route=routes.LOGIN, title="Log in · PromptRepo", on_load=S.open_form)
 def login() -> rx.Component:
     return card(
+        # On the way to an invitation the page says so, and offers a new account first.
+        rx.cond(
+            S.for_invite,
+            rx.callout.root(
+                rx.callout.icon(rx.icon("mail")),
+                rx.callout.text("Sign in or create an account to accept your invitation."),
+                rx.link(
+                    rx.button(rx.icon("user-plus", size=14), "Create an account"),
+                    href=S.signup_href,
+                    id="invite-signup",
+                ),
+                color_scheme="blue",
+                id="invite-note",
+            ),
+            rx.text("Welcome back to PromptRepo.", color=rx.color("gray", 11)),
+        ),
         form_alert(S.form_error, id="login-error"),
         rx.form(
             rx.vstack(
@@ -135,7 +151,6 @@ def login() -> rx.Component:
             width="100%",
         ),
         heading="Log in",
-        subheading="Welcome back to PromptRepo.",
     )
 
 

@@ -45,6 +45,12 @@ class AuthFormState(AppState):
         return safe_next(self.router.url.query_parameters.get("next"))
 
     @rx.var
+    def for_invite(self) -> bool:
+        """The page was opened on the way to an invitation (/invites/<token>)."""
+        nxt = self.router.url.query_parameters.get("next")
+        return bool(nxt) and safe_next(nxt).startswith("/invites/")
+
+    @rx.var
     def signup_href(self) -> str:
         nxt = self.router.url.query_parameters.get("next")
         return f"{routes.SIGNUP}?next={quote(safe_next(nxt))}" if nxt else routes.SIGNUP

@@ -108,3 +108,22 @@ def test_invite_accept_edit_then_viewer_is_read_only(
     expect(invitee_page).to_have_url(re.compile("/dashboard$"))
     invitee_page.goto(project_url)
     expect(invitee_page.locator("#project-not-found")).to_be_visible()
+
+
+def test_an_invitation_opened_signed_out_says_so_on_the_login_page(
+    browser: Browser, app_server: AppServer
+) -> None:
+    page = browser.new_context(base_url=app_server.url).new_page()
+    page.goto("/invites/some-token")
+    expect(page).to_have_url(re.compile(r"/login\?next=/invites/some-token$"))
+    expect(page.locator("#invite-note")).to_contain_text(
+        "Sign in or create an account to accept your invitation"
+    )
+    expect(page.get_by_text("Welcome back to PromptRepo.")).to_have_count(0)
+    signup = page.locator("#invite-signup")
+    expect(signup).to_be_visible()
+    expect(signup).to_have_attribute("href", "/signup?next=/invites/some-token")
+    page.goto("/login?next=/dashboard")
+    expect(page.locator("#invite-note")).to_have_count(0)
+    expect(page.get_by_text("Welcome back to PromptRepo.")).to_be_visible()
+    page.context.close()
