@@ -5,6 +5,7 @@ import reflex as rx
 from admin.state import AdminAnalyticsState, AdminUsersState
 from promptrepo import routes
 from promptrepo.components.badges import count_text
+from promptrepo.components.tables import scrolling_table
 from promptrepo.components.template import template
 
 AXIS_TICK = {"fill": "var(--gray-11)", "fontSize": 12}
@@ -282,29 +283,10 @@ def users_page() -> rx.Component:
         ),
         rx.cond(
             AdminUsersState.rows.length() > 0,
-            rx.box(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            *[
-                                rx.table.column_header_cell(h)
-                                for h in (
-                                    "User",
-                                    "Role",
-                                    "Plan",
-                                    "Status",
-                                    "Projects",
-                                    "Joined",
-                                    "",
-                                )
-                            ]
-                        )
-                    ),
-                    rx.table.body(rx.foreach(AdminUsersState.rows, user_row)),
-                    width="100%",
-                ),
-                overflow_x="auto",
-                width="100%",
+            scrolling_table(
+                ("User", "Role", "Plan", "Status", "Projects", "Joined", ""),
+                AdminUsersState.rows,
+                user_row,
             ),
             rx.callout("No user matches.", icon="search"),
         ),

@@ -5,6 +5,7 @@ import reflex as rx
 
 from promptrepo import routes
 from promptrepo.components.badges import count_text
+from promptrepo.components.tables import scrolling_table
 from promptrepo.components.template import template
 from promptrepo.state.activity import ANY, ActivityRow
 from promptrepo.state.activity import ActivityState as A
@@ -172,23 +173,8 @@ def pager() -> rx.Component:
 def table() -> rx.Component:
     return rx.cond(
         A.rows.length() > 0,
-        rx.box(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("When"),
-                        rx.table.column_header_cell("Who"),
-                        rx.table.column_header_cell("Kind"),
-                        rx.table.column_header_cell("What"),
-                    )
-                ),
-                rx.table.body(rx.foreach(A.rows, entry_row)),
-                width="100%",
-                size="1",
-                id="activity-table",
-            ),
-            overflow_x="auto",
-            width="100%",
+        scrolling_table(
+            ("When", "Who", "Kind", "What"), A.rows, entry_row, size="1", id="activity-table"
         ),
         rx.card(
             rx.text(

@@ -11,6 +11,7 @@ from promptrepo.components.forms import form_alert
 from promptrepo.components.model_settings import MONO, model_settings_form
 from promptrepo.components.model_settings import field_label as _label
 from promptrepo.components.model_settings import native_select as _select
+from promptrepo.components.tables import scrolling_table
 from promptrepo.components.template import template
 from promptrepo.services.testcases import EXPECTATION_TYPES
 from promptrepo.state.base import AppState
@@ -346,28 +347,12 @@ def runs_card() -> rx.Component:
             P.runs.length() > 0,
             rx.vstack(
                 rx.text(P.runs_note, size="2", id="runs-note"),
-                rx.box(
-                    rx.table.root(
-                        rx.table.header(
-                            rx.table.row(
-                                *(
-                                    rx.table.column_header_cell(h)
-                                    for h in (
-                                        "",
-                                        "Status",
-                                        "Version · when",
-                                        "Provider · model",
-                                        "Tokens · latency · cost",
-                                    )
-                                )
-                            )
-                        ),
-                        rx.table.body(rx.foreach(P.runs, _run_row)),
-                        size="1",
-                        id="runs-table",
-                    ),
-                    overflow_x="auto",
-                    width="100%",
+                scrolling_table(
+                    ("", "Status", "Version · when", "Provider · model", "Tokens · latency · cost"),
+                    P.runs,
+                    _run_row,
+                    size="1",
+                    id="runs-table",
                 ),
                 spacing="2",
                 width="100%",
