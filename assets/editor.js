@@ -178,10 +178,13 @@ if (!window.__promptEditorFocusReturn) {
     }
     dialogOpen = open;
     if (!open && pendingUntil) {
-      window.setTimeout(giveBack, 30);
-      window.setTimeout(giveBack, 300);
+      // and again while a confirm's answer may still re-render the opener away
+      [30, 300, 1000, 2500].forEach(function (ms) { window.setTimeout(giveBack, ms); });
     }
-  }).observe(document.body, {childList: true, subtree: true});
+  // Radix portals an open dialog into <body> itself: its direct children are enough to
+  // watch (with the whole subtree, every keystroke's DOM changes in the editor and the
+  // preview went through this observer).
+  }).observe(document.body, {childList: true});
 
   // Enter in the Promote dialog's reason field confirms, as in a form, unless it is disabled.
   document.addEventListener('keydown', function (event) {
