@@ -16,7 +16,9 @@ both must be running locally); the default is the embedded set-up `make run` use
 `--breakdown` also splits each keystroke in the page: keydown → the websocket frame carrying
 `edit_content` leaves (browser: CodeMirror and Reflex's event queue), → the last frame of the
 answer arrives (server: the event, the render in the pool, the deltas), → the preview and
-badges have changed in the DOM (browser: applying the delta, React, the DOM). `--workdir DIR`
+badges have changed in the DOM (browser: applying the delta, React, the DOM). It sees the live
+channel's frames only where the page is not cross-origin isolated (otherwise the channel's
+socket is in a worker: components/live_preview.jsx). `--workdir DIR`
 with a fixed `--port` keeps the build between runs (rebuilt only when sources changed).
 """
 
@@ -197,6 +199,7 @@ def _measure(
     size = page.evaluate("window.__promptEditorView.state.doc.length")
     print(f"prompt in the editor: {size:,} characters")
     page.evaluate(MEASURE_JS)
+    isolated = page.evaluate("window.crossOriginIsolated")
     area = page.locator("#prompt-content")
     area.click()
     area.press("Control+End")
@@ -210,12 +213,19 @@ def _measure(
     for i in range(keystrokes + 5):  # the first 5 warm up
         char = "abcdefghij"[i % 10]
         typed += char
+        if i == 5:
+            page.evaluate("window.__liveAnswers.inFrame = 0; window.__liveAnswers.byMessage = 0")
         page.keyboard.press(char)
         page.wait_for_function("window.__bench.pending === null", timeout=10_000)
         time.sleep(0.05)
     if trace:
         page.context.browser.stop_tracing()
     samples = page.evaluate("window.__bench.samples")[5:]
+    answers = page.evaluate("window.__liveAnswers")
+    print(
+        f"  answers shown in the keystroke's own frame: {answers['inFrame']}, by message: "
+        f"{answers['byMessage']} (page cross-origin isolated: {isolated})"
+    )
     if breakdown:
         marks = page.evaluate("window.__bench.marks")[5:]
         parts = _breakdown(marks, page.evaluate("window.__frames"))

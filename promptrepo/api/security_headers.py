@@ -7,6 +7,11 @@ Pages, static files, the API, Reflex's own endpoints and error answers all pass 
   response gets `default-src 'none'; frame-ancestors 'none'` (an API answer or a script file
   opened as a document runs nothing). The API docs page (Swagger UI from this server,
   api/docs.py) gets a policy of its own with the hashes of its inline script.
+- Cross-origin isolation for pages (`Cross-Origin-Opener-Policy: same-origin`,
+  `Cross-Origin-Embedder-Policy: require-corp`): the policy already loads nothing from other
+  origins, and isolation lets the editor's live channel share memory with its worker (a blob:
+  `worker-src 'self' blob:`), so a keystroke's answer shows in that keystroke's frame
+  (components/live_preview.jsx).
 - `X-Frame-Options: DENY` (with `frame-ancestors 'none'`), `X-Content-Type-Options: nosniff`,
   `Referrer-Policy: strict-origin-when-cross-origin`, a `Permissions-Policy` that turns off
   the device APIs we never use, and `Strict-Transport-Security` when PUBLIC_URL is https.
@@ -130,6 +135,7 @@ def page_policy(hashes: Iterable[str]) -> str:
         "img-src 'self' data: blob:",
         "font-src 'self' data:",
         f"connect-src 'self' {websocket_origin()}",
+        "worker-src 'self' blob:",
         "object-src 'none'",
         "base-uri 'self'",
         "form-action 'self'",
@@ -177,7 +183,16 @@ OWN_HEADERS = {
     b"referrer-policy",
     b"permissions-policy",
     b"strict-transport-security",
+    b"cross-origin-opener-policy",
+    b"cross-origin-embedder-policy",
 }
+# Cross-origin isolation for the app's pages: every resource a page loads is its own
+# origin's (the policy above), and isolation gives the editor's live channel memory shared
+# with its worker (components/live_preview.jsx: answers shown in the keystroke's own frame).
+ISOLATION_HEADERS = [
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-embedder-policy", b"require-corp"),
+]
 
 
 class SecurityHeadersMiddleware:
@@ -217,6 +232,8 @@ class SecurityHeadersMiddleware:
             # it revalidated: answers without one get the page policy too.
             document = not content_type or content_type.lower().startswith(b"text/html")
             policy = self.page_policy() if document else NON_DOCUMENT_POLICY.encode()
+            if document:
+                headers.extend(ISOLATION_HEADERS)
         headers.append((b"content-security-policy", policy))
         headers.extend(self._common)
         return headers

@@ -34,6 +34,12 @@ let pendingTimer = null;
 let lastSeq = Date.now(); // edit numbers stay increasing across reloads of the page
 let snapshot = { result: null, text: null, pending: false };
 const listeners = new Set();
+// How answers reached the page (read by the browser tests and bench_editor_keystroke.py):
+// in the keystroke's frame, or by message (see "Answers in the keystroke's own frame").
+const answered = { inFrame: 0, byMessage: 0 };
+if (typeof window !== "undefined") {
+  window.__liveAnswers = answered;
+}
 
 function publish(changes) {
   snapshot = { ...snapshot, ...changes };
@@ -57,7 +63,7 @@ export function connectLive() {
   if (socket || typeof window === "undefined") {
     return;
   }
-  const ws = new WebSocket(channelUrl());
+  const ws = openChannel(channelUrl());
   socket = ws;
   ws.onopen = () => {
     isOpen = true;
@@ -67,27 +73,8 @@ export function connectLive() {
     pump();
   };
   ws.onmessage = (event) => {
-    let answer;
-    try {
-      answer = JSON.parse(event.data);
-    } catch {
-      return;
-    }
-    inFlight = false;
-    clearTimeout(pendingTimer);
-    pendingTimer = null;
-    if (answer.seq !== undefined) {
-      const current = snapshot.result;
-      if (!current || current.key !== answer.key || answer.seq >= current.seq) {
-        const keep = current && current.key === answer.key ? snapshot.text : null;
-        publish({
-          result: answer,
-          text: answer.ok ? answer.text : keep,
-          pending: waiting !== null,
-        });
-      }
-    }
-    pump();
+    answered.byMessage += 1;
+    handleAnswer(event.data);
   };
   ws.onclose = () => {
     socket = null;
@@ -100,6 +87,157 @@ export function connectLive() {
     failures += 1;
     setTimeout(() => wanted && connectLive(), wait);
   };
+}
+
+function handleAnswer(data) {
+  let answer;
+  try {
+    answer = JSON.parse(data);
+  } catch {
+    return;
+  }
+  inFlight = false;
+  clearTimeout(pendingTimer);
+  pendingTimer = null;
+  if (answer.seq !== undefined) {
+    const current = snapshot.result;
+    if (!current || current.key !== answer.key || answer.seq >= current.seq) {
+      const keep = current && current.key === answer.key ? snapshot.text : null;
+      publish({
+        result: answer,
+        text: answer.ok ? answer.text : keep,
+        pending: waiting !== null,
+      });
+    }
+  }
+  pump();
+}
+
+// Answers in the keystroke's own frame. Chromium holds a network message that arrives while
+// a keystroke is handled until that keystroke's frame has been drawn (its scheduler's
+// DeferRendererTasksAfterInput), so an answer back in 3-5 ms still showed a frame later.
+// When the page is cross-origin isolated (the server sends COOP and COEP with every page),
+// the channel's websocket lives in a worker, which copies each answer into memory shared
+// with the page before posting it: the page reads it in the keystroke's animation frame,
+// before the paint, and skips the posted copy. An answer the frame does not find comes
+// with the posted message, as without the worker.
+const SHARED_BYTES = 1 << 20; // answers larger than this come by message only
+const WORKER_SOURCE = `
+let ws = null;
+let header = null;
+let bytes = null;
+let gen = 0;
+const encoder = new TextEncoder();
+onmessage = (event) => {
+  const m = event.data;
+  if (m.op === "open") {
+    header = new Int32Array(m.shared, 0, 2);
+    bytes = new Uint8Array(m.shared, 8);
+    ws = new WebSocket(m.url);
+    ws.onopen = () => postMessage({ op: "open" });
+    ws.onclose = () => postMessage({ op: "close" });
+    ws.onmessage = (answer) => {
+      gen += 2;
+      const encoded = encoder.encode(answer.data);
+      if (encoded.length <= bytes.length) {
+        Atomics.store(header, 0, gen - 1); // odd: being written
+        bytes.set(encoded);
+        Atomics.store(header, 1, encoded.length);
+        Atomics.store(header, 0, gen);
+      }
+      postMessage({ op: "message", data: answer.data, gen });
+    };
+  } else if (m.op === "send" && ws && ws.readyState === 1) {
+    ws.send(m.frame);
+  }
+};
+`;
+let workerUrl = null;
+const decoder = typeof TextDecoder === "undefined" ? null : new TextDecoder();
+
+// The channel's transport: a WebSocket, or its stand-in in a worker (same interface).
+function openChannel(url) {
+  if (!window.crossOriginIsolated || typeof Worker === "undefined") {
+    return new WebSocket(url);
+  }
+  try {
+    return new WorkerChannel(url);
+  } catch {
+    return new WebSocket(url);
+  }
+}
+
+class WorkerChannel {
+  constructor(url) {
+    workerUrl =
+      workerUrl ||
+      URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
+    this.shared = new SharedArrayBuffer(8 + SHARED_BYTES);
+    this.header = new Int32Array(this.shared, 0, 2);
+    this.seen = 0; // the newest answer handled
+    this.onopen = this.onmessage = this.onclose = null;
+    this.worker = new Worker(workerUrl);
+    this.worker.onmessage = (event) => {
+      const m = event.data;
+      if (m.op === "message") {
+        if (m.gen > this.seen) {
+          this.seen = m.gen;
+          this.onmessage && this.onmessage({ data: m.data });
+        }
+      } else if (m.op === "open") {
+        this.onopen && this.onopen();
+      } else if (m.op === "close") {
+        this.worker.terminate();
+        this.onclose && this.onclose();
+      }
+    };
+    this.worker.onerror = () => {
+      this.worker.terminate();
+      this.onclose && this.onclose();
+    };
+    this.worker.postMessage({ op: "open", url, shared: this.shared });
+  }
+
+  send(frame) {
+    this.worker.postMessage({ op: "send", frame });
+  }
+
+  close() {
+    this.worker.terminate();
+  }
+
+  // The next answer, if it has arrived and the page has not handled it; else null.
+  takeArrived() {
+    const gen = Atomics.load(this.header, 0);
+    if (gen !== this.seen + 2) {
+      return null; // none new, one being written, or more than one (the messages keep order)
+    }
+    const length = Atomics.load(this.header, 1);
+    const copy = new Uint8Array(length); // TextDecoder refuses shared memory
+    copy.set(new Uint8Array(this.shared, 8, length));
+    if (Atomics.load(this.header, 0) !== gen) {
+      return null; // overwritten meanwhile
+    }
+    this.seen = gen;
+    return decoder.decode(copy);
+  }
+}
+
+let frameCheck = null;
+
+// In the next animation frame (the keystroke's), handle an answer that has arrived.
+function checkInFrame() {
+  if (frameCheck !== null || !socket || !socket.takeArrived) {
+    return;
+  }
+  frameCheck = requestAnimationFrame(() => {
+    frameCheck = null;
+    const data = socket && socket.takeArrived ? socket.takeArrived() : null;
+    if (data !== null) {
+      answered.inFrame += 1;
+      handleAnswer(data);
+    }
+  });
 }
 
 // The editor went away (another page): close the channel.
@@ -162,6 +300,7 @@ export function renderLive(key, seq, text) {
   waiting = { key: String(key), seq, text };
   connectLive();
   pump();
+  checkInFrame();
 }
 
 // The channel's answer, when the page should show it rather than the state's (see the top).

@@ -52,6 +52,10 @@ def test_pages_carry_the_page_policy_with_their_inline_scripts_hashed(
     assert "'unsafe-inline'" not in directives["script-src"]
     assert directives["connect-src"] == ["'self'", app_server.url.replace("http://", "ws://")]
     assert directives["object-src"] == ["'none'"]
+    # Cross-origin isolated (the editor's live channel shares memory with its worker, a blob).
+    assert directives["worker-src"] == ["'self'", "blob:"]
+    assert response.headers["cross-origin-opener-policy"] == "same-origin"
+    assert response.headers["cross-origin-embedder-policy"] == "require-corp"
     inline = script_hashes(response.text)
     assert inline and set(inline) <= set(directives["script-src"])
 
@@ -72,6 +76,7 @@ def test_assets_api_answers_and_errors_carry_the_headers_too(http, app_server) -
         assert response.headers["content-security-policy"] == (
             "default-src 'none'; frame-ancestors 'none'"
         ), name
+        assert "cross-origin-embedder-policy" not in response.headers, name
     assert [responses[k].status_code for k in ("api 401", "api 404", "api 422")] == [401, 404, 422]
 
 
@@ -102,3 +107,4 @@ def test_a_revalidated_page_keeps_the_page_policy(http) -> None:
     assert again.status_code == 304
     _assert_common(again)
     assert again.headers["content-security-policy"] == page.headers["content-security-policy"]
+    assert again.headers["cross-origin-embedder-policy"] == "require-corp"

@@ -21,6 +21,14 @@ TAP_JS = """
     }
     return send.call(this, data);
   };
+  // In a cross-origin isolated page the channel's socket is in a worker (live_preview.jsx).
+  const post = Worker.prototype.postMessage;
+  Worker.prototype.postMessage = function (message, ...rest) {
+    if (message && message.op === "send" && message.frame.startsWith('{"type":"render"')) {
+      sent.live += 1;
+    }
+    return post.call(this, message, ...rest);
+  };
 })();
 """
 
@@ -113,6 +121,64 @@ def test_the_cursor_is_steady_so_nothing_animates_between_keystrokes(
     assert behavior == "auto", behavior
 
 
+# Holds the main thread 80 ms in the frame after each key press, before the page's own
+# animation-frame callbacks (registered later, while the key is handled): the answer is then
+# surely back when the page looks for it in that frame.
+SLOW_FRAME_JS = """() => {
+  document.addEventListener('keydown', () => requestAnimationFrame(() => {
+    const end = performance.now() + 80;
+    while (performance.now() < end) {}
+  }), true);
+}"""
+
+
+NOT_ISOLATED_JS = "Object.defineProperty(window, 'crossOriginIsolated', {get: () => false})"
+
+
+def test_the_answer_shows_in_the_keystrokes_own_frame(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    # Chromium holds a message that arrives during a key press until the key's frame is drawn;
+    # the page is cross-origin isolated, so the channel's worker shares each answer in memory
+    # and the page shows it in that frame instead.
+    _open(page, context, app_server, content="Hi {{ who }}")
+    assert page.evaluate("window.crossOriginIsolated") is True
+    assert [w.url.split(":")[0] for w in page.workers] == ["blob"]
+    editor = page.locator("#prompt-content")
+    editor.click()
+    page.keyboard.press("Control+End")
+    expect(page.locator("#preview-text")).to_have_text("Hi (unset)")
+    page.evaluate(SLOW_FRAME_JS)
+    page.evaluate("window.__liveAnswers.inFrame = 0; window.__liveAnswers.byMessage = 0")
+    for key in "there":
+        page.keyboard.press(key)
+        page.wait_for_timeout(150)  # one answer at a time: each key's text is sent at once
+    expect(page.locator("#preview-text")).to_have_text("Hi (unset)there")
+    assert page.evaluate("window.__liveAnswers") == {"inFrame": 5, "byMessage": 0}
+
+
+def test_a_page_that_is_not_isolated_gets_the_answers_by_message(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    # Without cross-origin isolation (say, behind a proxy that drops the headers) there is no
+    # shared memory: the socket is the page's own and every answer comes as a message. The
+    # page reads `crossOriginIsolated` to choose; here it reads false.
+    context.add_init_script(NOT_ISOLATED_JS)
+    _open(page, context, app_server, content="Hi {{ who }}")
+    assert page.evaluate("window.crossOriginIsolated") is False
+    assert page.workers == []
+    editor = page.locator("#prompt-content")
+    editor.click()
+    page.keyboard.press("Control+End")
+    expect(page.locator("#preview-text")).to_have_text("Hi (unset)")
+    page.evaluate(SLOW_FRAME_JS)
+    page.evaluate("window.__liveAnswers.inFrame = 0; window.__liveAnswers.byMessage = 0")
+    editor.press_sequentially(" there", delay=150)
+    expect(page.locator("#preview-text")).to_have_text("Hi (unset) there")
+    answers = page.evaluate("window.__liveAnswers")
+    assert answers["inFrame"] == 0 and answers["byMessage"] >= 6, answers
+
+
 def test_without_the_live_channel_the_preview_still_follows_the_text(
     page: Page, context: BrowserContext, app_server: AppServer
 ) -> None:
@@ -122,6 +188,8 @@ def test_without_the_live_channel_the_preview_still_follows_the_text(
         refused.append(ws.url)
         ws.close()
 
+    # Playwright reaches the page's own websockets, not a worker's: the page's socket, then.
+    context.add_init_script(NOT_ISOLATED_JS)
     page.route_web_socket("**/api/editor/live", refuse)
     prompt_id = _open(page, context, app_server, content="Dear {{ who }},")
     editor = page.locator("#prompt-content")
