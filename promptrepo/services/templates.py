@@ -25,6 +25,7 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.environment import Template
 from jinja2.exceptions import SecurityError, TemplateError
+from jinja2.filters import do_default
 from jinja2.lexer import Token, TokenStream
 from jinja2.parser import Parser
 from jinja2.runtime import Context, LoopContext, Macro
@@ -457,6 +458,26 @@ class PromptEnvironment(SandboxedEnvironment):
         return super().call(__context, __obj, *args, **kwargs)
 
 
+class UnsetText(str):
+    """What a preview shows for a required text variable nobody has given a value
+    (`variables.preview_values`): the text `(unset)`, false in a condition, so `{% if name %}`
+    never takes its branch by accident, and missing to `default`, so `{{ name | default('x') }}`
+    shows `x`."""
+
+    def __new__(cls) -> UnsetText:
+        return super().__new__(cls, "(unset)")
+
+    def __bool__(self) -> bool:
+        return False
+
+
+def _default(value: Any, default_value: Any = "", boolean: bool = False) -> Any:
+    """Jinja's `default` (alias `d`), which also takes a preview's unset text as missing."""
+    if isinstance(value, UnsetText):
+        return default_value
+    return do_default(value, default_value, boolean)
+
+
 def _make_environment() -> PromptEnvironment:
     env = PromptEnvironment(
         undefined=StrictUndefined,
@@ -468,6 +489,7 @@ def _make_environment() -> PromptEnvironment:
     )
     env.globals["range"] = _bounded_range
     env.globals["lipsum"] = _bounded_lipsum
+    env.filters["default"] = env.filters["d"] = _default
     for name, func in list(env.filters.items()):
         env.filters[name] = _checked_filter(name, func)
     env.count_loop = _count_loop  # type: ignore[attr-defined]

@@ -34,6 +34,7 @@ from pydantic import (
 )
 
 from promptrepo.services.errors import ValidationFailed
+from promptrepo.services.templates import UnsetText
 
 VariableType = Literal["string", "number", "boolean", "enum", "json"]
 VARIABLE_TYPES: tuple[str, ...] = ("string", "number", "boolean", "enum", "json")
@@ -353,17 +354,6 @@ def check_values(
             values[name] = placeholder_value(name, item)
             filled.append(name)
     return values, filled
-
-
-class UnsetText(str):
-    """What a preview shows for a required text variable nobody has given a value: the text
-    `(unset)`, false in a condition, so `{% if name %}` never takes its branch by accident."""
-
-    def __new__(cls) -> UnsetText:
-        return super().__new__(cls, "(unset)")
-
-    def __bool__(self) -> bool:
-        return False
 
 
 def preview_note(unset: Iterable[str]) -> str:
