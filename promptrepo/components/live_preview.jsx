@@ -153,11 +153,12 @@ onmessage = (event) => {
 };
 `;
 let workerUrl = null;
+let workerFailed = false; // a worker that could not start (a stricter policy): sockets only
 const decoder = typeof TextDecoder === "undefined" ? null : new TextDecoder();
 
 // The channel's transport: a WebSocket, or its stand-in in a worker (same interface).
 function openChannel(url) {
-  if (!window.crossOriginIsolated || typeof Worker === "undefined") {
+  if (!window.crossOriginIsolated || typeof Worker === "undefined" || workerFailed) {
     return new WebSocket(url);
   }
   try {
@@ -192,6 +193,7 @@ class WorkerChannel {
       }
     };
     this.worker.onerror = () => {
+      workerFailed = true;
       this.worker.terminate();
       this.onclose && this.onclose();
     };

@@ -127,6 +127,21 @@ def detect_variables(messages: list[dict[str, Any]]) -> list[str]:
     return ordered
 
 
+def variable_hints(messages: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """What the messages' use of each variable implies for its spec (`templates.variable_hints`):
+    a hint only where every message that reads the variable implies the same."""
+    hints: dict[str, dict[str, Any] | None] = {}
+    for message in messages:
+        if is_placeholder(message):
+            continue
+        content = message.get("content", "")
+        found = templates.variable_hints(content)
+        for name in templates.detect_variables(content):
+            hint = found.get(name)
+            hints[name] = hint if hints.get(name, hint) == hint else None
+    return {name: hint for name, hint in hints.items() if hint}
+
+
 @dataclass(frozen=True)
 class MessageSyntaxIssue:
     index: int

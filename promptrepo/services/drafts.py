@@ -143,10 +143,12 @@ def save_draft(
     if new_type == "chat":
         if (body_changed or variables is not None) and chat.check_syntax(new_messages) is None:
             detected = chat.detect_variables(new_messages)
-            new_variables = variable_specs.sync_with_content(new_variables, detected)
+            hints = chat.variable_hints(new_messages)
+            new_variables = variable_specs.sync_with_content(new_variables, detected, hints)
     elif (body_changed or variables is not None) and templates.check_syntax(new_content) is None:
         detected = templates.detect_variables(new_content)
-        new_variables = variable_specs.sync_with_content(new_variables, detected)
+        hints = templates.variable_hints(new_content)
+        new_variables = variable_specs.sync_with_content(new_variables, detected, hints)
 
     changed = [
         field

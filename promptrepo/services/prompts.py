@@ -76,7 +76,9 @@ def create_prompt(
     config = model_config.validate_config(config or {})
     tags = clean_tags(tags)
     if type == "chat" and not variables and chat.check_syntax(messages) is None:
-        variables = variable_specs.sync_with_content({}, chat.detect_variables(messages))
+        variables = variable_specs.sync_with_content(
+            {}, chat.detect_variables(messages), chat.variable_hints(messages)
+        )
     lock_owner(session, project.user_id)
     plans.ensure_can_add_prompts(session, project.user_id)
     project = lock_project(session, project.id)

@@ -109,7 +109,7 @@ def preview_here(
             validator_rules.NOT_RUN_INVALID_VALUE,
             variables=detected,
         )
-    spec = variable_specs.sync_with_content(spec, detected)
+    spec = variable_specs.sync_with_content(spec, detected, analysis.hints)
     values, unset = variable_specs.preview_values(spec, detected)
     try:
         text, results = render_and_validate_here(content, spec, validator_list, values, dialect)

@@ -16,13 +16,13 @@ import secrets
 import threading
 import types
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, UndefinedError, meta, nodes
 from jinja2.environment import Template
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.filters import do_default
@@ -471,9 +471,16 @@ class UnsetText(str):
         return False
 
 
+def _missing(value: Any) -> bool:
+    """A value nobody gave: Jinja's undefined, an optional variable left out (None), or the
+    preview's unset text."""
+    return value is None or isinstance(value, Undefined | UnsetText)
+
+
 def _default(value: Any, default_value: Any = "", boolean: bool = False) -> Any:
-    """Jinja's `default` (alias `d`), which also takes a preview's unset text as missing."""
-    if isinstance(value, UnsetText):
+    """Jinja's `default` (alias `d`), which also takes None and the preview's unset text as
+    missing: `{{ x | default('y') }}` shows `y` when x is optional and not given."""
+    if _missing(value):
         return default_value
     return do_default(value, default_value, boolean)
 
@@ -490,6 +497,8 @@ def _make_environment() -> PromptEnvironment:
     env.globals["range"] = _bounded_range
     env.globals["lipsum"] = _bounded_lipsum
     env.filters["default"] = env.filters["d"] = _default
+    env.tests["defined"] = lambda value: not _missing(value)
+    env.tests["undefined"] = _missing
     for name, func in list(env.filters.items()):
         env.filters[name] = _checked_filter(name, func)
     env.count_loop = _count_loop  # type: ignore[attr-defined]
@@ -527,6 +536,8 @@ class Analysis:
     template: Template | None
     variables: tuple[str, ...]
     error: SyntaxIssue | None
+    # What the template's use of a variable says of it (`variable_hints`): {name: spec fields}
+    hints: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def _syntax_issue(exc: TemplateSyntaxError, content: str) -> SyntaxIssue:
@@ -545,6 +556,63 @@ def _ordered_variables(ast: nodes.Template) -> tuple[str, ...]:
     # find_all walks the tree in document order; anything it missed goes last, sorted.
     ordered.extend(sorted(undeclared.difference(ordered)))
     return tuple(ordered)
+
+
+# How each variable is used, for the spec a new one gets (`variables.sync_with_content`).
+_OPTIONAL_FILTERS = {"default", "d"}
+_OPTIONAL_TESTS = {"defined", "undefined"}
+
+
+def _uses(ast: nodes.Template, names: Iterable[str]) -> dict[str, set[str]]:
+    """For each variable in `names`, how the template reads it: "optional" (`x | default(…)`,
+    `x is defined`), "condition" (an `if`'s test, alone or under and/or/not), "list" (what a
+    `for` iterates) or "text" (anything else)."""
+    wanted = set(names)
+    uses: dict[str, set[str]] = {name: set() for name in wanted}
+
+    def visit(node: nodes.Node, role: str) -> None:
+        if isinstance(node, nodes.Name):
+            if node.ctx == "load" and node.name in wanted:
+                uses[node.name].add(role)
+            return
+        if isinstance(node, nodes.Filter | nodes.Test) and isinstance(node.node, nodes.Name):
+            optional = _OPTIONAL_FILTERS if isinstance(node, nodes.Filter) else _OPTIONAL_TESTS
+            if node.name in optional:
+                visit(node.node, "optional")
+                for child in node.iter_child_nodes(exclude=("node",)):
+                    visit(child, "text")
+                return
+        if isinstance(node, nodes.If | nodes.CondExpr):
+            visit(node.test, "condition")
+            for child in node.iter_child_nodes(exclude=("test",)):
+                visit(child, "text")
+            return
+        if isinstance(node, nodes.For):
+            visit(node.iter, "list")
+            for child in node.iter_child_nodes(exclude=("iter",)):
+                visit(child, "text")
+            return
+        keep = role == "condition" and isinstance(node, nodes.And | nodes.Or | nodes.Not)
+        for child in node.iter_child_nodes():
+            visit(child, role if keep else "text")
+
+    visit(ast, "text")
+    return uses
+
+
+def _variable_hints(ast: nodes.Template, names: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The spec fields a variable's uses imply: read with a fallback anywhere (`default`, `is
+    defined`) → not required; only as a condition → boolean; only iterated (perhaps also
+    tested) → json (a list). Anything else: no hint (a required string)."""
+    hints: dict[str, dict[str, Any]] = {}
+    for name, used in _uses(ast, names).items():
+        if "optional" in used:
+            hints[name] = {"required": False}
+        elif used == {"condition"}:
+            hints[name] = {"type": "boolean"}
+        elif "list" in used and used <= {"list", "condition"}:
+            hints[name] = {"type": "json"}
+    return hints
 
 
 # Typing in a template mostly changes its text, not its tags: two texts whose tokens differ
@@ -566,6 +634,7 @@ class _Compiled:
     variables: tuple[str, ...]
     error: tuple[str, int] | None  # (message, line): the line's text comes from the content
     nested: bool = False  # RecursionError while parsing
+    hints: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 _skeletons: OrderedDict[tuple, _Compiled] = OrderedDict()
@@ -598,6 +667,7 @@ def _compile_tokens(tokens: list[Token], compile_code: bool) -> _Compiled:
     try:
         ast = parser.parse()
         variables = _ordered_variables(ast)
+        hints = _variable_hints(ast, variables)
         code = None
         if compile_code:
             _count_every_loop(ast)
@@ -606,7 +676,7 @@ def _compile_tokens(tokens: list[Token], compile_code: bool) -> _Compiled:
         return _Compiled(None, (), (exc.message or str(exc), exc.lineno or 1))
     except RecursionError:
         return _Compiled(None, (), (_TOO_DEEP, 1), nested=True)
-    return _Compiled(code, variables, None)
+    return _Compiled(code, variables, None, hints=hints)
 
 
 def _compiled(content: str, compile_code: bool) -> tuple[_Compiled, list[str]] | None:
@@ -656,7 +726,7 @@ def _analysis(found: _Compiled, content: str, pieces: list[str]) -> Analysis:
         template = env.template_class.from_code(
             env, _fill(found.code, pieces), env.make_globals(None)
         )
-    return Analysis(template=template, variables=found.variables, error=None)
+    return Analysis(template=template, variables=found.variables, error=None, hints=found.hints)
 
 
 @lru_cache(maxsize=TEMPLATE_CACHE_SIZE)
@@ -674,6 +744,7 @@ def analyze_source(content: str) -> Analysis:
     try:
         ast = env.parse(content)
         variables = _ordered_variables(ast)
+        hints = _variable_hints(ast, variables)
         _count_every_loop(ast)
         code = env.compile(ast, filename="<prompt>")
         template = env.template_class.from_code(env, code, env.make_globals(None))
@@ -682,7 +753,7 @@ def analyze_source(content: str) -> Analysis:
     except RecursionError:
         issue = SyntaxIssue(message=_TOO_DEEP, line=1, line_text=content.partition("\n")[0])
         return Analysis(template=None, variables=(), error=issue)
-    return Analysis(template=template, variables=variables, error=None)
+    return Analysis(template=template, variables=variables, error=None, hints=hints)
 
 
 @lru_cache(maxsize=TEMPLATE_CACHE_SIZE)
@@ -694,14 +765,21 @@ def outline(content: str) -> Analysis:
     compiled = _compiled(content, compile_code=False)
     if compiled is None:
         analysis = analyze_source(content)
-        return Analysis(None, analysis.variables, analysis.error)
+        return Analysis(None, analysis.variables, analysis.error, analysis.hints)
     found, pieces = compiled
-    return _analysis(_Compiled(None, found.variables, found.error, found.nested), content, pieces)
+    outlined = _Compiled(None, found.variables, found.error, found.nested, found.hints)
+    return _analysis(outlined, content, pieces)
 
 
 def detect_variables(content: str) -> list[str]:
     """The variables a template reads, in order of first appearance ([] on a syntax error)."""
     return list(analyze(content).variables)
+
+
+def variable_hints(content: str) -> dict[str, dict[str, Any]]:
+    """What the template's use of each variable implies for its spec ({} on a syntax error):
+    see `_variable_hints`."""
+    return {name: dict(hint) for name, hint in analyze(content).hints.items()}
 
 
 def check_syntax(content: str) -> SyntaxIssue | None:

@@ -9,10 +9,12 @@ variable with neither fails, naming the variable. The preview and the publish ch
 with each variable's example, else its default (`sample_values`).
 
 Syncing with the content (`sync_with_content`): a variable that appears in the content gets a
-plain required-string spec; one that disappears is dropped if nobody touched its spec (so the
-half-typed names `{{ na }}`, `{{ nam }}` seen while typing leave no trace) and kept, reported as
-unused, if the user had described it in any way (type, default, example...), so nothing typed
-is lost silently. The editor shows kept ones as "unused" with a remove button; versions
+required-string spec, or what the template's use of it implies (`templates.variable_hints`:
+`{% if vip %}` alone makes a boolean, `{% for item in items %}` json, `{{ x | default('y') }}`
+not required), and follows that use while nobody has touched its spec; one that disappears is
+dropped if nobody touched its spec (so the half-typed names `{{ na }}`, `{{ nam }}` seen while
+typing leave no trace) and kept, reported as unused, if the user had described it in any way
+(type, default, example...), so nothing typed is lost silently. The editor shows kept ones as "unused" with a remove button; versions
 snapshot only the variables their content uses.
 """
 
@@ -21,7 +23,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from pydantic import (
@@ -78,11 +80,6 @@ class VariableSpec(BaseModel):
                 except TypeError as exc:
                     raise ValueError(f"{field}: {exc}") from None
         return self
-
-
-def default_spec() -> dict[str, Any]:
-    """The spec given to a variable newly found in the content."""
-    return VariableSpec().model_dump()
 
 
 def validate_spec(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -270,25 +267,44 @@ def sample_values(spec: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def default_spec(hint: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The spec a newly found variable gets: a required string, changed by `hint` (what the
+    template's use of it implies, `templates.variable_hints`)."""
+    return VariableSpec.model_validate(dict(hint or {})).model_dump()
+
+
+# The specs `sync_with_content` gives by itself: a variable holding one of these is untouched.
+_DETECTED_SPECS = [
+    default_spec(hint) for hint in ({}, {"required": False}, {"type": "boolean"}, {"type": "json"})
+]
+
+
 def is_customised(item: dict[str, Any]) -> bool:
     """Whether the user changed anything in a spec since it was detected."""
     try:
         normalised = VariableSpec.model_validate(item or {}).model_dump()
     except ValueError:
         return True
-    return normalised != default_spec()
+    return normalised not in _DETECTED_SPECS
 
 
 def sync_with_content(
-    spec: dict[str, Any] | None, detected_names: Iterable[str]
+    spec: dict[str, Any] | None,
+    detected_names: Iterable[str],
+    hints: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """The spec for content whose variables are `detected_names` (see the module docstring):
-    detected names first in order of appearance (new ones get a default string spec), then
-    removed-but-customised ones (kept as unused)."""
+    detected names first in order of appearance (a new or untouched one gets the spec its use
+    implies, `hints`), then removed-but-customised ones (kept as unused)."""
     spec = spec or {}
+    hints = hints or {}
     synced: dict[str, dict[str, Any]] = {}
     for name in detected_names:
-        synced[name] = dict(spec.get(name) or default_spec())
+        item = spec.get(name)
+        if item and is_customised(item):
+            synced[name] = dict(item)
+        else:
+            synced[name] = default_spec(hints.get(name))
     for name, item in spec.items():
         if name not in synced and is_customised(item):
             synced[name] = item

@@ -179,6 +179,31 @@ def test_a_page_that_is_not_isolated_gets_the_answers_by_message(
     assert answers["inFrame"] == 0 and answers["byMessage"] >= 6, answers
 
 
+def test_a_worker_that_cannot_start_leaves_the_channel_to_the_page(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    # A stricter policy in front of the app (no blob: workers) fails the worker after it is
+    # made; the page then opens the socket itself, rather than retrying the worker for ever.
+    context.add_init_script(
+        """
+        window.Worker = class {
+          constructor() { setTimeout(() => this.onerror && this.onerror(new Event('error')), 0); }
+          postMessage() {}
+          terminate() {}
+        };
+        """
+    )
+    _open(page, context, app_server, content="Hi {{ who }}")
+    assert page.evaluate("window.crossOriginIsolated") is True
+    editor = page.locator("#prompt-content")
+    editor.click()
+    page.keyboard.press("Control+End")
+    editor.press_sequentially(" there", delay=60)
+    expect(page.locator("#preview-text")).to_have_text("Hi (unset) there")
+    answers = page.evaluate("window.__liveAnswers")
+    assert answers["byMessage"] >= 1 and answers["inFrame"] == 0, answers
+
+
 def test_without_the_live_channel_the_preview_still_follows_the_text(
     page: Page, context: BrowserContext, app_server: AppServer
 ) -> None:

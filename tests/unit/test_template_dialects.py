@@ -171,28 +171,6 @@ def test_preview_values_never_make_an_unset_variable_true() -> None:
     assert text == "Hi (unset)"
 
 
-def test_an_unset_variable_takes_the_templates_own_default_in_the_preview() -> None:
-    # `{{ name | default('friend') }}` with no example: the preview shows what the template
-    # gives without a value, not "(unset)" (it showed "(unset)" before).
-    spec = {"name": {"type": "string"}, "title": {"type": "string"}}
-    content = "Dear {{ title | d('Sir') }} {{ name | default('friend') }}, {{ name }}"
-    values, unset = variables.preview_values(spec, ["title", "name"])
-    assert unset == ["title", "name"]
-    text, _ = render_worker.render_and_validate_here(content, spec, [], values)
-    assert text == "Dear Sir friend, (unset)"
-    # as the editor's live channel previews it (what a render worker runs)
-    answer = render_worker.preview_here(content, spec, [], "jinja2-lines", {})
-    assert answer["text"] == "Dear Sir friend, (unset)", answer
-    # a value given wins, and `default(x, true)` still replaces an empty one
-    text, _ = render_worker.render_and_validate_here(
-        "{{ name | default('friend') }}{{ title | default('Sir', true) }}",
-        spec,
-        [],
-        {"name": "Ann", "title": ""},
-    )
-    assert text == "AnnSir"
-
-
 @pytest.mark.parametrize("dialect", templates.TEMPLATE_DIALECTS)
 def test_a_render_compiles_once_and_errors_name_the_line_as_written(dialect: str) -> None:
     # The render worker compiles only the source it renders; the variables and parse errors

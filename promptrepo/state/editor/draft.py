@@ -115,6 +115,7 @@ class DraftState(EditorState):
     variable_rows: list[VariableRow] = []
     _spec: dict[str, Any] = {}
     _detected: list[str] = []
+    _hints: dict[str, Any] = {}  # what the content's use of each variable implies
     validator_rows: list[ValidatorRow] = []
     _validators: list[dict[str, Any]] = []
 
@@ -203,6 +204,7 @@ class DraftState(EditorState):
         self._dialect = prompt.template_dialect
         self._spec = dict(prompt.variables or {})
         self._detected = []
+        self._hints = {}
         self._config = dict(prompt.config or {})
         self.config_form = model_config.form_from_config(self._config)
         self.config_error = ""
@@ -246,9 +248,11 @@ class DraftState(EditorState):
             self.syntax_line = 0
             self.syntax_line_text = ""
             detected = list(analysis.variables)
-            if detected != self._detected or force_rows:
+            hints = dict(analysis.hints)
+            if detected != self._detected or hints != self._hints or force_rows:
                 self._detected = detected
-                self._spec = variable_specs.sync_with_content(self._spec, detected)
+                self._hints = hints
+                self._spec = variable_specs.sync_with_content(self._spec, detected, hints)
                 self._rebuild_variable_rows()
         return self._render_preview()
 
