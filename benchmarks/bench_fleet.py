@@ -22,9 +22,10 @@ At the same time wrk sends `GET /api/v1/prompts/{id}/resolve` (cached) at a cons
 rate of `--api-rps` (open loop: a slow answer does not lower the rate asked for).
 
 Runs twice: against one server (`--workers` workers) and against two servers behind nginx
-(deploy/render_nginx.py) with `--fleet-workers` each: by default half as many, rounded up,
-since on one machine the two servers share its cores (3 workers each, 6 on 2 cores, measured
-the oversubscription: p99 590 ms where 2 x 2 gave 260 ms and 2 x 1 210 ms, on 2026-12-02).
+(deploy/render_nginx.py) with `--fleet-workers` each: by default half as many, rounded down
+(at least 1), since on one machine the two servers share its cores (3 workers each, 6 on 2
+cores, measured the oversubscription: p99 590 ms where 2 x 2 gave 260 ms and 2 x 1 210 ms, on
+2026-12-02; on 2026-12-03, 2 x 2 gave 170-245 ms and 2 x 1 115-165 ms).
 Prints for each: sessions held (connected and answering to the end), keystroke round trip
 p50/p99, API p99 and rate, errors, server memory per session (PSS growth / sessions), Redis
 operations per second, the servers' and the driver's CPU, how busy all cores were (over the
@@ -654,8 +655,8 @@ def main() -> None:
     parser.add_argument(
         "--fleet-workers",
         type=int,
-        help="per server behind nginx (default: half of --workers, rounded up: on one machine "
-        "the two servers share its cores)",
+        help="per server behind nginx (default: half of --workers, rounded down, at least 1: "
+        "on one machine the two servers share its cores)",
     )
     parser.add_argument(
         "--only", choices=["one", "two"], help="measure only one server, or only two behind nginx"
@@ -716,7 +717,7 @@ def main() -> None:
             if args.only == "one":
                 return
 
-            fleet_workers = args.fleet_workers or (args.workers + 1) // 2
+            fleet_workers = args.fleet_workers or max(1, args.workers // 2)
             if fleet_workers != args.workers:
                 stop_app(servers.pop())
                 env["GRANIAN_WORKERS"] = str(fleet_workers)
