@@ -135,21 +135,26 @@ SLOW_FRAME_JS = """() => {
 NOT_ISOLATED_JS = "Object.defineProperty(window, 'crossOriginIsolated', {get: () => false})"
 
 
+def _ready_to_count(page: Page, context: BrowserContext, app_server: AppServer) -> None:
+    """The editor open on "Hi {{ who }}", the cursor at the end, each key's frame held 80 ms
+    and the count of how answers arrived at zero."""
+    _open(page, context, app_server, content="Hi {{ who }}")
+    page.locator("#prompt-content").click()
+    page.keyboard.press("Control+End")
+    expect(page.locator("#preview-text")).to_have_text("Hi (unset)")
+    page.evaluate(SLOW_FRAME_JS)
+    page.evaluate("window.__liveAnswers.inFrame = 0; window.__liveAnswers.byMessage = 0")
+
+
 def test_the_answer_shows_in_the_keystrokes_own_frame(
     page: Page, context: BrowserContext, app_server: AppServer
 ) -> None:
     # Chromium holds a message that arrives during a key press until the key's frame is drawn;
     # the page is cross-origin isolated, so the channel's worker shares each answer in memory
     # and the page shows it in that frame instead.
-    _open(page, context, app_server, content="Hi {{ who }}")
+    _ready_to_count(page, context, app_server)
     assert page.evaluate("window.crossOriginIsolated") is True
     assert [w.url.split(":")[0] for w in page.workers] == ["blob"]
-    editor = page.locator("#prompt-content")
-    editor.click()
-    page.keyboard.press("Control+End")
-    expect(page.locator("#preview-text")).to_have_text("Hi (unset)")
-    page.evaluate(SLOW_FRAME_JS)
-    page.evaluate("window.__liveAnswers.inFrame = 0; window.__liveAnswers.byMessage = 0")
     for key in "there":
         page.keyboard.press(key)
         page.wait_for_timeout(150)  # one answer at a time: each key's text is sent at once
@@ -164,16 +169,10 @@ def test_a_page_that_is_not_isolated_gets_the_answers_by_message(
     # shared memory: the socket is the page's own and every answer comes as a message. The
     # page reads `crossOriginIsolated` to choose; here it reads false.
     context.add_init_script(NOT_ISOLATED_JS)
-    _open(page, context, app_server, content="Hi {{ who }}")
+    _ready_to_count(page, context, app_server)
     assert page.evaluate("window.crossOriginIsolated") is False
     assert page.workers == []
-    editor = page.locator("#prompt-content")
-    editor.click()
-    page.keyboard.press("Control+End")
-    expect(page.locator("#preview-text")).to_have_text("Hi (unset)")
-    page.evaluate(SLOW_FRAME_JS)
-    page.evaluate("window.__liveAnswers.inFrame = 0; window.__liveAnswers.byMessage = 0")
-    editor.press_sequentially(" there", delay=150)
+    page.locator("#prompt-content").press_sequentially(" there", delay=150)
     expect(page.locator("#preview-text")).to_have_text("Hi (unset) there")
     answers = page.evaluate("window.__liveAnswers")
     assert answers["inFrame"] == 0 and answers["byMessage"] >= 6, answers
@@ -193,12 +192,9 @@ def test_a_worker_that_cannot_start_leaves_the_channel_to_the_page(
         };
         """
     )
-    _open(page, context, app_server, content="Hi {{ who }}")
+    _ready_to_count(page, context, app_server)
     assert page.evaluate("window.crossOriginIsolated") is True
-    editor = page.locator("#prompt-content")
-    editor.click()
-    page.keyboard.press("Control+End")
-    editor.press_sequentially(" there", delay=60)
+    page.locator("#prompt-content").press_sequentially(" there", delay=150)
     expect(page.locator("#preview-text")).to_have_text("Hi (unset) there")
     answers = page.evaluate("window.__liveAnswers")
     assert answers["byMessage"] >= 1 and answers["inFrame"] == 0, answers

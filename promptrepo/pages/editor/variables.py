@@ -194,8 +194,10 @@ def variable_row(row: VariableRow) -> rx.Component:
 def variables_tab() -> rx.Component:
     return rx.vstack(
         rx.text(
-            "Variables are detected from {{ … }} as you type. Unused ones you described are "
-            "kept until you remove them; versions keep only the ones they use.",
+            "Variables are detected as you type, typed by how the template uses them (only in "
+            "{% if %}: boolean; only in {% for %}: JSON; with | default: optional) until you "
+            "change them. Unused ones you described are kept until you remove them; versions "
+            "keep only the ones they use.",
             size="1",
             color=rx.color("gray", 11),
         ),
