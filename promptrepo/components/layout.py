@@ -15,9 +15,13 @@ from promptrepo.state.base import AppState
 # browser holds the hint cookie set with the session (api/browser_session.py). Until the
 # state has said who is signed in (`AppState.user_checked`), styles.css then hides the
 # visitor's "Log in" and "Sign up" instead of flashing them at someone who is signed in.
+# It also marks <html data-invite> on the way to an invitation (`?next=/invites/…`), so the
+# login page does not greet the invited as returning users before its state answers.
 SIGNED_IN_HINT_JS = (
     f'if (document.cookie.split("; ").includes("{SIGNED_IN_HINT_COOKIE}=1"))'
     ' document.documentElement.setAttribute("data-signed-in", "");'
+    " if (/[?&]next=(\\/|%2F)invites(\\/|%2F)/i.test(location.search))"
+    ' document.documentElement.setAttribute("data-invite", "");'
 )
 
 

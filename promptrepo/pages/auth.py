@@ -111,7 +111,7 @@ def login() -> rx.Component:
                 color_scheme="blue",
                 id="invite-note",
             ),
-            rx.text("Welcome back to PromptRepo.", color=rx.color("gray", 11)),
+            rx.text("Welcome back to PromptRepo.", color=rx.color("gray", 11), id="login-welcome"),
         ),
         form_alert(S.form_error, id="login-error"),
         rx.form(

@@ -127,3 +127,20 @@ def test_an_invitation_opened_signed_out_says_so_on_the_login_page(
     expect(page.locator("#invite-note")).to_have_count(0)
     expect(page.get_by_text("Welcome back to PromptRepo.")).to_be_visible()
     page.context.close()
+
+
+def test_the_invited_are_not_greeted_as_returning_users_before_the_page_is_live(
+    browser: Browser, app_server: AppServer
+) -> None:
+    # With Reflex's websocket held (a slow connection), the prerendered login page is all
+    # there is: it said "Welcome back" to someone on the way to an invitation until the state
+    # answered (the head script now marks the way there, and the greeting stays hidden).
+    page = browser.new_context(base_url=app_server.url).new_page()
+    page.route_web_socket(re.compile(r".*/_event.*"), lambda ws: None)
+    page.goto("/login?next=/invites/some-token")
+    expect(page.locator("#login-email")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("data-invite", "")
+    expect(page.locator("#login-welcome")).to_be_hidden()
+    page.goto("/login?next=/dashboard")
+    expect(page.locator("#login-welcome")).to_be_visible()
+    page.context.close()
