@@ -111,12 +111,19 @@ def header() -> rx.Component:
             wrap="wrap",
         ),
         # Signed out, the prompts' links lead to the login page (the editor needs an account,
-        # even to read): say so before the click.
+        # even to read): say so before the click, and where to read every prompt in full.
         rx.cond(
             ~ProjectState.is_authenticated,
             rx.text(
-                "A public project: log in to open its prompts and read them in full, "
-                "or to fork it.",
+                "A public project: every prompt's full text is in ",
+                rx.link(
+                    "the Composed tab",
+                    href="#tab-composed",
+                    on_click=[rx.prevent_default, ProjectState.set_tab("composed")],
+                    id="visitor-read",
+                ),
+                "; log in to open its prompts in the editor (variables, validators, "
+                "versions) or to fork it.",
                 size="2",
                 color=rx.color("gray", 11),
                 id="visitor-note",
