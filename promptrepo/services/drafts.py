@@ -145,10 +145,12 @@ def save_draft(
             detected = chat.detect_variables(new_messages)
             hints = chat.variable_hints(new_messages)
             new_variables = variable_specs.sync_with_content(new_variables, detected, hints)
-    elif (body_changed or variables is not None) and templates.check_syntax(new_content) is None:
-        detected = templates.detect_variables(new_content)
-        hints = templates.variable_hints(new_content)
-        new_variables = variable_specs.sync_with_content(new_variables, detected, hints)
+    elif body_changed or variables is not None:
+        analysis = templates.analyze(new_content)
+        if analysis.error is None:
+            new_variables = variable_specs.sync_with_content(
+                new_variables, analysis.variables, analysis.hints
+            )
 
     changed = [
         field

@@ -14,8 +14,8 @@ required-string spec, or what the template's use of it implies (`templates.varia
 not required), and follows that use while nobody has touched its spec; one that disappears is
 dropped if nobody touched its spec (so the half-typed names `{{ na }}`, `{{ nam }}` seen while
 typing leave no trace) and kept, reported as unused, if the user had described it in any way
-(type, default, example...), so nothing typed is lost silently. The editor shows kept ones as "unused" with a remove button; versions
-snapshot only the variables their content uses.
+(type, default, example...), so nothing typed is lost silently. The editor shows kept ones as
+"unused" with a remove button; versions snapshot only the variables their content uses.
 """
 
 from __future__ import annotations
